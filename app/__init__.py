@@ -1,0 +1,1 @@
+"""Landscape Studio's desktop GUI (PySide6 + pyqtgraph). Imports core, never the reverse."""

@@ -1,0 +1,75 @@
+"""The generator contract every model (embedded DCGAN, user StyleGAN2) implements.
+
+Inversion, directions, inpainting and landscape plots only speak this interface, so a new architecture is one
+adapter. Images are float NCHW in [-1, 1]; latents are float tensors whose per-sample shape the model declares
+in ``latent_spaces`` (``z`` is the Gaussian input; StyleGAN adds ``w`` and per-layer ``w+``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import torch
+
+from core.device import seeded_generator
+from core.errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class LatentSpace:
+    """One latent space of a model and the Gaussian that describes where its codes live."""
+
+    name: str  # "z", "w" or "w+"
+    shape: tuple[int, ...]  # per-sample shape, e.g. (100,) or (num_ws, w_dim)
+    gaussian_prior: bool  # True when codes are drawn from N(0, I) directly (z); False when mean/std are estimated
+
+
+class Generator(ABC):
+    """A pretrained image generator G: latent → image, frozen (inversion optimises latents, not weights)."""
+
+    name: str  # human-readable model name
+    model_id: str  # stable id: name plus a hash of the weights, stored with every result
+    resolution: int  # output images are [N, 3, resolution, resolution]
+    latent_spaces: dict[str, LatentSpace]
+    default_space: str  # the space inversion optimises unless told otherwise
+    device: torch.device
+
+    @abstractmethod
+    def synthesize(self, latent: torch.Tensor, space: str | None = None) -> torch.Tensor:
+        """Latents [N, *shape] of ``space`` → images [N, 3, R, R] in [-1, 1], differentiable in the latent."""
+
+    @abstractmethod
+    def sample_latent(self, n: int, seed: int, space: str | None = None) -> torch.Tensor:
+        """``n`` latents drawn from the model's prior with a private RNG: the same seed gives the same codes."""
+
+    @abstractmethod
+    def latent_stats(self, space: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-dimension mean and std of the space's codes (shape ``shape``), for priors and noise scales."""
+
+    @abstractmethod
+    def to(self, device: torch.device | str) -> Generator:
+        """Move the model in place and return it."""
+
+    def space(self, name: str | None = None) -> LatentSpace:
+        """The named latent space (default: ``default_space``); a clear error for one the model lacks."""
+        key = name or self.default_space
+        if key not in self.latent_spaces:
+            raise InvalidInputError(
+                f"{self.name} has no latent space '{key}' (it has: {', '.join(self.latent_spaces)})."
+            )
+        return self.latent_spaces[key]
+
+    def mean_latent(self, space: str | None = None) -> torch.Tensor:
+        """The centre of the latent distribution, [1, *shape] (note: for the DCGAN, z = 0 is a dead point)."""
+        return self.latent_stats(space)[0].unsqueeze(0)
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int) -> torch.Tensor:
+        """``n`` images from the prior for ``seed``, [n, 3, R, R] in [-1, 1]."""
+        return self.synthesize(self.sample_latent(n, seed))
+
+    def gaussian_latent(self, n: int, seed: int, space: str | None = None) -> torch.Tensor:
+        """Standard normal draws of the space's shape (helper for models whose prior is N(0, I))."""
+        shape = (n, *self.space(space).shape)
+        return torch.randn(shape, generator=seeded_generator(seed)).to(self.device)

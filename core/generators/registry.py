@@ -1,0 +1,72 @@
+"""``load_generator(name_or_path)``: the one way the app, CLI and benchmarks get a model.
+
+Our own model files are safetensors with the architecture in their metadata, so loading never unpickles.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+
+from core.errors import ModelLoadError
+from core.generators.base import Generator
+from core.generators.dcgan import DCGANGenerator, DCGANNet
+from core.resources import resources_dir
+
+DEFAULT_MODEL = "dcgan-digiface"
+_BUILTIN = {DEFAULT_MODEL: Path("models") / "dcgan_digiface" / "generator.safetensors"}
+
+
+def builtin_models() -> list[str]:
+    """Names accepted by :func:`load_generator` besides a file path ("default" means the first)."""
+    return list(_BUILTIN)
+
+
+def load_generator(name_or_path: str | Path = "default", device: torch.device | str = "cpu") -> Generator:
+    """Load a built-in model by name, or a model file by path, onto ``device``."""
+    key = str(name_or_path)
+    if key in ("default", ""):
+        key = DEFAULT_MODEL
+    path = resources_dir() / _BUILTIN[key] if key in _BUILTIN else Path(key)
+    if not path.is_file():
+        known = ", ".join(["default", *_BUILTIN])
+        raise ModelLoadError(f"No model file at '{path}'. Give a model file or one of: {known}.")
+    if path.suffix != ".safetensors":
+        raise ModelLoadError(
+            f"'{path.name}' is not a model format this version reads (it reads Landscape Studio .safetensors files)."
+        )
+    return _load_safetensors(path).to(device)
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _load_safetensors(path: Path) -> Generator:
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as fh:
+            meta = fh.metadata() or {}
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelLoadError(f"'{path.name}' is not a readable safetensors model file ({exc}).") from exc
+    arch = meta.get("architecture")
+    if arch != "dcgan":
+        raise ModelLoadError(f"'{path.name}' has an unknown architecture '{arch}' in its metadata.")
+    try:
+        channels = tuple(int(c) for c in meta["channels"].split(","))
+        net = DCGANNet(z_dim=int(meta["z_dim"]), channels=channels)
+        net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})
+    except (KeyError, ValueError, RuntimeError) as exc:
+        raise ModelLoadError(f"'{path.name}' does not match the DCGAN layout its metadata claims ({exc}).") from exc
+    name = meta.get("name", path.stem)
+    return DCGANGenerator(net, name=name, model_id=f"{name}@{_file_digest(path)[:16]}")

@@ -1,0 +1,24 @@
+"""Where the bundled resources (models, samples) live: next to the code, or where a packaged build put them."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def resources_dir() -> Path:
+    """The ``resources/`` folder: ``$LANDSCAPE_STUDIO_RESOURCES``, a PyInstaller bundle's, or the source tree's."""
+    override = os.environ.get("LANDSCAPE_STUDIO_RESOURCES")
+    if override:
+        return Path(override)
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def sample_photos() -> list[Path]:
+    """The bundled public-domain sample photos, sorted by name."""
+    folder = resources_dir() / "samples"
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})

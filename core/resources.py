@@ -22,3 +22,14 @@ def sample_photos() -> list[Path]:
     """The bundled public-domain sample photos, sorted by name."""
     folder = resources_dir() / "samples"
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg"})
+
+
+def sample_face_crop(photo: Path) -> dict[str, int] | None:
+    """The face crop {x, y, size} recorded for a bundled sample photo, or None for any other photo."""
+    import json
+
+    record = resources_dir() / "samples" / "provenance.json"
+    if not record.is_file() or Path(photo).resolve().parent != record.parent.resolve():
+        return None
+    entry = json.loads(record.read_text()).get("samples", {}).get(Path(photo).name)
+    return None if entry is None else entry.get("face_crop")

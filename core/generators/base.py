@@ -41,7 +41,7 @@ class Generator(ABC):
 
     @abstractmethod
     def sample_latent(self, n: int, seed: int, space: str | None = None) -> torch.Tensor:
-        """``n`` latents drawn from the model's prior with a private RNG: the same seed gives the same codes."""
+        """Codes for seeds ``seed … seed + n - 1`` from the model's prior (private RNGs: global state untouched)."""
 
     @abstractmethod
     def latent_stats(self, space: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -66,10 +66,14 @@ class Generator(ABC):
 
     @torch.no_grad()
     def sample(self, n: int, seed: int) -> torch.Tensor:
-        """``n`` images from the prior for ``seed``, [n, 3, R, R] in [-1, 1]."""
+        """Images for seeds ``seed … seed + n - 1``, [n, 3, R, R] in [-1, 1]."""
         return self.synthesize(self.sample_latent(n, seed))
 
     def gaussian_latent(self, n: int, seed: int, space: str | None = None) -> torch.Tensor:
-        """Standard normal draws of the space's shape (helper for models whose prior is N(0, I))."""
-        shape = (n, *self.space(space).shape)
-        return torch.randn(shape, generator=seeded_generator(seed)).to(self.device)
+        """Standard normal codes for seeds ``seed … seed + n - 1``, one seed per code (as StyleGAN's tools do).
+
+        A seed names one face whatever the batch: the first k of n codes equal the k codes of a smaller draw.
+        """
+        shape = self.space(space).shape
+        rows = [torch.randn(shape, generator=seeded_generator(seed + i)) for i in range(n)]
+        return torch.stack(rows).to(self.device)  # [n, *shape]

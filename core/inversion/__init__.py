@@ -1,0 +1,21 @@
+"""Inversion: find the latent whose image matches a photo. ``invert`` dispatches on ``config.method``."""
+
+from __future__ import annotations
+
+from collections.abc import Generator as Job
+
+import torch
+
+from core.generators.base import Generator
+from core.inversion.config import METHODS, InversionConfig
+from core.inversion.optimize import InversionResult, InversionStep, invert_direct
+from core.jobs import CancelToken
+
+__all__ = ["METHODS", "InversionConfig", "InversionResult", "InversionStep", "invert"]
+
+
+def invert(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,
+           cancel: CancelToken | None = None) -> Job[InversionStep, None, InversionResult]:
+    """The inversion job for ``config.method`` (validated first, so a bad setting fails before any work)."""
+    config.validate()
+    return invert_direct(G, target, config, mask, cancel)

@@ -1,0 +1,45 @@
+# Landscape Studio: `make run` starts the product, `make test` runs the checks. Both set up what they need
+# (Debian packages for Qt, a .venv with pinned torch and the project) and are safe to run again.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TORCH_PINS := torch==2.14.1 torchvision==0.29.1
+OUT ?= out
+
+.PHONY: run test lint system-deps venv bench clean
+
+system-deps:
+	@bash packaging/ensure_system_deps.sh
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Torch is pinned and installed first: an unpinned torch would pull a multi-GB build.
+$(STAMP): $(PY) pyproject.toml Makefile
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH_PINS)
+	$(PY) -m pip install --quiet -e ".[dev]" $(TORCH_PINS)
+	@touch $(STAMP)
+
+venv: system-deps $(STAMP)
+
+run: venv
+	$(VENV)/bin/landscape-studio invert resources/samples/astronaut.png --steps 300 --starts 4 --out $(OUT)/astronaut
+	@echo "Reconstruction, latents and report.json are in $(OUT)/astronaut/"
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+# Core tests run with Qt made unimportable, which proves the engine never needs it.
+test: lint
+	LS_BLOCK_QT=1 $(VENV)/bin/pytest -p no:pytest-qt tests/core
+	@if [ -d tests/app ]; then QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest tests/app; fi
+
+bench: venv
+	$(PY) -m core.bench inversion
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

@@ -1,0 +1,67 @@
+"""``InversionConfig``: every setting of one inversion, frozen, and storable in sessions and reports."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+from core.errors import InvalidInputError
+from core.inversion.schedules import SCHEDULES
+from core.objectives.compose import LossWeights
+
+METHODS = ("direct",)  # later issues register "landscape", "encoder", "hybrid", "pivotal"
+
+
+@dataclass(frozen=True)
+class InversionConfig:
+    """Settings of one inversion. Defaults are the best measured on the default model (see README figures)."""
+
+    method: str = "direct"  # how the latent is found; "direct" = Adam on the latent itself
+    steps: int = 300  # optimiser updates (the result reflects the latent after the last one)
+    lr: float = 0.2  # Adam learning rate (constant 0.2 beat 0.1 and the ramp schedule on the default model)
+    schedule: str = "constant"  # "constant" or "rampdown" (NVIDIA projector: 5 % warm-up, cosine over last 25 %)
+    noise: float = 0.0  # early latent noise, × the latent std; decays quadratically to 0 (NVIDIA uses 0.05)
+    noise_ramp: float = 0.75  # fraction of the run over which that noise decays
+    starts: int = 1  # K random starts from the prior, optimised together in one batch
+    seed: int = 0  # seeds the starts and the noise: same seed, same result
+    space: str | None = None  # latent space to optimise (None: the model's default)
+    preview_every: int = 10  # a preview image every N steps (and at the first and last)
+    loss: LossWeights = field(default_factory=LossWeights)
+
+    def validate(self) -> None:
+        """Raise :class:`InvalidInputError` for a setting out of range (the message names the setting)."""
+        if self.method not in METHODS:
+            raise InvalidInputError(f"Unknown method '{self.method}'; choose one of: {', '.join(METHODS)}.")
+        if self.schedule not in SCHEDULES:
+            raise InvalidInputError(f"Unknown schedule '{self.schedule}'; choose one of: {', '.join(SCHEDULES)}.")
+        checks = [("steps", self.steps >= 0), ("starts", 1 <= self.starts <= 256),
+                  ("lr", math.isfinite(self.lr) and self.lr > 0),
+                  ("noise", math.isfinite(self.noise) and self.noise >= 0),
+                  ("noise_ramp", 0 < self.noise_ramp <= 1), ("preview_every", self.preview_every >= 1)]
+        for name, ok in checks:
+            if not ok:
+                raise InvalidInputError(f"The setting '{name}' is out of range (got {getattr(self, name)}).")
+        self.loss.validate()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InversionConfig:
+        """Inverse of :meth:`to_dict`; unknown keys are refused so a typo never passes silently."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise InvalidInputError(f"Unknown inversion settings: {', '.join(sorted(unknown))}.")
+        values = dict(data)
+        if isinstance(values.get("loss"), dict):
+            values["loss"] = LossWeights(**values["loss"])
+        return cls(**values)
+
+    def with_changes(self, **changes: Any) -> InversionConfig:
+        """A copy with some fields changed (``loss_<term>=`` keys change a loss weight)."""
+        loss_changes = {k[5:]: changes.pop(k) for k in list(changes) if k.startswith("loss_")}
+        if loss_changes:
+            changes["loss"] = replace(self.loss, **loss_changes)
+        return replace(self, **changes)

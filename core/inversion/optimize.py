@@ -1,0 +1,155 @@
+"""Optimisation-based inversion ("direct"): Adam on the latent, K seeded starts in one batch.
+
+``invert`` is a job (see ``core.jobs``): it yields an :class:`InversionStep` per step and returns an
+:class:`InversionResult`. Step 0 is the start; step N is the latent after N updates. Each start keeps the best
+latent it has visited (the loss is not monotone under Adam), so a cancelled run still returns its best so far.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Generator as Job
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from core.device import seeded_generator, to_uint8_hwc
+from core.errors import InvalidInputError
+from core.generators.base import Generator
+from core.inversion.config import InversionConfig
+from core.inversion.schedules import learning_rate, noise_strength
+from core.jobs import CancelToken
+from core.objectives.compose import Objective
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class InversionStep:
+    """Progress of one step: losses are means over the starts; arrays are numpy copies, safe across threads."""
+
+    step: int  # updates done so far (0 = the start)
+    steps: int  # updates planned
+    losses: dict[str, float]  # each term and "total", mean over starts
+    start_losses: np.ndarray  # [K] total loss of each start at this step
+    best_loss: float  # lowest total loss seen by any start so far
+    lr: float
+    latent: np.ndarray  # [K, *shape] the latents evaluated at this step
+    preview: np.ndarray | None = None  # uint8 [K, R, R, 3] every ``preview_every`` steps, first and last
+    notices: tuple[str, ...] = ()  # warnings to show now (at step 0: e.g. the LPIPS fallback)
+
+
+@dataclass
+class InversionResult:
+    """The best latent of each start, its image, and how the run went."""
+
+    latents: np.ndarray  # [K, *shape] best latent per start
+    losses: np.ndarray  # [K] best total loss per start
+    images: np.ndarray  # uint8 [K, R, R, 3] images of ``latents``
+    history: list[dict[str, float]]  # per step: step, lr, each term (mean over starts), total, best
+    config: InversionConfig
+    model_id: str
+    space: str
+    steps_done: int
+    cancelled: bool
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+    uses_lpips: bool = False
+
+    @property
+    def best_index(self) -> int:
+        return int(np.argmin(self.losses))
+
+    @property
+    def best_latent(self) -> np.ndarray:
+        return self.latents[self.best_index]
+
+    @property
+    def best_image(self) -> np.ndarray:
+        return self.images[self.best_index]
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready description of the run (everything but the arrays)."""
+        return {"config": self.config.to_dict(), "model_id": self.model_id, "space": self.space,
+                "steps_done": self.steps_done, "cancelled": self.cancelled, "seconds": round(self.seconds, 4),
+                "best_index": self.best_index, "start_losses": [float(v) for v in self.losses],
+                "uses_lpips": self.uses_lpips, "warnings": list(self.warnings), "history": self.history}
+
+
+def _check_inputs(G: Generator, target: torch.Tensor, mask: torch.Tensor | None, starts: int) -> None:
+    size = (G.resolution, G.resolution)
+    if target.dim() != 4 or target.shape[0] not in (1, starts) or target.shape[1] != 3 or target.shape[2:] != size:
+        raise InvalidInputError(
+            f"The target must be 1 (or one per start) RGB image of {size[0]}×{size[1]} (got {tuple(target.shape)})."
+        )
+    if not bool(torch.isfinite(target).all()):
+        raise InvalidInputError("The target image contains NaN or infinite values.")
+    if mask is not None and tuple(mask.shape[-2:]) != size:
+        raise InvalidInputError(f"The mask must be {size[0]}×{size[1]} like the target (got {tuple(mask.shape)}).")
+
+
+def _loss_weights(mask: torch.Tensor) -> torch.Tensor:
+    """Ignore-mask → per-pixel loss weights [N|1, 1, R, R] (1 = counts)."""
+    mask = mask.clamp(0, 1)
+    return 1.0 - (mask.reshape(1, 1, *mask.shape) if mask.dim() == 2 else mask.reshape(-1, 1, *mask.shape[-2:]))
+
+
+def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,
+                  cancel: CancelToken | None = None) -> Job[InversionStep, None, InversionResult]:
+    """Invert ``target`` [1|K, 3, R, R] in [-1, 1] (K targets: start k fits target k, a batch of problems).
+
+    ``mask`` [R, R] or [1|K, 1, R, R] in [0, 1] is 1 where a pixel must be ignored (brushed out).
+    """
+    config.validate()
+    _check_inputs(G, target, mask, config.starts)
+    began = time.perf_counter()
+    space = config.space or G.default_space
+    target = target.to(G.device, torch.float32)
+    weights = None if mask is None else _loss_weights(mask.to(G.device, torch.float32))
+    objective = Objective(G, target, weights, config.loss, space)
+    _, std = G.latent_stats(space)
+    rng = seeded_generator(config.seed + 1)  # the noise stream, separate from the starts' draw
+    latent = G.sample_latent(config.starts, config.seed, space).clone().requires_grad_(True)  # [K, *shape]
+    optimizer = torch.optim.Adam([latent], lr=config.lr)
+    best_loss = torch.full((config.starts,), float("inf"), device=G.device)
+    best_latent = latent.detach().clone()
+    history: list[dict[str, float]] = []
+    step, cancelled = 0, False
+    for step in range(config.steps + 1):
+        last = step == config.steps
+        lr = learning_rate(step, config.steps, config.lr, config.schedule)
+        sigma = 0.0 if last else noise_strength(step, config.steps, config.noise, config.noise_ramp)
+        noise = torch.randn(latent.shape, generator=rng).to(G.device) * std * sigma
+        evaluated = latent + noise if sigma > 0 else latent
+        images = G.synthesize(evaluated, space)
+        terms = objective(images, evaluated)
+        total = terms["total"].detach()
+        improved = total < best_loss  # NaN never improves
+        best_loss = torch.where(improved, total, best_loss)
+        best_latent[improved] = evaluated.detach()[improved]
+        record = {"step": step, "lr": lr, **{k: float(v.detach().mean()) for k, v in terms.items()},
+                  "best": float(best_loss.min())}
+        history.append(record)
+        show = last or step % config.preview_every == 0
+        yield InversionStep(step, config.steps, {k: record[k] for k in terms}, total.cpu().numpy().copy(),
+                            record["best"], lr, evaluated.detach().cpu().numpy().copy(),
+                            to_uint8_hwc(images) if show else None, tuple(objective.warnings) if step == 0 else ())
+        if not bool(torch.isfinite(total).any()):
+            objective.warnings.append("The optimisation diverged (NaN loss); kept the best result. Lower the lr.")
+            break
+        if last or (cancel is not None and cancel.cancelled):
+            cancelled = not last
+            break
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        optimizer.zero_grad(set_to_none=True)
+        terms["total"].sum().backward()
+        optimizer.step()
+    with torch.no_grad():
+        images = to_uint8_hwc(G.synthesize(best_latent, space))
+    return InversionResult(best_latent.cpu().numpy().copy(), best_loss.cpu().numpy().copy(), images, history, config,
+                           G.model_id, space, step, cancelled, time.perf_counter() - began, objective.warnings,
+                           objective.uses_lpips)

@@ -1,0 +1,16 @@
+import json
+
+from core.bench import main
+
+
+def test_inversion_benchmark_writes_its_figures(tmp_path):
+    out = tmp_path / "inversion.json"
+    assert main(["inversion", "--faces", "2", "--budgets", "1,3", "--configs", "adam_lr0.2", "--repeats", "1",
+                 "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    faces = report["held_out_faces"]["results"]["adam_lr0.2"]
+    assert set(faces["psnr_mean"]) == {"1", "3"} and faces["psnr_mean"]["3"] > faces["psnr_mean"]["1"]
+    assert report["sample_photos"]["photos"] == ["astronaut.png", "grace_hopper.jpg"]
+    assert report["best_overall"] == "adam_lr0.2"
+    assert report["step_time_ms"]["batch_1"] > 0 and report["step_time_ms"]["batch_8"] > 0
+    assert report["machine"]["cpu_count"] >= 1

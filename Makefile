@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 OUT ?= out
 
-.PHONY: run test lint system-deps venv bench clean
+.PHONY: run demo test lint system-deps venv bench screenshots clean
 
 system-deps:
 	@bash packaging/ensure_system_deps.sh
@@ -25,7 +25,16 @@ $(STAMP): $(PY) pyproject.toml Makefile
 
 venv: system-deps $(STAMP)
 
+# The editor on the embedded model and a sample photo. Without a display the app says so, and the same engine
+# runs headless on the sample instead (`make demo`).
 run: venv
+	@if $(PY) -c "import sys, app.__main__ as m; sys.exit(not m.has_display())"; then \
+		$(VENV)/bin/landscape-studio; \
+	else \
+		$(VENV)/bin/landscape-studio; echo; echo "Running the headless demo instead:"; $(MAKE) --no-print-directory demo; \
+	fi
+
+demo: venv
 	$(VENV)/bin/landscape-studio invert resources/samples/astronaut.png --steps 300 --starts 4 --out $(OUT)/astronaut
 	@echo "Reconstruction, latents and report.json are in $(OUT)/astronaut/"
 
@@ -40,6 +49,11 @@ test: lint
 
 bench: venv
 	$(PY) -m core.bench inversion
+	QT_QPA_PLATFORM=offscreen $(PY) -m app.bench gui
+
+# Real screenshots of the editor for the README (needs Debian's xvfb).
+screenshots: venv
+	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) packaging/screenshots.py --out docs
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

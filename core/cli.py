@@ -36,22 +36,37 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line (``error: …``) and exit code 2, like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def _crop_arg(text: str) -> CropBox:
+    try:
+        return CropBox.parse(text)
+    except InvalidInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", default="default", help="built-in model name or model file (default: the DCGAN)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="landscape-studio", description="Edit photos by inverting a generator.")
+    parser = _OneLineParser(prog="landscape-studio", description=(
+        "Edit photos by inverting a generator. With no command (or with a PHOTO) it opens the editor."))
     parser.add_argument("--version", action="version", version=f"landscape-studio {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineParser)
     inv = sub.add_parser("invert", help="find the latent code whose image matches a photo")
     inv.add_argument("photo", type=Path)
     inv.add_argument("--out", type=Path, required=True, help="folder for images, latents and report.json")
     inv.add_argument("--method", default="direct", choices=METHODS)
     inv.add_argument("--mask", type=Path, help="PNG the size of the photo; non-zero pixels are ignored by the loss")
-    inv.add_argument("--crop", type=CropBox.parse, help="X,Y,SIZE square in photo pixels (default: largest centred)")
+    inv.add_argument("--crop", type=_crop_arg, help="X,Y,SIZE square in photo pixels (default: largest centred)")
     defaults = InversionConfig()
     inv.add_argument("--steps", type=int, default=defaults.steps)
     inv.add_argument("--lr", type=float, default=defaults.lr)

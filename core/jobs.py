@@ -38,3 +38,9 @@ def run_job(job: Generator[Y, None, R], on_step: Callable[[Y], None] | None = No
             return stop.value
         if on_step is not None:
             on_step(record)
+
+
+def call_as_job(fn: Callable[..., R], *args: object) -> Generator[None, None, R]:
+    """Wrap a plain call as a job that yields nothing, so one-shot work (open, export) runs on the engine too."""
+    return fn(*args)
+    yield  # unreachable, but makes this a generator function

@@ -14,3 +14,15 @@ def test_inversion_benchmark_writes_its_figures(tmp_path):
     assert report["best_overall"] == "adam_lr0.2"
     assert report["step_time_ms"]["batch_1"] > 0 and report["step_time_ms"]["batch_8"] > 0
     assert report["machine"]["cpu_count"] >= 1
+
+
+def test_the_default_settings_are_the_benchmark_winner():
+    """The issue asks the benchmark to pick the default: keep them in step when either changes."""
+    from pathlib import Path
+
+    from core.inversion import InversionConfig
+
+    report = json.loads((Path(__file__).resolve().parents[2] / "bench" / "results" / "inversion.json").read_text())
+    best = report["held_out_faces"]["results"][report["best_overall"]]["config"]
+    default = InversionConfig()
+    assert (default.lr, default.schedule, default.noise) == (best["lr"], best["schedule"], best["noise"])

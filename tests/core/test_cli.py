@@ -74,6 +74,15 @@ def test_bad_input_is_one_line_and_exit_2(args, message, capsys):
     assert err.startswith("error: ") and "\n" not in err and message.lower() in err.lower()
 
 
+@pytest.mark.parametrize("args", [["--crop", "abc"], ["--steps", "x"], ["--method", "magic"]])
+def test_bad_arguments_are_one_line_and_exit_2(args, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["invert", str(SAMPLE), "--out", "o", *args])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err
+
+
 def test_bad_mask_size_through_the_real_entry_point(tmp_path):
     Image.new("L", (10, 10)).save(tmp_path / "small.png")
     done = run_cli("invert", str(SAMPLE), "--mask", str(tmp_path / "small.png"), "--out", str(tmp_path / "o"))

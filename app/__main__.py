@@ -1,0 +1,56 @@
+"""``landscape-studio [PHOTO]`` opens the editor; ``landscape-studio COMMAND …`` runs a headless command."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from core import cli
+
+NO_DISPLAY = ("No display found, so the editor cannot open here. The same engine runs headless, e.g.:\n"
+              "  landscape-studio invert PHOTO --out DIR\n"
+              "(see landscape-studio --help; for a virtual screen, run under xvfb-run).")
+
+
+def has_display() -> bool:
+    """True where Qt can show a window: an X11/Wayland display, a chosen QPA platform, or a non-Linux desktop."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def run_gui(argv: Sequence[str]) -> int:
+    from PySide6.QtCore import QCoreApplication, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.controller import DocumentController
+    from app.main_window import MainWindow
+    from core.resources import sample_photos
+
+    QCoreApplication.setOrganizationName("Landscape Studio")
+    QCoreApplication.setApplicationName("Landscape Studio")
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    controller = DocumentController()
+    window = MainWindow(controller)
+    window.show()
+    photo = argv[0] if argv else str(sample_photos()[0])
+    QTimer.singleShot(0, lambda: window.open_path(photo))
+    return app.exec()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and (args[0] in cli.COMMANDS or args[0].startswith("-")):
+        return cli.main(args)
+    if len(args) > 1:
+        print("error: give at most one photo to open (or a command: see landscape-studio --help)", file=sys.stderr)
+        return cli.EXIT_BAD_INPUT
+    if not has_display():
+        print(NO_DISPLAY, file=sys.stderr)
+        return cli.EXIT_BAD_INPUT
+    return run_gui(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

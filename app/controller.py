@@ -1,0 +1,250 @@
+"""The document controller: owns the open photo, crop, adopted result and undo stack; starts engine jobs.
+
+Views never call heavy core code; they ask the controller, which builds a job and hands it to the engine
+thread. Results come back as signals carrying numpy arrays and dataclasses.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
+from app.commands import ValueCommand
+from app.workers import EngineThread, JobRequest
+from core.device import from_uint8_hwc, pick_device
+from core.generators import Generator as GeneratorModel
+from core.generators import load_generator
+from core.imageio import (
+    CropBox,
+    Photo,
+    crop_and_resize,
+    crop_and_resize_mask,
+    display_pixels,
+    load_mask,
+    load_photo,
+    save_image,
+)
+from core.inpainting.blend import paste_back
+from core.inversion import InversionConfig, InversionResult, InversionStep, invert
+from core.inversion.report import save_npy
+from core.jobs import CancelToken, call_as_job
+from core.resources import sample_face_crop
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OpenedPhoto:
+    """A loaded photo with its on-screen copy and the crop to start with."""
+
+    photo: Photo
+    display: np.ndarray  # uint8 HWC, at most 4096 px a side
+    crop: CropBox
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """An inversion result placed into the photo: what the canvas shows as "after" and what export writes."""
+
+    result: InversionResult
+    crop: CropBox  # the crop it was made for
+    display: np.ndarray  # the display copy with the reconstruction pasted in
+
+
+def open_photo_job(path: Path) -> OpenedPhoto:
+    photo = load_photo(path)
+    recorded = sample_face_crop(path)
+    crop = CropBox.from_dict(recorded) if recorded else CropBox.centered(photo.width, photo.height)
+    return OpenedPhoto(photo, display_pixels(photo), crop)
+
+
+def display_box(box: CropBox, photo: Photo, display: np.ndarray) -> CropBox:
+    """The crop box in display-copy pixels."""
+    scale = display.shape[1] / photo.width
+    size = max(1, round(box.size * scale))
+    x = min(round(box.x * scale), display.shape[1] - size)
+    y = min(round(box.y * scale), display.shape[0] - size)
+    return CropBox(max(0, x), max(0, y), size)
+
+
+class DocumentController(QObject):
+    photo_opened = Signal(object)  # OpenedPhoto
+    crop_applied = Signal(object)  # CropBox, after a set, undo or redo
+    result_applied = Signal(object)  # Adopted | None
+    run_state_changed = Signal(bool)  # True while an inversion runs
+    steps_received = Signal(object)  # list[InversionStep]
+    progress_changed = Signal(int, int, float)  # step, steps, steps per second
+    status_changed = Signal(str)  # status-bar text
+    error_raised = Signal(str)  # a message for a dialog
+    warning_raised = Signal(str)  # a lasting notice (e.g. a loss term fell back)
+    busy_changed = Signal(bool)  # any job running (open, export, invert)
+
+    def __init__(self, model: str = "default", parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model_name = model
+        self.engine = EngineThread(self)
+        self.engine.worker.step_yielded.connect(self._on_steps)
+        self.engine.worker.job_finished.connect(self._on_finished)
+        self.engine.worker.job_failed.connect(self._on_failed)
+        self.undo_stack = QUndoStack(self)
+        self.opened: OpenedPhoto | None = None
+        self.crop: CropBox | None = None
+        self.adopted: Adopted | None = None
+        self.feather = 0.08
+        self._models: dict[str, GeneratorModel] = {}  # touched on the engine thread only
+        self._job = ""
+        self._run_began = 0.0
+
+    # -- state -------------------------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.engine.busy and self._job == "invert"
+
+    def model(self, device: str = "cpu") -> GeneratorModel:
+        """The generator on ``device`` (loaded once; call from the engine thread or before any job runs)."""
+        key = str(pick_device(device))
+        if key not in self._models:
+            self._models[key] = load_generator(self.model_name, key)
+        return self._models[key]
+
+    def _submit(self, request: JobRequest) -> bool:
+        if self.engine.busy:
+            self.status_changed.emit("Busy: wait for the current job or stop it first.")
+            return False
+        self._job = request.name
+        self.engine.submit(request)
+        self.busy_changed.emit(True)
+        return True
+
+    # -- photo, crop, mask -------------------------------------------------------------------------------------
+    def open_photo(self, path: str | Path) -> bool:
+        self.status_changed.emit(f"Opening {Path(path).name}…")
+        return self._submit(JobRequest("open", lambda: call_as_job(open_photo_job, Path(path))))
+
+    def set_crop(self, old: CropBox, new: CropBox) -> None:
+        """A crop the user made on the canvas (already shown): record it for undo."""
+        self.crop = new
+        self.undo_stack.push(ValueCommand("Move crop", self._apply_crop, old, new))
+
+    def _apply_crop(self, box: CropBox) -> None:
+        self.crop = box
+        self.crop_applied.emit(box)
+
+    def import_mask(self, path: str | Path) -> np.ndarray:
+        """Read a mask PNG the size of the photo → uint8 [H, W] (255 = masked)."""
+        photo = self.opened.photo
+        return (load_mask(path, photo.width, photo.height) * 255).astype(np.uint8)
+
+    # -- inversion ---------------------------------------------------------------------------------------------
+    def run_inversion(self, config: InversionConfig, device: str, mask: np.ndarray | None) -> bool:
+        if self.opened is None or self.crop is None:
+            self.error_raised.emit("Open a photo first.")
+            return False
+        opened, crop, token = self.opened, self.crop, CancelToken()
+        mask = None if mask is None or not mask.any() else mask.copy()  # strokes made during the run wait
+
+        def job() -> Generator[InversionStep, None, Adopted]:
+            G = self.model(device)
+            target = from_uint8_hwc(crop_and_resize(opened.photo.pixels, crop, G.resolution), G.device)
+            small = None if mask is None else torch.from_numpy(crop_and_resize_mask(mask / 255.0, crop, G.resolution))
+            result = yield from invert(G, target, config, small, token)
+            return self._adopt(opened, crop, result)
+
+        if not self._submit(JobRequest("invert", job, token)):
+            return False
+        self._run_began = time.perf_counter()
+        self.run_state_changed.emit(True)
+        self.status_changed.emit("Inverting…")
+        return True
+
+    def _adopt(self, opened: OpenedPhoto, crop: CropBox, result: InversionResult) -> Adopted:
+        """Paste the best reconstruction into the display copy (runs on the engine thread)."""
+        box = display_box(crop, opened.photo, opened.display)
+        return Adopted(result, crop, paste_back(opened.display, result.best_image, box, self.feather))
+
+    def stop(self) -> None:
+        """Stop the run after its current step; its best result so far is still adopted."""
+        if self.running:
+            self.engine.cancel()
+            self.status_changed.emit("Stopping after this step…")
+
+    def _apply_result(self, adopted: Adopted | None) -> None:
+        self.adopted = adopted
+        self.result_applied.emit(adopted)
+
+    # -- export ------------------------------------------------------------------------------------------------
+    def export(self, path: str | Path, quality: int = 95) -> bool:
+        """Write the photo with the adopted result pasted in, at the photo's full resolution, EXIF kept."""
+        if self.opened is None:
+            self.error_raised.emit("Open a photo first.")
+            return False
+        photo, adopted, feather = self.opened.photo, self.adopted, self.feather
+
+        def write() -> Path:
+            pixels = photo.pixels if adopted is None else paste_back(
+                photo.pixels, adopted.result.best_image, adopted.crop, feather)
+            return save_image(pixels, path, exif=photo.exif, quality=quality)
+
+        return self._submit(JobRequest("export", lambda: call_as_job(write)))
+
+    def save_latent(self, path: str | Path) -> Path | None:
+        if self.adopted is None:
+            self.error_raised.emit("Run an inversion first: there is no latent to save.")
+            return None
+        saved = save_npy(Path(path), self.adopted.result.best_latent)
+        self.status_changed.emit(f"Latent saved to {saved}")
+        return saved
+
+    # -- engine callbacks (GUI thread) ---------------------------------------------------------------------
+    def _on_steps(self, records: list[InversionStep]) -> None:
+        if self._job != "invert":
+            return
+        last = records[-1]
+        elapsed = max(time.perf_counter() - self._run_began, 1e-6)
+        for notice in (n for r in records for n in r.notices):
+            self.warning_raised.emit(notice)
+        self.steps_received.emit(records)
+        self.progress_changed.emit(last.step, last.steps, last.step / elapsed)
+
+    def _on_finished(self, value: object) -> None:
+        job, self._job = self._job, ""
+        self.busy_changed.emit(False)
+        if job == "open":
+            self._photo_loaded(value)
+        elif job == "invert":
+            self._inversion_done(value)
+        elif job == "export":
+            self.status_changed.emit(f"Exported {value}")
+
+    def _photo_loaded(self, opened: OpenedPhoto) -> None:
+        self.opened, self.crop, self.adopted = opened, opened.crop, None
+        self.undo_stack.clear()
+        self.photo_opened.emit(opened)
+        notes = f" ({'; '.join(opened.photo.notes)})" if opened.photo.notes else ""
+        size = f"{opened.photo.width}×{opened.photo.height}"
+        self.status_changed.emit(f"Opened {opened.photo.source.name}: {size}{notes}")
+
+    def _inversion_done(self, adopted: Adopted) -> None:
+        self.run_state_changed.emit(False)
+        result = adopted.result
+        self.undo_stack.push(ValueCommand("Adopt inversion", self._apply_result, self.adopted, adopted, False))
+        state = f"Stopped after {result.steps_done} steps" if result.cancelled else f"Done: {result.steps_done} steps"
+        self.status_changed.emit(f"{state}, best loss {float(result.losses.min()):.4f} ({result.seconds:.1f} s)")
+
+    def _on_failed(self, message: str) -> None:
+        job, self._job = self._job, ""
+        self.busy_changed.emit(False)
+        if job == "invert":
+            self.run_state_changed.emit(False)
+        self.error_raised.emit(message)
+
+    def shutdown(self) -> None:
+        self.engine.shutdown()

@@ -1,0 +1,88 @@
+"""Small dialogs: preferences (kept in QSettings) and the keyboard shortcut sheet."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class Preferences:
+    """Typed access to the stored preferences, with defaults."""
+
+    def __init__(self, settings: QSettings) -> None:
+        self.settings = settings
+
+    @property
+    def jpeg_quality(self) -> int:
+        return int(self.settings.value("prefs/jpeg_quality", 95))
+
+    @property
+    def feather(self) -> float:
+        return float(self.settings.value("prefs/feather", 0.08))
+
+    def set(self, jpeg_quality: int, feather: float) -> None:
+        self.settings.setValue("prefs/jpeg_quality", jpeg_quality)
+        self.settings.setValue("prefs/feather", feather)
+
+
+class PreferencesDialog(QDialog):
+    def __init__(self, prefs: Preferences, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self.prefs = prefs
+        self.quality = QSpinBox()
+        self.quality.setRange(1, 100)
+        self.quality.setValue(prefs.jpeg_quality)
+        self.feather = QDoubleSpinBox()
+        self.feather.setRange(0.0, 0.5)
+        self.feather.setSingleStep(0.01)
+        self.feather.setValue(prefs.feather)
+        self.feather.setToolTip("Width of the soft seam around the pasted reconstruction, as a fraction of the crop")
+        form = QFormLayout()
+        form.addRow("JPEG export quality", self.quality)
+        form.addRow("Paste-back feather", self.feather)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+
+    def accept(self) -> None:
+        self.prefs.set(self.quality.value(), self.feather.value())
+        super().accept()
+
+
+class ShortcutsDialog(QDialog):
+    """Every action that has a shortcut, read from the actions themselves so the sheet never goes stale."""
+
+    def __init__(self, actions: list[QAction], extra: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        rows = [(a.text().replace("&", ""), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
+                for a in actions if not a.shortcut().isEmpty()]
+        rows += extra
+        table = QTableWidget(len(rows), 2)
+        table.setHorizontalHeaderLabels(["Action", "Shortcut"])
+        for i, (name, keys) in enumerate(rows):
+            table.setItem(i, 0, QTableWidgetItem(name))
+            table.setItem(i, 1, QTableWidgetItem(keys))
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        layout = QVBoxLayout(self)
+        layout.addWidget(table)
+        self.table = table
+        self.resize(460, 520)

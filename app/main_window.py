@@ -1,0 +1,314 @@
+"""The main window: docks, menus, toolbar and status bar. Wiring only; the work is in the controller."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QUndoView,
+    QWidget,
+)
+
+from app.commands import MaskEditCommand
+from app.controller import Adopted, DocumentController, OpenedPhoto, display_box
+from app.dialogs import Preferences, PreferencesDialog, ShortcutsDialog
+from app.panels.inversion import InversionPanel
+from app.panels.progress import PREVIEW_PX, ProgressPanel
+from app.views.canvas import CanvasView, MaskEdit
+from app.widgets.canvas_toolbar import CanvasToolBar
+from core.errors import CoreError
+from core.imageio import crop_and_resize, save_image
+
+PHOTO_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
+MAX_RECENT = 10
+CANVAS_KEYS = [("Pan", "Space + drag"), ("Brush size", "[  ]  or  Alt + wheel"), ("Show before (hold)", "\\"),
+               ("Zoom", "Wheel")]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller: DocumentController, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("Landscape Studio")
+        self.controller = controller
+        self.settings = settings or QSettings()
+        self.prefs = Preferences(self.settings)
+        self.canvas = CanvasView()
+        self.setCentralWidget(self.canvas)
+        self.inversion_panel = InversionPanel()
+        self.progress_panel = ProgressPanel()
+        self.history = QUndoView(controller.undo_stack)
+        self.docks = {name: self._dock(title, widget, area) for name, title, widget, area in [
+            ("inversion", "Inversion", self.inversion_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("progress", "Progress", self.progress_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("history", "History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)]}
+        self.tabifyDockWidget(self.docks["inversion"], self.docks["history"])
+        self.docks["inversion"].raise_()
+        self.history.setEmptyLabel("Opened photo")
+        self.toolbar = CanvasToolBar(self.canvas, self)
+        self.addToolBar(self.toolbar)
+        self.status = QLabel("Ready")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(240)
+        self.progress.hide()
+        self.warning = QLabel()
+        self.warning.setStyleSheet("color: #b36b00; padding: 0 6px;")
+        self.warning.hide()
+        self.statusBar().addWidget(self.status, 1)
+        self.statusBar().addPermanentWidget(self.warning)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.setAcceptDrops(True)
+        self._build_menus()
+        self._connect()
+        self._restore()
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    # -- menus -------------------------------------------------------------------------------------------------
+    def _action(self, menu: QMenu, text: str, slot: object, shortcut: object = None) -> QAction:
+        action = menu.addAction(text)
+        action.triggered.connect(slot)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        return action
+
+    def _build_menus(self) -> None:
+        bar, keys = self.menuBar(), QKeySequence.StandardKey
+        file = bar.addMenu("&File")
+        self._action(file, "&Open…", self.open_dialog, keys.Open)
+        self.recent_menu = file.addMenu("Open &Recent")
+        file.addSeparator()
+        self._action(file, "&Export…", self.export_dialog, keys.Save)
+        self._action(file, "Save &Latent…", self.save_latent_dialog, "Ctrl+Shift+L")
+        self._action(file, "&Import Mask…", self.import_mask_dialog)
+        self._action(file, "Export &Mask…", self.export_mask_dialog)
+        file.addSeparator()
+        self._action(file, "&Quit", self.close, keys.Quit)
+        edit = bar.addMenu("&Edit")
+        undo = self.controller.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QKeySequence(keys.Undo))
+        redo = self.controller.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QKeySequence(keys.Redo))
+        edit.addActions([undo, redo])
+        edit.addSeparator()
+        self._action(edit, "&Clear Mask", self.clear_mask, "Ctrl+Shift+X")
+        self._action(edit, "&Invert Mask", self.invert_mask, "Ctrl+I")
+        edit.addSeparator()
+        self._action(edit, "&Preferences…", self.preferences_dialog, keys.Preferences)
+        view = bar.addMenu("&View")
+        self._action(view, "&Fit", self.canvas.fit, "Ctrl+0")
+        self._action(view, "&100 %", self.canvas.zoom_100, "Ctrl+1")
+        self._action(view, "Zoom &In", lambda: self.canvas.zoom_by(1.25), keys.ZoomIn)
+        self._action(view, "Zoom &Out", lambda: self.canvas.zoom_by(0.8), keys.ZoomOut)
+        view.addSeparator()
+        view.addActions(self.toolbar.compare_actions)
+        view.addSeparator()
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        run = bar.addMenu("&Run")
+        self.run_action = self._action(run, "&Run Inversion", self.run_inversion, "Ctrl+Return")
+        self.stop_action = self._action(run, "&Stop", self.controller.stop, "Escape")
+        self.stop_action.setEnabled(False)
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard Shortcuts", self.shortcuts_dialog, keys.HelpContents)
+        self._action(help_menu, "&About", self.about_dialog)
+        self._rebuild_recent()
+
+    def all_actions(self) -> list[QAction]:
+        found = []
+        for menu_action in self.menuBar().actions():
+            found += [a for a in menu_action.menu().actions() if not a.isSeparator()]
+        return found + self.toolbar.actions()
+
+    # -- wiring ------------------------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        c = self.controller
+        c.photo_opened.connect(self._photo_opened)
+        c.crop_applied.connect(self.canvas.set_crop)
+        c.result_applied.connect(self._result_applied)
+        c.run_state_changed.connect(self._run_state_changed)
+        c.steps_received.connect(self.progress_panel.add_steps)
+        c.progress_changed.connect(self._progress_changed)
+        c.status_changed.connect(self.status.setText)
+        c.warning_raised.connect(self.show_warning)
+        c.error_raised.connect(self.show_error)
+        self.canvas.crop_changed.connect(c.set_crop)
+        self.canvas.stroke_finished.connect(lambda edit: self._push_mask(edit, "Brush stroke"))
+        self.canvas.brush_size_changed.connect(self.toolbar.sync_brush_size)
+        self.inversion_panel.run_requested.connect(self.run_inversion)
+        self.inversion_panel.stop_requested.connect(c.stop)
+
+    def clear_mask(self) -> None:
+        self._push_mask(self.canvas.clear_mask(), "Clear mask")
+
+    def invert_mask(self) -> None:
+        self._push_mask(self.canvas.invert_mask(), "Invert mask")
+
+    def _push_mask(self, edit: MaskEdit | None, text: str) -> None:
+        if edit is not None and edit.before.size:  # an empty edit (clearing an empty mask) is not history
+            self.controller.undo_stack.push(MaskEditCommand(self.canvas, edit, text))
+
+    def _photo_opened(self, opened: OpenedPhoto) -> None:
+        self.canvas.set_photo(opened.display, (opened.photo.width, opened.photo.height))
+        self.canvas.set_crop(opened.crop)
+        self.progress_panel.reset()
+        self.setWindowTitle(f"{opened.photo.source.name} — Landscape Studio")
+        self._remember(opened.photo.source)
+
+    def _result_applied(self, adopted: Adopted | None) -> None:
+        self.canvas.set_result(None if adopted is None else adopted.display)
+        if adopted is not None:
+            self.progress_panel.show_result(adopted.result.best_image)
+
+    def _run_state_changed(self, running: bool) -> None:
+        self.inversion_panel.set_running(running)
+        self.run_action.setEnabled(not running)
+        self.stop_action.setEnabled(running)
+        self.progress.setVisible(running)
+
+    def _progress_changed(self, step: int, steps: int, per_second: float) -> None:
+        self.progress.setMaximum(max(steps, 1))
+        self.progress.setValue(step)
+        self.progress_panel.set_speed(step, steps, per_second)
+
+    def run_inversion(self) -> None:
+        c = self.controller
+        if c.opened is None or c.crop is None:
+            self.show_error("Open a photo first.")
+            return
+        c.feather = self.prefs.feather
+        box = display_box(c.crop, c.opened.photo, c.opened.display)
+        self.progress_panel.reset(crop_and_resize(c.opened.display, box, PREVIEW_PX))
+        c.run_inversion(self.inversion_panel.config(), self.inversion_panel.device_name(), self.canvas.mask())
+
+    def show_warning(self, message: str) -> None:
+        """A lasting, visible notice (e.g. LPIPS unavailable): short text in the status bar, details on hover."""
+        short = "⚠ LPIPS unavailable: pixel loss only" if "LPIPS" in message else f"⚠ {message[:60]}"
+        self.warning.setText(short)
+        self.warning.setToolTip(message)
+        self.warning.show()
+        self.status.setText(message)
+
+    def show_error(self, message: str) -> None:
+        self.status.setText(message)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Landscape Studio", message, parent=self)
+        box.open()  # window-modal without blocking the event loop
+
+    # -- files -------------------------------------------------------------------------------------------------
+    def open_path(self, path: str | Path) -> None:
+        self.controller.open_photo(path)
+
+    def open_dialog(self) -> None:
+        start = self.settings.value("paths/last_dir", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(self, "Open photo", start, PHOTO_FILTER)
+        if path:
+            self.settings.setValue("paths/last_dir", str(Path(path).parent))
+            self.open_path(path)
+
+    def export_dialog(self) -> None:
+        if self.controller.opened is None:
+            self.show_error("Open a photo first.")
+            return
+        source = self.controller.opened.photo.source
+        suggestion = str(source.with_name(f"{source.stem}_edited.png"))
+        path, _ = QFileDialog.getSaveFileName(self, "Export photo", suggestion, "PNG (*.png);;JPEG (*.jpg *.jpeg)")
+        if path:
+            self.controller.export(path, self.prefs.jpeg_quality)
+
+    def save_latent_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save latent", "latent.npy", "NumPy array (*.npy)")
+        if path:
+            self.controller.save_latent(path)
+
+    def import_mask_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import mask", "", "PNG (*.png);;All files (*)")
+        if path:
+            self.import_mask(path)
+
+    def import_mask(self, path: str | Path) -> None:
+        try:
+            mask = self.controller.import_mask(path)
+        except CoreError as exc:
+            self.show_error(str(exc))
+            return
+        before = self.canvas.mask().copy()
+        self.canvas.set_mask(mask)
+        self._push_mask(MaskEdit(0, 0, before, mask.copy()), "Import mask")
+
+    def export_mask_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export mask", "mask.png", "PNG (*.png)")
+        if path:
+            save_image(self.canvas.mask()[..., None].repeat(3, axis=2), path)
+
+    def _remember(self, path: Path) -> None:
+        recent = [p for p in self.settings.value("recent", [], list) if p != str(path)]
+        self.settings.setValue("recent", [str(path), *recent][:MAX_RECENT])
+        self._rebuild_recent()
+
+    def _rebuild_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.value("recent", [], list)
+        for path in recent:
+            self.recent_menu.addAction(Path(path).name, lambda p=path: self.open_path(p)).setToolTip(path)
+        self.recent_menu.setEnabled(bool(recent))
+
+    # -- dialogs -----------------------------------------------------------------------------------------------
+    def preferences_dialog(self) -> None:
+        PreferencesDialog(self.prefs, self).open()
+
+    def shortcuts_dialog(self) -> None:
+        ShortcutsDialog(self.all_actions(), CANVAS_KEYS, self).open()
+
+    def about_dialog(self) -> None:
+        QMessageBox(QMessageBox.Icon.Information, "About Landscape Studio",
+                    "Landscape Studio edits photos by inverting a generative network.\n"
+                    "Default model: DCGAN on DigiFace1M (MIT, gan-face-generate 1.1.1).", parent=self).open()
+
+    # -- drag & drop, settings, close ----------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            self.open_path(files[0])
+            event.acceptProposedAction()
+
+    def _restore(self) -> None:
+        geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        if state is not None:
+            self.restoreState(state)
+        self.inversion_panel.load_settings(self.settings)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.controller.running and not self.confirm_quit_during_run():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.inversion_panel.save_settings(self.settings)
+        self.controller.shutdown()
+        event.accept()
+
+    def confirm_quit_during_run(self) -> bool:
+        answer = QMessageBox.question(self, "Quit during a run?",
+                                      "An inversion is running. Stop it and quit? Its result will be lost.")
+        return answer == QMessageBox.StandardButton.Yes

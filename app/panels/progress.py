@@ -1,0 +1,90 @@
+"""Live progress of an inversion: target beside the current reconstruction, loss curves, thumbnails, speed."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from app.views.loss_plot import LossPlotView
+from app.views.thumbnail_strip import ThumbnailStripView
+from app.widgets.qimage import numpy_to_qimage
+from core.inversion import InversionStep
+
+PREVIEW_PX = 160
+
+
+def _image_label(caption: str) -> tuple[QLabel, QLabel]:
+    image = QLabel()
+    image.setFixedSize(PREVIEW_PX, PREVIEW_PX)
+    image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    image.setStyleSheet("background: #202020; border: 1px solid #444;")
+    text = QLabel(caption)
+    text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return image, text
+
+
+def format_eta(seconds: float) -> str:
+    if not np.isfinite(seconds) or seconds < 0:
+        return "–"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}" if minutes else f"{secs} s"
+
+
+class ProgressPanel(QWidget):
+    """Fed by the controller's ``steps_received``; keeps no engine state of its own."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.target, target_caption = _image_label("Target (crop)")
+        self.current, self.current_caption = _image_label("Reconstruction")
+        self.plot = LossPlotView()
+        self.plot.setMinimumHeight(180)
+        self.thumbnails = ThumbnailStripView()
+        self.speed = QLabel("–")
+        grid = QGridLayout()
+        grid.addWidget(self.target, 0, 0)
+        grid.addWidget(self.current, 0, 1)
+        grid.addWidget(target_caption, 1, 0)
+        grid.addWidget(self.current_caption, 1, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(grid)
+        layout.addWidget(self.speed)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.thumbnails)
+        self.last_preview: np.ndarray | None = None
+
+    def reset(self, target: np.ndarray | None = None) -> None:
+        """Start of a run: clear curves and thumbnails; show the target crop."""
+        self.plot.reset()
+        self.thumbnails.clear()
+        self.last_preview = None
+        self.current.clear()
+        if target is not None:
+            self._show(self.target, target)
+
+    def add_steps(self, records: list[InversionStep]) -> None:
+        self.plot.append([r.step for r in records], [{**r.losses, "best": r.best_loss} for r in records])
+        for record in records:
+            if record.preview is not None:
+                best = int(np.argmin(record.start_losses))
+                self.last_preview = record.preview[best]
+                self.thumbnails.add(record.step, self.last_preview)
+        if self.last_preview is not None:
+            self._show(self.current, self.last_preview)
+            self.current_caption.setText(f"Reconstruction · step {records[-1].step}")
+
+    def set_speed(self, step: int, steps: int, per_second: float) -> None:
+        eta = (steps - step) / per_second if per_second > 0 else float("inf")
+        self.speed.setText(f"step {step}/{steps} · {per_second:.1f} steps/s · ETA {format_eta(eta)}")
+
+    def show_result(self, image: np.ndarray) -> None:
+        self._show(self.current, image)
+        self.current_caption.setText("Reconstruction · best")
+
+    @staticmethod
+    def _show(label: QLabel, pixels: np.ndarray) -> None:
+        pixmap = QPixmap.fromImage(numpy_to_qimage(pixels))
+        label.setPixmap(pixmap.scaled(PREVIEW_PX, PREVIEW_PX, Qt.AspectRatioMode.KeepAspectRatio,
+                                      Qt.TransformationMode.SmoothTransformation))

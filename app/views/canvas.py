@@ -1,0 +1,466 @@
+"""The photo canvas: zoom and pan, the square crop, the mask brush and eraser, and before/after comparison.
+
+Scene units are full-resolution photo pixels even when the pixmap on screen is a smaller display copy (its item is
+scaled up to the photo's size), so crop boxes and mask coordinates never depend on how the photo is displayed.
+The mask is kept at full resolution as uint8 [H, W] (255 = brushed) and drawn straight from that array.
+
+Mouse: wheel zooms about the cursor, Alt+wheel resizes the brush, Space+drag or middle-drag pans. Keys: [ and ]
+resize the brush, \\ held shows the photo before the edit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QTransform, QWheelEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QWidget,
+)
+
+from app.views.canvas_items import (
+    GRAB_PX,
+    BrushCursorItem,
+    CropItem,
+    MaskEdit,
+    MaskLayerItem,
+    PhotoPixmapItem,
+    SplitItem,
+    paint_compare_labels,
+    paint_photo_shadow,
+)
+from core.imageio import CropBox
+
+__all__ = ["CanvasView", "MaskEdit"]
+
+TOOLS = ("crop", "brush", "eraser")
+COMPARE_MODES = ("after", "before", "split")
+BRUSH_RANGE = (1.0, 2000.0)  # diameter, photo pixels
+BRUSH_STEP = 1.25  # per [ ] key press or wheel notch
+ZOOM_RANGE = (0.005, 64.0)
+ZOOM_STEP = 1.2  # per wheel notch (120 eighths of a degree)
+FIT_PADDING = 24  # screen pixels around the photo after fit()
+BACKGROUND = QColor(30, 30, 32)
+CURSORS = {"pan": Qt.CursorShape.ClosedHandCursor, "move": Qt.CursorShape.SizeAllCursor,
+           "split": Qt.CursorShape.SplitHCursor, 0: Qt.CursorShape.SizeFDiagCursor, 2: Qt.CursorShape.SizeFDiagCursor,
+           1: Qt.CursorShape.SizeBDiagCursor, 3: Qt.CursorShape.SizeBDiagCursor}
+
+
+class CanvasView(QGraphicsView):
+    """The editor's central canvas. Programmatic setters (set_crop, set_photo, …) do not emit the *_changing /
+    crop_changed / stroke_finished signals; those report what the user did, with old and new values for undo."""
+
+    crop_changing = Signal(object)  # CropBox, live while the user drags or resizes the box
+    crop_changed = Signal(object, object)  # (old CropBox, new CropBox) on mouse release, only if it changed
+    stroke_finished = Signal(object)  # MaskEdit of one press→release brush/eraser stroke that changed the mask
+    mask_changed = Signal()  # the mask's content changed (stroke, set_mask, apply_mask_edit, clear, invert)
+    zoom_changed = Signal(float)  # view scale, 1.0 = one photo pixel per screen pixel
+    brush_size_changed = Signal(float)  # diameter in photo pixels (also from [ ] keys and Alt+wheel)
+    split_changed = Signal(float)  # split position 0..1, when the user drags the split line
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.SmoothPixmapTransform)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setMouseTracking(True)
+        self._photo_item = PhotoPixmapItem()
+        self._result_clip = QGraphicsRectItem()  # clips the result to the "after" side of the split
+        self._result_clip.setPen(Qt.PenStyle.NoPen)
+        self._result_clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+        self._result_item = PhotoPixmapItem(self._result_clip)
+        self._mask_layer = MaskLayerItem()
+        self._crop_item = CropItem()
+        self._split_item = SplitItem()
+        self._cursor_item = BrushCursorItem()
+        items = (self._photo_item, self._result_clip, self._mask_layer, self._crop_item, self._split_item,
+                 self._cursor_item)
+        for z, item in enumerate(items):
+            item.setZValue(z)
+            self.scene().addItem(item)
+        self._size = (0, 0)  # full photo (width, height)
+        self._crop = CropBox(0, 0, 0)
+        self._has_result = False
+        self._tool, self._compare, self._split = "crop", "after", 0.5
+        self._brush_size, self._feather = 40.0, 0.5
+        self._before_held = self._space_held = False
+        self._fit_mode = True  # refit on resize until the user zooms
+        self._drag: str | int | None = None  # "pan" | "move" | "stroke" | "split" | corner index 0..3
+        self._drag_button = Qt.MouseButton.NoButton  # the button that started the drag; its release ends it
+        self._drag_start = (QPointF(), CropBox(0, 0, 0))  # (scene pos, crop) at the press
+        self._last = QPointF()  # last view pos (pan) or scene pos (stroke)
+        self._sync_tool()
+        self._sync_compare()
+
+    # ------------------------------------------------------------------------------------------------ photo
+    def set_photo(self, pixels: np.ndarray, full_size: tuple[int, int]) -> None:
+        """Show uint8 [h, w, 3] ``pixels`` (the photo or a smaller display copy) as a ``full_size`` (width, height)
+        photo. Clears the mask and the result, centres the crop and fits the view."""
+        width, height = int(full_size[0]), int(full_size[1])
+        if width < 1 or height < 1:
+            raise ValueError(f"The photo size must be positive, got {full_size}.")
+        self._drag = None  # a drag on the old photo is dropped, not reported: its undo data would not apply
+        self._photo_item.show_pixels(pixels, width, height)
+        self._size = (width, height)
+        self._mask_layer.reset(width, height)
+        self._crop = CropBox.centered(width, height)
+        self._crop_item.set_geometry(self._photo_rect(), self._crop)
+        self.set_result(None)
+        self._sync_tool()
+        self.fit()
+
+    def photo_size(self) -> tuple[int, int]:
+        return self._size
+
+    def _photo_rect(self) -> QRectF:
+        return QRectF(0, 0, *self._size)
+
+    # ------------------------------------------------------------------------------------------------ crop
+    def set_crop(self, box: CropBox) -> None:
+        """Show ``box``; raises core's InvalidInputError when it does not fit the photo."""
+        box.validate(*self._size)
+        self._crop = box
+        self._crop_item.set_geometry(self._photo_rect(), box)
+
+    def crop(self) -> CropBox:
+        return self._crop
+
+    # ------------------------------------------------------------------------------------------------ mask
+    def mask(self) -> np.ndarray:
+        """A copy of the mask, uint8 [H, W] at full photo size, 0..255 (255 = brushed)."""
+        return self._mask_layer.mask.copy()
+
+    def set_mask(self, mask: np.ndarray) -> None:
+        """Replace the mask: uint8 0..255, bool, or float 0..1, shaped [H, W] like the photo (else ValueError)."""
+        self._mask_layer.assign(mask)
+        self.mask_changed.emit()
+
+    def apply_mask_edit(self, edit: MaskEdit, undo: bool = False) -> None:
+        """Write ``edit.after`` (or ``edit.before`` when undoing) into the mask at (edit.x, edit.y)."""
+        self._mask_layer.apply(edit, undo)
+        self.mask_changed.emit()
+
+    def clear_mask(self) -> MaskEdit:
+        """Erase the whole mask; returns the edit (covering only the pixels that were brushed) for the undo stack."""
+        return self._replace_mask(np.zeros_like(self._mask_layer.mask))
+
+    def invert_mask(self) -> MaskEdit:
+        return self._replace_mask(255 - self._mask_layer.mask)
+
+    def _replace_mask(self, after: np.ndarray) -> MaskEdit:
+        edit = self._mask_layer.replace(after)
+        self.mask_changed.emit()
+        return edit
+
+    def set_mask_visible(self, visible: bool) -> None:
+        self._mask_layer.setVisible(visible)
+
+    # ------------------------------------------------------------------------------------------------ result / compare
+    def set_result(self, pixels: np.ndarray | None) -> None:
+        """The edited image (uint8 [h, w, 3], any size, stretched over the photo), or None for no result."""
+        self._has_result = pixels is not None
+        self._result_item.show_pixels(pixels, *self._size)
+        self._result_item.set_view_scale(self.zoom())
+        self._sync_compare()
+
+    def set_compare(self, mode: str) -> None:
+        """"after" (result over the photo), "before" (photo only) or "split" (before left, after right)."""
+        if mode not in COMPARE_MODES:
+            raise ValueError(f"Unknown compare mode {mode!r}; use one of {', '.join(COMPARE_MODES)}.")
+        self._compare = mode
+        self._sync_compare()
+
+    def compare(self) -> str:
+        return self._compare
+
+    def set_split(self, fraction: float) -> None:
+        """The split line's position as a fraction (0..1) of the photo's width."""
+        self._split = min(max(float(fraction), 0.0), 1.0)
+        self._sync_compare()
+
+    def split(self) -> float:
+        return self._split
+
+    def _shown_compare(self) -> str:
+        return "before" if self._before_held else self._compare
+
+    def _sync_compare(self) -> None:
+        mode, (w, h) = self._shown_compare(), self._size
+        split_x = self._split * w if mode == "split" else 0.0
+        self._result_clip.setRect(QRectF(split_x, 0, w - split_x, h))
+        self._result_item.setVisible(self._has_result and mode != "before")
+        self._split_item.set_line(self._split * w, h)
+        self._split_item.setVisible(mode == "split" and w > 0)
+        self.viewport().update()
+
+    # ------------------------------------------------------------------------------------------------ tools
+    def set_tool(self, tool: str) -> None:
+        """"crop" (move/resize the crop box), "brush" or "eraser" (paint the mask)."""
+        if tool not in TOOLS:
+            raise ValueError(f"Unknown tool {tool!r}; use one of {', '.join(TOOLS)}.")
+        self._end_drag()
+        self._tool = tool
+        self._sync_tool()
+
+    def tool(self) -> str:
+        return self._tool
+
+    def set_brush_size(self, px: float) -> None:
+        """Brush diameter in photo pixels, clamped to 1..2000."""
+        size = min(max(float(px), BRUSH_RANGE[0]), BRUSH_RANGE[1])
+        if size != self._brush_size:
+            self._brush_size = size
+            self._cursor_item.set_brush(size, self._tool == "eraser")
+            self.brush_size_changed.emit(size)
+
+    def brush_size(self) -> float:
+        return self._brush_size
+
+    def set_brush_feather(self, fraction: float) -> None:
+        """0 = hard edge (anti-aliased) … 1 = soft all the way from the centre."""
+        self._feather = min(max(float(fraction), 0.0), 1.0)
+
+    def brush_feather(self) -> float:
+        return self._feather
+
+    def _sync_tool(self) -> None:
+        painting = self._tool != "crop"
+        self._crop_item.set_state(handles_visible=not painting, interacting=False)
+        self._cursor_item.set_brush(self._brush_size, self._tool == "eraser")
+        self._cursor_item.setVisible(painting and self.viewport().underMouse())
+        self._update_cursor(None)
+
+    def _update_cursor(self, hover: str | int | None) -> None:
+        shape = Qt.CursorShape.BlankCursor if self._tool != "crop" else Qt.CursorShape.ArrowCursor
+        if self._space_held:
+            shape = Qt.CursorShape.OpenHandCursor
+        if self._drag is not None or hover is not None:
+            shape = CURSORS.get(self._drag if self._drag is not None else hover, shape)
+        self.viewport().setCursor(shape)
+
+    # ------------------------------------------------------------------------------------------------ zoom
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def fit(self) -> None:
+        """Show the whole photo, centred, with a small margin."""
+        w, h = self._size
+        if w < 1:
+            return
+        vw, vh = self.viewport().width() - 2 * FIT_PADDING, self.viewport().height() - 2 * FIT_PADDING
+        self._apply_zoom(min(max(vw, 1) / w, max(vh, 1) / h), None)
+        self.centerOn(w / 2, h / 2)
+        self._fit_mode = True
+
+    def zoom_100(self) -> None:
+        self._apply_zoom(1.0, None)
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom by ``factor`` about the centre of the view."""
+        self._apply_zoom(self.zoom() * factor, None)
+
+    def _apply_zoom(self, scale: float, anchor: QPointF | None) -> None:
+        """Set the view scale, keeping the scene point under ``anchor`` (view pos; None = centre) in place."""
+        scale = min(max(scale, ZOOM_RANGE[0]), ZOOM_RANGE[1])
+        old = self.zoom()
+        anchor_pt = (anchor if anchor is not None else QPointF(self.viewport().rect().center())).toPoint()
+        scene_pt = self.mapToScene(anchor_pt)
+        self.setTransform(QTransform.fromScale(scale, scale))
+        self._update_scene_rect()
+        moved = self.mapFromScene(scene_pt) - anchor_pt
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + moved.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + moved.y())
+        self._fit_mode = False
+        for item in (self._photo_item, self._result_item, self._mask_layer, self._crop_item, self._split_item,
+                     self._cursor_item):
+            item.set_view_scale(scale)
+        if scale != old:
+            self.zoom_changed.emit(scale)
+
+    def _update_scene_rect(self) -> None:
+        """Photo plus a margin of almost half a view once it is larger than the view (so any edge can be panned to
+        the middle); no margin along an axis where it fits, so a small photo stays centred."""
+        w, h = self._size
+        s, vw, vh = self.zoom(), self.viewport().width(), self.viewport().height()
+        mx = 0.45 * vw / s if w * s > vw else 0.0
+        my = 0.45 * vh / s if h * s > vh else 0.0
+        self.setSceneRect(QRectF(-mx, -my, w + 2 * mx, h + 2 * my))
+
+    # ------------------------------------------------------------------------------------------------ mouse
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        pos, button = event.position(), event.button()
+        scene_pos = self._to_scene(pos)
+        event.accept()
+        if self._size[0] < 1 or self._drag is not None:
+            return
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space_held):
+            self._drag, self._last = "pan", pos
+        elif button != Qt.MouseButton.LeftButton:
+            return
+        elif self._near_split(pos):
+            self._drag = "split"
+        elif self._tool == "crop":
+            self._drag = self._crop_item.grab_at(scene_pos)
+            self._crop_item.set_state(handles_visible=True, interacting=self._drag is not None)
+        else:
+            self._drag, self._last = "stroke", scene_pos
+            point = (scene_pos.x(), scene_pos.y())
+            self._mask_layer.begin_stroke(point, self._brush_size, self._feather, self._tool == "eraser")
+        self._drag_button, self._drag_start = button, (scene_pos, self._crop)
+        self._update_cursor(None)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        scene_pos = self._to_scene(pos)
+        self._cursor_item.setPos(scene_pos)
+        event.accept()
+        if self._drag == "pan":
+            delta, self._last = pos - self._last, pos
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - round(delta.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - round(delta.y()))
+        elif self._drag == "stroke":
+            self._mask_layer.stroke_to((self._last.x(), self._last.y()), (scene_pos.x(), scene_pos.y()))
+            self._last = scene_pos
+        elif self._drag == "split":
+            self.set_split(scene_pos.x() / self._size[0])
+            self.split_changed.emit(self._split)
+        elif self._drag is not None:
+            start, box = self._drag_start
+            new = self._crop_item.dragged(self._drag, box, scene_pos - start, scene_pos)
+            if new != self._crop:
+                self.set_crop(new)
+                self.crop_changing.emit(new)
+        elif self._size[0] > 0:
+            hover = "split" if self._near_split(pos) else None
+            if hover is None and self._tool == "crop":
+                hover = self._crop_item.grab_at(scene_pos)
+            self._update_cursor(hover)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._drag is not None and event.button() == self._drag_button:
+            self._end_drag()
+            self._update_cursor(None)
+        event.accept()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.mousePressEvent(event)  # a quick second click is another press (a dab), not a special gesture
+
+    def _to_scene(self, pos: QPointF) -> QPointF:
+        """View position → scene (photo pixel) position, keeping the sub-pixel part."""
+        return self.viewportTransform().inverted()[0].map(pos)
+
+    def _near_split(self, pos: QPointF) -> bool:
+        if not self._split_item.isVisible():
+            return False
+        line_x = self.mapFromScene(QPointF(self._split * self._size[0], 0)).x()
+        return abs(pos.x() - line_x) <= GRAB_PX * 0.6
+
+    def _end_drag(self) -> None:
+        """Finish whatever the mouse was doing and report it once (stroke → stroke_finished, crop → crop_changed)."""
+        drag, self._drag = self._drag, None
+        if drag == "stroke":
+            edit = self._mask_layer.end_stroke()
+            if edit is not None:
+                self.stroke_finished.emit(edit)
+                self.mask_changed.emit()
+        elif drag == "move" or isinstance(drag, int):
+            self._crop_item.set_state(handles_visible=self._tool == "crop", interacting=False)
+            old = self._drag_start[1]
+            if old != self._crop:
+                self.crop_changed.emit(old, self._crop)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta().y() or event.angleDelta().x()  # Alt turns the wheel horizontal on some systems
+        if delta and event.modifiers() & Qt.KeyboardModifier.AltModifier:
+            self.set_brush_size(self._brush_size * BRUSH_STEP ** (delta / 120))
+        elif delta and self._size[0] > 0:
+            self._apply_zoom(self.zoom() * ZOOM_STEP ** (delta / 120), event.position())
+        event.accept()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.NativeGesture and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture:
+            self._apply_zoom(self.zoom() * (1.0 + event.value()), event.position())  # trackpad pinch
+            return True
+        if event.type() == QEvent.Type.Leave:
+            self._cursor_item.hide()
+        elif event.type() == QEvent.Type.Enter:
+            self._cursor_item.setVisible(self._tool != "crop")
+        return super().viewportEvent(event)
+
+    # ------------------------------------------------------------------------------------------------ keys
+    _KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Backslash, Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight)
+
+    def event(self, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.ShortcutOverride and event.key() in self._KEYS
+                and not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier):
+            event.accept()  # these keys belong to the canvas while it has focus, even if a menu action uses them
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self._key(event, pressed=True):
+            super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if not self._key(event, pressed=False):
+            super().keyReleaseEvent(event)
+
+    def _key(self, event: QKeyEvent, pressed: bool) -> bool:
+        """[ ] resize the brush (auto-repeat welcome); Space and \\ act while held (auto-repeat ignored)."""
+        key = event.key()
+        if key in (Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight):
+            if pressed:
+                self.set_brush_size(self._brush_size * BRUSH_STEP ** (1 if key == Qt.Key.Key_BracketRight else -1))
+            return True
+        if key not in (Qt.Key.Key_Space, Qt.Key.Key_Backslash):
+            return False
+        if not event.isAutoRepeat():
+            self._set_held(key, pressed)
+        return True
+
+    def focusOutEvent(self, event: QEvent) -> None:
+        self._set_held(Qt.Key.Key_Space, False)  # a release we never see must not leave a key stuck down
+        self._set_held(Qt.Key.Key_Backslash, False)
+        super().focusOutEvent(event)
+
+    def _set_held(self, key: Qt.Key, held: bool) -> None:
+        if key == Qt.Key.Key_Space:
+            self._space_held = held
+            self._update_cursor(None)
+        elif held != self._before_held:
+            self._before_held = held
+            self._sync_compare()
+
+    # ------------------------------------------------------------------------------------------------ painting
+    def resizeEvent(self, event: QEvent) -> None:
+        super().resizeEvent(event)
+        if self._fit_mode:
+            self.fit()
+        else:
+            self._update_scene_rect()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        if self._has_result and self._shown_compare() != "after":
+            self.viewport().update()  # the compare labels are pinned to the view, not the scene
+        elif self._split_item.isVisible():
+            self._split_item.update()  # its grip sits in the middle of the visible part of the line
+
+    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.fillRect(rect, BACKGROUND)
+        if self._size[0] > 0:
+            paint_photo_shadow(painter, self.viewportTransform().mapRect(self._photo_rect()))
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        if self._has_result and self._shown_compare() != "after":
+            photo = self.viewportTransform().mapRect(self._photo_rect())
+            paint_compare_labels(painter, photo, self._shown_compare() == "split", self._split)

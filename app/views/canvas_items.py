@@ -1,0 +1,496 @@
+"""The canvas's pieces: mask arithmetic (brush dabs, undo patches, crop geometry) and the scene items drawn over
+the photo (mask overlay, crop box, split line, brush cursor).
+
+Everything here works in photo pixel coordinates: pixel (col, row) covers [col, col + 1) × [row, row + 1), so its
+centre is at (col + 0.5, row + 0.5). Decorations that must keep a constant size on screen (handles, knobs, labels)
+are drawn in device coordinates after mapping their anchor points through the painter's world transform.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap, QTransform, qRgba
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QStyleOptionGraphicsItem, QWidget
+
+from app.widgets.qimage import numpy_to_qimage
+from core.imageio import CropBox
+
+MASK_RGB = (235, 60, 50)  # overlay colour of brushed pixels
+MASK_OPACITY = 0.5  # overlay alpha of a fully brushed pixel
+HANDLE_PX = 9  # side of a crop corner handle, screen pixels
+GRAB_PX = 10  # how close (screen pixels) the mouse must be to grab a crop corner or the split line
+MIN_CROP = 16  # photo pixels
+Rect = tuple[int, int, int, int]  # x, y, width, height in photo pixels
+
+
+@dataclass(eq=False)  # eq=False: comparing ndarrays field by field is ambiguous
+class MaskEdit:
+    """A rectangular patch of the mask before and after an edit: undo data, only the touched bounding box."""
+
+    x: int
+    y: int
+    before: np.ndarray  # uint8 [h, w]
+    after: np.ndarray  # uint8 [h, w]
+
+    @property
+    def rect(self) -> Rect:
+        return self.x, self.y, int(self.before.shape[1]), int(self.before.shape[0])
+
+
+# ---------------------------------------------------------------------------------------------------- mask maths
+def dab_values(dist: np.ndarray, radius: float, feather: float) -> np.ndarray:
+    """Distance (photo px) from the stroke's spine → uint8 coverage 0..255.
+
+    A hard brush (feather 0) still gets a one-pixel anti-aliased rim; feather 1 fades from the centre to the rim.
+    """
+    width = max(radius * feather, 1.0)
+    v = np.clip((radius + 0.5 - dist) / width, 0.0, 1.0)
+    v = v * v * (3.0 - 2.0 * v)  # smoothstep: no visible ring where the falloff starts
+    return (v * 255.0 + 0.5).astype(np.uint8)
+
+
+def paint_segment(
+    mask: np.ndarray, p0: tuple[float, float], p1: tuple[float, float], radius: float, feather: float, erase: bool
+) -> Rect | None:
+    """Paint a round brush swept from ``p0`` to ``p1`` into ``mask`` in place; returns the dirty rect, or None.
+
+    Sweeping the whole segment (distance to a line segment, not dabs at intervals) leaves no gaps however fast the
+    mouse moves. Brush = max with the dab, eraser = min with 255 - dab, so repainting a pixel never builds up.
+    """
+    rect = segment_rect(mask.shape, p0, p1, radius)
+    if rect is None:
+        return None
+    x, y, w, h = rect
+    xs = np.arange(x, x + w, dtype=np.float32)[None, :] + np.float32(0.5 - p0[0])  # [1, w]
+    ys = np.arange(y, y + h, dtype=np.float32)[:, None] + np.float32(0.5 - p0[1])  # [h, 1]
+    dx, dy = np.float32(p1[0] - p0[0]), np.float32(p1[1] - p0[1])
+    length2 = dx * dx + dy * dy
+    if length2 > 1e-6:
+        t = np.clip((xs * dx + ys * dy) / length2, 0.0, 1.0)
+        dist = np.hypot(xs - t * dx, ys - t * dy)  # [h, w]
+    else:
+        dist = np.hypot(xs, ys)
+    dab = dab_values(dist, radius, feather)
+    region = mask[y : y + h, x : x + w]
+    if erase:
+        np.minimum(region, 255 - dab, out=region)
+    else:
+        np.maximum(region, dab, out=region)
+    return rect
+
+
+def segment_rect(shape: tuple[int, ...], p0: tuple[float, float], p1: tuple[float, float], radius: float
+                 ) -> Rect | None:
+    """The pixels a brush of ``radius`` swept from p0 to p1 can touch, clipped to a mask of ``shape`` [H, W]."""
+    reach = radius + 1.0
+    x0 = max(0, math.floor(min(p0[0], p1[0]) - reach))
+    y0 = max(0, math.floor(min(p0[1], p1[1]) - reach))
+    x1 = min(shape[1], math.ceil(max(p0[0], p1[0]) + reach))
+    y1 = min(shape[0], math.ceil(max(p0[1], p1[1]) + reach))
+    return (x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
+
+
+def union_rect(a: Rect | None, b: Rect) -> Rect:
+    if a is None:
+        return b
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    return x0, y0, max(a[0] + a[2], b[0] + b[2]) - x0, max(a[1] + a[3], b[1] + b[3]) - y0
+
+
+def changed_edit(x: int, y: int, before: np.ndarray, after: np.ndarray) -> MaskEdit | None:
+    """A MaskEdit trimmed to the pixels that actually differ, or None when nothing changed."""
+    diff = before != after
+    rows, cols = np.flatnonzero(diff.any(axis=1)), np.flatnonzero(diff.any(axis=0))
+    if rows.size == 0:
+        return None
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    return MaskEdit(x + int(c0), y + int(r0), before[r0:r1, c0:c1].copy(), after[r0:r1, c0:c1].copy())
+
+
+class MaskStroke:
+    """One press→release brush or eraser stroke: paints segments and remembers the old pixels it covered.
+
+    Only the stroke's bounding box is backed up (grown before each segment is painted), so a stroke on a
+    200-megapixel photo costs memory in proportion to the area it touched, not the photo.
+    """
+
+    def __init__(self, mask: np.ndarray, radius: float, feather: float, erase: bool) -> None:
+        self.mask, self.radius, self.feather, self.erase = mask, radius, feather, erase
+        self.rect: Rect | None = None
+        self.before = np.zeros((0, 0), np.uint8)  # uint8 [h, w] of the mask under self.rect before the stroke
+
+    def add_segment(self, p0: tuple[float, float], p1: tuple[float, float]) -> Rect | None:
+        rect = segment_rect(self.mask.shape, p0, p1, self.radius)
+        if rect is None:
+            return None
+        grown = union_rect(self.rect, rect)
+        if grown != self.rect:
+            x, y, w, h = grown
+            before = self.mask[y : y + h, x : x + w].copy()
+            if self.rect is not None:  # pixels already painted: keep their pre-stroke values
+                ox, oy, ow, oh = self.rect
+                before[oy - y : oy - y + oh, ox - x : ox - x + ow] = self.before
+            self.rect, self.before = grown, before
+        return paint_segment(self.mask, p0, p1, self.radius, self.feather, self.erase)
+
+    def finish(self) -> MaskEdit | None:
+        """The stroke's undo patch, trimmed to what changed; None when the stroke changed nothing."""
+        if self.rect is None:
+            return None
+        x, y, w, h = self.rect
+        return changed_edit(x, y, self.before, self.mask[y : y + h, x : x + w])
+
+
+def mask_values(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """uint8 0..255, bool, or float 0..1 → uint8 0..255; ValueError unless shaped ``shape`` [H, W]."""
+    mask = np.asarray(mask)
+    if mask.shape != shape:
+        raise ValueError(f"The mask is {mask.shape[::-1]} but the photo is {shape[::-1]}; they must match.")
+    if mask.dtype == np.bool_:
+        return mask.astype(np.uint8) * 255
+    if np.issubdtype(mask.dtype, np.floating):
+        return np.rint(np.clip(mask, 0.0, 1.0) * 255.0).astype(np.uint8)
+    if mask.dtype != np.uint8:
+        raise ValueError(f"A mask must be uint8, bool or float, got {mask.dtype}.")
+    return mask
+
+
+# ---------------------------------------------------------------------------------------------------- crop maths
+def moved_crop(box: CropBox, x: float, y: float, width: int, height: int) -> CropBox:
+    """``box`` with its corner moved to (x, y), kept inside a ``width`` × ``height`` photo."""
+    return CropBox(min(max(round(x), 0), width - box.size), min(max(round(y), 0), height - box.size), box.size)
+
+
+def resized_crop(box: CropBox, corner: int, x: float, y: float, width: int, height: int, min_size: int) -> CropBox:
+    """``box`` with corner ``corner`` (0 TL, 1 TR, 2 BR, 3 BL) dragged to (x, y): the opposite corner stays put,
+    the box stays square (the longer drag axis wins) and inside the photo, and no smaller than ``min_size``."""
+    sx, sy = (-1, 1, 1, -1)[corner], (-1, -1, 1, 1)[corner]
+    ax = box.x if sx > 0 else box.x + box.size  # the fixed, opposite corner
+    ay = box.y if sy > 0 else box.y + box.size
+    room = min(width - ax if sx > 0 else ax, height - ay if sy > 0 else ay)
+    size = round(max(sx * (x - ax), sy * (y - ay)))
+    size = max(min(size, room), min(min_size, room))
+    return CropBox(ax if sx > 0 else ax - size, ay if sy > 0 else ay - size, size)
+
+
+def crop_corners(box: CropBox) -> list[QPointF]:
+    """Corners in the order resized_crop numbers them: TL, TR, BR, BL."""
+    x0, y0, x1, y1 = box.x, box.y, box.x + box.size, box.y + box.size
+    return [QPointF(x0, y0), QPointF(x1, y0), QPointF(x1, y1), QPointF(x0, y1)]
+
+
+# ---------------------------------------------------------------------------------------------------- scene items
+def _cosmetic(color: QColor | Qt.GlobalColor, width: float = 1.0, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
+    pen = QPen(QColor(color), width, style)
+    pen.setCosmetic(True)
+    return pen
+
+
+class PhotoPixmapItem(QGraphicsPixmapItem):
+    """A uint8 [h, w, 3] image of any resolution (display copy or full size) stretched over the photo's pixels;
+    drawn smoothly when shrunk, with crisp pixels once one of its pixels covers 2+ screen pixels."""
+
+    def show_pixels(self, pixels: np.ndarray | None, width: int, height: int) -> None:
+        pixmap = QPixmap() if pixels is None else QPixmap.fromImage(numpy_to_qimage(pixels))
+        self.setPixmap(pixmap)
+        if not pixmap.isNull():
+            self.setTransform(QTransform.fromScale(width / pixmap.width(), height / pixmap.height()))
+
+    def set_view_scale(self, scale: float) -> None:
+        smooth = scale * self.transform().m11() < 2.0
+        self.setTransformationMode(Qt.TransformationMode.SmoothTransformation if smooth
+                                   else Qt.TransformationMode.FastTransformation)
+
+
+class ScreenSizedItem(QGraphicsItem):
+    """An item with decorations of constant screen size; the view tells it the zoom so its bounds can cover them."""
+
+    margin_px = 24.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view_scale = 1.0
+
+    def set_view_scale(self, scale: float) -> None:
+        self.prepareGeometryChange()
+        self.view_scale = scale
+
+    def margin(self) -> float:
+        return self.margin_px / max(self.view_scale, 1e-6)
+
+
+class MaskLayerItem(QGraphicsItem):
+    """The mask (uint8 [H, W] at full photo size, 255 = brushed) and its translucent red overlay.
+
+    The overlay is an 8-bit indexed QImage over the mask's own memory (no copy) whose colour table maps 0..255 to
+    transparent..red, so an edit only needs ``update(dirty rect)`` and a repaint reads just the exposed pixels.
+    Every write therefore goes into ``self.mask`` in place; the array is never replaced except by ``reset``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self._colors = [qRgba(*MASK_RGB, round(i * MASK_OPACITY)) for i in range(256)]
+        self.smooth = True
+        self.stroke: MaskStroke | None = None
+        self.reset(0, 0)
+
+    def reset(self, width: int, height: int) -> None:
+        """An empty mask for a ``width`` × ``height`` photo."""
+        self.prepareGeometryChange()
+        self.mask = np.zeros((height, width), np.uint8)  # the image below points into this buffer
+        self.stroke = None
+        self._image = QImage(self.mask.data, width, height, width, QImage.Format.Format_Indexed8)
+        self._image.setColorTable(self._colors)
+        self.update()
+
+    def assign(self, values: np.ndarray) -> None:
+        self.mask[...] = mask_values(values, self.mask.shape)
+        self.update()
+
+    def apply(self, edit: MaskEdit, undo: bool = False) -> None:
+        """Write ``edit.after`` (``edit.before`` when undoing) at (edit.x, edit.y); ValueError if it does not fit."""
+        x, y, w, h = edit.rect
+        if x < 0 or y < 0 or x + w > self.mask.shape[1] or y + h > self.mask.shape[0]:
+            raise ValueError(f"The mask edit at {edit.rect} does not fit the {self.mask.shape[::-1]} photo.")
+        self.mask[y : y + h, x : x + w] = edit.before if undo else edit.after
+        self._update_rect(edit.rect)
+
+    def replace(self, after: np.ndarray) -> MaskEdit:
+        """Make the mask ``after``; the edit covers only the pixels that differ (empty arrays when none do)."""
+        empty = np.zeros((0, 0), np.uint8)
+        edit = changed_edit(0, 0, self.mask, after) or MaskEdit(0, 0, empty, empty)
+        self.apply(edit)
+        return edit
+
+    def begin_stroke(self, point: tuple[float, float], diameter: float, feather: float, erase: bool) -> None:
+        self.stroke = MaskStroke(self.mask, diameter / 2, feather, erase)
+        self.stroke_to(point, point)
+
+    def stroke_to(self, p0: tuple[float, float], p1: tuple[float, float]) -> None:
+        if self.stroke is not None:
+            self._update_rect(self.stroke.add_segment(p0, p1))
+
+    def end_stroke(self) -> MaskEdit | None:
+        stroke, self.stroke = self.stroke, None
+        return stroke.finish() if stroke is not None else None
+
+    def _update_rect(self, rect: Rect | None) -> None:
+        if rect is not None:
+            self.update(QRectF(*rect))
+
+    def set_view_scale(self, scale: float) -> None:
+        self.smooth = scale < 2.0
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(0, 0, self.mask.shape[1], self.mask.shape[0])
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        area = option.exposedRect.toAlignedRect().intersected(QRect(0, 0, self.mask.shape[1], self.mask.shape[0]))
+        if not area.isEmpty():
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
+            painter.drawImage(QRectF(area), self._image, QRectF(area))
+
+
+class CropItem(ScreenSizedItem):
+    """The square crop: the photo darkened outside it, a two-tone dashed outline, and corner handles in crop mode.
+
+    While the box is dragged it also shows rule-of-thirds guides and its size in pixels.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.photo = QRectF()
+        self.box = CropBox(0, 0, 0)
+        self.handles_visible = True
+        self.interacting = False
+
+    def set_geometry(self, photo: QRectF, box: CropBox) -> None:
+        self.prepareGeometryChange()
+        self.photo, self.box = photo, box
+        self.update()
+
+    def set_state(self, handles_visible: bool, interacting: bool) -> None:
+        self.handles_visible, self.interacting = handles_visible, interacting
+        self.update()
+
+    def grab_at(self, scene_pos: QPointF) -> str | int | None:
+        """The corner (0..3) whose handle is under ``scene_pos``, "move" inside the box, or None."""
+        reach = GRAB_PX / max(self.view_scale, 1e-6)
+        for index, corner in enumerate(crop_corners(self.box)):
+            if abs(corner.x() - scene_pos.x()) <= reach and abs(corner.y() - scene_pos.y()) <= reach:
+                return index
+        box, x, y = self.box, scene_pos.x(), scene_pos.y()
+        return "move" if box.x <= x <= box.x + box.size and box.y <= y <= box.y + box.size else None
+
+    def dragged(self, grab: str | int, start: CropBox, delta: QPointF, scene_pos: QPointF) -> CropBox:
+        """Where dragging ``grab`` of the ``start`` box by ``delta`` (moving) or to ``scene_pos`` (a corner) puts it."""
+        w, h = round(self.photo.width()), round(self.photo.height())
+        if grab == "move":
+            return moved_crop(start, start.x + delta.x(), start.y + delta.y(), w, h)
+        return resized_crop(start, int(grab), scene_pos.x(), scene_pos.y(), w, h, MIN_CROP)
+
+    def boundingRect(self) -> QRectF:
+        m = self.margin()
+        return self.photo.adjusted(-m, -m, m, m)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        if self.photo.isEmpty() or self.box.size < 1:
+            return
+        crop = QRectF(self.box.x, self.box.y, self.box.size, self.box.size)
+        shade = QPainterPath()
+        shade.setFillRule(Qt.FillRule.OddEvenFill)
+        shade.addRect(self.photo)
+        shade.addRect(crop)
+        painter.fillPath(shade, QColor(0, 0, 0, 150 if self.handles_visible else 110))
+        if self.interacting:
+            painter.setPen(_cosmetic(QColor(255, 255, 255, 90)))
+            for i in (1, 2):
+                x, y = crop.left() + crop.width() * i / 3, crop.top() + crop.height() * i / 3
+                painter.drawLine(QPointF(x, crop.top()), QPointF(x, crop.bottom()))
+                painter.drawLine(QPointF(crop.left(), y), QPointF(crop.right(), y))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(_cosmetic(QColor(0, 0, 0, 170), 1.0))
+        painter.drawRect(crop)
+        painter.setPen(_cosmetic(Qt.GlobalColor.white, 1.0, Qt.PenStyle.DashLine))
+        painter.drawRect(crop)
+        self._paint_screen_parts(painter, crop)
+
+    def _paint_screen_parts(self, painter: QPainter, crop: QRectF) -> None:
+        world = painter.worldTransform()
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if self.handles_visible:
+            painter.setPen(QPen(QColor(20, 20, 20, 200), 1.0))
+            painter.setBrush(Qt.GlobalColor.white)
+            half = HANDLE_PX / 2
+            for corner in crop_corners(self.box):
+                c = world.map(corner)
+                painter.drawRect(QRectF(c.x() - half, c.y() - half, HANDLE_PX, HANDLE_PX))
+        screen = world.mapRect(crop)
+        if self.interacting and screen.width() > 90:
+            label = f"{self.box.size} × {self.box.size} px"
+            draw_pill(painter, label, QPointF(screen.center().x(), screen.bottom() - 20))
+        painter.restore()
+
+
+def draw_pill(painter: QPainter, text: str, center: QPointF) -> None:
+    """A small rounded dark label with white text centred on ``center`` (device coordinates)."""
+    font = QFont(painter.font())
+    font.setPointSizeF(9.0)
+    painter.setFont(font)
+    metrics = painter.fontMetrics()
+    w, h = metrics.horizontalAdvance(text) + 16, metrics.height() + 6
+    rect = QRectF(center.x() - w / 2, center.y() - h / 2, w, h)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(20, 20, 20, 190))
+    painter.drawRoundedRect(rect, h / 2, h / 2)
+    painter.setPen(QColor(240, 240, 240))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+
+class SplitItem(ScreenSizedItem):
+    """The before/after split: a vertical line across the photo with a round grip in the middle."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.x = 0.0
+        self.height = 0.0
+
+    def set_line(self, x: float, height: float) -> None:
+        self.prepareGeometryChange()
+        self.x, self.height = x, height
+
+    def boundingRect(self) -> QRectF:
+        m = self.margin()
+        return QRectF(self.x - m, 0, 2 * m, self.height)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        top, bottom = QPointF(self.x, 0), QPointF(self.x, self.height)
+        painter.setPen(_cosmetic(QColor(0, 0, 0, 110), 3.0))
+        painter.drawLine(top, bottom)
+        painter.setPen(_cosmetic(Qt.GlobalColor.white, 1.5))
+        painter.drawLine(top, bottom)
+        world = painter.worldTransform()
+        visible = world.inverted()[0].mapRect(QRectF(painter.viewport())).intersected(QRectF(0, 0, 1, self.height))
+        mid_y = (visible.top() + visible.bottom()) / 2 if visible.height() > 0 else self.height / 2
+        c = world.map(QPointF(self.x, mid_y))
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(QColor(0, 0, 0, 90), 1.0))
+        painter.setBrush(Qt.GlobalColor.white)
+        painter.drawEllipse(c, 12.0, 12.0)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(40, 40, 40))
+        for side in (-1, 1):  # ◀ ▶ arrows
+            tip = c.x() + side * 8.0
+            painter.drawPolygon([QPointF(tip, c.y()), QPointF(tip - side * 4.5, c.y() - 4.5),
+                                 QPointF(tip - side * 4.5, c.y() + 4.5)])
+        painter.restore()
+
+
+class BrushCursorItem(ScreenSizedItem):
+    """The brush outline: a two-tone circle of the brush's diameter (dashed for the eraser) and a centre cross."""
+
+    margin_px = 8.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.radius = 10.0
+        self.erase = False
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+
+    def set_brush(self, diameter: float, erase: bool) -> None:
+        self.prepareGeometryChange()
+        self.radius, self.erase = diameter / 2, erase
+        self.update()
+
+    def boundingRect(self) -> QRectF:
+        r = self.radius + self.margin()
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setBrush(QBrush(Qt.BrushStyle.NoBrush))
+        painter.setPen(_cosmetic(QColor(0, 0, 0, 150), 3.0))
+        painter.drawEllipse(QPointF(0, 0), self.radius, self.radius)
+        style = Qt.PenStyle.DashLine if self.erase else Qt.PenStyle.SolidLine
+        painter.setPen(_cosmetic(Qt.GlobalColor.white, 1.2, style))
+        painter.drawEllipse(QPointF(0, 0), self.radius, self.radius)
+        arm = 4.0 / max(self.view_scale, 1e-6)
+        for color, width in ((QColor(0, 0, 0, 150), 3.0), (Qt.GlobalColor.white, 1.0)):
+            painter.setPen(_cosmetic(color, width))
+            painter.drawLine(QPointF(-arm, 0), QPointF(arm, 0))
+            painter.drawLine(QPointF(0, -arm), QPointF(0, arm))
+
+
+def paint_photo_shadow(painter: QPainter, photo: QRectF) -> None:
+    """A soft drop shadow under the photo (``photo`` in device coordinates) that lifts it off the canvas."""
+    painter.save()
+    painter.resetTransform()
+    painter.setPen(Qt.PenStyle.NoPen)
+    for grow, alpha in ((1, 90), (3, 45), (6, 25), (10, 12)):
+        painter.setBrush(QColor(0, 0, 0, alpha))
+        painter.drawRoundedRect(photo.adjusted(-grow, -grow + 2, grow, grow + 2), grow, grow)
+    painter.restore()
+
+
+def paint_compare_labels(painter: QPainter, photo: QRectF, split: bool, fraction: float) -> None:
+    """"Before" (and "After" beside the split line) pinned near the top of the visible photo (device coordinates)."""
+    top = max(photo.top(), 0.0) + 18
+    painter.save()
+    painter.resetTransform()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    if split:
+        line_x = photo.left() + fraction * photo.width()
+        draw_pill(painter, "Before", QPointF(line_x - 40, top))
+        draw_pill(painter, "After", QPointF(line_x + 36, top))
+    else:
+        draw_pill(painter, "Before", QPointF(max(photo.left(), 0.0) + 40, top))
+    painter.restore()

@@ -1,0 +1,1 @@
+"""Inpainting: masked inversion × K starts, and pasting results back into the photo."""

@@ -1,0 +1,66 @@
+"""Render the main window during a real inversion and after it, for the README.
+
+    xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python packaging/screenshots.py [--out docs]
+
+Uses a real X server (Xvfb) so fonts, styles and docks look as a user sees them. Writes
+``screenshot_running.png`` (mid-run) and ``screenshot_done.png`` (after, result pasted into the photo).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--steps", type=int, default=300)
+    args = parser.parse_args()
+    from PySide6.QtCore import QEventLoop, QPoint, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.controller import DocumentController
+    from app.main_window import MainWindow
+    from core.resources import sample_photos
+
+    app = QApplication([])
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.Format.IniFormat)
+    controller = DocumentController()
+    window = MainWindow(controller, settings)
+    window.resize(1560, 960)
+    window.move(QPoint(0, 0))
+    window.show()
+    wait = QEventLoop()
+    controller.photo_opened.connect(lambda _: wait.quit())
+    window.open_path(sample_photos()[0])
+    wait.exec()
+    window.inversion_panel.steps.setValue(args.steps)
+    window.inversion_panel.starts.setValue(4)
+    args.out.mkdir(parents=True, exist_ok=True)
+    shots: dict[str, bool] = {"running": False}
+
+    def on_steps(records: list) -> None:
+        if not shots["running"] and records[-1].step >= args.steps // 3:
+            shots["running"] = True
+            QTimer.singleShot(50, lambda: window.grab().save(str(args.out / "screenshot_running.png")))
+
+    controller.steps_received.connect(on_steps)
+    done = QEventLoop()
+    controller.run_state_changed.connect(lambda running: None if running else QTimer.singleShot(300, done.quit))
+    window.run_inversion()
+    done.exec()
+    app.processEvents()
+    window.grab().save(str(args.out / "screenshot_done.png"))
+    window.close()
+    print(f"wrote {args.out / 'screenshot_running.png'} and {args.out / 'screenshot_done.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -26,8 +26,10 @@ def run_gui(argv: Sequence[str]) -> int:
 
     from app.controller import DocumentController
     from app.main_window import MainWindow
+    from app.workers import configure_interpreter
     from core.resources import sample_photos
 
+    configure_interpreter()
     QCoreApplication.setOrganizationName("Landscape Studio")
     QCoreApplication.setApplicationName("Landscape Studio")
     app = QApplication.instance() or QApplication([sys.argv[0]])

@@ -33,12 +33,13 @@ from core.imageio import (
     save_image,
 )
 from core.inpainting.blend import paste_back
-from core.inversion import InversionConfig, InversionResult, InversionStep, invert
+from core.inversion import InversionConfig, InversionResult, InversionStep, invert, warm_up
 from core.inversion.report import save_npy
 from core.jobs import CancelToken, call_as_job
 from core.resources import sample_face_crop
 
 log = logging.getLogger(__name__)
+PROGRESS_INTERVAL_S = 0.1  # the progress bar and speed text change at most 10 times a second
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ class DocumentController(QObject):
         self._models: dict[str, GeneratorModel] = {}  # touched on the engine thread only
         self._job = ""
         self._run_began = 0.0
+        self._warmed = False
+        self._progress_shown = 0.0
 
     # -- state -------------------------------------------------------------------------------------------------
     @property
@@ -115,6 +118,16 @@ class DocumentController(QObject):
             self._models[key] = load_generator(self.model_name, key)
         return self._models[key]
 
+    def _warm_up_once(self) -> None:
+        """Load the model and run one tiny step on the engine thread, once, inside the first job.
+
+        Lazy imports and kernel set-up then happen before any run (not as a freeze mid-run), and all torch work
+        stays on the engine thread: a second thread computing with torch (the GUI's) costs every step ~25 %.
+        """
+        if not self._warmed:
+            warm_up(self.model("auto"))
+            self._warmed = True
+
     def _submit(self, request: JobRequest) -> bool:
         if self.engine.busy:
             self.status_changed.emit("Busy: wait for the current job or stop it first.")
@@ -127,7 +140,11 @@ class DocumentController(QObject):
     # -- photo, crop, mask -------------------------------------------------------------------------------------
     def open_photo(self, path: str | Path) -> bool:
         self.status_changed.emit(f"Opening {Path(path).name}…")
-        return self._submit(JobRequest("open", lambda: call_as_job(open_photo_job, Path(path))))
+        def job() -> OpenedPhoto:
+            self._warm_up_once()
+            return open_photo_job(Path(path))
+
+        return self._submit(JobRequest("open", lambda: call_as_job(job)))
 
     def set_crop(self, old: CropBox, new: CropBox) -> None:
         """A crop the user made on the canvas (already shown): record it for undo."""
@@ -212,7 +229,10 @@ class DocumentController(QObject):
         for notice in (n for r in records for n in r.notices):
             self.warning_raised.emit(notice)
         self.steps_received.emit(records)
-        self.progress_changed.emit(last.step, last.steps, last.step / elapsed)
+        now = time.perf_counter()
+        if now - self._progress_shown >= PROGRESS_INTERVAL_S or last.step == last.steps:
+            self._progress_shown = now
+            self.progress_changed.emit(last.step, last.steps, last.step / elapsed)
 
     def _on_finished(self, value: object) -> None:
         job, self._job = self._job, ""

@@ -191,7 +191,8 @@ class MainWindow(QMainWindow):
             return
         c.feather = self.prefs.feather
         box = display_box(c.crop, c.opened.photo, c.opened.display)
-        self.progress_panel.reset(crop_and_resize(c.opened.display, box, PREVIEW_PX))
+        target = crop_and_resize(c.opened.display, box, PREVIEW_PX)
+        self.progress_panel.reset(target, self.inversion_panel.steps.value())
         c.run_inversion(self.inversion_panel.config(), self.inversion_panel.device_name(), self.canvas.mask())
 
     def show_warning(self, message: str) -> None:

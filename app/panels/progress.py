@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
@@ -13,6 +13,7 @@ from app.widgets.qimage import numpy_to_qimage
 from core.inversion import InversionStep
 
 PREVIEW_PX = 160
+PLOT_INTERVAL_MS = 250  # curves redraw at 4 Hz: drawing the plot is the GUI's most expensive work during a run
 
 
 def _image_label(caption: str) -> tuple[QLabel, QLabel]:
@@ -54,10 +55,17 @@ class ProgressPanel(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.thumbnails)
         self.last_preview: np.ndarray | None = None
+        self._pending: list[InversionStep] = []
+        self._plot_timer = QTimer(self)
+        self._plot_timer.setInterval(PLOT_INTERVAL_MS)
+        self._plot_timer.timeout.connect(self.flush_plot)
 
-    def reset(self, target: np.ndarray | None = None) -> None:
-        """Start of a run: clear curves and thumbnails; show the target crop."""
+    def reset(self, target: np.ndarray | None = None, steps: int | None = None) -> None:
+        """Start of a run: clear curves and thumbnails; show the target crop; fix the step axis."""
+        self._pending.clear()
         self.plot.reset()
+        if steps is not None:
+            self.plot.set_step_range(steps)
         self.thumbnails.clear()
         self.last_preview = None
         self.current.clear()
@@ -65,21 +73,31 @@ class ProgressPanel(QWidget):
             self._show(self.target, target)
 
     def add_steps(self, records: list[InversionStep]) -> None:
-        self.plot.append([r.step for r in records], [{**r.losses, "best": r.best_loss} for r in records])
+        self._pending.extend(records)
+        if not self._plot_timer.isActive():
+            self._plot_timer.start()
         for record in records:
             if record.preview is not None:
                 best = int(np.argmin(record.start_losses))
                 self.last_preview = record.preview[best]
                 self.thumbnails.add(record.step, self.last_preview)
-        if self.last_preview is not None:
-            self._show(self.current, self.last_preview)
-            self.current_caption.setText(f"Reconstruction · step {records[-1].step}")
+                self._show(self.current, self.last_preview)
+                self.current_caption.setText(f"Reconstruction · step {record.step}")
+
+    def flush_plot(self) -> None:
+        """Draw the steps received since the last flush (the timer stops itself when nothing is pending)."""
+        if not self._pending:
+            self._plot_timer.stop()
+            return
+        records, self._pending = self._pending, []
+        self.plot.append([r.step for r in records], [{**r.losses, "best": r.best_loss} for r in records])
 
     def set_speed(self, step: int, steps: int, per_second: float) -> None:
         eta = (steps - step) / per_second if per_second > 0 else float("inf")
         self.speed.setText(f"step {step}/{steps} · {per_second:.1f} steps/s · ETA {format_eta(eta)}")
 
     def show_result(self, image: np.ndarray) -> None:
+        self.flush_plot()
         self._show(self.current, image)
         self.current_caption.setText("Reconstruction · best")
 

@@ -73,6 +73,7 @@ class LossPlotView(pg.PlotWidget):
         item.setDownsampling(auto=True, mode="peak")  # long runs stay cheap to draw
         item.setClipToView(True)
         item.addLegend(offset=(-10, 10), brush=pg.mkBrush(20, 20, 20, 210), pen=pg.mkPen(90, 90, 90))
+        item.getAxis("left").setWidth(52)  # a fixed width: changing tick labels never trigger a relayout
         self.setMinimumSize(240, 160)
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._series: dict[str, _Series] = {}
@@ -104,6 +105,12 @@ class LossPlotView(pg.PlotWidget):
                 self._curves[term] = self._make_curve(term)
             series.extend(xs, ys)
             self._curves[term].setData(*series.view())
+
+    def set_step_range(self, steps: int) -> None:
+        """Fix the x axis to a run's length, so the axis is not re-laid-out and re-drawn on every append."""
+        item = self.getPlotItem()
+        item.enableAutoRange(x=False)
+        item.setXRange(0, max(steps, 1), padding=0.02)
 
     def set_history(self, history: list[dict[str, float]]) -> None:
         """Replace everything with a whole run's history: dicts of ``step`` plus terms (``lr`` is not drawn)."""

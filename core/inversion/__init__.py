@@ -8,10 +8,10 @@ import torch
 
 from core.generators.base import Generator
 from core.inversion.config import METHODS, InversionConfig
-from core.inversion.optimize import InversionResult, InversionStep, invert_direct
+from core.inversion.optimize import InversionResult, InversionStep, invert_direct, warm_up
 from core.jobs import CancelToken
 
-__all__ = ["METHODS", "InversionConfig", "InversionResult", "InversionStep", "invert"]
+__all__ = ["METHODS", "InversionConfig", "InversionResult", "InversionStep", "invert", "warm_up"]
 
 
 def invert(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,

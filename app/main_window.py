@@ -201,7 +201,6 @@ class MainWindow(QMainWindow):
         self.warning.setText(short)
         self.warning.setToolTip(message)
         self.warning.show()
-        self.status.setText(message)
 
     def show_error(self, message: str) -> None:
         self.status.setText(message)

@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--lpips", type=float, default=defaults.loss.lpips, help="LPIPS weight (0 = off)")
     inv.add_argument("--lpips-net", default=defaults.loss.lpips_net, choices=("vgg", "alex"))
     inv.add_argument("--prior", type=float, default=defaults.loss.prior, help="latent prior weight")
+    inv.add_argument("--landscape", help="θ folder for --method landscape (default: the model's shipped θ)")
     inv.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_model_args(inv)
     smp = sub.add_parser("sample", help="write a grid of random faces from the model")
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--seed", type=int, default=0)
     smp.add_argument("--out", type=Path, required=True, help="PNG or JPEG file")
     _add_model_args(smp)
+    _add_train_parser(sub)
     info = sub.add_parser("info", help="versions, devices, model and LPIPS availability")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     _add_model_args(info)
@@ -111,7 +113,7 @@ def _first_ctrl_c_cancels(token: CancelToken) -> Iterator[None]:
 
 def _config_from(args: argparse.Namespace) -> InversionConfig:
     return InversionConfig(method=args.method, steps=args.steps, lr=args.lr, schedule=args.schedule, noise=args.noise,
-                           starts=args.starts, seed=args.seed).with_changes(
+                           starts=args.starts, seed=args.seed, landscape=args.landscape).with_changes(
         loss_pixel=args.pixel, loss_lpips=args.lpips, loss_lpips_net=args.lpips_net, loss_prior=args.prior)
 
 
@@ -190,7 +192,33 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"invert": cmd_invert, "sample": cmd_sample, "info": cmd_info}
+def _add_train_parser(sub: argparse._SubParsersAction) -> None:
+    from core.landscape.learning import LandscapeTrainConfig
+
+    d = LandscapeTrainConfig()
+    p = sub.add_parser("train-landscape", help="train θ: Z→X so a few descent steps in Z invert well")
+    p.add_argument("--out", type=Path, required=True, help="folder for θ, its metadata and the checkpoint")
+    p.add_argument("--minutes", type=float, default=d.minutes, help="training time of this run")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    p.add_argument("--inner-steps", type=int, default=d.inner_steps, help="descent steps per trajectory (T)")
+    p.add_argument("--batch", type=int, default=d.batch)
+    p.add_argument("--theta-lr", type=float, default=d.theta_lr)
+    p.add_argument("--width", type=int, default=d.mapping.width)
+    p.add_argument("--depth", type=int, default=d.mapping.depth)
+    p.add_argument("--detach", action="store_true", help="first-order training (detached trajectories)")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--gate-faces", type=int, default=32, help="held-out faces for the validation gate")
+    p.add_argument("--quiet", action="store_true")
+    _add_model_args(p)
+
+
+def cmd_train_landscape(args: argparse.Namespace) -> int:
+    from core.landscape.train_command import train_and_gate
+
+    return train_and_gate(args)
+
+
+COMMANDS = {"invert": cmd_invert, "sample": cmd_sample, "train-landscape": cmd_train_landscape, "info": cmd_info}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,6 +24,8 @@ from core.objectives.perceptual import NETS
 
 METHOD_HELP = {
     "direct": "Adam on the generator's own latent from K random starts. Reliable; a few hundred steps.",
+    "landscape": "Gradient descent in a learned space Z (x = θ(z)) meant to need far fewer steps. Uses the θ "
+                 "trained for this model; without a ready θ it runs the direct method and says so.",
 }
 
 

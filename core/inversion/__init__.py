@@ -18,4 +18,8 @@ def invert(G: Generator, target: torch.Tensor, config: InversionConfig, mask: to
            cancel: CancelToken | None = None) -> Job[InversionStep, None, InversionResult]:
     """The inversion job for ``config.method`` (validated first, so a bad setting fails before any work)."""
     config.validate()
+    if config.method == "landscape":
+        from core.inversion.landscape import invert_landscape  # imports θ's registry only when asked for
+
+        return invert_landscape(G, target, config, mask, cancel)
     return invert_direct(G, target, config, mask, cancel)

@@ -10,7 +10,7 @@ from core.errors import InvalidInputError
 from core.inversion.schedules import SCHEDULES
 from core.objectives.compose import LossWeights
 
-METHODS = ("direct",)  # later issues register "landscape", "encoder", "hybrid", "pivotal"
+METHODS = ("direct", "landscape")  # later issues register "encoder", "hybrid", "pivotal"
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class InversionConfig:
     seed: int = 0  # seeds the starts and the noise: same seed, same result
     space: str | None = None  # latent space to optimise (None: the model's default)
     preview_every: int = 10  # a preview image every N steps (and at the first and last)
+    landscape: str | None = None  # folder of the θ for method "landscape" (None: the one shipped for the model)
     loss: LossWeights = field(default_factory=LossWeights)
 
     def validate(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from collections.abc import Generator as Job
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,6 +98,21 @@ def _loss_weights(mask: torch.Tensor) -> torch.Tensor:
     return 1.0 - (mask.reshape(1, 1, *mask.shape) if mask.dim() == 2 else mask.reshape(-1, 1, *mask.shape[-2:]))
 
 
+@dataclass
+class Descent:
+    """What is optimised and how: ``param`` [K, …] moved by ``optimizer``; the generator sees ``to_latent(param)``.
+
+    Direct inversion optimises the latent itself (``to_latent`` is the identity); landscape inversion optimises z
+    in a learned space with x = θ(z).
+    """
+
+    param: torch.Tensor  # requires grad
+    to_latent: Callable[[torch.Tensor], torch.Tensor]
+    optimizer: torch.optim.Optimizer
+    base_lr: float
+    noise_std: torch.Tensor | float  # scale of the optional early noise, in ``param``'s units
+
+
 def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,
                   cancel: CancelToken | None = None) -> Job[InversionStep, None, InversionResult]:
     """Invert ``target`` [1|K, 3, R, R] in [-1, 1] (K targets: start k fits target k, a batch of problems).
@@ -104,26 +120,36 @@ def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, m
     ``mask`` [R, R] or [1|K, 1, R, R] in [0, 1] is 1 where a pixel must be ignored (brushed out).
     """
     config.validate()
+    space = config.space or G.default_space
+    latent = G.sample_latent(config.starts, config.seed, space).clone().requires_grad_(True)  # [K, *shape]
+    descent = Descent(latent, lambda p: p, torch.optim.Adam([latent], lr=config.lr), config.lr,
+                      G.latent_stats(space)[1])
+    return (yield from descend(G, target, config, descent, mask, cancel))
+
+
+def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent: Descent,
+            mask: torch.Tensor | None = None, cancel: CancelToken | None = None
+            ) -> Job[InversionStep, None, InversionResult]:
+    """The optimisation loop shared by the methods: steps, best-so-far per start, previews, cancel."""
     _check_inputs(G, target, mask, config.starts)
     began = time.perf_counter()
     space = config.space or G.default_space
     target = target.to(G.device, torch.float32)
     weights = None if mask is None else _loss_weights(mask.to(G.device, torch.float32))
     objective = Objective(G, target, weights, config.loss, space)
-    _, std = G.latent_stats(space)
     rng = seeded_generator(config.seed + 1)  # the noise stream, separate from the starts' draw
-    latent = G.sample_latent(config.starts, config.seed, space).clone().requires_grad_(True)  # [K, *shape]
-    optimizer = torch.optim.Adam([latent], lr=config.lr)
+    param, optimizer = descent.param, descent.optimizer
     best_loss = torch.full((config.starts,), float("inf"), device=G.device)
-    best_latent = latent.detach().clone()
+    with torch.no_grad():
+        best_latent = descent.to_latent(param).clone()
     history: list[dict[str, float]] = []
     step, cancelled = 0, False
     for step in range(config.steps + 1):
         last = step == config.steps
-        lr = learning_rate(step, config.steps, config.lr, config.schedule)
+        lr = learning_rate(step, config.steps, descent.base_lr, config.schedule)
         sigma = 0.0 if last else noise_strength(step, config.steps, config.noise, config.noise_ramp)
-        noise = torch.randn(latent.shape, generator=rng).to(G.device) * std * sigma
-        evaluated = latent + noise if sigma > 0 else latent
+        noise = torch.randn(param.shape, generator=rng).to(G.device) * descent.noise_std * sigma
+        evaluated = descent.to_latent(param + noise if sigma > 0 else param)
         images = G.synthesize(evaluated, space)
         terms = objective(images, evaluated)
         total = terms["total"].detach()

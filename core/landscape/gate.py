@@ -1,0 +1,58 @@
+"""The validation gate: a θ is "ready" only when it beats the untrained identity mapping at 10 and 100 steps.
+
+Measured on held-out generated faces (seeds no training ever draws), with the landscape method exactly as the
+product runs it. The identity baseline is measured twice, with the initial and with θ's learned step size, and θ
+must beat both, so a θ that only learned a better step size does not pass as a better landscape.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import replace
+from typing import Any
+
+import torch
+
+from core.device import from_uint8_hwc
+from core.evaluation import held_out_faces
+from core.generators.base import Generator
+from core.inversion.config import InversionConfig
+from core.inversion.landscape import landscape_descent
+from core.inversion.optimize import descend
+from core.jobs import run_job
+from core.landscape.mapping import LandscapeMapping
+from core.metrics import psnr
+
+GATE_BUDGETS = (10, 100)
+
+
+def landscape_psnr(G: Generator, theta: LandscapeMapping, targets: torch.Tensor, steps: int, seed: int = 0
+                   ) -> list[float]:
+    """PSNR (dB) per target after ``steps`` of landscape descent with ``theta`` (one start per target)."""
+    config = InversionConfig(method="landscape", steps=steps, starts=len(targets), seed=seed,
+                             preview_every=10_000).with_changes(loss_lpips=0.0)
+    result = run_job(descend(G, targets, config, landscape_descent(G, theta, config)))
+    return [float(v) for v in psnr(from_uint8_hwc(result.images, G.device), targets)]
+
+
+def identity_like(theta: LandscapeMapping, step: float) -> LandscapeMapping:
+    """An untrained θ (the identity) with the given step size."""
+    baseline = LandscapeMapping(replace(theta.config, step=step)).to(theta.log_step.device)
+    return baseline.requires_grad_(False)
+
+
+def gate(G: Generator, theta: LandscapeMapping, n: int = 32, budgets: tuple[int, ...] = GATE_BUDGETS
+         ) -> dict[str, Any]:
+    """Mean PSNR of θ and of the identity baselines at each budget, and whether θ passes."""
+    targets = held_out_faces(G, n)
+    theta = theta.eval().requires_grad_(False)
+    contenders = {"theta": theta, "identity_initial_step": identity_like(theta, theta.config.step),
+                  "identity_learned_step": identity_like(theta, float(theta.step_size))}
+    figures = {name: {str(b): round(statistics.fmean(landscape_psnr(G, m, targets, b)), 3) for b in budgets}
+               for name, m in contenders.items()}
+    losing = [(name, b) for name in contenders if name != "theta" for b in map(str, budgets)
+              if figures["theta"][b] <= figures[name][b]]
+    reason = "beats the identity mapping at every budget" if not losing else (
+        "does not beat " + ", ".join(f"{name} at {b} steps ({figures['theta'][b]} ≤ {figures[name][b]} dB)"
+                                     for name, b in losing))
+    return {"n_faces": n, "budgets": list(budgets), "psnr": figures, "passed": not losing, "reason": reason}

@@ -1,0 +1,195 @@
+"""Training θ: Z→X so that a few gradient-descent steps in Z invert well (landscape learning).
+
+The algorithm, exactly as implemented (one outer iteration):
+  1. targets y = G(x) for a batch of x drawn from the prior with training seeds (< TRAIN_SEED_LIMIT);
+  2. starts z₀ ~ N(0, I), independent of the targets;
+  3. T steps of plain gradient descent in Z on the per-image pixel MSE: z_{t+1} = z_t − η·∇_z MSE(G(θ(z_t)), y),
+     with η = exp(θ.log_step) learned too. With ``unroll`` the steps stay in the autograd graph (second-order:
+     θ learns how its own gradients move z); without it each z_t is detached (first order, the paper's
+     replay-buffer variant without the buffer);
+  4. θ's loss: Σ_{t=1..T} w_t · MSE(G(θ(z_t)), y) averaged over the batch, with w_t ∝ t (later steps count
+     more, z₀ is left out since no θ can fit a random start); one Adam step on θ, gradients clipped.
+θ starts as the identity (see ``mapping``), so training begins exactly at the direct method's landscape.
+The trainer is a job: it yields a :class:`TrainStep` per iteration and returns the trained θ; checkpoints
+(θ, optimiser state, RNG position, elapsed time) make it resumable.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Generator as Job
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from core.device import seeded_generator
+from core.errors import InvalidInputError
+from core.evaluation import TRAIN_SEED_LIMIT
+from core.generators.base import Generator
+from core.imageio import atomic_write_bytes
+from core.jobs import CancelToken
+from core.landscape.mapping import LandscapeMapping, MappingConfig
+
+
+@dataclass(frozen=True)
+class LandscapeTrainConfig:
+    """Settings of one training run of θ."""
+
+    mapping: MappingConfig = field(default_factory=MappingConfig)
+    inner_steps: int = 10  # T: descent steps in Z per trajectory
+    batch: int = 16  # trajectories (targets) per outer iteration
+    theta_lr: float = 3e-4  # Adam learning rate of θ
+    unroll: bool = True  # differentiate through the inner steps (second order); False = detached z_t
+    minutes: float = 10.0  # wall-clock budget of this run (a resumed run adds this much)
+    max_iterations: int | None = None  # stop after this many iterations in total (reproducible budgets)
+    clip: float = 1.0  # max gradient norm for θ
+    seed: int = 0  # seeds targets and starts (training seeds only)
+
+    def validate(self) -> None:
+        checks = [("inner_steps", 1 <= self.inner_steps <= 100), ("batch", 1 <= self.batch <= 1024),
+                  ("theta_lr", 0 < self.theta_lr < 1), ("minutes", self.minutes > 0), ("clip", self.clip > 0),
+                  ("mapping.depth", self.mapping.depth >= 2), ("mapping.width", self.mapping.width >= 1)]
+        for name, ok in checks:
+            if not ok:
+                raise InvalidInputError(f"The landscape training setting '{name}' is out of range.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LandscapeTrainConfig:
+        values = dict(data)
+        values["mapping"] = MappingConfig(**values.get("mapping", {}))
+        return cls(**values)
+
+
+@dataclass
+class TrainStep:
+    """Progress after one outer iteration."""
+
+    iteration: int
+    seconds: float  # training time so far (resumed runs included)
+    step_losses: list[float]  # batch-mean pixel MSE after each inner step t = 1..T
+    psnr_last: float  # mean PSNR (dB) after the T-th step
+    step_size: float  # current η
+    samples_per_s: float  # trajectories per second in this run
+
+
+@dataclass
+class TrainState:
+    """Everything a checkpoint holds."""
+
+    theta: LandscapeMapping
+    optimizer: torch.optim.Adam
+    iteration: int = 0
+    seconds: float = 0.0
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def mse_per_image(images: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    return (images - target).square().flatten(1).mean(dim=1)  # [N]
+
+
+def descend(G: Generator, theta: LandscapeMapping, z: torch.Tensor, target: torch.Tensor, steps: int,
+            graph: bool) -> list[torch.Tensor]:
+    """Gradient descent in Z; returns the per-image MSE after each of the ``steps`` updates ([N] each)."""
+    losses = []
+    for _ in range(steps):
+        if not z.requires_grad:
+            z = z.requires_grad_(True)
+        loss = mse_per_image(G.synthesize(theta(z)), target)
+        (grad,) = torch.autograd.grad(loss.sum(), z, create_graph=graph)
+        z = z - theta.step_size * grad
+        if not graph:
+            z = z.detach()
+        losses.append(z)
+    return [mse_per_image(G.synthesize(theta(zt)), target) for zt in losses]
+
+
+def _batch(G: Generator, config: LandscapeTrainConfig, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Targets and starts of one iteration, from its own training seed: reproducible and resumable."""
+    seed = (config.seed * 1_000_003 + iteration * config.batch * 2) % (TRAIN_SEED_LIMIT - 2 * config.batch)
+    with torch.no_grad():
+        target = G.synthesize(G.sample_latent(config.batch, seed))
+    z0 = torch.randn(config.batch, config.mapping.z_dim, generator=seeded_generator(seed + config.batch))
+    return target, z0.to(G.device)
+
+
+def new_state(config: LandscapeTrainConfig, device: torch.device | str) -> TrainState:
+    theta = LandscapeMapping(config.mapping, seed=config.seed).to(device)
+    return TrainState(theta, torch.optim.Adam(theta.parameters(), lr=config.theta_lr))
+
+
+def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainState | None = None,
+                    cancel: CancelToken | None = None) -> Job[TrainStep, None, TrainState]:
+    """Train (or keep training) θ for ``config.minutes`` of wall time; cancellable between iterations."""
+    config.validate()
+    if config.mapping.z_dim != G.space().shape[0]:
+        raise InvalidInputError(f"θ's Z has {config.mapping.z_dim} dims but the model's latent has {G.space().shape}.")
+    state = state or new_state(config, G.device)
+    G.net.requires_grad_(False)  # only θ learns
+    weights = torch.arange(1, config.inner_steps + 1, dtype=torch.float32, device=G.device)
+    weights = weights / weights.sum()
+    began, budget = time.perf_counter(), config.minutes * 60
+    done_here = 0
+    while time.perf_counter() - began < budget and not (cancel is not None and cancel.cancelled):
+        if config.max_iterations is not None and state.iteration >= config.max_iterations:
+            break
+        target, z0 = _batch(G, config, state.iteration)
+        per_step = torch.stack(descend(G, state.theta, z0, target, config.inner_steps, config.unroll))  # [T, N]
+        loss = (weights[:, None] * per_step).sum(0).mean()
+        state.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(state.theta.parameters(), config.clip)
+        state.optimizer.step()
+        state.iteration += 1
+        done_here += config.batch
+        elapsed = time.perf_counter() - began
+        means = [float(v) for v in per_step.detach().mean(1)]
+        psnr = float((10 * torch.log10(4 / per_step[-1].detach().clamp_min(1e-10))).mean())
+        record = TrainStep(state.iteration, state.seconds + elapsed, means, psnr, float(state.theta.step_size.detach()),
+                           done_here / max(elapsed, 1e-9))
+        state.history.append(asdict(record))
+        yield record
+    state.seconds += time.perf_counter() - began
+    return state
+
+
+def save_checkpoint(state: TrainState, config: LandscapeTrainConfig, folder: Path) -> Path:
+    """θ, Adam's moments and the progress counters: enough to resume exactly where training stopped."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {f"theta.{k}": v.detach().cpu().contiguous() for k, v in state.theta.state_dict().items()}
+    opt = state.optimizer.state_dict()
+    for index, slot in opt["state"].items():
+        for key, value in slot.items():
+            tensors[f"adam.{index}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+    tmp = folder / ".checkpoint.tmp"
+    save_file(tensors, str(tmp))
+    atomic_write_bytes(folder / "checkpoint.safetensors", tmp.read_bytes())
+    tmp.unlink()
+    meta = {"config": config.to_dict(), "iteration": state.iteration, "seconds": state.seconds,
+            "history": state.history}
+    atomic_write_bytes(folder / "checkpoint.json", (json.dumps(meta) + "\n").encode())
+    return folder
+
+
+def load_checkpoint(folder: Path, device: torch.device | str) -> tuple[TrainState, LandscapeTrainConfig]:
+    meta = json.loads((folder / "checkpoint.json").read_text())
+    config = LandscapeTrainConfig.from_dict(meta["config"])
+    state = new_state(config, device)
+    tensors = load_file(str(folder / "checkpoint.safetensors"))
+    state.theta.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("theta.")})
+    opt = state.optimizer.state_dict()
+    slots: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith("adam."):
+            _, index, name = key.split(".", 2)
+            slots.setdefault(int(index), {})[name] = value.to(device)
+    opt["state"] = slots
+    state.optimizer.load_state_dict(opt)
+    state.iteration, state.seconds, state.history = meta["iteration"], meta["seconds"], meta["history"]
+    return state, config

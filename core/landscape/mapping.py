@@ -1,0 +1,99 @@
+"""θ: Z→X, the learned reparameterisation of a generator's latent space, and its safe file format.
+
+θ(z) = z + MLP(z), the MLP's last layer starting at zero: an untrained θ is the identity, so a newly made θ
+inverts exactly like the direct method and training can only be judged by what it adds. θ also carries the
+step size of the descent in Z it was trained with (``log_step``), so the method that uses it needs no tuning.
+Saved as safetensors (weights) + JSON (metadata): loading never unpickles.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from core.errors import ModelLoadError
+from core.imageio import atomic_write_bytes
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class MappingConfig:
+    """Shape of θ."""
+
+    z_dim: int = 100  # dimensions of Z (equal to the generator's latent, for the identity skip)
+    width: int = 512  # hidden width of the MLP
+    depth: int = 3  # linear layers in the MLP (≥ 2)
+    step: float = 10.0  # initial step size of gradient descent in Z (plain GD beats Adam early on this model)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class LandscapeMapping(nn.Module):
+    """x = z + MLP(z) [N, z_dim] → [N, z_dim], plus the learned descent step size exp(log_step)."""
+
+    def __init__(self, config: MappingConfig = MappingConfig(), seed: int = 0) -> None:
+        super().__init__()
+        self.config = config
+        with torch.random.fork_rng(devices=[]):  # seeded init, without touching the global RNG stream
+            torch.manual_seed(seed)
+            self._build(config)
+
+    def _build(self, config: MappingConfig) -> None:
+        layers: list[nn.Module] = []
+        widths = [config.z_dim] + [config.width] * (config.depth - 1)
+        for a, b in itertools.pairwise(widths):
+            layers += [nn.Linear(a, b), nn.SiLU()]
+        last = nn.Linear(widths[-1], config.z_dim)
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+        self.mlp = nn.Sequential(*layers, last)
+        self.log_step = nn.Parameter(torch.tensor(float(config.step)).log())
+
+    @property
+    def step_size(self) -> torch.Tensor:
+        """η = exp(log_step), the descent step in Z (a tensor: training learns it)."""
+        return self.log_step.exp()
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return z + self.mlp(z)
+
+
+def save_mapping(theta: LandscapeMapping, folder: Path, metadata: dict[str, Any]) -> Path:
+    """Write ``theta.safetensors`` and ``theta.json`` (config + ``metadata``) into ``folder``; returns the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in theta.state_dict().items()}
+    tmp = folder / ".theta.safetensors.tmp"
+    save_file(tensors, str(tmp))
+    atomic_write_bytes(folder / "theta.safetensors", tmp.read_bytes())
+    tmp.unlink()
+    meta = {"schema_version": SCHEMA_VERSION, "mapping": theta.config.to_dict(), **metadata}
+    atomic_write_bytes(folder / "theta.json", (json.dumps(meta, indent=2) + "\n").encode())
+    return folder
+
+
+def load_mapping(folder: Path) -> tuple[LandscapeMapping, dict[str, Any]]:
+    """Read a θ written by :func:`save_mapping`; a clear :class:`ModelLoadError` for anything else."""
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / "theta.json").read_text())
+        tensors = load_file(str(folder / "theta.safetensors"))
+    except (OSError, ValueError, SafetensorError) as exc:
+        raise ModelLoadError(f"'{folder}' does not hold a readable landscape mapping θ ({exc}).") from exc
+    if meta.get("schema_version") != SCHEMA_VERSION:
+        raise ModelLoadError(f"'{folder}' holds a θ of schema {meta.get('schema_version')}; this version reads 1.")
+    try:
+        theta = LandscapeMapping(MappingConfig(**meta["mapping"]))
+        theta.load_state_dict(tensors)
+    except (KeyError, TypeError, RuntimeError) as exc:
+        raise ModelLoadError(f"'{folder}' has a θ whose weights do not match its metadata ({exc}).") from exc
+    return theta.eval(), meta

@@ -1,0 +1,33 @@
+"""Which θ serves a model: a folder the user names, or the one shipped for the model in ``resources/landscape/``.
+
+A θ serves only the generator it was trained for (its metadata names the model id), and only once it passed the
+validation gate (``"ready": true``); otherwise callers fall back to the direct method and say why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from core.errors import ModelLoadError
+from core.generators.base import Generator
+from core.landscape.mapping import LandscapeMapping, load_mapping
+from core.resources import resources_dir
+
+
+def shipped_mapping_dir(G: Generator) -> Path:
+    return resources_dir() / "landscape" / G.name
+
+
+def find_mapping(G: Generator, folder: str | Path | None = None) -> tuple[LandscapeMapping, dict[str, Any]]:
+    """The ready θ for ``G`` (from ``folder`` or the shipped one) on G's device, or :class:`ModelLoadError`."""
+    where = Path(folder) if folder else shipped_mapping_dir(G)
+    if not (where / "theta.json").is_file():
+        raise ModelLoadError(f"No landscape mapping θ for {G.name} at '{where}' (train one: train-landscape).")
+    theta, meta = load_mapping(where)
+    if meta.get("generator_id") != G.model_id:
+        raise ModelLoadError(f"The θ at '{where}' was trained for {meta.get('generator_id')}, not {G.model_id}.")
+    if not meta.get("ready"):
+        reason = meta.get("gate", {}).get("reason", "it has not passed the validation gate")
+        raise ModelLoadError(f"The θ at '{where}' is not ready: {reason}")
+    return theta.to(G.device).requires_grad_(False), meta

@@ -1,0 +1,109 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from core.errors import ModelLoadError
+from core.inversion import InversionConfig, invert
+from core.jobs import run_job
+from core.landscape.gate import gate
+from core.landscape.learning import (
+    LandscapeTrainConfig,
+    descend,
+    load_checkpoint,
+    new_state,
+    save_checkpoint,
+    train_landscape,
+)
+from core.landscape.mapping import LandscapeMapping, MappingConfig, load_mapping, save_mapping
+
+SMALL = LandscapeTrainConfig(mapping=MappingConfig(width=64), inner_steps=3, batch=4, theta_lr=1e-3, minutes=5)
+
+
+def test_an_untrained_mapping_is_the_identity():
+    theta = LandscapeMapping(MappingConfig(width=32))
+    z = torch.randn(5, 100)
+    assert torch.equal(theta(z), z)
+    assert float(theta.step_size.detach()) == pytest.approx(10.0)
+
+
+def test_save_and_load_round_trip_bit_exactly(tmp_path):
+    theta = LandscapeMapping(MappingConfig(width=32))
+    with torch.no_grad():
+        for p in theta.parameters():
+            p.add_(torch.randn_like(p))
+    save_mapping(theta, tmp_path / "theta", {"generator_id": "x", "ready": False})
+    loaded, meta = load_mapping(tmp_path / "theta")
+    assert meta["mapping"]["width"] == 32 and meta["generator_id"] == "x"
+    for (k, a), (_, b) in zip(theta.state_dict().items(), loaded.state_dict().items(), strict=True):
+        assert torch.equal(a, b), k
+
+
+def test_a_broken_mapping_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelLoadError):
+        load_mapping(tmp_path)
+    save_mapping(LandscapeMapping(MappingConfig(width=8)), tmp_path, {})
+    meta = json.loads((tmp_path / "theta.json").read_text())
+    (tmp_path / "theta.json").write_text(json.dumps({**meta, "mapping": {**meta["mapping"], "width": 9}}))
+    with pytest.raises(ModelLoadError, match="do not match"):
+        load_mapping(tmp_path)
+
+
+def test_unrolled_descent_lets_theta_learn_from_every_step(G):
+    theta = LandscapeMapping(MappingConfig(width=16))
+    target = G.sample(2, 5)
+    losses = descend(G, theta, torch.randn(2, 100), target, steps=2, graph=True)
+    torch.stack(losses).sum().backward()
+    assert theta.log_step.grad is not None and theta.mlp[-1].weight.grad.abs().sum() > 0
+
+
+def _train(G, config, state=None):
+    return run_job(train_landscape(G, config, state))
+
+
+def test_a_short_training_run_lowers_the_trajectory_loss(G):
+    config = LandscapeTrainConfig.from_dict({**SMALL.to_dict(), "max_iterations": 25})
+    state = _train(G, config)
+    first = np.mean([h["step_losses"][-1] for h in state.history[:5]])
+    last = np.mean([h["step_losses"][-1] for h in state.history[-5:]])
+    assert state.iteration == 25 and last < first
+
+
+def test_training_resumes_exactly_from_a_checkpoint(G, tmp_path):
+    straight = _train(G, LandscapeTrainConfig.from_dict({**SMALL.to_dict(), "max_iterations": 4}))
+    half = _train(G, LandscapeTrainConfig.from_dict({**SMALL.to_dict(), "max_iterations": 2}))
+    save_checkpoint(half, SMALL, tmp_path)
+    state, config = load_checkpoint(tmp_path, "cpu")
+    resumed = _train(G, LandscapeTrainConfig.from_dict({**config.to_dict(), "max_iterations": 4}), state)
+    assert resumed.iteration == 4
+    for a, b in zip(straight.theta.parameters(), resumed.theta.parameters(), strict=True):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_the_gate_refuses_an_untrained_theta(G):
+    verdict = gate(G, new_state(SMALL, "cpu").theta, n=4, budgets=(2, 5))
+    assert not verdict["passed"] and "does not beat" in verdict["reason"]
+    assert set(verdict["psnr"]) == {"theta", "identity_initial_step", "identity_learned_step"}
+
+
+def test_landscape_method_without_a_ready_theta_falls_back_visibly(G, tmp_path):
+    config = InversionConfig(method="landscape", steps=3, landscape=str(tmp_path)).with_changes(loss_lpips=0.0)
+    result = run_job(invert(G, G.sample(1, 7), config))
+    assert result.warnings and "Used the direct method instead" in result.warnings[0]
+    assert result.config.method == "direct"
+
+
+def test_landscape_method_runs_in_z_and_returns_generator_latents(G, tmp_path):
+    theta = LandscapeMapping(MappingConfig(width=16))
+    with torch.no_grad():
+        theta.mlp[-1].bias.fill_(0.5)  # a visible reparameterisation: x = z + 0.5
+    save_mapping(theta, tmp_path, {"generator_id": G.model_id, "ready": True})
+    config = InversionConfig(method="landscape", steps=4, starts=2, landscape=str(tmp_path)).with_changes(
+        loss_lpips=0.0)
+    records = []
+    result = run_job(invert(G, G.sample(1, 7), config), records.append)
+    assert not result.warnings and result.latents.shape == (2, 100)
+    z0 = torch.stack([torch.randn(100, generator=torch.Generator().manual_seed(i)) for i in range(2)])
+    assert np.allclose(records[0].latent, (z0 + 0.5).numpy(), atol=1e-6)  # step 0 is θ(z₀)
+    assert records[-1].best_loss < records[0].losses["total"]

@@ -36,6 +36,8 @@ from core.inpainting.blend import paste_back
 from core.inversion import InversionConfig, InversionResult, InversionStep, invert, warm_up
 from core.inversion.report import save_npy
 from core.jobs import CancelToken, call_as_job
+from core.landscape.learning import LandscapeTrainConfig, TrainStep
+from core.landscape.train_command import TrainingOutcome, run_training
 from core.resources import sample_face_crop
 
 log = logging.getLogger(__name__)
@@ -86,7 +88,10 @@ class DocumentController(QObject):
     status_changed = Signal(str)  # status-bar text
     error_raised = Signal(str)  # a message for a dialog
     warning_raised = Signal(str)  # a lasting notice (e.g. a loss term fell back)
-    busy_changed = Signal(bool)  # any job running (open, export, invert)
+    busy_changed = Signal(bool)  # any job running (open, export, invert, train)
+    training_steps = Signal(object)  # list[TrainStep] of a landscape training run
+    training_finished = Signal(object)  # TrainingOutcome, or None when the run failed
+    landscape_changed = Signal(str)  # folder of the θ the landscape method now uses
 
     def __init__(self, model: str = "default", parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -104,6 +109,8 @@ class DocumentController(QObject):
         self._job = ""
         self._run_began = 0.0
         self._warmed = False
+        self.landscape_dir: str | None = None  # a θ trained in this session (None: the model's shipped θ)
+        self.gate_faces = 32  # held-out faces the validation gate measures on
         self._progress_shown = 0.0
 
     # -- state -------------------------------------------------------------------------------------------------
@@ -166,6 +173,8 @@ class DocumentController(QObject):
             self.error_raised.emit("Open a photo first.")
             return False
         opened, crop, token = self.opened, self.crop, CancelToken()
+        if config.method == "landscape" and config.landscape is None and self.landscape_dir:
+            config = config.with_changes(landscape=self.landscape_dir)
         mask = None if mask is None or not mask.any() else mask.copy()  # strokes made during the run wait
 
         def job() -> Generator[InversionStep, None, Adopted]:
@@ -186,6 +195,34 @@ class DocumentController(QObject):
         """Paste the best reconstruction into the display copy (runs on the engine thread)."""
         box = display_box(crop, opened.photo, opened.display)
         return Adopted(result, crop, paste_back(opened.display, result.best_image, box, self.feather))
+
+    # -- landscape training --------------------------------------------------------------------------------
+    def train_landscape(self, config: LandscapeTrainConfig, out: Path, resume: bool = False) -> bool:
+        """Train θ for the loaded model on the engine thread; Pause is :meth:`stop_training` (checkpoint kept)."""
+        token = CancelToken()
+
+        def job() -> Generator[TrainStep, None, TrainingOutcome]:
+            return (yield from run_training(self.model("auto"), config, Path(out), resume, token, self.gate_faces))
+
+        if not self._submit(JobRequest("train", job, token)):
+            return False
+        self.status_changed.emit("Training the landscape mapping θ…")
+        return True
+
+    def stop_training(self) -> None:
+        if self._job == "train":
+            self.engine.cancel()
+
+    def _training_done(self, outcome: TrainingOutcome) -> None:
+        self.training_finished.emit(outcome)
+        if outcome.cancelled:
+            self.status_changed.emit(f"Training paused after {outcome.iterations} iterations (Resume continues).")
+        elif outcome.ready:
+            self.landscape_dir = str(outcome.folder)
+            self.landscape_changed.emit(self.landscape_dir)
+            self.status_changed.emit(f"θ passed the gate and is now used by the landscape method ({outcome.folder}).")
+        else:
+            self.status_changed.emit(f"θ did not pass the gate: {outcome.gate.get('reason', '')}")
 
     def stop(self) -> None:
         """Stop the run after its current step; its best result so far is still adopted."""
@@ -222,6 +259,9 @@ class DocumentController(QObject):
 
     # -- engine callbacks (GUI thread) ---------------------------------------------------------------------
     def _on_steps(self, records: list[InversionStep]) -> None:
+        if self._job == "train":
+            self.training_steps.emit(records)
+            return
         if self._job != "invert":
             return
         last = records[-1]
@@ -243,6 +283,8 @@ class DocumentController(QObject):
             self._inversion_done(value)
         elif job == "export":
             self.status_changed.emit(f"Exported {value}")
+        elif job == "train":
+            self._training_done(value)
 
     def _photo_loaded(self, opened: OpenedPhoto) -> None:
         self.opened, self.crop, self.adopted = opened, opened.crop, None
@@ -262,6 +304,8 @@ class DocumentController(QObject):
     def _on_failed(self, message: str) -> None:
         job, self._job = self._job, ""
         self.busy_changed.emit(False)
+        if job == "train":
+            self.training_finished.emit(None)
         if job == "invert":
             self.run_state_changed.emit(False)
         self.error_raised.emit(message)

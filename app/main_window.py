@@ -122,6 +122,8 @@ class MainWindow(QMainWindow):
         self.run_action = self._action(run, "&Run Inversion", self.run_inversion, "Ctrl+Return")
         self.stop_action = self._action(run, "&Stop", self.controller.stop, "Escape")
         self.stop_action.setEnabled(False)
+        run.addSeparator()
+        self._action(run, "Train &Landscape…", self.landscape_dialog)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.shortcuts_dialog, keys.HelpContents)
         self._action(help_menu, "&About", self.about_dialog)
@@ -271,6 +273,14 @@ class MainWindow(QMainWindow):
 
     def shortcuts_dialog(self) -> None:
         ShortcutsDialog(self.all_actions(), CANVAS_KEYS, self).open()
+
+    def landscape_dialog(self) -> None:
+        from app.panels.landscape_training import LandscapeTrainDialog
+
+        if getattr(self, "_landscape_dialog", None) is None:
+            self._landscape_dialog = LandscapeTrainDialog(self.controller, self)
+        self._landscape_dialog.show()
+        self._landscape_dialog.raise_()
 
     def about_dialog(self) -> None:
         QMessageBox(QMessageBox.Icon.Information, "About Landscape Studio",

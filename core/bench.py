@@ -1,6 +1,7 @@
 """Benchmarks (not tests): ``python -m core.bench NAME`` writes JSON figures into ``bench/results/``.
 
     python -m core.bench inversion [--faces 32] [--budgets 1,2,5,...] [--out FILE]
+    python -m core.bench landscape [--faces 64] [--theta DIR] [--out FILE]
 
 ``inversion`` measures PSNR after each step budget for several direct-inversion settings on held-out generated
 faces and on the bundled sample photos (a separate run per budget, since schedules depend on the budget), picks
@@ -96,10 +97,15 @@ def step_time_ms(G: Generator, batch: int, steps: int = 30, repeats: int = 5) ->
     return round(statistics.median(times), 3)
 
 
+def _budgets(args: argparse.Namespace, default: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(b) for b in args.budgets.split(",")) if args.budgets else default
+
+
 def bench_inversion(args: argparse.Namespace) -> dict[str, Any]:
     device = pick_device(args.device)
     G = load_generator(args.model, device)
-    budgets = tuple(int(b) for b in args.budgets.split(","))
+    budgets = _budgets(args, BUDGETS)
+    args.faces = args.faces or 32
     configs = {k: v for k, v in CANDIDATES.items() if not args.configs or k in args.configs.split(",")}
     faces = held_out_faces(G, args.faces)
     face_sweep = sweep(G, faces, budgets, configs, "faces")
@@ -127,16 +133,60 @@ def pick_default(faces: dict[str, Any], photos: dict[str, Any]) -> dict[str, Any
             "best_overall": max(score, key=score.get)}
 
 
-BENCHMARKS = {"inversion": bench_inversion}
+LANDSCAPE_BUDGETS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500)
+
+
+def steps_to_reach(curve: dict[str, float], level: float) -> int | None:
+    """The smallest budget whose mean PSNR reaches ``level`` (None when none does)."""
+    reached = [int(b) for b, v in curve.items() if v >= level]
+    return min(reached) if reached else None
+
+
+def bench_landscape(args: argparse.Namespace) -> dict[str, Any]:
+    """direct (Adam lr 0.2, and plain descent with step 10) against landscape descent through θ."""
+    from core.landscape.gate import identity_like, landscape_psnr
+    from core.landscape.mapping import load_mapping
+    from core.landscape.registry import shipped_mapping_dir
+
+    device = pick_device(args.device)
+    G = load_generator(args.model, device)
+    folder = Path(args.theta) if args.theta else shipped_mapping_dir(G)
+    theta, meta = load_mapping(folder)
+    theta = theta.to(device).requires_grad_(False)
+    budgets = _budgets(args, LANDSCAPE_BUDGETS)
+    faces = held_out_faces(G, args.faces or 64)
+    names, photos = sample_targets(G)
+    plain = identity_like(theta, theta.config.step)
+    out: dict[str, Any] = {"benchmark": "landscape", "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                           "machine": machine_info(device), "model_id": G.model_id, "theta": str(folder),
+                           "theta_ready": meta.get("ready"), "theta_step_size": round(float(theta.step_size), 4),
+                           "budgets": list(budgets)}
+    for label, targets in (("held_out_faces", faces), ("sample_photos", photos)):
+        methods = {
+            "direct_adam_lr0.2": {str(b): statistics.fmean(psnr_after(G, targets, BASE, b)) for b in budgets},
+            "direct_gd_step10": {str(b): statistics.fmean(landscape_psnr(G, plain, targets, b)) for b in budgets},
+            "landscape": {str(b): statistics.fmean(landscape_psnr(G, theta, targets, b)) for b in budgets},
+        }
+        methods = {k: {b: round(v, 3) for b, v in curve.items()} for k, curve in methods.items()}
+        direct = methods["direct_adam_lr0.2"]
+        reach = {f"direct@{b}": steps_to_reach(methods["landscape"], direct[b]) for b in ("100", "500") if b in direct}
+        out[label] = {"n": len(targets), "psnr_mean": methods, "landscape_steps_to_reach_direct": reach}
+        print(f"[{label}] {methods}", file=sys.stderr)
+    out["photos"] = names
+    return out
+
+
+BENCHMARKS = {"inversion": bench_inversion, "landscape": bench_landscape}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m core.bench", description=__doc__.splitlines()[0])
     parser.add_argument("name", choices=sorted(BENCHMARKS))
-    parser.add_argument("--faces", type=int, default=32, help="held-out generated faces")
-    parser.add_argument("--budgets", default=",".join(map(str, BUDGETS)), help="step budgets, comma-separated")
+    parser.add_argument("--faces", type=int, help="held-out generated faces (inversion: 32, landscape: 64)")
+    parser.add_argument("--budgets", help="step budgets, comma-separated (default: the benchmark's own)")
     parser.add_argument("--configs", default="", help="subset of settings to run, comma-separated")
     parser.add_argument("--repeats", type=int, default=5, help="timing repeats (the median is reported)")
+    parser.add_argument("--theta", help="θ folder for the landscape benchmark (default: the shipped θ)")
     parser.add_argument("--model", default="default")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", type=Path, help="JSON file (default: bench/results/NAME.json)")

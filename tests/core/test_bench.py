@@ -26,3 +26,17 @@ def test_the_default_settings_are_the_benchmark_winner():
     best = report["held_out_faces"]["results"][report["best_overall"]]["config"]
     default = InversionConfig()
     assert (default.lr, default.schedule, default.noise) == (best["lr"], best["schedule"], best["noise"])
+
+
+def test_landscape_benchmark_compares_the_methods(tmp_path):
+    from core.landscape.mapping import LandscapeMapping, MappingConfig, save_mapping
+
+    save_mapping(LandscapeMapping(MappingConfig(width=16)), tmp_path / "theta", {"ready": False})
+    out = tmp_path / "landscape.json"
+    assert main(["landscape", "--faces", "2", "--budgets", "1,2", "--theta", str(tmp_path / "theta"),
+                 "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    faces = report["held_out_faces"]["psnr_mean"]
+    assert set(faces) == {"direct_adam_lr0.2", "direct_gd_step10", "landscape"}
+    assert faces["landscape"] == faces["direct_gd_step10"]  # an untrained θ is plain descent
+    assert report["sample_photos"]["n"] == 2

@@ -107,3 +107,33 @@ def test_landscape_method_runs_in_z_and_returns_generator_latents(G, tmp_path):
     z0 = torch.stack([torch.randn(100, generator=torch.Generator().manual_seed(i)) for i in range(2)])
     assert np.allclose(records[0].latent, (z0 + 0.5).numpy(), atol=1e-6)  # step 0 is θ(z₀)
     assert records[-1].best_loss < records[0].losses["total"]
+
+
+def test_train_landscape_command_end_to_end(tmp_path, capsys):
+    from core.cli import main
+
+    out = tmp_path / "theta"
+    args = ["train-landscape", "--out", str(out), "--minutes", "0.02", "--inner-steps", "2", "--batch", "2",
+            "--width", "16", "--gate-faces", "2", "--quiet"]
+    assert main(args) == 0
+    meta = json.loads((out / "theta.json").read_text())
+    assert meta["generator_id"].startswith("dcgan-digiface@") and meta["iterations"] >= 1
+    assert set(meta["gate"]["psnr"]["theta"]) == {"10", "100"} and isinstance(meta["ready"], bool)
+    assert "READY" in capsys.readouterr().out
+    first = meta["iterations"]
+    assert main([*args, "--resume"]) == 0
+    assert json.loads((out / "theta.json").read_text())["iterations"] > first
+
+
+def test_a_cancelled_training_keeps_its_checkpoint_and_skips_the_gate(G, tmp_path):
+    from core.jobs import CancelToken
+    from core.landscape.train_command import run_training
+
+    token = CancelToken()
+
+    def stop(step):
+        token.cancel()
+
+    outcome = run_job(run_training(G, SMALL, tmp_path, cancel=token), stop)
+    assert outcome.cancelled and outcome.iterations == 1
+    assert (tmp_path / "checkpoint" / "checkpoint.json").exists() and not (tmp_path / "theta.json").exists()

@@ -1,0 +1,154 @@
+""""Train landscape…": settings, live curves of the loss after each descent step over training time, ETA,
+Start / Pause / Resume. Training runs on the engine thread; a paused run keeps its checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from platformdirs import user_data_dir
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.controller import DocumentController
+from core.landscape.learning import LandscapeTrainConfig, TrainStep
+from core.landscape.mapping import MappingConfig
+from core.landscape.train_command import TrainingOutcome
+
+CURVE_POINTS = 2000  # kept per curve; older points are thinned
+
+
+def default_output() -> Path:
+    return Path(user_data_dir("Landscape Studio")) / "landscape" / "theta"
+
+
+class LandscapeTrainDialog(QDialog):
+    def __init__(self, controller: DocumentController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Train landscape θ")
+        self.controller = controller
+        d = LandscapeTrainConfig()
+        self.minutes = QDoubleSpinBox()
+        self.minutes.setRange(0.1, 10_000)
+        self.minutes.setValue(d.minutes)
+        self.inner_steps = QSpinBox()
+        self.inner_steps.setRange(1, 100)
+        self.inner_steps.setValue(d.inner_steps)
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 1024)
+        self.batch.setValue(d.batch)
+        self.theta_lr = QDoubleSpinBox()
+        self.theta_lr.setDecimals(5)
+        self.theta_lr.setRange(1e-5, 0.1)
+        self.theta_lr.setSingleStep(1e-4)
+        self.theta_lr.setValue(d.theta_lr)
+        self.width_box = QSpinBox()
+        self.width_box.setRange(8, 8192)
+        self.width_box.setValue(d.mapping.width)
+        self.depth = QSpinBox()
+        self.depth.setRange(2, 12)
+        self.depth.setValue(d.mapping.depth)
+        self.unroll = QCheckBox("Differentiate through the descent steps (slower, learns more)")
+        self.unroll.setChecked(d.unroll)
+        self.output = QLineEdit(str(default_output()))
+        self.start_button, self.pause_button = QPushButton("Start"), QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.pause_button.setEnabled(False)
+        self.start_button.clicked.connect(lambda: self.start(resume=False))
+        self.resume_button.clicked.connect(lambda: self.start(resume=True))
+        self.pause_button.clicked.connect(controller.stop_training)
+        self.status = QLabel("Trains θ for the loaded model, then checks it against the identity mapping.")
+        self.status.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        self.plot.setLogMode(y=True)
+        self.plot.setLabel("bottom", "training time (s)")
+        self.plot.setLabel("left", "pixel MSE after step t")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.addLegend(offset=(-10, 10))
+        self.curves: dict[int, pg.PlotDataItem] = {}
+        self.series: dict[int, tuple[list[float], list[float]]] = {}
+        self._layout()
+        controller.training_steps.connect(self.add_steps)
+        controller.training_finished.connect(self.show_outcome)
+
+    def _layout(self) -> None:
+        form = QFormLayout()
+        for label, widget in [("Minutes", self.minutes), ("Descent steps T", self.inner_steps),
+                              ("Batch", self.batch), ("θ learning rate", self.theta_lr),
+                              ("MLP width", self.width_box), ("MLP depth", self.depth), ("", self.unroll),
+                              ("Save to", self.output)]:
+            form.addRow(label, widget)
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.pause_button, self.resume_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(self.plot, 1)
+        self.resize(560, 640)
+
+    def config(self) -> LandscapeTrainConfig:
+        return LandscapeTrainConfig(mapping=MappingConfig(width=self.width_box.value(), depth=self.depth.value()),
+                                    inner_steps=self.inner_steps.value(), batch=self.batch.value(),
+                                    theta_lr=self.theta_lr.value(), unroll=self.unroll.isChecked(),
+                                    minutes=self.minutes.value())
+
+    def start(self, resume: bool) -> None:
+        if not resume:
+            for curve in self.curves.values():
+                self.plot.removeItem(curve)
+            self.curves.clear()
+            self.series.clear()
+        if self.controller.train_landscape(self.config(), Path(self.output.text()), resume):
+            self._set_running(True)
+            self._budget_s = self.minutes.value() * 60
+            self._began = None
+
+    def _set_running(self, running: bool) -> None:
+        for widget in (self.start_button, self.resume_button):
+            widget.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+
+    def add_steps(self, records: list[TrainStep]) -> None:
+        last = records[-1]
+        self._began = self._began if self._began is not None else records[0].seconds
+        for record in records:
+            for t, loss in enumerate(record.step_losses, start=1):
+                if t == 1 or t == len(record.step_losses) or t % 3 == 0:
+                    xs, ys = self.series.setdefault(t, ([], []))
+                    xs.append(record.seconds)
+                    ys.append(max(loss, 1e-8))
+        for t, (xs, ys) in self.series.items():
+            if t not in self.curves:
+                colour = pg.intColor(t, hues=max(len(last.step_losses), 2))
+                self.curves[t] = self.plot.plot(name=f"t = {t}", pen=pg.mkPen(colour, width=1.5))
+            stride = max(1, len(xs) // CURVE_POINTS)
+            self.curves[t].setData(np.asarray(xs[::stride]), np.asarray(ys[::stride]))
+        left = max(0.0, self._budget_s - (last.seconds - self._began))
+        self.status.setText(f"iteration {last.iteration} · PSNR after step T {last.psnr_last:.2f} dB · "
+                            f"step size η {last.step_size:.2f} · {last.samples_per_s:.1f} trajectories/s · "
+                            f"about {left / 60:.1f} min left")
+
+    def show_outcome(self, outcome: TrainingOutcome | None) -> None:
+        self._set_running(False)
+        if outcome is None:
+            self.status.setText("Training failed (see the message).")
+        elif outcome.cancelled:
+            self.status.setText(f"Paused after {outcome.iterations} iterations. Resume continues from the checkpoint.")
+        else:
+            verdict = "passed the gate: the landscape method now uses it" if outcome.ready else "did not pass"
+            figures = outcome.gate.get("psnr", {})
+            self.status.setText(f"θ {verdict}. {outcome.gate.get('reason', '')}. Gate PSNR (dB): {figures}")

@@ -41,5 +41,5 @@ def test_train_pause_resume_and_gate(qtbot, tmp_path):
     outcome = second.args[0]
     assert not outcome.cancelled and outcome.iterations > paused[0]
     meta = json.loads((tmp_path / "theta" / "theta.json").read_text())
-    assert meta["ready"] == outcome.ready and "Gate PSNR" in dialog.status.text()
+    assert meta["ready"] == outcome.ready and "vs identity" in dialog.status.text()
     controller.shutdown()

@@ -23,6 +23,8 @@ class InversionConfig:
     schedule: str = "constant"  # "constant" or "rampdown" (NVIDIA projector: 5 % warm-up, cosine over last 25 %)
     noise: float = 0.0  # early latent noise, × the latent std; decays quadratically to 0 (NVIDIA uses 0.05)
     noise_ramp: float = 0.75  # fraction of the run over which that noise decays
+    warmup_steps: int = 0  # plain gradient-descent steps before Adam takes over (0: Adam from the start)
+    warmup_step: float = 10.0  # step size of those plain steps (on the per-image pixel MSE scale)
     starts: int = 1  # K random starts from the prior, optimised together in one batch
     seed: int = 0  # seeds the starts and the noise: same seed, same result
     space: str | None = None  # latent space to optimise (None: the model's default)
@@ -39,7 +41,9 @@ class InversionConfig:
         checks = [("steps", self.steps >= 0), ("starts", 1 <= self.starts <= 256),
                   ("lr", math.isfinite(self.lr) and self.lr > 0),
                   ("noise", math.isfinite(self.noise) and self.noise >= 0),
-                  ("noise_ramp", 0 < self.noise_ramp <= 1), ("preview_every", self.preview_every >= 1)]
+                  ("noise_ramp", 0 < self.noise_ramp <= 1), ("preview_every", self.preview_every >= 1),
+                  ("warmup_steps", self.warmup_steps >= 0),
+                  ("warmup_step", math.isfinite(self.warmup_step) and self.warmup_step > 0)]
         for name, ok in checks:
             if not ok:
                 raise InvalidInputError(f"The setting '{name}' is out of range (got {getattr(self, name)}).")

@@ -1,8 +1,9 @@
 """Landscape inversion: gradient descent in the learned space Z, the generator fed x = θ(z).
 
-θ carries the step size it was trained with, so the method needs no learning rate; plain gradient descent is
-the optimiser θ was trained under. Starts are z ~ N(0, I), seeded like the direct method's starts. The result's
-latents are x = θ(z) in the generator's own space, so edits, inpainting and plots use them unchanged.
+θ carries the step size and the number of steps (its horizon) it was trained with: the method descends in Z
+for those steps, with plain gradient descent as in training, then hands x = θ(z) to the direct method's Adam.
+Starts are z ~ N(0, I), seeded like the direct method's starts. The result's latents are x in the generator's
+own space, so edits, inpainting and plots use them unchanged.
 When no ready θ exists for the model, the run falls back to the direct method with a visible warning.
 """
 
@@ -17,7 +18,14 @@ from core.device import seeded_generator
 from core.errors import ModelLoadError
 from core.generators.base import Generator
 from core.inversion.config import InversionConfig
-from core.inversion.optimize import Descent, InversionResult, InversionStep, descend, invert_direct
+from core.inversion.optimize import (
+    Descent,
+    InversionResult,
+    InversionStep,
+    descend,
+    direct_descent,
+    invert_direct,
+)
 from core.jobs import CancelToken
 from core.landscape.mapping import LandscapeMapping
 from core.landscape.registry import find_mapping
@@ -26,12 +34,15 @@ log = logging.getLogger(__name__)
 
 
 def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionConfig) -> Descent:
-    """Starts z ~ N(0, I) for seeds seed … seed + K - 1, and plain descent with θ's step size."""
+    """Starts z ~ N(0, I) for seeds seed … seed + K - 1; plain descent in Z with θ's step size for the
+    ``horizon`` steps θ was trained for, then Adam on x = θ(z) as the direct method does (θ was never trained
+    for later steps, and descent in X is what the direct method already does well there)."""
     z_dim = theta.config.z_dim
     rows = [torch.randn(z_dim, generator=seeded_generator(config.seed + i)) for i in range(config.starts)]
     z = torch.stack(rows).to(G.device).requires_grad_(True)  # [K, z_dim]
-    step = float(theta.step_size)
-    return Descent(z, theta, torch.optim.SGD([z], lr=step), step, 1.0)
+    step = float(theta.step_size.detach())
+    return Descent(z, theta, torch.optim.SGD([z], lr=step), step, 1.0, handover=theta.config.horizon,
+                   then=lambda x: direct_descent(G, x, config))
 
 
 def invert_landscape(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,

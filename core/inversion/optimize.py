@@ -111,6 +111,8 @@ class Descent:
     optimizer: torch.optim.Optimizer
     base_lr: float
     noise_std: torch.Tensor | float  # scale of the optional early noise, in ``param``'s units
+    handover: int | None = None  # after this many updates, continue with ``then(latent)`` instead
+    then: Callable[[torch.Tensor], Descent] | None = None
 
 
 def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,
@@ -120,11 +122,22 @@ def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, m
     ``mask`` [R, R] or [1|K, 1, R, R] in [0, 1] is 1 where a pixel must be ignored (brushed out).
     """
     config.validate()
-    space = config.space or G.default_space
-    latent = G.sample_latent(config.starts, config.seed, space).clone().requires_grad_(True)  # [K, *shape]
-    descent = Descent(latent, lambda p: p, torch.optim.Adam([latent], lr=config.lr), config.lr,
-                      G.latent_stats(space)[1])
+    latent = G.sample_latent(config.starts, config.seed, config.space)  # [K, *shape]
+    descent = direct_descent(G, latent, config)
+    if config.warmup_steps > 0:  # plain descent first (it is faster early on), then Adam from where it got
+        x = latent.clone().requires_grad_(True)
+        descent = Descent(x, lambda p: p, torch.optim.SGD([x], lr=config.warmup_step), config.warmup_step,
+                          descent.noise_std, handover=config.warmup_steps,
+                          then=lambda reached: direct_descent(G, reached, config))
     return (yield from descend(G, target, config, descent, mask, cancel))
+
+
+def direct_descent(G: Generator, latent: torch.Tensor, config: InversionConfig) -> Descent:
+    """Adam on the generator's latent itself, from ``latent`` [K, …]."""
+    space = config.space or G.default_space
+    latent = latent.clone().requires_grad_(True)
+    return Descent(latent, lambda p: p, torch.optim.Adam([latent], lr=config.lr), config.lr,
+                   G.latent_stats(space)[1])
 
 
 def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent: Descent,
@@ -145,6 +158,10 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
     history: list[dict[str, float]] = []
     step, cancelled = 0, False
     for step in range(config.steps + 1):
+        if descent.handover == step and descent.then is not None:
+            with torch.no_grad():
+                descent = descent.then(descent.to_latent(param).detach())
+            param, optimizer = descent.param, descent.optimizer
         last = step == config.steps
         lr = learning_rate(step, config.steps, descent.base_lr, config.schedule)
         sigma = 0.0 if last else noise_strength(step, config.steps, config.noise, config.noise_ramp)

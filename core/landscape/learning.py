@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Generator as Job
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +120,8 @@ def _batch(G: Generator, config: LandscapeTrainConfig, iteration: int) -> tuple[
 
 
 def new_state(config: LandscapeTrainConfig, device: torch.device | str) -> TrainState:
-    theta = LandscapeMapping(config.mapping, seed=config.seed).to(device)
+    mapping = replace(config.mapping, horizon=config.inner_steps)  # θ is used for as many steps as it learns
+    theta = LandscapeMapping(mapping, seed=config.seed).to(device)
     return TrainState(theta, torch.optim.Adam(theta.parameters(), lr=config.theta_lr))
 
 

@@ -33,6 +33,7 @@ class MappingConfig:
     width: int = 512  # hidden width of the MLP
     depth: int = 3  # linear layers in the MLP (≥ 2)
     step: float = 10.0  # initial step size of gradient descent in Z (plain GD beats Adam early on this model)
+    horizon: int = 10  # descent steps in Z θ is trained for; the landscape method then continues in X
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

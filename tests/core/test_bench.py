@@ -37,6 +37,6 @@ def test_landscape_benchmark_compares_the_methods(tmp_path):
                  "--out", str(out)]) == 0
     report = json.loads(out.read_text())
     faces = report["held_out_faces"]["psnr_mean"]
-    assert set(faces) == {"direct_adam_lr0.2", "direct_gd_step10", "landscape"}
-    assert faces["landscape"] == faces["direct_gd_step10"]  # an untrained θ is plain descent
+    assert set(faces) == {"direct_adam_lr0.2", "direct_gd10_then_adam", "landscape"}
+    assert faces["landscape"] == faces["direct_gd10_then_adam"]  # an untrained θ is the warm-started direct method
     assert report["sample_photos"]["n"] == 2

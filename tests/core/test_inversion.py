@@ -113,3 +113,17 @@ def test_bad_targets_are_refused(G, target, bad):
         broken = broken[..., :32, :32]
     with pytest.raises(InvalidInputError):
         run_job(invert(G, broken, FAST))
+
+
+def test_a_plain_descent_warm_up_hands_over_to_adam(G, target):
+    config = FAST.with_changes(warmup_steps=5, warmup_step=10.0)
+    records = []
+    result = run_job(invert(G, target, config), records.append)
+    z0 = G.sample_latent(1, 0)
+    manual = z0.clone().requires_grad_(True)
+    loss = ((G.synthesize(manual) - target).square().mean())  # the first plain step, by hand
+    loss.backward()
+    assert np.allclose(records[1].latent, (z0 - 10.0 * manual.grad).numpy(), atol=1e-5)
+    assert result.steps_done == 20 and records[-1].best_loss < records[5].losses["total"]
+    with pytest.raises(InvalidInputError):
+        FAST.with_changes(warmup_step=0.0).validate()

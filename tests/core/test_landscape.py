@@ -137,3 +137,15 @@ def test_a_cancelled_training_keeps_its_checkpoint_and_skips_the_gate(G, tmp_pat
     outcome = run_job(run_training(G, SMALL, tmp_path, cancel=token), stop)
     assert outcome.cancelled and outcome.iterations == 1
     assert (tmp_path / "checkpoint" / "checkpoint.json").exists() and not (tmp_path / "theta.json").exists()
+
+
+def test_an_identity_theta_is_exactly_the_warm_started_direct_method(G, tmp_path):
+    """Landscape descent through an untrained θ = plain steps for θ's horizon, then Adam: the direct method with
+    the same warm-up. Same seeds, same numbers."""
+    save_mapping(LandscapeMapping(MappingConfig(width=8, horizon=3)), tmp_path, {"generator_id": G.model_id,
+                                                                                 "ready": True})
+    base = InversionConfig(steps=8, starts=2).with_changes(loss_lpips=0.0)
+    target = G.sample(1, 11)
+    landscape = run_job(invert(G, target, base.with_changes(method="landscape", landscape=str(tmp_path))))
+    direct = run_job(invert(G, target, base.with_changes(warmup_steps=3, warmup_step=10.0)))
+    assert np.allclose(landscape.latents, direct.latents, atol=1e-5)

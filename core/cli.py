@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--lr", type=float, default=defaults.lr)
     inv.add_argument("--schedule", default=defaults.schedule, choices=("constant", "rampdown"))
     inv.add_argument("--noise", type=float, default=defaults.noise, help="early latent noise × latent std")
+    inv.add_argument("--warmup-steps", type=int, default=defaults.warmup_steps,
+                     help="plain gradient-descent steps before Adam")
+    inv.add_argument("--warmup-step", type=float, default=defaults.warmup_step, help="their step size")
     inv.add_argument("--starts", type=int, default=defaults.starts, help="random starts optimised together")
     inv.add_argument("--seed", type=int, default=defaults.seed)
     inv.add_argument("--pixel", type=float, default=defaults.loss.pixel, help="pixel MSE weight")
@@ -113,7 +116,8 @@ def _first_ctrl_c_cancels(token: CancelToken) -> Iterator[None]:
 
 def _config_from(args: argparse.Namespace) -> InversionConfig:
     return InversionConfig(method=args.method, steps=args.steps, lr=args.lr, schedule=args.schedule, noise=args.noise,
-                           starts=args.starts, seed=args.seed, landscape=args.landscape).with_changes(
+                           starts=args.starts, seed=args.seed, landscape=args.landscape,
+                           warmup_steps=args.warmup_steps, warmup_step=args.warmup_step).with_changes(
         loss_pixel=args.pixel, loss_lpips=args.lpips, loss_lpips_net=args.lpips_net, loss_prior=args.prior)
 
 

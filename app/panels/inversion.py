@@ -23,7 +23,7 @@ from core.inversion.schedules import SCHEDULES
 from core.objectives.perceptual import NETS
 
 METHOD_HELP = {
-    "direct": "Adam on the generator's own latent from K random starts. Reliable; a few hundred steps.",
+    "direct": "Plain gradient steps, then Adam, on the generator's own latent from K random starts. Reliable.",
     "landscape": "Gradient descent in a learned space Z (x = θ(z)) meant to need far fewer steps. Uses the θ "
                  "trained for this model; without a ready θ it runs the direct method and says so.",
 }
@@ -63,6 +63,9 @@ class InversionPanel(QWidget):
         self.lr = _spin(0.001, 10.0, d.lr, 3, 0.05)
         self.schedule = QComboBox()
         self.schedule.addItems(list(SCHEDULES))
+        self.warmup_steps = _int_spin(0, 10_000, d.warmup_steps)
+        self.warmup_steps.setToolTip("Plain gradient-descent steps before Adam takes over (faster at the start)")
+        self.warmup_step = _spin(0.01, 1000.0, d.warmup_step, 2, 1.0)
         self.pixel = _spin(0.0, 100.0, d.loss.pixel)
         self.lpips = _spin(0.0, 100.0, d.loss.lpips)
         self.lpips_net = QComboBox()
@@ -84,7 +87,8 @@ class InversionPanel(QWidget):
     def _layout(self) -> None:
         form = QFormLayout()
         rows = [("Method", self.method), ("", self.method_help), ("Steps", self.steps), ("Learning rate", self.lr),
-                ("Schedule", self.schedule), ("Pixel weight", self.pixel), ("LPIPS weight", self.lpips),
+                ("Schedule", self.schedule), ("Plain steps first", self.warmup_steps),
+                ("Plain step size", self.warmup_step), ("Pixel weight", self.pixel), ("LPIPS weight", self.lpips),
                 ("LPIPS network", self.lpips_net), ("Prior weight", self.prior), ("Starts", self.starts),
                 ("Seed", self.seed), ("Device", self.device)]
         for label, widget in rows:
@@ -98,7 +102,8 @@ class InversionPanel(QWidget):
         """The settings as a validated-on-run config (the engine validates again)."""
         return InversionConfig(method=self.method.currentText(), steps=self.steps.value(), lr=self.lr.value(),
                                schedule=self.schedule.currentText(), starts=self.starts.value(),
-                               seed=self.seed.value()).with_changes(
+                               seed=self.seed.value(), warmup_steps=self.warmup_steps.value(),
+                               warmup_step=self.warmup_step.value()).with_changes(
             loss_pixel=self.pixel.value(), loss_lpips=self.lpips.value(), loss_prior=self.prior.value(),
             loss_lpips_net=self.lpips_net.currentText())
 
@@ -110,6 +115,8 @@ class InversionPanel(QWidget):
         self.steps.setValue(config.steps)
         self.lr.setValue(config.lr)
         self.schedule.setCurrentText(config.schedule)
+        self.warmup_steps.setValue(config.warmup_steps)
+        self.warmup_step.setValue(config.warmup_step)
         self.pixel.setValue(config.loss.pixel)
         self.lpips.setValue(config.loss.lpips)
         self.lpips_net.setCurrentText(config.loss.lpips_net)
@@ -120,8 +127,8 @@ class InversionPanel(QWidget):
     def set_running(self, running: bool) -> None:
         self._running = running
         self.run_button.setText("Stop" if running else "Run")
-        for widget in (self.method, self.steps, self.lr, self.schedule, self.pixel, self.lpips, self.lpips_net,
-                       self.prior, self.starts, self.seed, self.device):
+        for widget in (self.method, self.steps, self.lr, self.schedule, self.warmup_steps, self.warmup_step,
+                       self.pixel, self.lpips, self.lpips_net, self.prior, self.starts, self.seed, self.device):
             widget.setEnabled(not running)
 
     def _clicked(self) -> None:

@@ -19,11 +19,11 @@ class InversionConfig:
 
     method: str = "direct"  # how the latent is found; "direct" = Adam on the latent itself
     steps: int = 300  # optimiser updates (the result reflects the latent after the last one)
-    lr: float = 0.2  # Adam learning rate (constant 0.2 beat 0.1 and the ramp schedule on the default model)
+    lr: float = 0.2  # Adam learning rate (constant 0.2 beat 0.1, 0.3 and the ramp schedule on the default model)
     schedule: str = "constant"  # "constant" or "rampdown" (NVIDIA projector: 5 % warm-up, cosine over last 25 %)
     noise: float = 0.0  # early latent noise, × the latent std; decays quadratically to 0 (NVIDIA uses 0.05)
     noise_ramp: float = 0.75  # fraction of the run over which that noise decays
-    warmup_steps: int = 0  # plain gradient-descent steps before Adam takes over (0: Adam from the start)
+    warmup_steps: int = 10  # plain gradient-descent steps before Adam takes over (0: Adam from the start)
     warmup_step: float = 10.0  # step size of those plain steps (on the per-image pixel MSE scale)
     starts: int = 1  # K random starts from the prior, optimised together in one batch
     seed: int = 0  # seeds the starts and the noise: same seed, same result

@@ -25,7 +25,8 @@ def test_the_default_settings_are_the_benchmark_winner():
     report = json.loads((Path(__file__).resolve().parents[2] / "bench" / "results" / "inversion.json").read_text())
     best = report["held_out_faces"]["results"][report["best_overall"]]["config"]
     default = InversionConfig()
-    assert (default.lr, default.schedule, default.noise) == (best["lr"], best["schedule"], best["noise"])
+    fields = ("lr", "schedule", "noise", "warmup_steps", "warmup_step")
+    assert {f: getattr(default, f) for f in fields} == {f: best[f] for f in fields}
 
 
 def test_landscape_benchmark_compares_the_methods(tmp_path):

@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextlib.contextmanager
-def _first_ctrl_c_cancels(token: CancelToken) -> Iterator[None]:
+def first_ctrl_c_cancels(token: CancelToken) -> Iterator[None]:
     """First Ctrl-C asks the job to stop after this step (results are kept); a second one aborts."""
     def handler(signum: int, frame: object) -> None:
         if token.cancelled:
@@ -146,7 +146,7 @@ def cmd_invert(args: argparse.Namespace) -> int:
         bar.set_postfix(loss=f"{step.losses['total']:.4f}", best=f"{step.best_loss:.4f}", refresh=False)
         bar.update(step.step - bar.n)
 
-    with _first_ctrl_c_cancels(token):
+    with first_ctrl_c_cancels(token):
         result = run_job(invert(G, from_uint8_hwc(target, G.device), config, mask, token), on_step)
     bar.close()
     context = RunContext(str(args.photo), (photo.width, photo.height), box.to_dict(),

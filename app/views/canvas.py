@@ -26,13 +26,13 @@ from app.views.canvas_items import (
     GRAB_PX,
     BrushCursorItem,
     CropItem,
-    MaskEdit,
     MaskLayerItem,
     PhotoPixmapItem,
     SplitItem,
     paint_compare_labels,
     paint_photo_shadow,
 )
+from app.views.canvas_math import MaskEdit, fit_scale, scene_margins
 from core.imageio import CropBox
 
 __all__ = ["CanvasView", "MaskEdit"]
@@ -256,8 +256,7 @@ class CanvasView(QGraphicsView):
         w, h = self._size
         if w < 1:
             return
-        vw, vh = self.viewport().width() - 2 * FIT_PADDING, self.viewport().height() - 2 * FIT_PADDING
-        self._apply_zoom(min(max(vw, 1) / w, max(vh, 1) / h), None)
+        self._apply_zoom(fit_scale(self._size, (self.viewport().width(), self.viewport().height()), FIT_PADDING), None)
         self.centerOn(w / 2, h / 2)
         self._fit_mode = True
 
@@ -287,12 +286,9 @@ class CanvasView(QGraphicsView):
             self.zoom_changed.emit(scale)
 
     def _update_scene_rect(self) -> None:
-        """Photo plus a margin of almost half a view once it is larger than the view (so any edge can be panned to
-        the middle); no margin along an axis where it fits, so a small photo stays centred."""
+        """Photo plus the margins of scene_margins around it."""
         w, h = self._size
-        s, vw, vh = self.zoom(), self.viewport().width(), self.viewport().height()
-        mx = 0.45 * vw / s if w * s > vw else 0.0
-        my = 0.45 * vh / s if h * s > vh else 0.0
+        mx, my = scene_margins(self._size, self.zoom(), (self.viewport().width(), self.viewport().height()))
         self.setSceneRect(QRectF(-mx, -my, w + 2 * mx, h + 2 * my))
 
     # ------------------------------------------------------------------------------------------------ mouse

@@ -1,21 +1,31 @@
-"""The canvas's pieces: mask arithmetic (brush dabs, undo patches, crop geometry) and the scene items drawn over
-the photo (mask overlay, crop box, split line, brush cursor).
+"""The canvas's scene items drawn over the photo: mask overlay, crop box, split line, brush cursor.
 
 Everything here works in photo pixel coordinates: pixel (col, row) covers [col, col + 1) × [row, row + 1), so its
 centre is at (col + 0.5, row + 0.5). Decorations that must keep a constant size on screen (handles, knobs, labels)
-are drawn in device coordinates after mapping their anchor points through the painter's world transform.
+are drawn in device coordinates after mapping their anchor points through the painter's world transform. The
+arithmetic behind them (brush dabs, undo patches, crop geometry) lives in app.views.canvas_math.
 """
 
 from __future__ import annotations
-
-import math
-from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap, QTransform, qRgba
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QStyleOptionGraphicsItem, QWidget
 
+from app.views.canvas_math import (
+    MIN_CROP,
+    MaskEdit,
+    MaskStroke,
+    Rect,
+    crop_corners,
+    crop_grab,
+    mask_values,
+    moved_crop,
+    replacement_edit,
+    resized_crop,
+    write_edit,
+)
 from app.widgets.qimage import numpy_to_qimage
 from core.imageio import CropBox
 
@@ -23,164 +33,6 @@ MASK_RGB = (235, 60, 50)  # overlay colour of brushed pixels
 MASK_OPACITY = 0.5  # overlay alpha of a fully brushed pixel
 HANDLE_PX = 9  # side of a crop corner handle, screen pixels
 GRAB_PX = 10  # how close (screen pixels) the mouse must be to grab a crop corner or the split line
-MIN_CROP = 16  # photo pixels
-Rect = tuple[int, int, int, int]  # x, y, width, height in photo pixels
-
-
-@dataclass(eq=False)  # eq=False: comparing ndarrays field by field is ambiguous
-class MaskEdit:
-    """A rectangular patch of the mask before and after an edit: undo data, only the touched bounding box."""
-
-    x: int
-    y: int
-    before: np.ndarray  # uint8 [h, w]
-    after: np.ndarray  # uint8 [h, w]
-
-    @property
-    def rect(self) -> Rect:
-        return self.x, self.y, int(self.before.shape[1]), int(self.before.shape[0])
-
-
-# ---------------------------------------------------------------------------------------------------- mask maths
-def dab_values(dist: np.ndarray, radius: float, feather: float) -> np.ndarray:
-    """Distance (photo px) from the stroke's spine → uint8 coverage 0..255.
-
-    A hard brush (feather 0) still gets a one-pixel anti-aliased rim; feather 1 fades from the centre to the rim.
-    """
-    width = max(radius * feather, 1.0)
-    v = np.clip((radius + 0.5 - dist) / width, 0.0, 1.0)
-    v = v * v * (3.0 - 2.0 * v)  # smoothstep: no visible ring where the falloff starts
-    return (v * 255.0 + 0.5).astype(np.uint8)
-
-
-def paint_segment(
-    mask: np.ndarray, p0: tuple[float, float], p1: tuple[float, float], radius: float, feather: float, erase: bool
-) -> Rect | None:
-    """Paint a round brush swept from ``p0`` to ``p1`` into ``mask`` in place; returns the dirty rect, or None.
-
-    Sweeping the whole segment (distance to a line segment, not dabs at intervals) leaves no gaps however fast the
-    mouse moves. Brush = max with the dab, eraser = min with 255 - dab, so repainting a pixel never builds up.
-    """
-    rect = segment_rect(mask.shape, p0, p1, radius)
-    if rect is None:
-        return None
-    x, y, w, h = rect
-    xs = np.arange(x, x + w, dtype=np.float32)[None, :] + np.float32(0.5 - p0[0])  # [1, w]
-    ys = np.arange(y, y + h, dtype=np.float32)[:, None] + np.float32(0.5 - p0[1])  # [h, 1]
-    dx, dy = np.float32(p1[0] - p0[0]), np.float32(p1[1] - p0[1])
-    length2 = dx * dx + dy * dy
-    if length2 > 1e-6:
-        t = np.clip((xs * dx + ys * dy) / length2, 0.0, 1.0)
-        dist = np.hypot(xs - t * dx, ys - t * dy)  # [h, w]
-    else:
-        dist = np.hypot(xs, ys)
-    dab = dab_values(dist, radius, feather)
-    region = mask[y : y + h, x : x + w]
-    if erase:
-        np.minimum(region, 255 - dab, out=region)
-    else:
-        np.maximum(region, dab, out=region)
-    return rect
-
-
-def segment_rect(shape: tuple[int, ...], p0: tuple[float, float], p1: tuple[float, float], radius: float
-                 ) -> Rect | None:
-    """The pixels a brush of ``radius`` swept from p0 to p1 can touch, clipped to a mask of ``shape`` [H, W]."""
-    reach = radius + 1.0
-    x0 = max(0, math.floor(min(p0[0], p1[0]) - reach))
-    y0 = max(0, math.floor(min(p0[1], p1[1]) - reach))
-    x1 = min(shape[1], math.ceil(max(p0[0], p1[0]) + reach))
-    y1 = min(shape[0], math.ceil(max(p0[1], p1[1]) + reach))
-    return (x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
-
-
-def union_rect(a: Rect | None, b: Rect) -> Rect:
-    if a is None:
-        return b
-    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
-    return x0, y0, max(a[0] + a[2], b[0] + b[2]) - x0, max(a[1] + a[3], b[1] + b[3]) - y0
-
-
-def changed_edit(x: int, y: int, before: np.ndarray, after: np.ndarray) -> MaskEdit | None:
-    """A MaskEdit trimmed to the pixels that actually differ, or None when nothing changed."""
-    diff = before != after
-    rows, cols = np.flatnonzero(diff.any(axis=1)), np.flatnonzero(diff.any(axis=0))
-    if rows.size == 0:
-        return None
-    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    return MaskEdit(x + int(c0), y + int(r0), before[r0:r1, c0:c1].copy(), after[r0:r1, c0:c1].copy())
-
-
-class MaskStroke:
-    """One press→release brush or eraser stroke: paints segments and remembers the old pixels it covered.
-
-    Only the stroke's bounding box is backed up (grown before each segment is painted), so a stroke on a
-    200-megapixel photo costs memory in proportion to the area it touched, not the photo.
-    """
-
-    def __init__(self, mask: np.ndarray, radius: float, feather: float, erase: bool) -> None:
-        self.mask, self.radius, self.feather, self.erase = mask, radius, feather, erase
-        self.rect: Rect | None = None
-        self.before = np.zeros((0, 0), np.uint8)  # uint8 [h, w] of the mask under self.rect before the stroke
-
-    def add_segment(self, p0: tuple[float, float], p1: tuple[float, float]) -> Rect | None:
-        rect = segment_rect(self.mask.shape, p0, p1, self.radius)
-        if rect is None:
-            return None
-        grown = union_rect(self.rect, rect)
-        if grown != self.rect:
-            x, y, w, h = grown
-            before = self.mask[y : y + h, x : x + w].copy()
-            if self.rect is not None:  # pixels already painted: keep their pre-stroke values
-                ox, oy, ow, oh = self.rect
-                before[oy - y : oy - y + oh, ox - x : ox - x + ow] = self.before
-            self.rect, self.before = grown, before
-        return paint_segment(self.mask, p0, p1, self.radius, self.feather, self.erase)
-
-    def finish(self) -> MaskEdit | None:
-        """The stroke's undo patch, trimmed to what changed; None when the stroke changed nothing."""
-        if self.rect is None:
-            return None
-        x, y, w, h = self.rect
-        return changed_edit(x, y, self.before, self.mask[y : y + h, x : x + w])
-
-
-def mask_values(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """uint8 0..255, bool, or float 0..1 → uint8 0..255; ValueError unless shaped ``shape`` [H, W]."""
-    mask = np.asarray(mask)
-    if mask.shape != shape:
-        raise ValueError(f"The mask is {mask.shape[::-1]} but the photo is {shape[::-1]}; they must match.")
-    if mask.dtype == np.bool_:
-        return mask.astype(np.uint8) * 255
-    if np.issubdtype(mask.dtype, np.floating):
-        return np.rint(np.clip(mask, 0.0, 1.0) * 255.0).astype(np.uint8)
-    if mask.dtype != np.uint8:
-        raise ValueError(f"A mask must be uint8, bool or float, got {mask.dtype}.")
-    return mask
-
-
-# ---------------------------------------------------------------------------------------------------- crop maths
-def moved_crop(box: CropBox, x: float, y: float, width: int, height: int) -> CropBox:
-    """``box`` with its corner moved to (x, y), kept inside a ``width`` × ``height`` photo."""
-    return CropBox(min(max(round(x), 0), width - box.size), min(max(round(y), 0), height - box.size), box.size)
-
-
-def resized_crop(box: CropBox, corner: int, x: float, y: float, width: int, height: int, min_size: int) -> CropBox:
-    """``box`` with corner ``corner`` (0 TL, 1 TR, 2 BR, 3 BL) dragged to (x, y): the opposite corner stays put,
-    the box stays square (the longer drag axis wins) and inside the photo, and no smaller than ``min_size``."""
-    sx, sy = (-1, 1, 1, -1)[corner], (-1, -1, 1, 1)[corner]
-    ax = box.x if sx > 0 else box.x + box.size  # the fixed, opposite corner
-    ay = box.y if sy > 0 else box.y + box.size
-    room = min(width - ax if sx > 0 else ax, height - ay if sy > 0 else ay)
-    size = round(max(sx * (x - ax), sy * (y - ay)))
-    size = max(min(size, room), min(min_size, room))
-    return CropBox(ax if sx > 0 else ax - size, ay if sy > 0 else ay - size, size)
-
-
-def crop_corners(box: CropBox) -> list[QPointF]:
-    """Corners in the order resized_crop numbers them: TL, TR, BR, BL."""
-    x0, y0, x1, y1 = box.x, box.y, box.x + box.size, box.y + box.size
-    return [QPointF(x0, y0), QPointF(x1, y0), QPointF(x1, y1), QPointF(x0, y1)]
 
 
 # ---------------------------------------------------------------------------------------------------- scene items
@@ -254,16 +106,11 @@ class MaskLayerItem(QGraphicsItem):
 
     def apply(self, edit: MaskEdit, undo: bool = False) -> None:
         """Write ``edit.after`` (``edit.before`` when undoing) at (edit.x, edit.y); ValueError if it does not fit."""
-        x, y, w, h = edit.rect
-        if x < 0 or y < 0 or x + w > self.mask.shape[1] or y + h > self.mask.shape[0]:
-            raise ValueError(f"The mask edit at {edit.rect} does not fit the {self.mask.shape[::-1]} photo.")
-        self.mask[y : y + h, x : x + w] = edit.before if undo else edit.after
-        self._update_rect(edit.rect)
+        self._update_rect(write_edit(self.mask, edit, undo))
 
     def replace(self, after: np.ndarray) -> MaskEdit:
         """Make the mask ``after``; the edit covers only the pixels that differ (empty arrays when none do)."""
-        empty = np.zeros((0, 0), np.uint8)
-        edit = changed_edit(0, 0, self.mask, after) or MaskEdit(0, 0, empty, empty)
+        edit = replacement_edit(self.mask, after)
         self.apply(edit)
         return edit
 
@@ -320,12 +167,7 @@ class CropItem(ScreenSizedItem):
 
     def grab_at(self, scene_pos: QPointF) -> str | int | None:
         """The corner (0..3) whose handle is under ``scene_pos``, "move" inside the box, or None."""
-        reach = GRAB_PX / max(self.view_scale, 1e-6)
-        for index, corner in enumerate(crop_corners(self.box)):
-            if abs(corner.x() - scene_pos.x()) <= reach and abs(corner.y() - scene_pos.y()) <= reach:
-                return index
-        box, x, y = self.box, scene_pos.x(), scene_pos.y()
-        return "move" if box.x <= x <= box.x + box.size and box.y <= y <= box.y + box.size else None
+        return crop_grab(self.box, scene_pos.x(), scene_pos.y(), GRAB_PX / max(self.view_scale, 1e-6))
 
     def dragged(self, grab: str | int, start: CropBox, delta: QPointF, scene_pos: QPointF) -> CropBox:
         """Where dragging ``grab`` of the ``start`` box by ``delta`` (moving) or to ``scene_pos`` (a corner) puts it."""
@@ -370,7 +212,7 @@ class CropItem(ScreenSizedItem):
             painter.setBrush(Qt.GlobalColor.white)
             half = HANDLE_PX / 2
             for corner in crop_corners(self.box):
-                c = world.map(corner)
+                c = world.map(QPointF(*corner))
                 painter.drawRect(QRectF(c.x() - half, c.y() - half, HANDLE_PX, HANDLE_PX))
         screen = world.mapRect(crop)
         if self.interacting and screen.width() > 90:

@@ -92,7 +92,7 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
 
 def train_and_gate(args: argparse.Namespace) -> int:
     """The CLI command: progress bar, Ctrl-C pauses (checkpoint kept; ``--resume`` continues)."""
-    from core.cli import _first_ctrl_c_cancels
+    from core.cli import first_ctrl_c_cancels
 
     G = load_generator(args.model, pick_device(args.device))
     config = LandscapeTrainConfig(
@@ -108,7 +108,7 @@ def train_and_gate(args: argparse.Namespace) -> int:
         bar.set_postfix(it=step.iteration, psnr_T=f"{step.psnr_last:.2f}", step=f"{step.step_size:.2f}", refresh=False)
         bar.update(max(0, round(step.seconds - first[0]) - bar.n))
 
-    with _first_ctrl_c_cancels(token):
+    with first_ctrl_c_cancels(token):
         outcome = run_job(run_training(G, config, args.out, args.resume, token, args.gate_faces), on_step)
     bar.close()
     if outcome.cancelled:

@@ -94,20 +94,26 @@ def mse_per_image(images: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (images - target).square().flatten(1).mean(dim=1)  # [N]
 
 
-def descend(G: Generator, theta: LandscapeMapping, z: torch.Tensor, target: torch.Tensor, steps: int,
-            graph: bool) -> list[torch.Tensor]:
-    """Gradient descent in Z; returns the per-image MSE after each of the ``steps`` updates ([N] each)."""
+def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, target: torch.Tensor, steps: int,
+                   graph: bool) -> list[torch.Tensor]:
+    """Gradient descent in Z; returns the per-image MSE after each of the ``steps`` updates ([N] each).
+
+    The forward pass that gives the gradient at z_t also gives the loss at z_t, so T steps cost T + 1 forward
+    passes; its graph is kept (``retain_graph``) because θ's own loss flows back through it.
+    """
     losses = []
-    for _ in range(steps):
-        if not z.requires_grad:
-            z = z.requires_grad_(True)
-        loss = mse_per_image(G.synthesize(theta(z)), target)
-        (grad,) = torch.autograd.grad(loss.sum(), z, create_graph=graph)
+    for t in range(steps + 1):
+        z = z if z.requires_grad else z.requires_grad_(True)
+        loss = mse_per_image(G.synthesize(theta(z)), target)  # [N], at z_t
+        if t > 0:
+            losses.append(loss)
+        if t == steps:
+            return losses
+        (grad,) = torch.autograd.grad(loss.sum(), z, create_graph=graph, retain_graph=True)
         z = z - theta.step_size * grad
         if not graph:
             z = z.detach()
-        losses.append(z)
-    return [mse_per_image(G.synthesize(theta(zt)), target) for zt in losses]
+    return losses
 
 
 def _batch(G: Generator, config: LandscapeTrainConfig, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -141,7 +147,7 @@ def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainStat
         if config.max_iterations is not None and state.iteration >= config.max_iterations:
             break
         target, z0 = _batch(G, config, state.iteration)
-        per_step = torch.stack(descend(G, state.theta, z0, target, config.inner_steps, config.unroll))  # [T, N]
+        per_step = torch.stack(descent_losses(G, state.theta, z0, target, config.inner_steps, config.unroll))  # [T, N]
         loss = (weights[:, None] * per_step).sum(0).mean()
         state.optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -10,7 +10,7 @@ from core.jobs import run_job
 from core.landscape.gate import gate
 from core.landscape.learning import (
     LandscapeTrainConfig,
-    descend,
+    descent_losses,
     load_checkpoint,
     new_state,
     save_checkpoint,
@@ -53,7 +53,7 @@ def test_a_broken_mapping_folder_is_a_clear_error(tmp_path):
 def test_unrolled_descent_lets_theta_learn_from_every_step(G):
     theta = LandscapeMapping(MappingConfig(width=16))
     target = G.sample(2, 5)
-    losses = descend(G, theta, torch.randn(2, 100), target, steps=2, graph=True)
+    losses = descent_losses(G, theta, torch.randn(2, 100), target, steps=2, graph=True)
     torch.stack(losses).sum().backward()
     assert theta.log_step.grad is not None and theta.mlp[-1].weight.grad.abs().sum() > 0
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,9 +57,11 @@ class OpenedPhoto:
 class Adopted:
     """An inversion result placed into the photo: what the canvas shows as "after" and what export writes."""
 
-    result: InversionResult
+    result: InversionResult | None  # the run it came from (None when restored from a project file)
     crop: CropBox  # the crop it was made for
     display: np.ndarray  # the display copy with the reconstruction pasted in
+    latent: np.ndarray  # [*shape] the best latent: what edits move
+    image: np.ndarray  # uint8 [R, R, 3] the reconstruction of ``latent`` as adopted
 
 
 def open_photo_job(path: Path) -> OpenedPhoto:
@@ -92,6 +94,7 @@ class DocumentController(QObject):
     training_steps = Signal(object)  # list[TrainStep] of a landscape training run
     training_finished = Signal(object)  # TrainingOutcome, or None when the run failed
     landscape_changed = Signal(str)  # folder of the θ the landscape method now uses
+    engine_idle = Signal()  # a job ended (finished or failed): queued interactive work may go now
 
     def __init__(self, model: str = "default", parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -112,6 +115,9 @@ class DocumentController(QObject):
         self.landscape_dir: str | None = None  # a θ trained in this session (None: the model's shipped θ)
         self.gate_faces = 32  # held-out faces the validation gate measures on
         self._progress_shown = 0.0
+        self._deferred: JobRequest | None = None  # a job asked for while a quiet preview ran
+        self._handlers: dict[str, tuple[Callable[[object], None], Callable[[str], None] | None, bool]] = {}
+        self.result_image: Callable[[], Callable[[], np.ndarray] | None] | None = None  # edits hook for export
 
     # -- state -------------------------------------------------------------------------------------------------
     @property
@@ -135,14 +141,41 @@ class DocumentController(QObject):
             warm_up(self.model("auto"))
             self._warmed = True
 
-    def _submit(self, request: JobRequest) -> bool:
+    def register_job(self, name: str, on_done: Callable[[object], None],
+                     on_failed: Callable[[str], None] | None = None, quiet: bool = False) -> None:
+        """Route the results of jobs called ``name`` (submitted by another part of the app) to ``on_done``.
+
+        A quiet job (a slider preview) neither shows as busy nor reports "busy" when refused: it is retried.
+        """
+        self._handlers[name] = (on_done, on_failed, quiet)
+
+    def submit(self, request: JobRequest, quiet: bool = False) -> bool:
+        return self._submit(request, quiet)
+
+    def _submit(self, request: JobRequest, quiet: bool = False) -> bool:
+        if self.engine.busy and not quiet and self._quiet(self._job) and self._deferred is None:
+            self._deferred = request  # a slider preview takes milliseconds: run this right after it
+            return True
         if self.engine.busy:
-            self.status_changed.emit("Busy: wait for the current job or stop it first.")
+            if not quiet:
+                self.status_changed.emit("Busy: wait for the current job or stop it first.")
             return False
         self._job = request.name
         self.engine.submit(request)
-        self.busy_changed.emit(True)
+        if not quiet:
+            self.busy_changed.emit(True)
         return True
+
+    def _idle(self) -> None:
+        """A job ended: start a deferred job first, else let queued interactive work go."""
+        if self._deferred is not None:
+            request, self._deferred = self._deferred, None
+            self._submit(request)
+            return
+        self.engine_idle.emit()
+
+    def _quiet(self, job: str) -> bool:
+        return job in self._handlers and self._handlers[job][2]
 
     # -- photo, crop, mask -------------------------------------------------------------------------------------
     def open_photo(self, path: str | Path) -> bool:
@@ -194,7 +227,8 @@ class DocumentController(QObject):
     def _adopt(self, opened: OpenedPhoto, crop: CropBox, result: InversionResult) -> Adopted:
         """Paste the best reconstruction into the display copy (runs on the engine thread)."""
         box = display_box(crop, opened.photo, opened.display)
-        return Adopted(result, crop, paste_back(opened.display, result.best_image, box, self.feather))
+        display = paste_back(opened.display, result.best_image, box, self.feather)
+        return Adopted(result, crop, display, result.best_latent.copy(), result.best_image)
 
     # -- landscape training --------------------------------------------------------------------------------
     def train_landscape(self, config: LandscapeTrainConfig, out: Path, resume: bool = False) -> bool:
@@ -241,10 +275,11 @@ class DocumentController(QObject):
             self.error_raised.emit("Open a photo first.")
             return False
         photo, adopted, feather = self.opened.photo, self.adopted, self.feather
+        render = None if adopted is None or self.result_image is None else self.result_image()
 
         def write() -> Path:
-            pixels = photo.pixels if adopted is None else paste_back(
-                photo.pixels, adopted.result.best_image, adopted.crop, feather)
+            image = None if adopted is None else (render() if render is not None else adopted.image)
+            pixels = photo.pixels if adopted is None else paste_back(photo.pixels, image, adopted.crop, feather)
             return save_image(pixels, path, exif=photo.exif, quality=quality)
 
         return self._submit(JobRequest("export", lambda: call_as_job(write)))
@@ -253,7 +288,7 @@ class DocumentController(QObject):
         if self.adopted is None:
             self.error_raised.emit("Run an inversion first: there is no latent to save.")
             return None
-        saved = save_npy(Path(path), self.adopted.result.best_latent)
+        saved = save_npy(Path(path), self.adopted.latent)
         self.status_changed.emit(f"Latent saved to {saved}")
         return saved
 
@@ -276,8 +311,11 @@ class DocumentController(QObject):
 
     def _on_finished(self, value: object) -> None:
         job, self._job = self._job, ""
-        self.busy_changed.emit(False)
-        if job == "open":
+        if not self._quiet(job):
+            self.busy_changed.emit(False)
+        if job in self._handlers:
+            self._handlers[job][0](value)
+        elif job == "open":
             self._photo_loaded(value)
         elif job == "invert":
             self._inversion_done(value)
@@ -285,6 +323,7 @@ class DocumentController(QObject):
             self.status_changed.emit(f"Exported {value}")
         elif job == "train":
             self._training_done(value)
+        self._idle()
 
     def _photo_loaded(self, opened: OpenedPhoto) -> None:
         self.opened, self.crop, self.adopted = opened, opened.crop, None
@@ -303,12 +342,16 @@ class DocumentController(QObject):
 
     def _on_failed(self, message: str) -> None:
         job, self._job = self._job, ""
-        self.busy_changed.emit(False)
+        if not self._quiet(job):
+            self.busy_changed.emit(False)
+        if job in self._handlers and self._handlers[job][1] is not None:
+            self._handlers[job][1](message)
         if job == "train":
             self.training_finished.emit(None)
         if job == "invert":
             self.run_state_changed.emit(False)
         self.error_raised.emit(message)
+        self._idle()
 
     def shutdown(self) -> None:
         self.engine.shutdown()

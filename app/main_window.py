@@ -21,14 +21,19 @@ from PySide6.QtWidgets import (
 from app.commands import MaskEditCommand
 from app.controller import Adopted, DocumentController, OpenedPhoto, display_box
 from app.dialogs import Preferences, PreferencesDialog, ShortcutsDialog
+from app.directions_ui import DirectionsPresenter
+from app.edit_controller import EditController
+from app.panels.directions import DirectionsPanel
 from app.panels.inversion import InversionPanel
 from app.panels.progress import PREVIEW_PX, ProgressPanel
+from app.projects import ProjectController, ReopenedProject
 from app.views.canvas import CanvasView, MaskEdit
 from app.widgets.canvas_toolbar import CanvasToolBar
 from core.errors import CoreError
 from core.imageio import crop_and_resize, save_image
 
-PHOTO_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif);;All files (*)"
+PHOTO_FILTER = ("Photos and projects (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif *.lsproj);;"
+                "Projects (*.lsproj);;All files (*)")
 MAX_RECENT = 10
 CANVAS_KEYS = [("Pan", "Space + drag"), ("Brush size", "[  ]  or  Alt + wheel"), ("Show before (hold)", "\\"),
                ("Zoom", "Wheel")]
@@ -45,12 +50,18 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.canvas)
         self.inversion_panel = InversionPanel()
         self.progress_panel = ProgressPanel()
+        self.directions_panel = DirectionsPanel()
         self.history = QUndoView(controller.undo_stack)
         self.docks = {name: self._dock(title, widget, area) for name, title, widget, area in [
             ("inversion", "Inversion", self.inversion_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             ("progress", "Progress", self.progress_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("directions", "Directions", self.directions_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             ("history", "History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)]}
+        self.tabifyDockWidget(self.docks["inversion"], self.docks["directions"])
         self.tabifyDockWidget(self.docks["inversion"], self.docks["history"])
+        self.edits = EditController(controller)
+        self.projects = ProjectController(controller, self.edits)
+        self.directions = DirectionsPresenter(controller, self.edits, self.directions_panel, self.canvas, self)
         self.docks["inversion"].raise_()
         self.history.setEmptyLabel("Opened photo")
         self.toolbar = CanvasToolBar(self.canvas, self)
@@ -91,7 +102,9 @@ class MainWindow(QMainWindow):
         self._action(file, "&Open…", self.open_dialog, keys.Open)
         self.recent_menu = file.addMenu("Open &Recent")
         file.addSeparator()
-        self._action(file, "&Export…", self.export_dialog, keys.Save)
+        self._action(file, "Save &Project", self.save_project, keys.Save)
+        self._action(file, "Save Project &As…", self.save_project_as, keys.SaveAs)
+        self._action(file, "&Export…", self.export_dialog, "Ctrl+E")
         self._action(file, "Save &Latent…", self.save_latent_dialog, "Ctrl+Shift+L")
         self._action(file, "&Import Mask…", self.import_mask_dialog)
         self._action(file, "Export &Mask…", self.export_mask_dialog)
@@ -152,6 +165,8 @@ class MainWindow(QMainWindow):
         self.canvas.brush_size_changed.connect(self.toolbar.sync_brush_size)
         self.inversion_panel.run_requested.connect(self.run_inversion)
         self.inversion_panel.stop_requested.connect(c.stop)
+        self.projects.project_opened.connect(self._project_opened)
+        self.projects.project_saved.connect(lambda path: self._remember(Path(path)))
 
     def clear_mask(self) -> None:
         self._push_mask(self.canvas.clear_mask(), "Clear mask")
@@ -173,7 +188,7 @@ class MainWindow(QMainWindow):
     def _result_applied(self, adopted: Adopted | None) -> None:
         self.canvas.set_result(None if adopted is None else adopted.display)
         if adopted is not None:
-            self.progress_panel.show_result(adopted.result.best_image)
+            self.progress_panel.show_result(adopted.image)
 
     def _run_state_changed(self, running: bool) -> None:
         self.inversion_panel.set_running(running)
@@ -211,7 +226,40 @@ class MainWindow(QMainWindow):
 
     # -- files -------------------------------------------------------------------------------------------------
     def open_path(self, path: str | Path) -> None:
-        self.controller.open_photo(path)
+        if Path(path).suffix.lower() == ".lsproj":
+            self.projects.open(path)
+        else:
+            self.controller.open_photo(path)
+
+    def save_project(self) -> None:
+        if self.projects.path is None:
+            self.save_project_as()
+        else:
+            self.projects.save(self.projects.path, self.canvas.mask(), self._embed_default())
+
+    def save_project_as(self) -> None:
+        c = self.controller
+        if c.opened is None:
+            self.show_error("Open a photo first.")
+            return
+        source = c.opened.photo.source
+        suggestion = str(self.projects.path or (source.with_suffix(".lsproj") if source else "untitled.lsproj"))
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", suggestion, "Landscape Studio project (*.lsproj)")
+        if path:
+            embed = QMessageBox.question(
+                self, "Embed the photo?", "Embed a copy of the photo in the project? The project then opens even if "
+                "the photo is moved or deleted, at the cost of its size.") == QMessageBox.StandardButton.Yes
+            self.settings.setValue("projects/embed", embed)
+            self.projects.save(path, self.canvas.mask(), embed)
+
+    def _embed_default(self) -> bool:
+        return self.settings.value("projects/embed", False, bool)
+
+    def _project_opened(self, project: ReopenedProject) -> None:
+        if project.document.mask is not None:
+            self.canvas.set_mask(project.document.mask)
+        self.setWindowTitle(f"{project.path.name} — Landscape Studio")
+        self._remember(project.path)
 
     def open_dialog(self) -> None:
         start = self.settings.value("paths/last_dir", str(Path.home()))

@@ -1,4 +1,5 @@
-"""``landscape-studio`` headless commands: invert, sample, info. They call the same core code as the GUI.
+"""``landscape-studio`` headless commands: invert, sample, edit, directions, info. They call the same core code as
+the GUI.
 
 Bad input ends in a one-line ``error: …`` and exit code 2, never a traceback. Ctrl-C during an inversion stops
 it at the next step and still writes the best result so far (a second Ctrl-C aborts).
@@ -23,9 +24,13 @@ from tqdm import tqdm
 
 from core import __version__
 from core.device import from_uint8_hwc, pick_device, to_uint8_hwc
+from core.directions import DirectionLibrary, apply_directions, find_direction, shipped_library_dir
+from core.directions.commands import add_directions_parser, run_directions
+from core.directions.library import Direction
 from core.errors import CoreError, InvalidInputError
-from core.generators import load_generator
+from core.generators import Generator, load_generator
 from core.imageio import CropBox, crop_and_resize, crop_and_resize_mask, load_mask, load_photo, save_image
+from core.inpainting.blend import paste_back
 from core.inversion import METHODS, InversionConfig, InversionStep, invert
 from core.inversion.report import RunContext, write_outputs
 from core.jobs import CancelToken, run_job
@@ -90,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     smp.add_argument("--out", type=Path, required=True, help="PNG or JPEG file")
     _add_model_args(smp)
     _add_train_parser(sub)
+    _add_edit_parser(sub)
+    add_directions_parser(sub, _OneLineParser, _add_model_args)
     info = sub.add_parser("info", help="versions, devices, model and LPIPS availability")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     _add_model_args(info)
@@ -202,7 +209,10 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     d = LandscapeTrainConfig()
     p = sub.add_parser("train-landscape", help="train θ: Z→X so a few descent steps in Z invert well")
     p.add_argument("--out", type=Path, required=True, help="folder for θ, its metadata and the checkpoint")
-    p.add_argument("--minutes", type=float, default=d.minutes, help="training time of this run")
+    p.add_argument("--minutes", type=float, default=None,
+                   help=f"training time of this run (default {d.minutes:g}, or no limit with --iterations)")
+    p.add_argument("--iterations", type=int, default=None,
+                   help="stop after this many outer iterations in total: a bit-reproducible budget on one machine")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument("--inner-steps", type=int, default=d.inner_steps, help="descent steps per trajectory (T)")
     p.add_argument("--batch", type=int, default=d.batch)
@@ -222,7 +232,93 @@ def cmd_train_landscape(args: argparse.Namespace) -> int:
     return train_and_gate(args)
 
 
-COMMANDS = {"invert": cmd_invert, "sample": cmd_sample, "train-landscape": cmd_train_landscape, "info": cmd_info}
+def _edit_arg(text: str) -> tuple[str, float]:
+    """``NAME=AMOUNT`` (AMOUNT in std units; NAME a library name or an .npy path) as typed after ``--dir``."""
+    name, sep, amount = text.rpartition("=")
+    try:
+        value = float(amount)
+    except ValueError:
+        value = math.nan
+    if not sep or not name.strip() or not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=AMOUNT with a finite amount, e.g. smile=1.5")
+    return name.strip(), value
+
+
+def _add_edit_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("edit", help="move a photo's latent along named directions and paste the result back")
+    p.add_argument("photo", type=Path)
+    p.add_argument("--latent", type=Path, required=True, help="the photo's latent (.npy written by invert)")
+    p.add_argument("--dir", dest="edits", action="append", type=_edit_arg, default=[], metavar="NAME=AMOUNT",
+                   help="a direction (library name or .npy file) and its amount in std units; repeatable")
+    p.add_argument("--crop", type=_crop_arg, help="X,Y,SIZE the latent was inverted on (default: as invert)")
+    p.add_argument("--library", type=Path, help="direction library folder, searched before the model's shipped one")
+    p.add_argument("--feather", type=float, default=0.08, help="seam width as a fraction of the crop (0..0.5)")
+    p.add_argument("--out", type=Path, required=True, help="PNG or JPEG, at the photo's resolution")
+    _add_model_args(p)
+
+
+def _load_latent(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """A latent .npy of the model's per-sample ``shape`` (or [1, *shape]) as float32 [*shape], never unpickled."""
+    try:
+        latent = np.load(path.expanduser(), allow_pickle=False)
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"The latent file '{path}' does not exist; run invert first.") from exc
+    except (OSError, ValueError, EOFError) as exc:
+        raise InvalidInputError(f"'{path.name}' is not a plain numeric .npy latent ({exc}).") from exc
+    if not isinstance(latent, np.ndarray):
+        raise InvalidInputError(f"'{path.name}' is an archive of arrays, not one latent; give the latent's .npy.")
+    if latent.shape == (1, *shape):
+        latent = latent[0]
+    if latent.shape != shape or not np.issubdtype(latent.dtype, np.floating):
+        raise InvalidInputError(f"'{path.name}' holds {latent.dtype} {latent.shape}, but the model's latent is a "
+                                f"float {shape} (or [1, ...]); was it made with another model?")
+    if not np.isfinite(latent).all():
+        raise InvalidInputError(f"'{path.name}' contains NaN or infinite values.")
+    return latent.astype(np.float32)
+
+
+def _libraries(folder: Path | None, model_name: str) -> list[DirectionLibrary]:
+    """The given library (if any), then the model's shipped one (if it has one)."""
+    found = [DirectionLibrary.load(folder)] if folder is not None else []
+    shipped = shipped_library_dir(model_name)
+    if (shipped / "library.json").is_file():
+        found.append(DirectionLibrary.load(shipped))
+    return found
+
+
+def _edit_directions(args: argparse.Namespace, G: Generator) -> list[tuple[Direction, float]]:
+    libraries = _libraries(args.library, G.name)
+    edits = [(find_direction(name, G, libraries), amount) for name, amount in args.edits]
+    for direction, _ in edits:
+        if direction.space != G.default_space:
+            raise InvalidInputError(f"Direction '{direction.name}' moves '{direction.space}' codes, but the latent "
+                                    f"is a '{G.default_space}' code.")
+        if direction.model_id != G.model_id:
+            print(f"warning: direction '{direction.name}' was made for {direction.model_id}, not {G.model_id}",
+                  file=sys.stderr)
+    return edits
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    photo = load_photo(args.photo)
+    recorded = sample_face_crop(args.photo)
+    box = args.crop or (CropBox.from_dict(recorded) if recorded else CropBox.centered(photo.width, photo.height))
+    box.validate(photo.width, photo.height)
+    G = load_generator(args.model, pick_device(args.device))
+    latent = _load_latent(args.latent, G.space().shape)  # [*shape]
+    edits = _edit_directions(args, G)
+    edited = apply_directions(latent, edits)
+    with torch.no_grad():
+        image = to_uint8_hwc(G.synthesize(torch.from_numpy(edited[None]).to(G.device)))[0]  # [R, R, 3]
+    path = save_image(paste_back(photo.pixels, image, box, args.feather), args.out, exif=photo.exif)
+    done = ", ".join(f"{d.name} {a:+g}" for d, a in edits) or "no edits"
+    print(f"{done}: crop {box.x},{box.y},{box.size} of the {photo.width}x{photo.height} photo written to "
+          f"{path.resolve()}")
+    return 0
+
+
+COMMANDS = {"invert": cmd_invert, "sample": cmd_sample, "train-landscape": cmd_train_landscape, "info": cmd_info,
+            "edit": cmd_edit, "directions": run_directions}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

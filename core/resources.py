@@ -33,3 +33,14 @@ def sample_face_crop(photo: Path) -> dict[str, int] | None:
         return None
     entry = json.loads(record.read_text()).get("samples", {}).get(Path(photo).name)
     return None if entry is None else entry.get("face_crop")
+
+
+def user_data_dir() -> Path:
+    """Where the user's own files live (direction libraries, trained θ): ``$LANDSCAPE_STUDIO_DATA`` or the
+    platform's per-user data folder (e.g. ~/.local/share/landscape-studio)."""
+    override = os.environ.get("LANDSCAPE_STUDIO_DATA")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return platformdirs.user_data_path("landscape-studio", appauthor=False)

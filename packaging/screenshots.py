@@ -3,7 +3,8 @@
     xvfb-run -s "-screen 0 1600x1000x24" .venv/bin/python packaging/screenshots.py [--out docs]
 
 Uses a real X server (Xvfb) so fonts, styles and docks look as a user sees them. Writes
-``screenshot_running.png`` (mid-run) and ``screenshot_done.png`` (after, result pasted into the photo).
+``screenshot_running.png`` (mid-run), ``screenshot_done.png`` (after, result pasted into the photo) and
+``screenshot_directions.png`` (the Directions panel with two sliders moved, the edit pasted into the photo).
 """
 
 from __future__ import annotations
@@ -57,8 +58,16 @@ def main() -> int:
     done.exec()
     app.processEvents()
     window.grab().save(str(args.out / "screenshot_done.png"))
+    window.docks["directions"].raise_()
+    edits = {"smile": 2.0, "glasses": 2.5}
+    rendered = QEventLoop()
+    window.edits.preview_ready.connect(lambda p: QTimer.singleShot(300, rendered.quit) if p.edits == edits else None)
+    window.edits.commit({}, edits, "Edit")
+    rendered.exec()
+    app.processEvents()
+    window.grab().save(str(args.out / "screenshot_directions.png"))
     window.close()
-    print(f"wrote {args.out / 'screenshot_running.png'} and {args.out / 'screenshot_done.png'}")
+    print(f"wrote screenshot_running.png, screenshot_done.png and screenshot_directions.png to {args.out}")
     return 0
 
 

@@ -40,3 +40,11 @@ def empty_torch_home(tmp_path, monkeypatch):
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
     monkeypatch.setattr(perceptual, "_cache", {})
     return tmp_path / "torch_home"
+
+
+@pytest.fixture(autouse=True)
+def user_data(tmp_path_factory, monkeypatch):
+    """Every test gets its own empty user data folder (direction libraries, …): nothing leaks between tests."""
+    folder = tmp_path_factory.mktemp("user_data")
+    monkeypatch.setenv("LANDSCAPE_STUDIO_DATA", str(folder))
+    return folder

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QTransform, QWheelEvent
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPixmap, QTransform, QWheelEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsItem,
@@ -33,6 +33,7 @@ from app.views.canvas_items import (
     paint_photo_shadow,
 )
 from app.views.canvas_math import MaskEdit, fit_scale, scene_margins
+from app.widgets.qimage import numpy_to_qimage
 from core.imageio import CropBox
 
 __all__ = ["CanvasView", "MaskEdit"]
@@ -61,6 +62,7 @@ class CanvasView(QGraphicsView):
     zoom_changed = Signal(float)  # view scale, 1.0 = one photo pixel per screen pixel
     brush_size_changed = Signal(float)  # diameter in photo pixels (also from [ ] keys and Alt+wheel)
     split_changed = Signal(float)  # split position 0..1, when the user drags the split line
+    painted = Signal()  # a frame was drawn (end of a paint): when new pixels reached the screen
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +80,7 @@ class CanvasView(QGraphicsView):
         self._result_clip.setPen(Qt.PenStyle.NoPen)
         self._result_clip.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
         self._result_item = PhotoPixmapItem(self._result_clip)
+        self._patch_item = PhotoPixmapItem(self._result_clip)  # a live edit of the crop, over the result
         self._mask_layer = MaskLayerItem()
         self._crop_item = CropItem()
         self._split_item = SplitItem()
@@ -89,7 +92,7 @@ class CanvasView(QGraphicsView):
             self.scene().addItem(item)
         self._size = (0, 0)  # full photo (width, height)
         self._crop = CropBox(0, 0, 0)
-        self._has_result = False
+        self._has_result = self._has_patch = False
         self._tool, self._compare, self._split = "crop", "after", 0.5
         self._brush_size, self._feather = 40.0, 0.5
         self._before_held = self._space_held = False
@@ -170,7 +173,28 @@ class CanvasView(QGraphicsView):
         self._has_result = pixels is not None
         self._result_item.show_pixels(pixels, *self._size)
         self._result_item.set_view_scale(self.zoom())
+        if pixels is None:
+            self.set_result_patch(None, None)
         self._sync_compare()
+
+    def set_result_patch(self, pixels: np.ndarray | None, box: CropBox | None) -> None:
+        """Show uint8 [s, s, 3] ``pixels`` over the square ``box`` (photo pixels) on top of the result: a slider
+        edit redraws only the crop, never the whole photo. None removes the patch."""
+        had = self._has_patch
+        if pixels is None or box is None:
+            self._patch_item.setPixmap(QPixmap())
+            self._has_patch = False
+        else:
+            self._patch_item.setPixmap(QPixmap.fromImage(numpy_to_qimage(pixels)))
+            scale = box.size / pixels.shape[1]
+            self._patch_item.setTransform(QTransform(scale, 0, 0, scale, box.x, box.y))
+            self._patch_item.set_view_scale(self.zoom())
+            self._has_patch = True
+        if had != self._has_patch:
+            self._sync_compare()  # otherwise the item repaints just its own square, not the whole view
+
+    def has_result_patch(self) -> bool:
+        return self._has_patch
 
     def set_compare(self, mode: str) -> None:
         """"after" (result over the photo), "before" (photo only) or "split" (before left, after right)."""
@@ -198,6 +222,7 @@ class CanvasView(QGraphicsView):
         split_x = self._split * w if mode == "split" else 0.0
         self._result_clip.setRect(QRectF(split_x, 0, w - split_x, h))
         self._result_item.setVisible(self._has_result and mode != "before")
+        self._patch_item.setVisible(self._has_result and self._has_patch and mode != "before")
         self._split_item.set_line(self._split * w, h)
         self._split_item.setVisible(mode == "split" and w > 0)
         self.viewport().update()
@@ -279,8 +304,8 @@ class CanvasView(QGraphicsView):
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + moved.x())
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() + moved.y())
         self._fit_mode = False
-        for item in (self._photo_item, self._result_item, self._mask_layer, self._crop_item, self._split_item,
-                     self._cursor_item):
+        for item in (self._photo_item, self._result_item, self._patch_item, self._mask_layer, self._crop_item,
+                     self._split_item, self._cursor_item):
             item.set_view_scale(scale)
         if scale != old:
             self.zoom_changed.emit(scale)
@@ -460,3 +485,4 @@ class CanvasView(QGraphicsView):
         if self._has_result and self._shown_compare() != "after":
             photo = self.viewportTransform().mapRect(self._photo_rect())
             paint_compare_labels(painter, photo, self._shown_compare() == "split", self._split)
+        self.painted.emit()

@@ -18,6 +18,7 @@ from typing import Any
 from tqdm import tqdm
 
 from core.device import pick_device
+from core.errors import InvalidInputError
 from core.evaluation import HELD_OUT_SEED, TRAIN_SEED_LIMIT
 from core.generators import load_generator
 from core.generators.base import Generator
@@ -34,6 +35,7 @@ from core.landscape.learning import (
 from core.landscape.mapping import MappingConfig, save_mapping
 
 CHECKPOINT_EVERY_S = 60.0
+UNLIMITED_MINUTES = 10_000_000.0  # "no time limit": the iteration count alone ends the run
 
 
 @dataclass
@@ -63,7 +65,8 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
     checkpoint = out / "checkpoint"
     if resume and (checkpoint / "checkpoint.json").is_file():
         state, stored = load_checkpoint(checkpoint, G.device)
-        config = LandscapeTrainConfig.from_dict({**stored.to_dict(), "minutes": config.minutes})
+        config = LandscapeTrainConfig.from_dict(
+            {**stored.to_dict(), "minutes": config.minutes, "max_iterations": config.max_iterations})
     else:
         state = new_state(config, G.device)
     saved = time.perf_counter()
@@ -94,19 +97,27 @@ def train_and_gate(args: argparse.Namespace) -> int:
     """The CLI command: progress bar, Ctrl-C pauses (checkpoint kept; ``--resume`` continues)."""
     from core.cli import first_ctrl_c_cancels
 
+    if args.iterations is not None and args.iterations < 1:
+        raise InvalidInputError("--iterations must be at least 1.")
+    minutes = args.minutes if args.minutes is not None else (
+        UNLIMITED_MINUTES if args.iterations is not None else LandscapeTrainConfig().minutes)
     G = load_generator(args.model, pick_device(args.device))
     config = LandscapeTrainConfig(
         mapping=MappingConfig(z_dim=G.space().shape[0], width=args.width, depth=args.depth),
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, unroll=not args.detach,
-        minutes=args.minutes, seed=args.seed)
+        minutes=minutes, max_iterations=args.iterations, seed=args.seed)
     token = CancelToken()
-    bar = tqdm(total=round(config.minutes * 60), desc="training θ", unit="s", file=sys.stderr, disable=args.quiet)
+    by_iterations = args.iterations is not None
+    total = args.iterations if by_iterations else round(config.minutes * 60)
+    bar = tqdm(total=total, desc="training θ", unit="it" if by_iterations else "s", file=sys.stderr,
+               disable=args.quiet)
     first: list[float] = []
 
     def on_step(step: TrainStep) -> None:
         first.append(first[0] if first else step.seconds)
         bar.set_postfix(it=step.iteration, psnr_T=f"{step.psnr_last:.2f}", step=f"{step.step_size:.2f}", refresh=False)
-        bar.update(max(0, round(step.seconds - first[0]) - bar.n))
+        done = step.iteration if by_iterations else round(step.seconds - first[0])
+        bar.update(max(0, done - bar.n))
 
     with first_ctrl_c_cancels(token):
         outcome = run_job(run_training(G, config, args.out, args.resume, token, args.gate_faces), on_step)

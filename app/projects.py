@@ -1,0 +1,141 @@
+"""Save and reopen the whole document as a project file (``.lsproj``, see ``core.sessions``).
+
+The document is gathered on the GUI thread (cheap copies), the edited image is rendered and the file written on
+the engine thread. Reopening restores the photo, crop, mask, adopted result and slider values, and pastes the
+stored images, so the pixels are exactly those saved (no generator run is needed to show them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from app.controller import Adopted, DocumentController, OpenedPhoto, display_box
+from app.edit_controller import EditController, EditPreview
+from app.workers import JobRequest
+from core.directions.library import Direction
+from core.errors import CoreError
+from core.imageio import CropBox, display_pixels
+from core.inpainting.blend import paste_back
+from core.jobs import call_as_job
+from core.sessions import Document, EditedDirection, load_project, save_project
+from core.sessions.store import PROJECT_SUFFIX
+
+
+@dataclass(frozen=True)
+class ReopenedProject:
+    path: Path
+    document: Document
+    opened: OpenedPhoto
+    adopted: Adopted | None
+    patch: np.ndarray | None  # display pixels of the crop with the edited image blended in
+
+
+def _edited_directions(edits: dict[str, float], directions: dict[str, Direction]) -> tuple[EditedDirection, ...]:
+    return tuple(EditedDirection(name=name, vector=directions[name].vector, scale=directions[name].scale,
+                                 alpha=alpha, layers=directions[name].layers, method=directions[name].method)
+                 for name, alpha in edits.items() if name in directions)
+
+
+def reopen(path: Path) -> ReopenedProject:
+    """Load a project and build what the views show (engine thread)."""
+    doc, photo = load_project(path)
+    opened = OpenedPhoto(photo, display_pixels(photo), doc.crop)
+    if doc.latents is None or doc.image is None:
+        return ReopenedProject(path, doc, opened, None, None)
+    box = display_box(doc.crop, photo, opened.display)
+    display = paste_back(opened.display, doc.image, box, doc.feather)
+    adopted = Adopted(None, doc.crop, display, doc.best_latent.copy(), doc.image)
+    patch = None
+    if doc.edits and doc.edited_image is not None:
+        region = opened.display[box.y:box.y + box.size, box.x:box.x + box.size]
+        patch = paste_back(region, doc.edited_image, CropBox(0, 0, box.size), doc.feather)
+    return ReopenedProject(path, doc, opened, adopted, patch)
+
+
+class ProjectController(QObject):
+    project_saved = Signal(object)  # Path
+    project_opened = Signal(object)  # ReopenedProject (after the document controller adopted it)
+
+    def __init__(self, doc: DocumentController, edits: EditController) -> None:
+        super().__init__(doc)
+        self.doc, self.edits = doc, edits
+        self.path: Path | None = None  # the project file the document was last saved to or opened from
+        self.restored: Document | None = None  # the project last opened: model, space and settings of its result
+        doc.register_job("save-project", self._saved)
+        doc.register_job("open-project", self._opened)
+        doc.photo_opened.connect(self._photo_changed)
+
+    def _photo_changed(self, _opened: OpenedPhoto) -> None:
+        self.path, self.restored = None, None  # a project being opened sets them right after
+
+    def document(self, mask: np.ndarray | None, embed: bool) -> Document:
+        """The current state as a Document (without the edited image, which the save job renders)."""
+        d = self.doc
+        if d.opened is None or d.crop is None:
+            raise ValueError("There is no document: open a photo first.")
+        photo, adopted = d.opened.photo, d.adopted
+        fields: dict = {"crop": d.crop, "feather": d.feather,
+                        "mask": None if mask is None or not mask.any() else mask}
+        if adopted is not None:
+            result, old = adopted.result, self.restored
+            model_id, space, inversion = ((result.model_id, result.space, result.config.to_dict()) if result else
+                                          (old.model_id, old.space, dict(old.inversion)) if old else ("", "", {}))
+            fields |= {"latents": adopted.latent[None], "best_index": 0, "image": adopted.image,
+                       "crop": adopted.crop, "model_id": model_id, "space": space, "inversion": inversion,
+                       "edits": _edited_directions(self.edits.edits, {x.name: x for x in self.edits.directions()})}
+        if embed or photo.source is None:
+            return Document.for_photo(photo.source, embed=True, **fields) if photo.source else Document(
+                photo_path=None, photo_sha256="", **fields)
+        return Document.for_photo(photo.source, embed=False, **fields)
+
+    def save(self, path: str | Path, mask: np.ndarray | None, embed: bool = False) -> bool:
+        path = Path(path)
+        if path.suffix.lower() != PROJECT_SUFFIX:
+            path = path.with_suffix(PROJECT_SUFFIX)
+        try:
+            doc = self.document(mask, embed)
+        except (ValueError, OSError, CoreError) as exc:
+            self.doc.error_raised.emit(f"Cannot save the project: {exc}")
+            return False
+        render = self.edits.render_function(self.edits.edits) if doc.edits else None
+
+        def write() -> Path:
+            final = doc if render is None else doc.with_changes(edited_image=render())
+            return save_project(final, path)
+
+        self.doc.status_changed.emit(f"Saving {path.name}…")
+        return self.doc.submit(JobRequest("save-project", lambda: call_as_job(write)))
+
+    def open(self, path: str | Path) -> bool:
+        self.doc.status_changed.emit(f"Opening project {Path(path).name}…")
+        return self.doc.submit(JobRequest("open-project", lambda: call_as_job(lambda: reopen(Path(path)))))
+
+    def _saved(self, path: Path) -> None:
+        self.path = path
+        self.doc.undo_stack.setClean()
+        self.doc.status_changed.emit(f"Project saved to {path}")
+        self.project_saved.emit(path)
+
+    def _opened(self, project: ReopenedProject) -> None:
+        d, doc = self.doc, project.document
+        d._photo_loaded(project.opened)
+        self.path, self.restored = project.path, doc
+        d.feather = doc.feather
+        d._apply_result(project.adopted)
+        for edit in doc.edits:  # the project's own vectors, so the sliders act as they did when it was saved
+            if edit.name not in self.edits.library:
+                self.edits.add_direction(Direction(
+                    name=edit.name, vector=edit.vector, space=doc.space or "z", model_id=doc.model_id,
+                    method=edit.method or "project", scale=edit.scale, layers=edit.layers,
+                    provenance={"from_project": project.path.name}))
+        edits = {e.name: e.alpha for e in doc.edits}
+        self.edits.set_edits(edits, render=False)
+        if project.patch is not None and project.adopted is not None:
+            self.edits.show(EditPreview(self.edits.next_stamp(), edits, project.patch, doc.crop,
+                                        doc.edited_image))
+        self.doc.status_changed.emit(f"Opened project {project.path.name}")
+        self.project_opened.emit(project)

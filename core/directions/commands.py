@@ -1,0 +1,80 @@
+"""``landscape-studio directions discover|list``: unsupervised directions to a library folder, and its listing.
+
+Registered by ``core.cli`` (which owns the one-line error handling); ``edit`` lives in ``core.cli`` because it
+pastes into the photo, which sits above this package.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from core.device import pick_device
+from core.directions.discover import DISCOVERY_METHODS, discover_directions
+from core.directions.library import DirectionLibrary, shipped_library_dir
+from core.directions.pca import DEFAULT_SAMPLES
+from core.directions.strip import contact_sheet
+from core.errors import InvalidInputError
+from core.generators import DEFAULT_MODEL, builtin_models, load_generator
+from core.imageio import save_image
+
+
+def add_directions_parser(sub: argparse._SubParsersAction, parser_class: type[argparse.ArgumentParser],
+                          add_model_args: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register ``directions discover`` and ``directions list`` (the CLI passes its parser class and model args)."""
+    p = sub.add_parser("directions", help="discover or list latent editing directions")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=parser_class, required=True)
+    disc = actions.add_parser("discover", help="find directions without labels and write them as a library")
+    disc.add_argument("--method", default="sefa", choices=DISCOVERY_METHODS)
+    disc.add_argument("--count", type=int, default=10, help="how many components")
+    disc.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, help="sampled faces (pca only)")
+    disc.add_argument("--seed", type=int, default=0, help="first seed of the samples (pca only)")
+    disc.add_argument("--out", type=Path, required=True, help="library folder to write")
+    disc.add_argument("--replace", action="store_true", help="overwrite a library already in --out")
+    disc.add_argument("--sheet", type=Path, help="also write a contact sheet (PNG/JPEG): α = −3…+3 on 3 faces")
+    add_model_args(disc)
+    lst = actions.add_parser("list", help="names, method and range of a library's directions")
+    lst.add_argument("--library", type=Path, help="library folder (default: the model's shipped library)")
+    add_model_args(lst)
+
+
+def run_directions(args: argparse.Namespace) -> int:
+    return _directions_discover(args) if args.action == "discover" else _directions_list(args)
+
+
+def _directions_discover(args: argparse.Namespace) -> int:
+    if not 1 <= args.count <= 512:
+        raise InvalidInputError(f"--count must be between 1 and 512 (got {args.count}).")
+    if (args.out / "library.json").exists() and not args.replace:
+        raise InvalidInputError(f"'{args.out}' already holds a direction library; add --replace to overwrite it.")
+    G = load_generator(args.model, pick_device(args.device))
+    directions, figures = discover_directions(G, args.method, args.count, args.samples, args.seed)
+    DirectionLibrary(directions).save(args.out)
+    what = "eigenvalue" if args.method == "sefa" else "explained variance"
+    for direction, figure in zip(directions, figures, strict=True):
+        print(f"{direction.name}  {what} {figure:.4g}")
+    if args.sheet is not None:
+        save_image(contact_sheet(G, directions), args.sheet)
+        print(f"contact sheet written to {args.sheet.resolve()}")
+    print(f"{len(directions)} {args.method} directions of {G.model_id} written to {args.out.resolve()}")
+    return 0
+
+
+def _directions_list(args: argparse.Namespace) -> int:
+    if args.model in ("", "default"):
+        name = DEFAULT_MODEL
+    else:
+        name = args.model if args.model in builtin_models() else load_generator(args.model).name
+    folder = args.library or shipped_library_dir(name)
+    if args.library is None and not (folder / "library.json").is_file():
+        print(f"No directions are shipped for {name}; make some with 'landscape-studio directions discover'.")
+        return 0
+    library = DirectionLibrary.load(folder)
+    rows = [(d.name, d.method, f"{d.value_range[0]:+g}…{d.value_range[1]:+g}", d.space,
+             "all" if d.layers is None else f"{d.layers[0]}–{d.layers[1] - 1}") for d in library]
+    widths = [max(len(r[i]) for r in [("name", "method", "range", "space", "layers"), *rows]) for i in range(5)]
+    for row in [("name", "method", "range", "space", "layers"), *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print(f"{len(library)} directions in {Path(folder).resolve()}")
+    return 0

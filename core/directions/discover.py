@@ -1,0 +1,24 @@
+"""Unsupervised discovery by method name, for the command line and the GUI's Discover dialog."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.directions.library import Direction
+from core.directions.pca import DEFAULT_SAMPLES, pca_directions
+from core.directions.sefa import sefa_directions
+from core.errors import InvalidInputError
+from core.generators.base import Generator
+
+DISCOVERY_METHODS = ("sefa", "pca")
+
+
+def discover_directions(G: Generator, method: str, count: int = 10, samples: int = DEFAULT_SAMPLES,
+                        seed: int = 0) -> tuple[list[Direction], np.ndarray]:
+    """``count`` directions named ``{method}-00`` …, with the figure that orders them (descending):
+    SeFa's eigenvalues, or PCA's explained-variance ratios. ``samples`` and ``seed`` matter for PCA only."""
+    if method == "sefa":
+        return sefa_directions(G, count)
+    if method == "pca":
+        return pca_directions(G, count, samples=samples, seed=seed)
+    raise InvalidInputError(f"Unknown discovery method '{method}'; choose one of: {', '.join(DISCOVERY_METHODS)}.")

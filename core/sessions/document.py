@@ -1,0 +1,269 @@
+"""The editable document: everything needed to reopen an edit exactly as it was left, and to export it again.
+
+A ``Document`` is frozen and self-contained: it keeps the adopted reconstruction's pixels (so reopening pastes the
+same bytes without re-running the generator) and a copy of every direction it used (so a project still opens
+after the user's direction library changed). Arrays are stored read-only; change a document with ``with_changes``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from core import __version__
+from core.errors import InvalidInputError
+from core.imageio import CropBox, Photo
+from core.inpainting.blend import MAX_FEATHER, paste_back
+
+if TYPE_CHECKING:
+    from core.inversion.optimize import InversionResult
+
+SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
+
+
+def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256 of a photo file's bytes: how a project recognises "the same photo" (not its decoded pixels)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """``sha256_hex`` of a file, read in 1 MiB chunks (a photo may be hundreds of megabytes)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _frozen_array(value: Any, what: str, dtype: type[np.generic], ndim: tuple[int, ...]) -> np.ndarray:
+    """``value`` as a read-only array of ``dtype`` (floats are converted, ints/bytes are not), shape checked.
+
+    A read-only array of the right dtype is kept as is, so ``with_changes`` does not copy a photo-sized mask again.
+    """
+    if not isinstance(value, np.ndarray):
+        raise InvalidInputError(f"The document's {what} must be a numpy array, got {type(value).__name__}.")
+    if dtype is np.float32 and np.issubdtype(value.dtype, np.floating):
+        array = value if value.dtype == np.float32 and not value.flags.writeable else value.astype(np.float32)
+        if not np.isfinite(array).all():
+            raise InvalidInputError(f"The document's {what} contains NaN or infinite values.")
+    elif dtype is np.uint8 and value.dtype == np.bool_:
+        array = value.astype(np.uint8) * np.uint8(255)  # a boolean mask: True = masked = 255
+    elif value.dtype == dtype:
+        array = value if not value.flags.writeable else value.copy()
+    else:
+        raise InvalidInputError(f"The document's {what} must be {np.dtype(dtype).name}, got {value.dtype}.")
+    if array.ndim not in ndim or 0 in array.shape:
+        axes = " or ".join(map(str, ndim))
+        raise InvalidInputError(f"The document's {what} has shape {array.shape}; expected {axes} non-empty axes.")
+    if array.flags.writeable:
+        array = np.ascontiguousarray(array)
+        array.setflags(write=False)
+    return array
+
+
+def _finite(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInputError(f"The {what} must be a finite number (got {value!r}).")
+    return float(value)
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInputError(f"The {what} must be text (got {type(value).__name__}).")
+    return value
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing ndarrays field by field is ambiguous
+class EditedDirection:
+    """One latent edit as it was applied: a self-contained copy of the direction, its step and the slider value."""
+
+    name: str  # the direction's name in the library when it was used
+    vector: np.ndarray  # float32 [D]: the direction itself (a copy; the library may change later)
+    scale: float  # the direction's own step in latent units (e.g. the std along it), so alpha reads in steps
+    alpha: float  # the slider value: the latent moves by alpha · scale · vector
+    layers: tuple[int, int] | None = None  # rows [start, stop) of a per-layer latent (w+) it acts on; None = all
+    method: str = ""  # how the direction was found ("pca", "sefa", "linear", …), for the record
+
+    def __post_init__(self) -> None:
+        if not _text(self.name, "direction name").strip():
+            raise InvalidInputError("A direction in the document has an empty name.")
+        object.__setattr__(self, "vector", _frozen_array(self.vector, f"direction '{self.name}'", np.float32, (1,)))
+        object.__setattr__(self, "scale", _finite(self.scale, f"scale of direction '{self.name}'"))
+        object.__setattr__(self, "alpha", _finite(self.alpha, f"strength of direction '{self.name}'"))
+        _text(self.method, f"method of direction '{self.name}'")
+        if self.layers is not None:
+            start, stop = self.layers if isinstance(self.layers, tuple | list) and len(self.layers) == 2 else (0, 0)
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, stop)) or not 0 <= start < stop:
+                raise InvalidInputError(
+                    f"The layer range of direction '{self.name}' must be two whole numbers 0 ≤ start < stop "
+                    f"(got {self.layers!r})."
+                )
+            object.__setattr__(self, "layers", (start, stop))
+
+    def with_changes(self, **changes: Any) -> EditedDirection:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True, eq=False)
+class Document:
+    """The whole editable state of one photo: source, crop, mask, inversion, latents, edits and the adopted pixels.
+
+    Either ``photo_path`` or ``embedded_photo`` (or both) says where the photo comes from; ``photo_sha256`` (of the
+    file's bytes) proves on reopening that it is the same photo.
+    """
+
+    photo_path: Path | None  # where the photo was opened from (absolute after loading)
+    photo_sha256: str  # hex SHA-256 of the photo file's bytes
+    crop: CropBox  # the square given to the model, in photo pixels
+    model_id: str = ""  # the generator's id (name + weights hash); "" before any inversion
+    space: str = ""  # the latent space of ``latents`` ("z", "w", "w+")
+    embedded_photo: bytes | None = None  # the photo file's own bytes when the user chose to embed it
+    mask: np.ndarray | None = None  # uint8 [H, W], photo-sized: 255 = masked (ignored by the loss), 0 = kept
+    inversion: dict[str, Any] = field(default_factory=dict)  # InversionConfig.to_dict() of the run
+    latents: np.ndarray | None = None  # float32 [K, *shape]: the best latent of each start
+    best_index: int = 0  # the start that was adopted
+    image: np.ndarray | None = None  # uint8 [R, R, 3]: the adopted reconstruction, exactly as pasted
+    edits: tuple[EditedDirection, ...] = ()  # the directions applied to the adopted latent, in order
+    edited_image: np.ndarray | None = None  # uint8 [R, R, 3]: the generator's image of ``edited_latent()``
+    feather: float = 0.08  # paste-back fall-off as a fraction of the crop's side (0 … 0.5)
+    created: str = field(default_factory=_now)  # ISO-8601 UTC time the document was started
+    app_version: str = __version__  # the Landscape Studio that started it
+
+    def __post_init__(self) -> None:
+        self._check_source()
+        if not isinstance(self.crop, CropBox):
+            raise InvalidInputError(f"The document's crop must be a CropBox (got {type(self.crop).__name__}).")
+        for name in ("model_id", "space", "created", "app_version"):
+            _text(getattr(self, name), name.replace("_", " "))
+        if not isinstance(self.inversion, dict):
+            raise InvalidInputError("The document's inversion settings must be a dict (InversionConfig.to_dict()).")
+        object.__setattr__(self, "inversion", copy.deepcopy(self.inversion))
+        object.__setattr__(self, "feather", _finite(self.feather, "feather"))
+        if not 0.0 <= self.feather <= MAX_FEATHER:
+            raise InvalidInputError(f"The feather must be between 0 and {MAX_FEATHER} (got {self.feather}).")
+        self._check_arrays()
+        self._check_edits()
+
+    def _check_source(self) -> None:
+        if self.photo_path is not None:
+            object.__setattr__(self, "photo_path", Path(self.photo_path))
+        if self.embedded_photo is not None and not isinstance(self.embedded_photo, bytes):
+            raise InvalidInputError("The embedded photo must be the photo file's bytes.")
+        if self.photo_path is None and not self.embedded_photo:
+            raise InvalidInputError("A document needs the photo's path or an embedded copy of the photo.")
+        if not isinstance(self.photo_sha256, str) or not SHA256_PATTERN.fullmatch(self.photo_sha256):
+            raise InvalidInputError(f"The photo's SHA-256 must be 64 lowercase hex digits (got {self.photo_sha256!r}).")
+
+    def _check_arrays(self) -> None:
+        for name, dtype, ndim in [("mask", np.uint8, (2,)), ("latents", np.float32, (2, 3, 4)),
+                                  ("image", np.uint8, (3,)), ("edited_image", np.uint8, (3,))]:
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _frozen_array(getattr(self, name), name, dtype, ndim))
+        for name in ("image", "edited_image"):
+            image = getattr(self, name)
+            if image is not None and (image.shape[0] != image.shape[1] or image.shape[2] != 3):
+                raise InvalidInputError(f"The document's {name} must be square RGB [R, R, 3] (got {image.shape}).")
+        if self.edited_image is not None and (self.image is None or self.edited_image.shape != self.image.shape):
+            raise InvalidInputError("The edited image needs the adopted image, at the same size.")
+        count = 0 if self.latents is None else self.latents.shape[0]
+        if isinstance(self.best_index, bool) or not isinstance(self.best_index, int):
+            raise InvalidInputError(f"The best start must be a whole number (got {self.best_index!r}).")
+        if not (0 <= self.best_index < count or (count == 0 and self.best_index == 0)):
+            raise InvalidInputError(f"The best start {self.best_index} is not one of the {count} saved latents.")
+
+    def _check_edits(self) -> None:
+        object.__setattr__(self, "edits", tuple(self.edits))
+        for edit in self.edits:
+            if not isinstance(edit, EditedDirection):
+                raise InvalidInputError(f"Document edits must be EditedDirection values (got {type(edit).__name__}).")
+        if self.edits and self.latents is None:
+            raise InvalidInputError("The document has edits but no latent to apply them to.")
+        for edit in self.edits:
+            _rows_for(edit, self.latents.shape[1:])
+
+    # -- helpers -----------------------------------------------------------------------------------------------
+    @classmethod
+    def for_photo(cls, path: str | Path, crop: CropBox, embed: bool = False, **fields: Any) -> Document:
+        """A new document for the photo file at ``path`` (hashed now; its bytes kept when ``embed``)."""
+        path = Path(path).expanduser().resolve()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InvalidInputError(f"The photo '{path}' could not be read ({exc.strerror or exc}).") from exc
+        return cls(path, sha256_hex(data), crop, embedded_photo=data if embed else None, **fields)
+
+    def with_changes(self, **changes: Any) -> Document:
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    def with_result(self, result: InversionResult) -> Document:
+        """Adopt an inversion result: its latents, best start and image; edits start again from zero."""
+        return self.with_changes(model_id=result.model_id, space=result.space, inversion=result.config.to_dict(),
+                                 latents=result.latents, best_index=result.best_index, image=result.best_image,
+                                 edits=(), edited_image=None)
+
+    @property
+    def best_latent(self) -> np.ndarray | None:
+        return None if self.latents is None else self.latents[self.best_index]  # [*shape]
+
+    @property
+    def result_image(self) -> np.ndarray | None:
+        """What is pasted into the photo: the edited image when there is one, else the adopted reconstruction."""
+        return self.edited_image if self.edited_image is not None else self.image
+
+    def edited_latent(self) -> np.ndarray:
+        """The adopted latent moved along every edit: x + Σ alpha · scale · vector (on its layer rows), float32."""
+        if self.latents is None:
+            raise InvalidInputError("There is no latent to edit: run an inversion first.")
+        latent = self.latents[self.best_index].copy()  # [*shape]
+        for edit in self.edits:
+            latent[_rows_for(edit, latent.shape)] += np.float32(edit.alpha * edit.scale) * edit.vector
+        return latent
+
+    def check_photo(self, photo: Photo) -> None:
+        """Refuse a photo the crop or mask does not fit (they are in that photo's pixels)."""
+        self.crop.validate(photo.width, photo.height)
+        if self.mask is not None and self.mask.shape != (photo.height, photo.width):
+            raise InvalidInputError(
+                f"The mask is {self.mask.shape[1]}x{self.mask.shape[0]} but the photo is {photo.width}x{photo.height}."
+            )
+
+    def composite(self, photo_pixels: np.ndarray) -> np.ndarray:
+        """uint8 [H, W, 3]: the photo with ``result_image`` pasted into the crop, feathered — what export writes.
+
+        The mask is not applied: it steers the inversion's loss, while the paste covers the whole crop (as the
+        editor's export does). Without a result this is a copy of the photo.
+        """
+        image = self.result_image
+        if image is None:
+            return np.array(photo_pixels, copy=True)
+        return paste_back(photo_pixels, image, self.crop, self.feather)
+
+
+def _rows_for(edit: EditedDirection, shape: tuple[int, ...]) -> tuple[slice, ...] | slice:
+    """Index of the latent entries an edit moves: all of a [D] latent, or its layer rows of a [num_ws, D] one."""
+    if edit.vector.shape[0] != shape[-1]:
+        raise InvalidInputError(
+            f"Direction '{edit.name}' has {edit.vector.shape[0]} dimensions but the latent has {shape[-1]}; "
+            "it belongs to another model or space."
+        )
+    if edit.layers is None:
+        return slice(None)
+    if len(shape) < 2 or edit.layers[1] > shape[0]:
+        raise InvalidInputError(
+            f"Direction '{edit.name}' acts on layers {edit.layers[0]}–{edit.layers[1] - 1}, but the latent "
+            f"{shape} has {shape[0] if len(shape) > 1 else 'no'} layers."
+        )
+    return slice(*edit.layers)

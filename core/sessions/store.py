@@ -1,0 +1,336 @@
+"""Save a ``Document`` as one versioned ``.lsproj`` file, atomically, and reopen it bit for bit.
+
+The file is a zip archive:
+  project.json  ``format``, ``schema_version``, every scalar field, the photo's source (absolute path, path
+                relative to the project, SHA-256, embedded member), crop, inversion settings, edits without their
+                vectors, and ``arrays``: which of latents / image / edited_image / mask are stored
+  arrays.npz    those arrays plus ``edit_<i>`` (vector of edit i), written by ``np.savez_compressed``
+  photo.<ext>   the photo file's own bytes, when the user chose to embed it
+The archive is built in memory and written with ``atomic_write_bytes`` (temp file, fsync, rename), so a failed
+save leaves the previous project intact. Loading trusts nothing: member names, compression, unpacked sizes and
+every array's dtype and shape (read from its header, before the data) are checked; pickles are never loaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import logging
+import math
+import os
+import re
+import tempfile
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from core import __version__
+from core.errors import InvalidInputError
+from core.imageio import MAX_PIXELS, CropBox, Photo, atomic_write_bytes, load_photo
+from core.inversion.config import InversionConfig
+from core.sessions.document import Document, EditedDirection, file_sha256, sha256_hex
+from core.sessions.migrations import CURRENT_SCHEMA, migrate
+
+log = logging.getLogger(__name__)
+
+PROJECT_SUFFIX = ".lsproj"
+FORMAT = "landscape-studio-project"
+MANIFEST, ARRAYS = "project.json", "arrays.npz"
+PHOTO_MEMBER = re.compile(r"photo\.[a-z0-9]{1,5}")
+SCALAR_ARRAYS = ("latents", "image", "edited_image", "mask")
+MAX_UNPACKED_BYTES = 2 << 30  # per archive (the project, and arrays.npz inside it): refuses decompression bombs
+MAX_RATIO = 1100  # unpacked / packed size of a member above 1 MiB; deflate tops out near 1032, so more is forged
+MAX_MANIFEST_BYTES = 16 << 20
+MAX_STARTS = 256  # as InversionConfig.starts
+MAX_LATENT_VALUES = 1 << 20  # per start (StyleGAN2 w+ at 1024 px has 18 × 512 = 9216)
+MAX_RESOLUTION = 8192
+MAX_EDITS = 256
+PHOTO_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "TIFF": "tif", "WEBP": "webp", "BMP": "bmp", "GIF": "gif"}
+
+
+# -- saving ----------------------------------------------------------------------------------------------------
+def save_project(doc: Document, path: str | Path) -> Path:
+    """Write ``doc`` to ``path`` (``.lsproj``) all or nothing; raises ``ImageSaveError`` when the disk refuses.
+
+    A referenced (not embedded) photo is hashed again first: a project pointing at a photo that changed since it
+    was opened could never be reopened, so that is refused now rather than discovered later.
+    """
+    path = Path(path).expanduser()
+    if path.suffix.lower() != PROJECT_SUFFIX:
+        raise InvalidInputError(f"Cannot save the project as '{path.name}': end the file name with {PROJECT_SUFFIX}.")
+    member = _photo_member(doc)
+    if member is None and not (doc.photo_path.is_file() and file_sha256(doc.photo_path) == doc.photo_sha256):
+        raise InvalidInputError(
+            f"Cannot save the project: the photo '{doc.photo_path}' was moved or changed on disk since it was "
+            "opened, so the project could not be reopened; put the original back or open the photo again."
+        )
+    manifest = json.dumps(_manifest(doc, path, member), indent=1, allow_nan=False).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr(MANIFEST, manifest, compress_type=zipfile.ZIP_DEFLATED)
+        zf.writestr(ARRAYS, _arrays_bytes(doc), compress_type=zipfile.ZIP_STORED)  # npz is compressed already
+        if member is not None:
+            zf.writestr(member, doc.embedded_photo, compress_type=zipfile.ZIP_STORED)
+    atomic_write_bytes(path, buffer.getvalue())
+    log.info("saved project %s (%d bytes, photo %s)", path, buffer.tell(), "embedded" if member else "referenced")
+    return path
+
+
+def _photo_member(doc: Document) -> str | None:
+    """``photo.<ext>`` for an embedded photo (format sniffed from its bytes), after checking its SHA-256."""
+    if doc.embedded_photo is None:
+        return None
+    if sha256_hex(doc.embedded_photo) != doc.photo_sha256:
+        raise InvalidInputError("The embedded photo does not match the photo's recorded SHA-256; open the photo again.")
+    try:
+        with Image.open(io.BytesIO(doc.embedded_photo)) as im:
+            kind = im.format or ""
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InvalidInputError("The embedded photo is not an image Landscape Studio can read.") from exc
+    return f"photo.{PHOTO_FORMATS.get(kind, 'img')}"
+
+
+def _manifest(doc: Document, path: Path, member: str | None) -> dict[str, Any]:
+    absolute, relative = None, None
+    if doc.photo_path is not None:
+        absolute = str(doc.photo_path.absolute())
+        try:
+            relative = Path(os.path.relpath(doc.photo_path.resolve(), path.parent.resolve())).as_posix()
+        except ValueError:  # another drive (Windows): only the absolute path can work
+            relative = None
+    edits = [{"name": e.name, "scale": e.scale, "alpha": e.alpha, "method": e.method,
+              "layers": None if e.layers is None else list(e.layers)} for e in doc.edits]
+    return {"format": FORMAT, "schema_version": CURRENT_SCHEMA, "saved_by": __version__,
+            "app_version": doc.app_version, "created": doc.created,
+            "photo": {"path": absolute, "relative_path": relative, "sha256": doc.photo_sha256, "embedded": member},
+            "crop": doc.crop.to_dict(), "model_id": doc.model_id, "space": doc.space, "inversion": doc.inversion,
+            "best_index": doc.best_index, "feather": doc.feather, "edits": edits,
+            "arrays": [name for name in SCALAR_ARRAYS if getattr(doc, name) is not None]}
+
+
+def _arrays_bytes(doc: Document) -> bytes:
+    arrays = {name: getattr(doc, name) for name in SCALAR_ARRAYS if getattr(doc, name) is not None}
+    arrays.update({f"edit_{i}": edit.vector for i, edit in enumerate(doc.edits)})
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+# -- loading ---------------------------------------------------------------------------------------------------
+def load_project(path: str | Path) -> tuple[Document, Photo]:
+    """Reopen a project: the document and its photo, decoded from the embedded copy or found on disk.
+
+    The photo is looked for relative to the project first (a moved folder still opens), then at its absolute
+    path, and must have the SHA-256 it had when saved. Every problem is an ``InvalidInputError`` saying what to do
+    (``ImageLoadError`` when the photo itself cannot be decoded).
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        what = "is a folder, not a project file" if path.is_dir() else "does not exist; check the file name and folder"
+        raise InvalidInputError(f"The project '{path}' {what}.")
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = _check_members(zf, path, "the project")
+            _expect(names & {MANIFEST}, {MANIFEST}, path, "the project")
+            manifest = _read_manifest(zf, path)
+            member = manifest["photo"]["embedded"]
+            _expect(names, {MANIFEST, ARRAYS} | ({member} if member else set()), path, "the project")
+            arrays = _read_arrays(zf.read(ARRAYS), manifest, path)
+            embedded = zf.read(member) if member else None
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
+        raise _damaged(path, "its zip data cannot be read") from exc
+    except OSError as exc:
+        raise InvalidInputError(f"The project '{path.name}' could not be read ({exc.strerror or exc}).") from exc
+    photo, photo_path = _open_photo(manifest["photo"], embedded, path)
+    try:
+        doc = _document(manifest, arrays, embedded, photo_path)
+        doc.check_photo(photo)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"The project '{path.name}' could not be opened: {exc}") from exc
+    log.info("opened project %s (schema %d, %d edits)", path, CURRENT_SCHEMA, len(doc.edits))
+    return doc, photo
+
+
+def _damaged(path: Path, detail: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"'{path.name}' is not a valid Landscape Studio project ({detail}); it may be damaged, incomplete or "
+        "another kind of file."
+    )
+
+
+def _unsafe(name: str) -> bool:
+    parts = name.split("/")
+    return not name or name.startswith("/") or "\\" in name or ":" in name or "\0" in name or ".." in parts
+
+
+def _check_members(zf: zipfile.ZipFile, path: Path, where: str) -> set[str]:
+    """Member names of an archive, after refusing unsafe paths, duplicates, encryption, odd compression, bombs."""
+    infos = zf.infolist()
+    total = 0
+    for info in infos:
+        name = info.filename
+        if _unsafe(name):
+            raise InvalidInputError(
+                f"'{path.name}' was refused: {where} holds a member with an unsafe path ('{name}'), which a "
+                "Landscape Studio project never contains."
+            )
+        if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _damaged(path, f"'{name}' in {where} is encrypted or compressed in an unsupported way")
+        if info.file_size > (1 << 20) and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise _damaged(path, f"'{name}' in {where} claims to unpack to {ratio}× its size, like a zip bomb")
+        total += info.file_size
+    if total > MAX_UNPACKED_BYTES:
+        limit = f"{MAX_UNPACKED_BYTES / 2**20:,.1f} MiB"
+        raise _damaged(path, f"{where} would unpack to {total / 2**20:,.1f} MiB, over the limit of {limit}")
+    names = [info.filename for info in infos]
+    if len(set(names)) != len(names):
+        raise _damaged(path, f"{where} holds two members with the same name")
+    return set(names)
+
+
+def _expect(names: set[str], required: set[str], path: Path, where: str) -> None:
+    missing = sorted(required - names)
+    if missing:
+        raise _damaged(path, f"{where} lacks {', '.join(missing)}")
+    extra = sorted(names - required)
+    if extra:
+        raise _damaged(path, f"{where} holds unexpected members: {', '.join(extra)}")
+
+
+def _read_manifest(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
+    if zf.getinfo(MANIFEST).file_size > MAX_MANIFEST_BYTES:
+        raise _damaged(path, f"{MANIFEST} is implausibly large")
+
+    def refuse(constant: str) -> None:
+        raise ValueError(f"{constant} is not a number")
+
+    try:
+        data = json.loads(zf.read(MANIFEST).decode("utf-8"), parse_constant=refuse)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise _damaged(path, f"{MANIFEST} is not valid JSON") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise _damaged(path, f"its {MANIFEST} does not describe a Landscape Studio project")
+    data = migrate(data)
+    for key, kind in [("photo", dict), ("crop", dict), ("inversion", dict), ("edits", list), ("arrays", list)]:
+        if not isinstance(data.get(key), kind):
+            raise _damaged(path, f"'{key}' in {MANIFEST} is missing or not a {kind.__name__}")
+    if len(data["edits"]) > MAX_EDITS or not all(isinstance(e, dict) for e in data["edits"]):
+        raise _damaged(path, f"'edits' in {MANIFEST} is not a list of at most {MAX_EDITS} edits")
+    if not all(isinstance(a, str) for a in data["arrays"]) or not set(data["arrays"]) <= set(SCALAR_ARRAYS):
+        raise _damaged(path, f"'arrays' in {MANIFEST} names unknown arrays")
+    photo = data["photo"]
+    member, sha = photo.get("embedded"), photo.get("sha256")
+    if not isinstance(sha, str) or not all(isinstance(photo.get(k), str | None) for k in ("path", "relative_path")):
+        raise _damaged(path, f"the photo entry in {MANIFEST} is incomplete")
+    if member is not None and not (isinstance(member, str) and PHOTO_MEMBER.fullmatch(member)):
+        raise _damaged(path, f"the embedded photo's name {member!r} is not valid")
+    return data
+
+
+def _array_ok(key: str, shape: tuple[int, ...]) -> bool:
+    """Plausible shapes only: a forged header must not make us allocate gigabytes or feed nonsense on."""
+    if not shape or min(shape) < 1:
+        return False
+    if key == "latents":
+        return 2 <= len(shape) <= 4 and shape[0] <= MAX_STARTS and math.prod(shape[1:]) <= MAX_LATENT_VALUES
+    if key in ("image", "edited_image"):
+        return len(shape) == 3 and shape[0] == shape[1] <= MAX_RESOLUTION and shape[2] == 3
+    if key == "mask":
+        return len(shape) == 2 and math.prod(shape) <= MAX_PIXELS
+    return len(shape) == 1 and shape[0] <= MAX_LATENT_VALUES  # edit_<i>
+
+
+def _read_arrays(blob: bytes, manifest: dict[str, Any], path: Path) -> dict[str, np.ndarray]:
+    keys = list(manifest["arrays"]) + [f"edit_{i}" for i in range(len(manifest["edits"]))]
+    with zipfile.ZipFile(io.BytesIO(blob)) as npz:
+        names = _check_members(npz, path, ARRAYS)
+        _expect(names, {f"{key}.npy" for key in keys}, path, ARRAYS)
+        return {key: _read_npy(npz, key, path) for key in keys}
+
+
+def _read_npy(npz: zipfile.ZipFile, key: str, path: Path) -> np.ndarray:
+    """One array, its header checked (no objects, expected dtype, plausible shape) before its data is read."""
+    fmt = np.lib.format
+    with npz.open(f"{key}.npy") as f:
+        version = fmt.read_magic(f)
+        if version not in ((1, 0), (2, 0)):
+            raise _damaged(path, f"array '{key}' has an unknown .npy version {version}")
+        header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+        shape, _, dtype = header(f)
+    if dtype.hasobject:
+        raise InvalidInputError(
+            f"'{path.name}' was refused: its array '{key}' holds Python objects, which would need unpickling; "
+            "Landscape Studio never loads pickles from a project."
+        )
+    expected = np.dtype(np.uint8 if key in ("image", "edited_image", "mask") else np.float32)
+    if dtype != expected or not _array_ok(key, tuple(shape)):
+        raise _damaged(path, f"array '{key}' is {dtype} of shape {tuple(shape)}, not a plausible {expected} array")
+    with npz.open(f"{key}.npy") as f:
+        array = fmt.read_array(f, allow_pickle=False)
+    array.setflags(write=False)  # the Document keeps read-only arrays as they are (no second copy of a mask)
+    return array
+
+
+def _open_photo(source: dict[str, Any], embedded: bytes | None, path: Path) -> tuple[Photo, Path | None]:
+    """The saved photo, its SHA-256 verified, and where it now is (None when embedded without a path)."""
+    sha, absolute, relative = source["sha256"], source.get("path"), source.get("relative_path")
+    stored = Path(absolute) if absolute else None
+    if embedded is not None:
+        if sha256_hex(embedded) != sha:
+            raise _damaged(path, "the embedded photo does not match its checksum")
+        with tempfile.TemporaryDirectory(prefix="lsproj-") as folder:
+            copy = Path(folder) / source["embedded"]
+            copy.write_bytes(embedded)
+            photo = load_photo(copy)
+        return dataclasses.replace(photo, source=stored), stored
+    candidates = [path.parent / relative] if relative else []
+    candidates += [stored] if stored else []
+    if not candidates:
+        raise _damaged(path, "it neither embeds the photo nor says where it is")
+    found = _find_photo(candidates, sha, stored or candidates[0], path)
+    return load_photo(found), found
+
+
+def _find_photo(candidates: list[Path], sha: str, shown: Path, project: Path) -> Path:
+    """The first candidate file whose bytes have SHA-256 ``sha``; a clear error naming the photo otherwise."""
+    changed = None
+    for candidate in candidates:
+        if candidate.is_file():
+            if file_sha256(candidate) == sha:
+                return candidate.resolve()
+            changed = candidate
+    detail = f"the file at '{changed}' has different contents" if changed else "it is no longer there"
+    raise InvalidInputError(
+        f"The photo '{shown}' was moved or edited since the project '{project.name}' was saved ({detail}); "
+        "put the original photo back (or next to the project), or embed the photo when saving so the project "
+        "carries its own copy."
+    )
+
+
+def _document(manifest: dict[str, Any], arrays: dict[str, np.ndarray], embedded: bytes | None,
+              photo_path: Path | None) -> Document:
+    inversion = manifest["inversion"]
+    if inversion:
+        try:
+            InversionConfig.from_dict(inversion).validate()
+        except (TypeError, ValueError, AttributeError) as exc:  # e.g. a loss entry that is not a dict
+            raise InvalidInputError(f"its inversion settings are not valid ({exc})") from exc
+    edits = tuple(
+        EditedDirection(e.get("name"), arrays[f"edit_{i}"], e.get("scale"), e.get("alpha"), e.get("layers"),
+                        e.get("method", ""))
+        for i, e in enumerate(manifest["edits"])
+    )
+    return Document(
+        photo_path=photo_path, photo_sha256=manifest["photo"]["sha256"], crop=CropBox.from_dict(manifest["crop"]),
+        model_id=manifest.get("model_id"), space=manifest.get("space"), embedded_photo=embedded,
+        mask=arrays.get("mask"), inversion=inversion, latents=arrays.get("latents"),
+        best_index=manifest.get("best_index"), image=arrays.get("image"), edits=edits,
+        edited_image=arrays.get("edited_image"), feather=manifest.get("feather"), created=manifest.get("created"),
+        app_version=manifest.get("app_version"),
+    )

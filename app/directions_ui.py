@@ -12,6 +12,7 @@ from app.edit_controller import EditController, EditPreview
 from app.panels.direction_dialogs import DiscoverDialog, LabelDialog, TwoPhotosDialog
 from app.panels.directions import DirectionsPanel
 from app.views.canvas import CanvasView
+from core.directions.apply import conditional
 from core.directions.importers import import_ganspace, import_interfacegan
 from core.errors import CoreError
 
@@ -29,6 +30,7 @@ class DirectionsPresenter:
         panel.rename_requested.connect(self.rename)
         panel.range_requested.connect(self.set_range)
         panel.remove_requested.connect(self.remove)
+        panel.condition_requested.connect(self.condition_dialog)
         panel.discover_requested.connect(self.open_discover)
         panel.train_requested.connect(self.open_labels)
         panel.two_photos_requested.connect(self.open_two_photos)
@@ -99,6 +101,27 @@ class DirectionsPresenter:
         added = [d.name for d in found if self._guard(self.edits.add_direction, d)]
         self.doc.status_changed.emit(f"Imported {', '.join(added) or 'nothing'} from {path.name}.")
         return added
+
+    def condition_dialog(self, name: str) -> None:
+        others = [n for n in self.edits.library.names() if n != name]
+        if not others:
+            return
+        other, ok = QInputDialog.getItem(self.parent, "Keep another direction fixed",
+                                         f"A new direction: '{name}' with this one projected out, so moving it "
+                                         "leaves this attribute unchanged:", others, 0, False)
+        if ok:
+            self.condition(name, [other])
+
+    def condition(self, name: str, others: list[str]) -> str | None:
+        """Add '<name> | <others>': ``name`` with the others projected out (InterFaceGAN's conditional edit)."""
+        library = self.edits.library
+        new_name = f"{name} | {', '.join(others)}"
+        try:
+            made = conditional(library.get(name), [library.get(o) for o in others], new_name)
+        except CoreError as exc:
+            self.doc.error_raised.emit(str(exc))
+            return None
+        return new_name if self._guard(self.edits.add_direction, made) else None
 
     # -- making directions -----------------------------------------------------------------------------------
     def open_discover(self) -> None:

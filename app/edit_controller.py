@@ -137,11 +137,11 @@ class EditController(QObject):
             return
         self.edits = new
         self.doc.undo_stack.push(ValueCommand(text, self._apply, old, new))
+        self.edits_applied.emit(dict(new))  # the panel already shows a drag's value; a scripted commit it does not
         self.preview(new)
 
     def reset(self) -> None:
         self.commit(self.edits, {}, "Reset edits")
-        self.edits_applied.emit({})
 
     def set_edits(self, edits: Edits, render: bool = True) -> None:
         """Adopt ``edits`` without history (a reopened project, whose pixels may come with it: ``render=False``)."""

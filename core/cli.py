@@ -222,6 +222,9 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detach", action="store_true", help="first-order training (detached trajectories)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--gate-faces", type=int, default=32, help="held-out faces for the validation gate")
+    p.add_argument("--validate-every", type=int, default=d.validate_every,
+                   help="iterations between scorings on validation faces; the best θ is kept (0 = keep the last)")
+    p.add_argument("--validation-faces", type=int, default=d.validation_faces)
     p.add_argument("--quiet", action="store_true")
     _add_model_args(p)
 

@@ -35,6 +35,7 @@ class DirectionsPanel(QWidget):
     rename_requested = Signal(str)
     range_requested = Signal(str)
     remove_requested = Signal(str)
+    condition_requested = Signal(str)
     reset_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -103,6 +104,7 @@ class DirectionsPanel(QWidget):
         menu = QMenu(more)
         menu.addAction("Rename…", lambda n=name: self.rename_requested.emit(n))
         menu.addAction("Range…", lambda n=name: self.range_requested.emit(n))
+        menu.addAction("Keep others fixed…", lambda n=name: self.condition_requested.emit(n))
         menu.addAction("Remove", lambda n=name: self.remove_requested.emit(n))
         more.setMenu(menu)
         more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)

@@ -51,6 +51,7 @@ class LandscapeTrainDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Train landscape θ")
         self.controller = controller
+        self._best: tuple[int, float] | None = None  # (iteration, validation margin) of the best θ so far
         d = LandscapeTrainConfig()
         self.minutes = QDoubleSpinBox()
         self.minutes.setRange(0.1, 10_000)
@@ -128,6 +129,8 @@ class LandscapeTrainDialog(QDialog):
             self._set_running(True)
             self._budget_s = self.minutes.value() * 60
             self._began = None
+            if not resume:
+                self._best = None
 
     def _set_running(self, running: bool) -> None:
         for widget in (self.start_button, self.resume_button):
@@ -150,10 +153,14 @@ class LandscapeTrainDialog(QDialog):
                 self.curves[t] = self.plot.plot(name=f"t = {t}", pen=pg.mkPen(colour, width=1.5))
             stride = max(1, len(xs) // CURVE_POINTS)
             self.curves[t].setData(np.asarray(xs[::stride]), np.asarray(ys[::stride]))
+        for record in records:
+            if record.validation is not None and (self._best is None or record.validation["margin"] > self._best[1]):
+                self._best = (record.iteration, record.validation["margin"])
         left = max(0.0, self._budget_s - (last.seconds - self._began))
+        best = "" if self._best is None else f" · best θ so far: iteration {self._best[0]} ({self._best[1]:+.3f} dB)"
         self.status.setText(f"iteration {last.iteration} · PSNR after step T {last.psnr_last:.2f} dB · "
                             f"step size η {last.step_size:.2f} · {last.samples_per_s:.1f} trajectories/s · "
-                            f"about {left / 60:.1f} min left")
+                            f"about {left / 60:.1f} min left{best}")
 
     def show_outcome(self, outcome: TrainingOutcome | None) -> None:
         self._set_running(False)
@@ -164,4 +171,6 @@ class LandscapeTrainDialog(QDialog):
         else:
             verdict = ("passed the gate: the landscape method now uses it" if outcome.ready
                        else "did not pass the gate, so the product keeps using the direct method")
-            self.status.setText(f"θ {verdict} ({gate_summary(outcome.gate)}; {outcome.iterations} iterations).")
+            chosen = "" if outcome.selected == outcome.iterations else f", θ of iteration {outcome.selected} kept"
+            self.status.setText(f"θ {verdict} ({gate_summary(outcome.gate)}; {outcome.iterations} iterations"
+                                f"{chosen}).")

@@ -10,6 +10,8 @@ The algorithm, exactly as implemented (one outer iteration):
   4. θ's loss: Σ_{t=1..T} w_t · MSE(G(θ(z_t)), y) averaged over the batch, with w_t ∝ t (later steps count
      more, z₀ is left out since no θ can fit a random start); one Adam step on θ, gradients clipped.
 θ starts as the identity (see ``mapping``), so training begins exactly at the direct method's landscape.
+Every ``validate_every`` iterations θ is scored as the gate scores it, on validation faces (``validation``),
+and the best-scoring θ is kept beside the current one: the run's result is that θ, not the last iterate.
 The trainer is a job: it yields a :class:`TrainStep` per iteration and returns the trained θ; checkpoints
 (θ, optimiser state, RNG position, elapsed time) make it resumable.
 """
@@ -33,6 +35,7 @@ from core.generators.base import Generator
 from core.imageio import atomic_write_bytes
 from core.jobs import CancelToken
 from core.landscape.mapping import LandscapeMapping, MappingConfig
+from core.landscape.validation import ValidationSet
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,14 @@ class LandscapeTrainConfig:
     max_iterations: int | None = None  # stop after this many iterations in total (reproducible budgets)
     clip: float = 1.0  # max gradient norm for θ
     seed: int = 0  # seeds targets and starts (training seeds only)
+    validate_every: int = 40  # iterations between scorings on validation faces (0 = keep the last θ)
+    validation_faces: int = 16  # faces each scoring uses
 
     def validate(self) -> None:
         checks = [("inner_steps", 1 <= self.inner_steps <= 100), ("batch", 1 <= self.batch <= 1024),
                   ("theta_lr", 0 < self.theta_lr < 1), ("minutes", self.minutes > 0), ("clip", self.clip > 0),
-                  ("mapping.depth", self.mapping.depth >= 2), ("mapping.width", self.mapping.width >= 1)]
+                  ("mapping.depth", self.mapping.depth >= 2), ("mapping.width", self.mapping.width >= 1),
+                  ("validate_every", self.validate_every >= 0), ("validation_faces", self.validation_faces >= 1)]
         for name, ok in checks:
             if not ok:
                 raise InvalidInputError(f"The landscape training setting '{name}' is out of range.")
@@ -77,6 +83,7 @@ class TrainStep:
     psnr_last: float  # mean PSNR (dB) after the T-th step
     step_size: float  # current η
     samples_per_s: float  # trajectories per second in this run
+    validation: dict[str, float] | None = None  # the scoring made after this iteration, if any (see validation)
 
 
 @dataclass
@@ -88,6 +95,17 @@ class TrainState:
     iteration: int = 0
     seconds: float = 0.0
     history: list[dict[str, Any]] = field(default_factory=list)
+    best: dict[str, torch.Tensor] | None = None  # θ's weights at its best validation score
+    best_score: float = float("-inf")  # that score: the smaller margin over the identity (dB)
+    best_iteration: int = 0
+
+    def selected(self) -> LandscapeMapping:
+        """The θ a run delivers: the best validated one when there is one, else the current θ."""
+        if self.best is None:
+            return self.theta
+        chosen = LandscapeMapping(self.theta.config).to(self.theta.log_step.device)
+        chosen.load_state_dict(self.best)
+        return chosen
 
 
 def mse_per_image(images: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -143,6 +161,7 @@ def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainStat
     weights = weights / weights.sum()
     began, budget = time.perf_counter(), config.minutes * 60
     done_here = 0
+    checker: ValidationSet | None = None  # built at the first scoring (its identity baseline costs seconds)
     while time.perf_counter() - began < budget and not (cancel is not None and cancel.cancelled):
         if config.max_iterations is not None and state.iteration >= config.max_iterations:
             break
@@ -158,8 +177,15 @@ def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainStat
         elapsed = time.perf_counter() - began
         means = [float(v) for v in per_step.detach().mean(1)]
         psnr = float((10 * torch.log10(4 / per_step[-1].detach().clamp_min(1e-10))).mean())
+        scored = None
+        if config.validate_every and state.iteration % config.validate_every == 0:
+            checker = checker or ValidationSet.build(G, state.theta, config.validation_faces)
+            scored = checker.score(G, state.theta)
+            if scored["margin"] > state.best_score:
+                state.best_score, state.best_iteration = scored["margin"], state.iteration
+                state.best = {k: v.detach().clone() for k, v in state.theta.state_dict().items()}
         record = TrainStep(state.iteration, state.seconds + elapsed, means, psnr, float(state.theta.step_size.detach()),
-                           done_here / max(elapsed, 1e-9))
+                           done_here / max(elapsed, 1e-9), scored)
         state.history.append(asdict(record))
         yield record
     state.seconds += time.perf_counter() - began
@@ -170,6 +196,7 @@ def save_checkpoint(state: TrainState, config: LandscapeTrainConfig, folder: Pat
     """θ, Adam's moments and the progress counters: enough to resume exactly where training stopped."""
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {f"theta.{k}": v.detach().cpu().contiguous() for k, v in state.theta.state_dict().items()}
+    tensors |= {f"best.{k}": v.detach().cpu().contiguous() for k, v in (state.best or {}).items()}
     opt = state.optimizer.state_dict()
     for index, slot in opt["state"].items():
         for key, value in slot.items():
@@ -179,7 +206,8 @@ def save_checkpoint(state: TrainState, config: LandscapeTrainConfig, folder: Pat
     atomic_write_bytes(folder / "checkpoint.safetensors", tmp.read_bytes())
     tmp.unlink()
     meta = {"config": config.to_dict(), "iteration": state.iteration, "seconds": state.seconds,
-            "history": state.history}
+            "history": state.history, "best_score": state.best_score if state.best is not None else None,
+            "best_iteration": state.best_iteration}
     atomic_write_bytes(folder / "checkpoint.json", (json.dumps(meta) + "\n").encode())
     return folder
 
@@ -199,4 +227,7 @@ def load_checkpoint(folder: Path, device: torch.device | str) -> tuple[TrainStat
     opt["state"] = slots
     state.optimizer.load_state_dict(opt)
     state.iteration, state.seconds, state.history = meta["iteration"], meta["seconds"], meta["history"]
+    best = {k[5:]: v.to(device) for k, v in tensors.items() if k.startswith("best.")}
+    if best and meta.get("best_score") is not None:
+        state.best, state.best_score, state.best_iteration = best, float(meta["best_score"]), meta["best_iteration"]
     return state, config

@@ -46,6 +46,7 @@ class TrainingOutcome:
     iterations: int
     seconds: float
     cancelled: bool
+    selected: int = 0  # the iteration whose θ was kept (the best validated one)
 
 
 def training_curve(history: list[dict], points: int = 200) -> list[dict]:
@@ -83,14 +84,20 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
     save_checkpoint(state, config, checkpoint)
     if cancel is not None and cancel.cancelled:
         return TrainingOutcome(out, False, {}, state.iteration, state.seconds, True)
-    verdict = gate(G, state.theta, n=gate_faces)
+    theta = state.selected()
+    verdict = gate(G, theta, n=gate_faces)
     meta = {"generator_id": G.model_id, "generator": G.name, "space": G.default_space,
-            "optimizer": {"name": "gd", "step_size": float(state.theta.step_size.detach())},
+            "optimizer": {"name": "gd", "step_size": float(theta.step_size.detach())},
             "train": config.to_dict(), "train_seeds": f"[0, {TRAIN_SEED_LIMIT})", "eval_seed": HELD_OUT_SEED,
             "iterations": state.iteration, "training_seconds": round(state.seconds, 1),
-            "ready": verdict["passed"], "gate": verdict, "curve": training_curve(state.history)}
-    save_mapping(state.theta, out, meta)
-    return TrainingOutcome(out, verdict["passed"], verdict, state.iteration, state.seconds, False)
+            "selected_iteration": state.best_iteration if state.best is not None else state.iteration,
+            "validation_margin_db": None if state.best is None else round(state.best_score, 4),
+            "ready": verdict["passed"], "gate": verdict, "curve": training_curve(state.history),
+            "validation": [{"iteration": h["iteration"], **h["validation"]} for h in state.history
+                           if h.get("validation")]}
+    save_mapping(theta, out, meta)
+    return TrainingOutcome(out, verdict["passed"], verdict, state.iteration, state.seconds, False,
+                           meta["selected_iteration"])
 
 
 def train_and_gate(args: argparse.Namespace) -> int:
@@ -105,17 +112,23 @@ def train_and_gate(args: argparse.Namespace) -> int:
     config = LandscapeTrainConfig(
         mapping=MappingConfig(z_dim=G.space().shape[0], width=args.width, depth=args.depth),
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, unroll=not args.detach,
-        minutes=minutes, max_iterations=args.iterations, seed=args.seed)
+        minutes=minutes, max_iterations=args.iterations, seed=args.seed, validate_every=args.validate_every,
+        validation_faces=args.validation_faces)
     token = CancelToken()
     by_iterations = args.iterations is not None
     total = args.iterations if by_iterations else round(config.minutes * 60)
     bar = tqdm(total=total, desc="training θ", unit="it" if by_iterations else "s", file=sys.stderr,
                disable=args.quiet)
     first: list[float] = []
+    margins: list[float] = []
 
     def on_step(step: TrainStep) -> None:
         first.append(first[0] if first else step.seconds)
-        bar.set_postfix(it=step.iteration, psnr_T=f"{step.psnr_last:.2f}", step=f"{step.step_size:.2f}", refresh=False)
+        if step.validation is not None:
+            margins.append(step.validation["margin"])
+        best = f"{max(margins):+.3f}" if margins else "-"
+        bar.set_postfix(it=step.iteration, psnr_T=f"{step.psnr_last:.2f}", step=f"{step.step_size:.2f}",
+                        best_margin=best, refresh=False)
         done = step.iteration if by_iterations else round(step.seconds - first[0])
         bar.update(max(0, done - bar.n))
 
@@ -126,5 +139,7 @@ def train_and_gate(args: argparse.Namespace) -> int:
         print(f"Paused after {outcome.iterations} iterations; continue with --resume. Checkpoint in {args.out}")
         return 130
     status = "READY" if outcome.ready else "NOT READY"
+    if outcome.selected != outcome.iterations:
+        print(f"Selected θ of iteration {outcome.selected} (best validation margin) of {outcome.iterations}.")
     print(f"θ {status}: {outcome.gate['reason']}. Gate PSNR {outcome.gate['psnr']}. Saved to {args.out.resolve()}")
     return 0

@@ -171,3 +171,22 @@ def test_an_interfacegan_boundary_file_imports_as_a_slider(window, tmp_path):
     assert "pose_boundary" in window.directions_panel.sliders
     np.save(tmp_path / "bad.npy", np.ones((1, 7), np.float32))
     assert window.directions.import_file(tmp_path / "bad.npy") == []  # a clear message, nothing added
+
+
+def test_a_conditional_direction_leaves_the_other_unchanged(window):
+    name = window.directions.condition("age", ["glasses"])
+    assert name == "age | glasses" and name in window.directions_panel.sliders
+    library = window.edits.library
+    made, glasses = library.get(name), library.get("glasses")
+    assert abs(float(made.vector @ glasses.vector)) < 1e-6
+    assert float(made.vector @ library.get("age").vector) > 0.5
+
+
+def test_a_direction_from_two_photos(qtbot, window):
+    samples = resources_dir() / "samples"
+    with qtbot.waitSignal(window.directions.maker.direction_made, timeout=WAIT_MS):
+        window.directions.maker.from_two_photos("astronaut to hopper", samples / "astronaut.png",
+                                                samples / "grace_hopper.jpg", 20)
+    made = window.edits.library.get("astronaut to hopper")
+    assert made.method == "two-photos" and made.provenance["from"] == "astronaut.png"
+    assert "astronaut to hopper" in window.directions_panel.sliders

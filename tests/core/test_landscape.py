@@ -170,3 +170,23 @@ def test_a_nonpositive_iteration_budget_is_refused(tmp_path, capsys):
 
     assert main(["train-landscape", "--out", str(tmp_path), "--iterations", "0"]) == 2
     assert "--iterations" in capsys.readouterr().err
+
+
+def test_training_keeps_the_best_validated_theta_and_checkpoints_it(G, tmp_path):
+    config = LandscapeTrainConfig.from_dict({**SMALL.to_dict(), "max_iterations": 3, "validate_every": 1,
+                                             "validation_faces": 2})
+    state = _train(G, config)
+    scores = [h["validation"]["margin"] for h in state.history]
+    assert len(scores) == 3 and state.best_score == max(scores)
+    assert state.best_iteration == 1 + scores.index(max(scores))
+    chosen = state.selected()
+    assert all(torch.equal(chosen.state_dict()[k], v) for k, v in state.best.items())
+    save_checkpoint(state, config, tmp_path)
+    loaded, _ = load_checkpoint(tmp_path, "cpu")
+    assert loaded.best_iteration == state.best_iteration and loaded.best_score == state.best_score
+    assert all(torch.equal(loaded.best[k], v) for k, v in state.best.items())
+
+
+def test_without_validation_the_last_theta_is_delivered(G):
+    state = _train(G, LandscapeTrainConfig.from_dict({**SMALL.to_dict(), "max_iterations": 2, "validate_every": 0}))
+    assert state.best is None and state.selected() is state.theta

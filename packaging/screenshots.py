@@ -59,7 +59,7 @@ def main() -> int:
     app.processEvents()
     window.grab().save(str(args.out / "screenshot_done.png"))
     window.docks["directions"].raise_()
-    edits = {"smile": 2.0, "glasses": 2.5}
+    edits = {"smile": 1.5, "glasses": 3.0}
     rendered = QEventLoop()
     window.edits.preview_ready.connect(lambda p: QTimer.singleShot(300, rendered.quit) if p.edits == edits else None)
     window.edits.commit({}, edits, "Edit")

@@ -32,7 +32,7 @@ from core.imageio import (
     load_photo,
     save_image,
 )
-from core.inpainting.blend import paste_back
+from core.inpainting.blend import composite, paste_back
 from core.inversion import InversionConfig, InversionResult, InversionStep, invert, warm_up
 from core.inversion.report import save_npy
 from core.jobs import CancelToken, call_as_job
@@ -62,6 +62,7 @@ class Adopted:
     display: np.ndarray  # the display copy with the reconstruction pasted in
     latent: np.ndarray  # [*shape] the best latent: what edits move
     image: np.ndarray  # uint8 [R, R, 3] the reconstruction of ``latent`` as adopted
+    fill_mask: np.ndarray | None = None  # uint8 [H, W]: an inpainting fills only these pixels (None: the crop)
 
 
 def open_photo_job(path: Path) -> OpenedPhoto:
@@ -122,7 +123,8 @@ class DocumentController(QObject):
     # -- state -------------------------------------------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self.engine.busy and self._job == "invert"
+        """An inversion or an inpainting runs (Stop applies, closing asks first)."""
+        return self.engine.busy and self._job in ("invert", "inpaint")
 
     def model(self, device: str = "cpu") -> GeneratorModel:
         """The generator on ``device`` (loaded once; call from the engine thread or before any job runs)."""
@@ -279,7 +281,12 @@ class DocumentController(QObject):
 
         def write() -> Path:
             image = None if adopted is None else (render() if render is not None else adopted.image)
-            pixels = photo.pixels if adopted is None else paste_back(photo.pixels, image, adopted.crop, feather)
+            if adopted is None:
+                pixels = photo.pixels
+            elif adopted.fill_mask is not None:
+                pixels = composite(photo.pixels, image, adopted.fill_mask, adopted.crop, feather)
+            else:
+                pixels = paste_back(photo.pixels, image, adopted.crop, feather)
             return save_image(pixels, path, exif=photo.exif, quality=quality)
 
         return self._submit(JobRequest("export", lambda: call_as_job(write)))
@@ -297,7 +304,7 @@ class DocumentController(QObject):
         if self._job == "train":
             self.training_steps.emit(records)
             return
-        if self._job != "invert":
+        if self._job not in ("invert", "inpaint"):
             return
         last = records[-1]
         elapsed = max(time.perf_counter() - self._run_began, 1e-6)

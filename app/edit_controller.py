@@ -18,6 +18,7 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from app.commands import ValueCommand
+from app.compositing import fill_patch
 from app.controller import Adopted, DocumentController, display_box
 from app.workers import JobRequest
 from core.device import to_uint8_hwc
@@ -212,6 +213,9 @@ class EditController(QObject):
             image = render()
             if not edits:
                 return EditPreview(stamp, edits, None, adopted.crop, image)
+            if adopted.fill_mask is not None:  # an inpainting: the edit too changes only the filled pixels
+                patch, _ = fill_patch(opened, adopted.crop, image, adopted.fill_mask, feather)
+                return EditPreview(stamp, edits, patch, adopted.crop, image)
             box = display_box(adopted.crop, opened.photo, opened.display)
             region = opened.display[box.y:box.y + box.size, box.x:box.x + box.size]
             patch = paste_back(region, image, CropBox(0, 0, box.size), feather)

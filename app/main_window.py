@@ -23,7 +23,9 @@ from app.controller import Adopted, DocumentController, OpenedPhoto, display_box
 from app.dialogs import Preferences, PreferencesDialog, ShortcutsDialog
 from app.directions_ui import DirectionsPresenter
 from app.edit_controller import EditController
+from app.inpainting_ui import InpaintingPresenter
 from app.panels.directions import DirectionsPanel
+from app.panels.inpainting import InpaintingPanel
 from app.panels.inversion import InversionPanel
 from app.panels.progress import PREVIEW_PX, ProgressPanel
 from app.projects import ProjectController, ReopenedProject
@@ -51,17 +53,22 @@ class MainWindow(QMainWindow):
         self.inversion_panel = InversionPanel()
         self.progress_panel = ProgressPanel()
         self.directions_panel = DirectionsPanel()
+        self.inpainting_panel = InpaintingPanel()
         self.history = QUndoView(controller.undo_stack)
         self.docks = {name: self._dock(title, widget, area) for name, title, widget, area in [
             ("inversion", "Inversion", self.inversion_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             ("progress", "Progress", self.progress_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             ("directions", "Directions", self.directions_panel, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("inpainting", "Inpainting", self.inpainting_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             ("history", "History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)]}
         self.tabifyDockWidget(self.docks["inversion"], self.docks["directions"])
+        self.tabifyDockWidget(self.docks["inversion"], self.docks["inpainting"])
         self.tabifyDockWidget(self.docks["inversion"], self.docks["history"])
         self.edits = EditController(controller)
         self.projects = ProjectController(controller, self.edits)
         self.directions = DirectionsPresenter(controller, self.edits, self.directions_panel, self.canvas, self)
+        self.inpainting = InpaintingPresenter(controller, self.inpainting_panel, self.canvas,
+                                              self.inversion_panel.device_name, self._apply_preferences)
         self.docks["inversion"].raise_()
         self.history.setEmptyLabel("Opened photo")
         self.toolbar = CanvasToolBar(self.canvas, self)
@@ -201,12 +208,15 @@ class MainWindow(QMainWindow):
         self.progress.setValue(step)
         self.progress_panel.set_speed(step, steps, per_second)
 
+    def _apply_preferences(self) -> None:
+        self.controller.feather = self.prefs.feather
+
     def run_inversion(self) -> None:
         c = self.controller
         if c.opened is None or c.crop is None:
             self.show_error("Open a photo first.")
             return
-        c.feather = self.prefs.feather
+        self._apply_preferences()
         box = display_box(c.crop, c.opened.photo, c.opened.display)
         target = crop_and_resize(c.opened.display, box, PREVIEW_PX)
         self.progress_panel.reset(target, self.inversion_panel.steps.value())

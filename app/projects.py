@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from app.compositing import display_mask, fill_patch
 from app.controller import Adopted, DocumentController, OpenedPhoto, display_box
 from app.edit_controller import EditController, EditPreview
 from app.workers import JobRequest
 from core.directions.library import Direction
 from core.errors import CoreError
 from core.imageio import CropBox, display_pixels
-from core.inpainting.blend import paste_back
+from core.inpainting.blend import composite, paste_back
 from core.jobs import call_as_job
 from core.sessions import Document, EditedDirection, load_project, save_project
 from core.sessions.store import PROJECT_SUFFIX
@@ -47,12 +48,19 @@ def reopen(path: Path) -> ReopenedProject:
     if doc.latents is None or doc.image is None:
         return ReopenedProject(path, doc, opened, None, None)
     box = display_box(doc.crop, photo, opened.display)
-    display = paste_back(opened.display, doc.image, box, doc.feather)
-    adopted = Adopted(None, doc.crop, display, doc.best_latent.copy(), doc.image)
+    if doc.fill_mask is not None:  # an inpainting: only its brushed pixels were filled
+        display = composite(opened.display, doc.image, display_mask(doc.fill_mask, opened), box, doc.feather)
+    else:
+        display = paste_back(opened.display, doc.image, box, doc.feather)
+    adopted = Adopted(None, doc.crop, display, doc.best_latent.copy(), doc.image,
+                      None if doc.fill_mask is None else np.array(doc.fill_mask))
     patch = None
     if doc.edits and doc.edited_image is not None:
-        region = opened.display[box.y:box.y + box.size, box.x:box.x + box.size]
-        patch = paste_back(region, doc.edited_image, CropBox(0, 0, box.size), doc.feather)
+        if doc.fill_mask is not None:
+            patch, _ = fill_patch(opened, doc.crop, doc.edited_image, doc.fill_mask, doc.feather)
+        else:
+            region = opened.display[box.y:box.y + box.size, box.x:box.x + box.size]
+            patch = paste_back(region, doc.edited_image, CropBox(0, 0, box.size), doc.feather)
     return ReopenedProject(path, doc, opened, adopted, patch)
 
 
@@ -85,6 +93,7 @@ class ProjectController(QObject):
             model_id, space, inversion = ((result.model_id, result.space, result.config.to_dict()) if result else
                                           (old.model_id, old.space, dict(old.inversion)) if old else ("", "", {}))
             fields |= {"latents": adopted.latent[None], "best_index": 0, "image": adopted.image,
+                       "fill_mask": adopted.fill_mask,
                        "crop": adopted.crop, "model_id": model_id, "space": space, "inversion": inversion,
                        "edits": _edited_directions(self.edits.edits, {x.name: x for x in self.edits.directions()})}
         if embed or photo.source is None:

@@ -22,6 +22,10 @@ from core.inversion import METHODS, InversionConfig
 from core.inversion.schedules import SCHEDULES
 from core.objectives.perceptual import NETS
 
+RESTORE_MODES = [  # (label, operator): the photo crop is what the model's image looks like through the operator
+    ("None: match the photo", None), ("Super-resolution ×2", "downsample2"), ("Super-resolution ×4", "downsample4"),
+    ("Super-resolution ×8", "downsample8"), ("Colorization", "grayscale"),
+    ("Super-resolution ×4 + colorization", "downsample4+grayscale")]
 METHOD_HELP = {
     "direct": "Plain gradient steps, then Adam, on the generator's own latent from K random starts. Reliable.",
     "landscape": "Gradient descent in a learned space Z (x = θ(z)) meant to need far fewer steps. Uses the θ "
@@ -75,6 +79,11 @@ class InversionPanel(QWidget):
         self.seed = _int_spin(0, 2**31 - 1, d.seed)
         self.device = QComboBox()
         self.device.addItems(["auto", *available_devices()])
+        self.restore = QComboBox()
+        for label, operator in RESTORE_MODES:
+            self.restore.addItem(label, operator)
+        self.restore.setToolTip("Restore mode: treat the photo as a low-resolution or grey observation of a face "
+                                "and find the full-resolution colour face that explains it")
         self.run_button = QPushButton("Run")
         self.run_button.setToolTip("Run the inversion (Ctrl+Return); while it runs, Stop keeps the best result")
         self.run_button.setMinimumHeight(34)
@@ -90,7 +99,7 @@ class InversionPanel(QWidget):
                 ("Schedule", self.schedule), ("Plain steps first", self.warmup_steps),
                 ("Plain step size", self.warmup_step), ("Pixel weight", self.pixel), ("LPIPS weight", self.lpips),
                 ("LPIPS network", self.lpips_net), ("Prior weight", self.prior), ("Starts", self.starts),
-                ("Seed", self.seed), ("Device", self.device)]
+                ("Seed", self.seed), ("Device", self.device), ("Restore", self.restore)]
         for label, widget in rows:
             form.addRow(label, widget)
         outer = QVBoxLayout(self)
@@ -103,7 +112,8 @@ class InversionPanel(QWidget):
         return InversionConfig(method=self.method.currentText(), steps=self.steps.value(), lr=self.lr.value(),
                                schedule=self.schedule.currentText(), starts=self.starts.value(),
                                seed=self.seed.value(), warmup_steps=self.warmup_steps.value(),
-                               warmup_step=self.warmup_step.value()).with_changes(
+                               warmup_step=self.warmup_step.value(),
+                               operator=self.restore.currentData()).with_changes(
             loss_pixel=self.pixel.value(), loss_lpips=self.lpips.value(), loss_prior=self.prior.value(),
             loss_lpips_net=self.lpips_net.currentText())
 
@@ -123,12 +133,15 @@ class InversionPanel(QWidget):
         self.prior.setValue(config.loss.prior)
         self.starts.setValue(config.starts)
         self.seed.setValue(config.seed)
+        index = self.restore.findData(config.operator)
+        self.restore.setCurrentIndex(max(index, 0))
 
     def set_running(self, running: bool) -> None:
         self._running = running
         self.run_button.setText("Stop" if running else "Run")
         for widget in (self.method, self.steps, self.lr, self.schedule, self.warmup_steps, self.warmup_step,
-                       self.pixel, self.lpips, self.lpips_net, self.prior, self.starts, self.seed, self.device):
+                       self.pixel, self.lpips, self.lpips_net, self.prior, self.starts, self.seed, self.device,
+                       self.restore):
             widget.setEnabled(not running)
 
     def _clicked(self) -> None:

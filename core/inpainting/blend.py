@@ -9,6 +9,7 @@ byte-identical to the photo, and only the box (not the whole photo) is ever conv
 from __future__ import annotations
 
 import logging
+import math
 
 import numpy as np
 from PIL import Image
@@ -115,3 +116,73 @@ def _check_rgb(pixels: np.ndarray, what: str) -> None:
         raise InvalidInputError(f"The {what} must be uint8 RGB pixels [H, W, 3], got {dtype} of shape {shape}.")
     if pixels.shape[0] < 1 or pixels.shape[1] < 1:
         raise InvalidInputError(f"The {what} has no pixels (shape {pixels.shape}).")
+
+
+def fill_weights(mask: np.ndarray, feather_px: float) -> np.ndarray:
+    """Blend weights float32 [H, W] for filling ``mask`` (float [H, W] in [0, 1], > 0 = fill): exactly 0 wherever
+    the mask is 0, rising with smoothstep over ``feather_px`` pixels inside it to the mask's own value.
+
+    The ramp runs *inside* the mask, so every unmasked pixel keeps the photo's value bit for bit, and the seam
+    fades where the candidate was fitted to agree with the photo anyway. Depth is counted in 3×3 erosions (the
+    array's border counts as outside); a mask thinner than twice the feather gets a shorter ramp (its deepest
+    pixel always reaches full weight), so a thin stroke is still fully replaced along its middle.
+    """
+    if not np.isfinite(feather_px) or feather_px < 0:
+        raise InvalidInputError(f"The feather must be a number of pixels ≥ 0 (got {feather_px}).")
+    inside = mask > 0
+    depth = np.zeros(mask.shape, dtype=np.float32)  # 1 for masked pixels touching the outside, 2 next, …
+    layer, steps = inside, math.ceil(feather_px) + 1
+    for _ in range(steps):
+        if not layer.any():
+            break
+        depth += layer
+        layer = _erode(layer)
+    reach = min(feather_px, max(float(depth.max()) - 1.0, 0.0))
+    if reach == 0.0:
+        return np.where(inside, mask, 0.0).astype(np.float32)
+    t = np.clip(depth / (reach + 1.0), 0.0, 1.0)
+    return np.where(inside, mask * t * t * (3.0 - 2.0 * t), 0.0).astype(np.float32)
+
+
+def _erode(inside: np.ndarray) -> np.ndarray:
+    """3×3 binary erosion with everything beyond the border counted as outside."""
+    padded = np.pad(inside, 1, constant_values=False)
+    out = np.ones_like(inside)
+    height, width = inside.shape
+    for dy in range(3):
+        for dx in range(3):
+            out &= padded[dy : dy + height, dx : dx + width]
+    return out
+
+
+def composite(photo: np.ndarray, candidate: np.ndarray, mask: np.ndarray, crop: CropBox,
+              feather: float = 0.03) -> np.ndarray:
+    """Fill the masked part of ``crop`` in ``photo`` (uint8 [H, W, 3]) from ``candidate`` (uint8 [R, R, 3]).
+
+    ``mask`` is [H, W] the size of the photo: float in [0, 1], or uint8/bool (255/True = fill). The candidate is
+    resized (Lanczos) from the model's resolution to the crop's side and blended with :func:`fill_weights`, the
+    feather being ``feather`` × the crop's side. Every pixel where the mask is 0, and everything outside the crop,
+    is bit-identical to ``photo`` (masked pixels outside the crop cannot be filled and stay too). Returns a new
+    array; only the crop is converted to float.
+    """
+    _check_rgb(photo, "photo")
+    _check_rgb(candidate, "candidate")
+    height, width = photo.shape[:2]
+    if not isinstance(mask, np.ndarray) or mask.shape != (height, width):
+        raise InvalidInputError(f"The mask must be the size of the photo [{height}, {width}], "
+                                f"got {getattr(mask, 'shape', type(mask).__name__)}.")
+    crop.validate(width, height)
+    if not np.isfinite(feather) or not 0.0 <= feather <= MAX_FEATHER:
+        raise InvalidInputError(f"The feather must be between 0 and {MAX_FEATHER} of the crop's side (got {feather}).")
+    rows, cols = slice(crop.y, crop.y + crop.size), slice(crop.x, crop.x + crop.size)
+    region_mask = mask[rows, cols]
+    if region_mask.dtype == np.uint8:
+        region_mask = region_mask.astype(np.float32) / 255.0
+    region_mask = np.clip(np.nan_to_num(region_mask.astype(np.float32), nan=0.0), 0.0, 1.0)
+    alpha = fill_weights(region_mask, feather * crop.size)[:, :, None]  # [S, S, 1]
+    out = photo.copy()
+    region = out[rows, cols].astype(np.float32)
+    region += alpha * (_upscale(candidate, crop.size).astype(np.float32) - region)
+    filled = np.rint(region).clip(0, 255).astype(np.uint8)
+    out[rows, cols] = np.where(alpha > 0, filled, out[rows, cols])  # unmasked: the photo's bytes, not a round trip
+    return out

@@ -24,6 +24,7 @@ from core.inversion.config import InversionConfig
 from core.inversion.schedules import learning_rate, noise_strength
 from core.jobs import CancelToken, run_job
 from core.objectives.compose import Objective
+from core.objectives.operators import Mask, compose_operators, parse_operator
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +93,6 @@ def _check_inputs(G: Generator, target: torch.Tensor, mask: torch.Tensor | None,
         raise InvalidInputError(f"The mask must be {size[0]}×{size[1]} like the target (got {tuple(mask.shape)}).")
 
 
-def _loss_weights(mask: torch.Tensor) -> torch.Tensor:
-    """Ignore-mask → per-pixel loss weights [N|1, 1, R, R] (1 = counts)."""
-    mask = mask.clamp(0, 1)
-    return 1.0 - (mask.reshape(1, 1, *mask.shape) if mask.dim() == 2 else mask.reshape(-1, 1, *mask.shape[-2:]))
-
-
 @dataclass
 class Descent:
     """What is optimised and how: ``param`` [K, …] moved by ``optimizer``; the generator sees ``to_latent(param)``.
@@ -116,13 +111,16 @@ class Descent:
 
 
 def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,
-                  cancel: CancelToken | None = None) -> Job[InversionStep, None, InversionResult]:
+                  cancel: CancelToken | None = None, start: torch.Tensor | None = None
+                  ) -> Job[InversionStep, None, InversionResult]:
     """Invert ``target`` [1|K, 3, R, R] in [-1, 1] (K targets: start k fits target k, a batch of problems).
 
     ``mask`` [R, R] or [1|K, 1, R, R] in [0, 1] is 1 where a pixel must be ignored (brushed out).
+    ``start`` [K, *shape] replaces the K seeded draws from the prior (e.g. "more like this" in inpainting).
     """
     config.validate()
-    latent = G.sample_latent(config.starts, config.seed, config.space)  # [K, *shape]
+    latent = G.sample_latent(config.starts, config.seed, config.space) if start is None else _check_start(
+        G, start, config)  # [K, *shape]
     descent = direct_descent(G, latent, config)
     if config.warmup_steps > 0:  # plain descent first (it is faster early on), then Adam from where it got
         x = latent.clone().requires_grad_(True)
@@ -130,6 +128,15 @@ def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, m
                           descent.noise_std, handover=config.warmup_steps,
                           then=lambda reached: direct_descent(G, reached, config))
     return (yield from descend(G, target, config, descent, mask, cancel))
+
+
+def _check_start(G: Generator, start: torch.Tensor, config: InversionConfig) -> torch.Tensor:
+    shape = (config.starts, *G.space(config.space).shape)
+    if tuple(start.shape) != shape:
+        raise InvalidInputError(f"The start latents must be {list(shape)} (got {list(start.shape)}).")
+    if not bool(torch.isfinite(start).all()):
+        raise InvalidInputError("The start latents contain NaN or infinite values.")
+    return start.detach().to(G.device, torch.float32).clone()
 
 
 def direct_descent(G: Generator, latent: torch.Tensor, config: InversionConfig) -> Descent:
@@ -148,8 +155,9 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
     began = time.perf_counter()
     space = config.space or G.default_space
     target = target.to(G.device, torch.float32)
-    weights = None if mask is None else _loss_weights(mask.to(G.device, torch.float32))
-    objective = Objective(G, target, weights, config.loss, space)
+    masked = None if mask is None else Mask(mask.to(G.device, torch.float32))  # the mask first, at full resolution
+    operator = compose_operators(masked, parse_operator(config.operator))
+    objective = Objective(G, target, None, config.loss, space, operator)
     rng = seeded_generator(config.seed + 1)  # the noise stream, separate from the starts' draw
     param, optimizer = descent.param, descent.optimizer
     best_loss = torch.full((config.starts,), float("inf"), device=G.device)

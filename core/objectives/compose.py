@@ -3,6 +3,13 @@
 Terms are per image ([N]) so K starts in one batch stay K independent problems. When LPIPS is asked for but
 cannot run here, the objective drops it, makes sure a pixel term remains, and records a warning for the
 caller to show (the fallback must be visible, never silent).
+
+With a forward model A (``core.objectives.operators``: mask, downsample, grayscale) every image term compares
+A(G(x)) with A(target), on A's grid and with the weights A carries there. LPIPS on a downsampled observation
+(16×16 or 8×8 for a 64-px model) would be meaningless: its VGG/AlexNet features need images of normal size and
+pool a 16-px input away. So for LPIPS both observations are bilinearly upsampled back to R first. That is one
+fixed linear map applied to both sides: it adds no information, and the distance is 0 exactly when the
+observations agree, while the network sees the sizes it was calibrated on.
 """
 
 from __future__ import annotations
@@ -11,12 +18,14 @@ import logging
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from core.errors import InvalidInputError, PerceptualUnavailableError
 from core.generators.base import Generator
+from core.objectives.operators import Identity, Operator
 from core.objectives.perceptual import NETS, PerceptualLoss, perceptual_loss
 from core.objectives.pixel import pixel_loss
-from core.objectives.priors import gaussian_nll
+from core.objectives.priors import colinearity, gaussian_nll
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +38,10 @@ class LossWeights:
     lpips: float = 0.5  # LPIPS distance (dropped, with a warning, when the backbone is not on this machine)
     prior: float = 0.0  # Gaussian NLL of the latent per dimension (keeps codes where the generator was trained)
     lpips_net: str = "vgg"  # LPIPS backbone: "vgg" (default, as the NVIDIA projector) or "alex" (faster)
+    colinearity: float = 0.0  # BRGM: 1 − mean cosine between the layers of a per-layer latent (w+); off for z
 
     def validate(self) -> None:
-        for name in ("pixel", "lpips", "prior"):
+        for name in ("pixel", "lpips", "prior", "colinearity"):
             value = getattr(self, name)
             if not value >= 0 or value == float("inf"):
                 raise InvalidInputError(f"The {name} loss weight must be a finite number ≥ 0 (got {value}).")
@@ -42,16 +52,23 @@ class LossWeights:
 
 
 class Objective:
-    """Loss of generated images against one target, with the mask's weights applied to every image term."""
+    """Loss of generated images against one target, through the forward model ``operator`` (default: none),
+    with the weights applied to every image term."""
 
     def __init__(self, G: Generator, target: torch.Tensor, weights: torch.Tensor | None, loss: LossWeights,
-                 space: str | None = None) -> None:
+                 space: str | None = None, operator: Operator | None = None) -> None:
         loss.validate()
-        self.target = target  # [1, 3, R, R]
-        self.weights = weights  # [1, 1, R, R] or None; 1 = pixel counts
+        self.operator = operator or Identity()
+        self.target = self.operator.observe(target)  # [1|N, 3, r, r]: the observation
+        self.weights = self.operator.weights(weights)  # [1|N, 1, r, r] or None; 1 = pixel counts
         self.pixel_weight, self.lpips_weight, self.prior_weight = loss.pixel, loss.lpips, loss.prior
+        self.colinearity_weight = loss.colinearity
         self.mean, self.std = G.latent_stats(space)
         self.warnings: list[str] = []
+        if loss.colinearity > 0 and len(G.space(space).shape) < 2:
+            self.colinearity_weight = 0.0
+            self.warnings.append(f"The colinearity prior needs per-layer latents; {G.name}'s "
+                                 f"'{G.space(space).name}' has none, so it is off.")
         self.lpips: PerceptualLoss | None = None
         if loss.lpips > 0:
             try:
@@ -75,14 +92,30 @@ class Objective:
         """Terms for ``images`` [K, 3, R, R] made from ``latent`` [K, …]: each [K], plus "total"."""
         terms: dict[str, torch.Tensor] = {}
         total = torch.zeros(images.shape[0], device=images.device)
+        observed = self.operator(images)  # [K, 3, r, r]
         if self.pixel_weight > 0:
-            terms["pixel"] = pixel_loss(images, self.target, self.weights)
+            terms["pixel"] = pixel_loss(observed, self.target, self.weights)
             total = total + self.pixel_weight * terms["pixel"]
         if self.lpips is not None:
-            terms["lpips"] = self.lpips(images, self.target, self.weights)
+            terms["lpips"] = self.lpips(*self._perceptual_view(observed, images.shape[-1]))
             total = total + self.lpips_weight * terms["lpips"]
         if self.prior_weight > 0:
             terms["prior"] = gaussian_nll(latent, self.mean, self.std)
             total = total + self.prior_weight * terms["prior"]
+        if self.colinearity_weight > 0:
+            terms["colinearity"] = colinearity(latent)
+            total = total + self.colinearity_weight * terms["colinearity"]
         terms["total"] = total
         return terms
+
+    def _perceptual_view(self, observed: torch.Tensor, size: int
+                         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Observation, target and weights as LPIPS sees them: back at the image size (see the module doc)."""
+        if self.operator.scale == 1:
+            return observed, self.target, self.weights
+        weights = None if self.weights is None else F.interpolate(self.weights, size=(size, size), mode="nearest")
+        return _upsample(observed, size), _upsample(self.target, size), weights
+
+
+def _upsample(x: torch.Tensor, size: int) -> torch.Tensor:
+    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)

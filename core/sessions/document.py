@@ -21,7 +21,7 @@ import numpy as np
 from core import __version__
 from core.errors import InvalidInputError
 from core.imageio import CropBox, Photo
-from core.inpainting.blend import MAX_FEATHER, paste_back
+from core.inpainting.blend import MAX_FEATHER, composite, paste_back
 
 if TYPE_CHECKING:
     from core.inversion.optimize import InversionResult
@@ -137,6 +137,7 @@ class Document:
     image: np.ndarray | None = None  # uint8 [R, R, 3]: the adopted reconstruction, exactly as pasted
     edits: tuple[EditedDirection, ...] = ()  # the directions applied to the adopted latent, in order
     edited_image: np.ndarray | None = None  # uint8 [R, R, 3]: the generator's image of ``edited_latent()``
+    fill_mask: np.ndarray | None = None  # uint8 [H, W]: an inpainting result fills only these pixels (None: crop)
     feather: float = 0.08  # paste-back fall-off as a fraction of the crop's side (0 … 0.5)
     created: str = field(default_factory=_now)  # ISO-8601 UTC time the document was started
     app_version: str = __version__  # the Landscape Studio that started it
@@ -167,7 +168,8 @@ class Document:
             raise InvalidInputError(f"The photo's SHA-256 must be 64 lowercase hex digits (got {self.photo_sha256!r}).")
 
     def _check_arrays(self) -> None:
-        for name, dtype, ndim in [("mask", np.uint8, (2,)), ("latents", np.float32, (2, 3, 4)),
+        for name, dtype, ndim in [("mask", np.uint8, (2,)), ("fill_mask", np.uint8, (2,)),
+                                  ("latents", np.float32, (2, 3, 4)),
                                   ("image", np.uint8, (3,)), ("edited_image", np.uint8, (3,))]:
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, _frozen_array(getattr(self, name), name, dtype, ndim))
@@ -235,20 +237,24 @@ class Document:
     def check_photo(self, photo: Photo) -> None:
         """Refuse a photo the crop or mask does not fit (they are in that photo's pixels)."""
         self.crop.validate(photo.width, photo.height)
-        if self.mask is not None and self.mask.shape != (photo.height, photo.width):
-            raise InvalidInputError(
-                f"The mask is {self.mask.shape[1]}x{self.mask.shape[0]} but the photo is {photo.width}x{photo.height}."
-            )
+        for name in ("mask", "fill_mask"):
+            mask = getattr(self, name)
+            if mask is not None and mask.shape != (photo.height, photo.width):
+                raise InvalidInputError(f"The {name.replace('_', ' ')} is {mask.shape[1]}x{mask.shape[0]} but the "
+                                        f"photo is {photo.width}x{photo.height}.")
 
     def composite(self, photo_pixels: np.ndarray) -> np.ndarray:
         """uint8 [H, W, 3]: the photo with ``result_image`` pasted into the crop, feathered — what export writes.
 
-        The mask is not applied: it steers the inversion's loss, while the paste covers the whole crop (as the
-        editor's export does). Without a result this is a copy of the photo.
+        The brush mask is not applied: it steers the inversion's loss, while the paste covers the whole crop (as
+        the editor's export does). An inpainting result (``fill_mask``) fills only its masked pixels, every other
+        pixel stays the photo's. Without a result this is a copy of the photo.
         """
         image = self.result_image
         if image is None:
             return np.array(photo_pixels, copy=True)
+        if self.fill_mask is not None:
+            return composite(photo_pixels, image, self.fill_mask, self.crop, self.feather)
         return paste_back(photo_pixels, image, self.crop, self.feather)
 
 

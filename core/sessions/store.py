@@ -42,7 +42,7 @@ PROJECT_SUFFIX = ".lsproj"
 FORMAT = "landscape-studio-project"
 MANIFEST, ARRAYS = "project.json", "arrays.npz"
 PHOTO_MEMBER = re.compile(r"photo\.[a-z0-9]{1,5}")
-SCALAR_ARRAYS = ("latents", "image", "edited_image", "mask")
+SCALAR_ARRAYS = ("latents", "image", "edited_image", "mask", "fill_mask")
 MAX_UNPACKED_BYTES = 2 << 30  # per archive (the project, and arrays.npz inside it): refuses decompression bombs
 MAX_RATIO = 1100  # unpacked / packed size of a member above 1 MiB; deflate tops out near 1032, so more is forged
 MAX_MANIFEST_BYTES = 16 << 20
@@ -241,7 +241,7 @@ def _array_ok(key: str, shape: tuple[int, ...]) -> bool:
         return 2 <= len(shape) <= 4 and shape[0] <= MAX_STARTS and math.prod(shape[1:]) <= MAX_LATENT_VALUES
     if key in ("image", "edited_image"):
         return len(shape) == 3 and shape[0] == shape[1] <= MAX_RESOLUTION and shape[2] == 3
-    if key == "mask":
+    if key in ("mask", "fill_mask"):
         return len(shape) == 2 and math.prod(shape) <= MAX_PIXELS
     return len(shape) == 1 and shape[0] <= MAX_LATENT_VALUES  # edit_<i>
 
@@ -268,7 +268,7 @@ def _read_npy(npz: zipfile.ZipFile, key: str, path: Path) -> np.ndarray:
             f"'{path.name}' was refused: its array '{key}' holds Python objects, which would need unpickling; "
             "Landscape Studio never loads pickles from a project."
         )
-    expected = np.dtype(np.uint8 if key in ("image", "edited_image", "mask") else np.float32)
+    expected = np.dtype(np.uint8 if key in ("image", "edited_image", "mask", "fill_mask") else np.float32)
     if dtype != expected or not _array_ok(key, tuple(shape)):
         raise _damaged(path, f"array '{key}' is {dtype} of shape {tuple(shape)}, not a plausible {expected} array")
     with npz.open(f"{key}.npy") as f:
@@ -331,6 +331,7 @@ def _document(manifest: dict[str, Any], arrays: dict[str, np.ndarray], embedded:
         model_id=manifest.get("model_id"), space=manifest.get("space"), embedded_photo=embedded,
         mask=arrays.get("mask"), inversion=inversion, latents=arrays.get("latents"),
         best_index=manifest.get("best_index"), image=arrays.get("image"), edits=edits,
-        edited_image=arrays.get("edited_image"), feather=manifest.get("feather"), created=manifest.get("created"),
+        edited_image=arrays.get("edited_image"), fill_mask=arrays.get("fill_mask"), feather=manifest.get("feather"),
+        created=manifest.get("created"),
         app_version=manifest.get("app_version"),
     )

@@ -428,3 +428,17 @@ def test_migrate_chain_runs_each_step_once_and_does_not_modify_its_input(monkeyp
     assert migrate(old) == {"format": store.FORMAT, "schema_version": 2, "edits": [], "renamed": old["crop"]}
     with pytest.raises(InvalidInputError, match="schema version"):
         migrate({"schema_version": "1"})
+
+
+def test_an_inpainting_result_fills_only_its_mask_and_round_trips(tmp_path: Path, photo_file: Path) -> None:
+    doc = _document(photo_file)
+    fill = np.zeros_like(doc.mask)
+    fill[CROP.y + 10:CROP.y + 30, CROP.x + 10:CROP.x + 40] = 255
+    doc = doc.with_changes(fill_mask=fill)
+    path = save_project(doc, tmp_path / "fill.lsproj")
+    loaded, photo = load_project(path)
+    assert np.array_equal(loaded.fill_mask, fill)
+    composed = loaded.composite(photo.pixels)
+    assert np.array_equal(composed[fill == 0], photo.pixels[fill == 0])
+    assert not np.array_equal(composed[fill > 0], photo.pixels[fill > 0])
+    assert np.array_equal(composed, doc.composite(photo.pixels))

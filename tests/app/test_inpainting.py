@@ -1,0 +1,124 @@
+"""Diverse inpainting in the editor, offscreen, real engine and model: gallery, preview, apply, export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+
+from app.controller import DocumentController
+from app.main_window import MainWindow
+from core.imageio import load_photo
+from core.resources import resources_dir
+
+SAMPLE = resources_dir() / "samples" / "astronaut.png"
+WAIT_MS = 60_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    controller = DocumentController()
+    win = MainWindow(controller, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    with qtbot.waitSignal(controller.photo_opened, timeout=WAIT_MS):
+        win.open_path(SAMPLE)
+    yield win
+    controller.shutdown()
+
+
+def brush_mouth(win) -> np.ndarray:
+    crop = win.controller.crop
+    mask = np.zeros((512, 512), np.uint8)
+    mask[crop.y + 80:crop.y + 115, crop.x + 35:crop.x + 95] = 255
+    win.canvas.set_mask(mask)
+    return mask
+
+
+def run(qtbot, win, candidates=4, steps=20):
+    panel = win.inpainting_panel
+    panel.candidates.setValue(candidates)
+    panel.steps.setValue(steps)
+    with qtbot.waitSignal(win.inpainting.inpaint.finished, timeout=WAIT_MS):
+        panel.run_button.click()
+    return win.inpainting.inpaint.result
+
+
+def test_without_a_brushed_region_it_says_what_to_do(qtbot, window):
+    with qtbot.waitSignal(window.controller.error_raised, timeout=WAIT_MS) as blocker:
+        window.inpainting_panel.run_button.click()
+    assert "Brush" in blocker.args[0]
+
+
+def test_candidates_fill_the_gallery_and_the_arrow_keys_browse_them(qtbot, window):
+    brush_mouth(window)
+    result = run(qtbot, window)
+    gallery = window.inpainting_panel.gallery
+    assert gallery.count() == 4 and len(result.candidates) == 4
+    assert gallery.item(0).text().startswith("#1")
+    gallery.setFocus()
+    gallery.setCurrentRow(0)
+    first = window.canvas._patch_item.pixmap().toImage()
+    QTest.keyClick(gallery, Qt.Key.Key_Right)
+    assert gallery.currentRow() == 1 and window.canvas.has_result_patch()
+    assert window.canvas._patch_item.pixmap().toImage() != first  # another candidate is shown
+
+
+def test_apply_is_undoable_and_the_export_changes_only_brushed_pixels(qtbot, window, tmp_path):
+    mask = brush_mouth(window)
+    run(qtbot, window)
+    stack = window.controller.undo_stack
+    window.inpainting_panel.gallery.setCurrentRow(1)
+    window.inpainting_panel.apply_button.click()
+    assert window.controller.adopted is not None and window.controller.adopted.fill_mask is not None
+    assert stack.text(stack.count() - 1).startswith("Apply inpainting")
+    with qtbot.waitSignal(window.controller.status_changed, timeout=WAIT_MS, check_params_cb=lambda t: "Exported" in t):
+        window.controller.export(tmp_path / "filled.png")
+    photo, filled = load_photo(SAMPLE).pixels, load_photo(tmp_path / "filled.png").pixels
+    assert np.array_equal(photo[mask == 0], filled[mask == 0])
+    assert not np.array_equal(photo[mask > 0], filled[mask > 0])
+    stack.undo()
+    assert window.controller.adopted is None
+
+
+def test_more_like_this_and_more_different_run_again(qtbot, window):
+    brush_mouth(window)
+    first = run(qtbot, window, candidates=3, steps=10)
+    with qtbot.waitSignal(window.inpainting.inpaint.finished, timeout=WAIT_MS):
+        window.inpainting.inpaint.more_like(0)
+    near = window.inpainting.inpaint.result
+    assert len(near.candidates) == 3
+    with qtbot.waitSignal(window.inpainting.inpaint.finished, timeout=WAIT_MS):
+        window.inpainting.inpaint.more_different()
+    assert window.inpainting.inpaint.config.seed == first.inversion.config.seed + 3
+
+
+def test_restore_mode_runs_super_resolution(qtbot, window):
+    panel = window.inversion_panel
+    panel.restore.setCurrentIndex(panel.restore.findData("downsample4"))
+    assert panel.config().operator == "downsample4"
+    panel.steps.setValue(10)
+    panel.lpips.setValue(0.0)
+    with qtbot.waitSignal(window.controller.result_applied, timeout=WAIT_MS):
+        panel.run_button.click()
+    assert window.controller.adopted.result.config.operator == "downsample4"
+
+
+def test_a_project_with_an_applied_candidate_reopens_with_the_same_export(qtbot, window, tmp_path):
+    brush_mouth(window)
+    run(qtbot, window, candidates=2, steps=10)
+    window.inpainting_panel.gallery.setCurrentRow(1)
+    window.inpainting_panel.apply_button.click()
+    with qtbot.waitSignal(window.controller.status_changed, timeout=WAIT_MS, check_params_cb=lambda t: "Exported" in t):
+        window.controller.export(tmp_path / "before.png")
+    with qtbot.waitSignal(window.projects.project_saved, timeout=WAIT_MS):
+        window.projects.save(tmp_path / "fill.lsproj", window.canvas.mask())
+    with qtbot.waitSignal(window.projects.project_opened, timeout=WAIT_MS):
+        window.open_path(tmp_path / "fill.lsproj")
+    assert window.controller.adopted.fill_mask is not None
+    with qtbot.waitSignal(window.controller.status_changed, timeout=WAIT_MS, check_params_cb=lambda t: "Exported" in t):
+        window.controller.export(tmp_path / "after.png")
+    assert np.array_equal(load_photo(tmp_path / "before.png").pixels, load_photo(tmp_path / "after.png").pixels)

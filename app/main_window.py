@@ -68,7 +68,8 @@ class MainWindow(QMainWindow):
         self.projects = ProjectController(controller, self.edits)
         self.directions = DirectionsPresenter(controller, self.edits, self.directions_panel, self.canvas, self)
         self.inpainting = InpaintingPresenter(controller, self.inpainting_panel, self.canvas,
-                                              self.inversion_panel.device_name, self._apply_preferences)
+                                              self.inversion_panel.device_name, self._prepare_run,
+                                              lambda shown: self.toolbar.mask_action.setChecked(shown))
         self.docks["inversion"].raise_()
         self.history.setEmptyLabel("Opened photo")
         self.toolbar = CanvasToolBar(self.canvas, self)
@@ -211,15 +212,20 @@ class MainWindow(QMainWindow):
     def _apply_preferences(self) -> None:
         self.controller.feather = self.prefs.feather
 
+    def _prepare_run(self, steps: int) -> None:
+        """Before a run: the preferences apply, and the progress view starts over on the current crop."""
+        c = self.controller
+        self._apply_preferences()
+        if c.opened is not None and c.crop is not None:
+            box = display_box(c.crop, c.opened.photo, c.opened.display)
+            self.progress_panel.reset(crop_and_resize(c.opened.display, box, PREVIEW_PX), steps)
+
     def run_inversion(self) -> None:
         c = self.controller
         if c.opened is None or c.crop is None:
             self.show_error("Open a photo first.")
             return
-        self._apply_preferences()
-        box = display_box(c.crop, c.opened.photo, c.opened.display)
-        target = crop_and_resize(c.opened.display, box, PREVIEW_PX)
-        self.progress_panel.reset(target, self.inversion_panel.steps.value())
+        self._prepare_run(self.inversion_panel.steps.value())
         c.run_inversion(self.inversion_panel.config(), self.inversion_panel.device_name(), self.canvas.mask())
 
     def show_warning(self, message: str) -> None:

@@ -66,9 +66,32 @@ def main() -> int:
     rendered.exec()
     app.processEvents()
     window.grab().save(str(args.out / "screenshot_directions.png"))
+    shoot_inpainting(app, window, args.out)
     window.close()
-    print(f"wrote screenshot_running.png, screenshot_done.png and screenshot_directions.png to {args.out}")
+    print(f"wrote screenshot_running.png, screenshot_done.png, screenshot_directions.png and "
+          f"screenshot_inpainting.png to {args.out}")
     return 0
+
+
+def shoot_inpainting(app: object, window: object, out: Path) -> None:
+    """The mouth brushed out of the original photo and 8 candidates in the gallery, the second one previewed."""
+    import numpy as np
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    window.controller.undo_stack.setIndex(0)  # back to the photo as opened
+    crop = window.controller.crop
+    mask = np.zeros((window.controller.opened.photo.height, window.controller.opened.photo.width), np.uint8)
+    mask[crop.y + 78:crop.y + 112, crop.x + 30:crop.x + 96] = 255
+    window.canvas.set_mask(mask)
+    window.docks["inpainting"].raise_()
+    window.inpainting_panel.candidates.setValue(8)
+    done = QEventLoop()
+    window.inpainting.inpaint.finished.connect(lambda _r: QTimer.singleShot(300, done.quit))
+    window.inpainting_panel.run_button.click()
+    done.exec()
+    window.inpainting_panel.gallery.setCurrentRow(1)
+    app.processEvents()
+    window.grab().save(str(out / "screenshot_inpainting.png"))
 
 
 if __name__ == "__main__":

@@ -40,7 +40,9 @@ class CandidateGallery(QListWidget):
         self.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.setMovement(QListWidget.Movement.Static)
         self.setSpacing(4)
-        self.setMinimumHeight(2 * THUMB_PX + 40)
+        self.setGridSize(QSize(THUMB_PX + 14, THUMB_PX + 26))  # room for the rank and fit under each face
+        self.setWordWrap(False)
+        self.setMinimumHeight(2 * (THUMB_PX + 26) + 12)
 
     def show_images(self, images: np.ndarray, labels: list[str]) -> None:
         """uint8 [K, R, R, 3]: replace the thumbnails in place (the selection stays where it was)."""
@@ -86,6 +88,13 @@ class InpaintingPanel(QWidget):
         self.prior.setSingleStep(0.001)
         self.prior.setValue(d.prior)
         self.prior.setToolTip("Latent Gaussian prior weight (BRGM): higher keeps fills closer to typical faces")
+        self.colinearity = QDoubleSpinBox()
+        self.colinearity.setDecimals(3)
+        self.colinearity.setRange(0.0, 10.0)
+        self.colinearity.setSingleStep(0.01)
+        self.colinearity.setValue(d.colinearity)
+        self.colinearity.setToolTip("BRGM colinearity weight: pulls the per-layer codes of a W+ latent together. "
+                                    "Models with a single latent (the default DCGAN) ignore it, with a notice.")
         self.seed = QSpinBox()
         self.seed.setRange(0, 2_000_000_000)
         self.run_button = QPushButton("Run")
@@ -102,7 +111,7 @@ class InpaintingPanel(QWidget):
         self.more_different.setToolTip("New random starts (the next seeds)")
         form = QFormLayout()
         for label, widget in (("Candidates", self.candidates), ("Steps", self.steps), ("Prior weight", self.prior),
-                              ("Seed", self.seed)):
+                              ("Colinearity weight", self.colinearity), ("Seed", self.seed)):
             form.addRow(label, widget)
         actions = QHBoxLayout()
         for button in (self.apply_button, self.more_like, self.more_different):
@@ -126,7 +135,7 @@ class InpaintingPanel(QWidget):
 
     def config(self) -> InpaintConfig:
         return InpaintConfig(candidates=self.candidates.value(), steps=self.steps.value(), prior=self.prior.value(),
-                             seed=self.seed.value())
+                             colinearity=self.colinearity.value(), seed=self.seed.value())
 
     def set_running(self, running: bool) -> None:
         self._running = running
@@ -138,7 +147,7 @@ class InpaintingPanel(QWidget):
         for button in (self.apply_button, self.more_like):
             button.setEnabled(chosen)
         self.more_different.setEnabled(not self._running and self.gallery.count() > 0)
-        for widget in (self.candidates, self.steps, self.prior, self.seed):
+        for widget in (self.candidates, self.steps, self.prior, self.colinearity, self.seed):
             widget.setEnabled(not self._running)
 
     def show_candidates(self, images: np.ndarray, labels: list[str]) -> None:

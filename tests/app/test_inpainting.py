@@ -122,3 +122,13 @@ def test_a_project_with_an_applied_candidate_reopens_with_the_same_export(qtbot,
     with qtbot.waitSignal(window.controller.status_changed, timeout=WAIT_MS, check_params_cb=lambda t: "Exported" in t):
         window.controller.export(tmp_path / "after.png")
     assert np.array_equal(load_photo(tmp_path / "before.png").pixels, load_photo(tmp_path / "after.png").pixels)
+
+
+def test_the_colinearity_prior_says_when_the_model_cannot_use_it(qtbot, window):
+    brush_mouth(window)
+    window.inpainting_panel.colinearity.setValue(0.1)
+    assert window.inpainting_panel.config().colinearity == 0.1
+    warnings = []
+    window.controller.warning_raised.connect(warnings.append)
+    run(qtbot, window, candidates=2, steps=10)
+    assert any("colinearity" in w for w in warnings)

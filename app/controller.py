@@ -118,6 +118,7 @@ class DocumentController(QObject):
         self._progress_shown = 0.0
         self._deferred: JobRequest | None = None  # a job asked for while a quiet preview ran
         self._handlers: dict[str, tuple[Callable[[object], None], Callable[[str], None] | None, bool]] = {}
+        self._step_handlers: dict[str, Callable[[list], None]] = {}
         self.result_image: Callable[[], Callable[[], np.ndarray] | None] | None = None  # edits hook for export
 
     # -- state -------------------------------------------------------------------------------------------------
@@ -144,12 +145,16 @@ class DocumentController(QObject):
             self._warmed = True
 
     def register_job(self, name: str, on_done: Callable[[object], None],
-                     on_failed: Callable[[str], None] | None = None, quiet: bool = False) -> None:
-        """Route the results of jobs called ``name`` (submitted by another part of the app) to ``on_done``.
+                     on_failed: Callable[[str], None] | None = None, quiet: bool = False,
+                     on_steps: Callable[[list], None] | None = None) -> None:
+        """Route the results of jobs called ``name`` (submitted by another part of the app) to ``on_done``, and
+        what they yield to ``on_steps``.
 
         A quiet job (a slider preview) neither shows as busy nor reports "busy" when refused: it is retried.
         """
         self._handlers[name] = (on_done, on_failed, quiet)
+        if on_steps is not None:
+            self._step_handlers[name] = on_steps
 
     def submit(self, request: JobRequest, quiet: bool = False) -> bool:
         return self._submit(request, quiet)
@@ -301,6 +306,9 @@ class DocumentController(QObject):
 
     # -- engine callbacks (GUI thread) ---------------------------------------------------------------------
     def _on_steps(self, records: list[InversionStep]) -> None:
+        if self._job in self._step_handlers:
+            self._step_handlers[self._job](records)
+            return
         if self._job == "train":
             self.training_steps.emit(records)
             return

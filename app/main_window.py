@@ -24,9 +24,11 @@ from app.dialogs import Preferences, PreferencesDialog, ShortcutsDialog
 from app.directions_ui import DirectionsPresenter
 from app.edit_controller import EditController
 from app.inpainting_ui import InpaintingPresenter
+from app.landscape_ui import LandscapePresenter
 from app.panels.directions import DirectionsPanel
 from app.panels.inpainting import InpaintingPanel
 from app.panels.inversion import InversionPanel
+from app.panels.landscape import LandscapePanel
 from app.panels.progress import PREVIEW_PX, ProgressPanel
 from app.projects import ProjectController, ReopenedProject
 from app.views.canvas import CanvasView, MaskEdit
@@ -54,19 +56,23 @@ class MainWindow(QMainWindow):
         self.progress_panel = ProgressPanel()
         self.directions_panel = DirectionsPanel()
         self.inpainting_panel = InpaintingPanel()
+        self.landscape_panel = LandscapePanel()
         self.history = QUndoView(controller.undo_stack)
         self.docks = {name: self._dock(title, widget, area) for name, title, widget, area in [
             ("inversion", "Inversion", self.inversion_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             ("progress", "Progress", self.progress_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             ("directions", "Directions", self.directions_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             ("inpainting", "Inpainting", self.inpainting_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("history", "History", self.history, Qt.DockWidgetArea.RightDockWidgetArea)]}
+            ("history", "History", self.history, Qt.DockWidgetArea.RightDockWidgetArea),
+            ("landscape", "Landscape", self.landscape_panel, Qt.DockWidgetArea.BottomDockWidgetArea)]}
         self.tabifyDockWidget(self.docks["inversion"], self.docks["directions"])
         self.tabifyDockWidget(self.docks["inversion"], self.docks["inpainting"])
         self.tabifyDockWidget(self.docks["inversion"], self.docks["history"])
+        self.docks["landscape"].hide()  # View → Landscape opens it: most edits never need it
         self.edits = EditController(controller)
         self.projects = ProjectController(controller, self.edits)
         self.directions = DirectionsPresenter(controller, self.edits, self.directions_panel, self.canvas, self)
+        self.landscape = LandscapePresenter(controller, self.edits, self.landscape_panel, self.canvas, self)
         self.inpainting = InpaintingPresenter(controller, self.inpainting_panel, self.canvas,
                                               self.inversion_panel.device_name, self._prepare_run,
                                               lambda shown: self.toolbar.mask_action.setChecked(shown))

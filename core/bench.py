@@ -3,6 +3,7 @@
     python -m core.bench inversion [--faces 32] [--budgets 1,2,5,...] [--out FILE]
     python -m core.bench landscape [--faces 64] [--theta DIR] [--out FILE]
     python -m core.bench inpainting [--faces 16] [--priors 0,0.001,0.003,0.01,0.03,0.1] [--repeats 5] [--out FILE]
+    python -m core.bench slice [--repeats 3] [--device cpu] [--out FILE]
 
 ``inversion`` measures PSNR after each step budget for several direct-inversion settings on held-out generated
 faces and on the bundled sample photos (a separate run per budget, since schedules depend on the budget), picks
@@ -284,7 +285,48 @@ def bench_inpainting(args: argparse.Namespace) -> dict[str, Any]:
             "restoration": restore, "restoration_budgets": list(RESTORE_BUDGETS)}
 
 
-BENCHMARKS = {"inversion": bench_inversion, "landscape": bench_landscape, "inpainting": bench_inpainting}
+def bench_slice(args: argparse.Namespace) -> dict[str, Any]:
+    """A 65×65 slice around an inverted generated face, in x and in z (shipped θ), for the default objective
+    (pixel + LPIPS) and for pixel loss only; seconds are the median of ``--repeats`` (at most 3) runs."""
+    from core.landscape.registry import find_mapping
+    from core.landscape.slicing import SliceConfig, landscape_trajectory, latent_trajectory, slice_for_photo
+
+    device = pick_device(args.device)
+    G = load_generator(args.model, device)
+    target = G.sample(1, HELD_OUT_SEED)
+    theta, _ = find_mapping(G)
+    out: dict[str, Any] = {"benchmark": "slice", "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                           "machine": machine_info(device), "model_id": G.model_id, "grid": 65, "target_seconds": 10}
+    from core.errors import PerceptualUnavailableError
+    from core.objectives.perceptual import perceptual_loss
+
+    try:
+        perceptual_loss("vgg", device)
+        out["uses_lpips"] = True
+    except PerceptualUnavailableError:
+        out["uses_lpips"] = False  # "total" is then the pixel loss alone (the objective's visible fallback)
+    for label, lpips in (("total", 0.5), ("pixel_only", 0.0))[:2 if out["uses_lpips"] else 1]:
+        for space in ("x", "z"):
+            config = InversionConfig(method="landscape" if space == "z" else "direct", steps=50,
+                                     preview_every=10_000).with_changes(loss_lpips=lpips)
+            steps: list[Any] = []
+            result = run_job(invert(G, target, config), steps.append)
+            path = landscape_trajectory(steps) if space == "z" else np.concatenate(
+                [latent_trajectory(steps), result.best_latent[None]])
+            seconds, uses = [], None
+            for _ in range(max(1, min(args.repeats, 3))):
+                s = run_job(slice_for_photo(G, target, None, config, SliceConfig(space=space), path, theta=theta))
+                seconds.append(s.seconds)
+                uses = s
+            assert uses is not None
+            out[f"{label}_{space}"] = {"seconds": statistics.median(seconds), "points": int(uses.loss.size),
+                                       "center_loss": uses.center_loss, "min_loss": float(np.nanmin(uses.loss)),
+                                       "explained_variance": [float(v) for v in uses.explained_variance]}
+    return out
+
+
+BENCHMARKS = {"inversion": bench_inversion, "landscape": bench_landscape, "inpainting": bench_inpainting,
+              "slice": bench_slice}
 
 
 def main(argv: list[str] | None = None) -> int:

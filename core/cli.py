@@ -1,5 +1,5 @@
-"""``landscape-studio`` headless commands: invert, sample, edit, directions, inpaint, restore, info. They call the
-same core code as the GUI.
+"""``landscape-studio`` headless commands: invert, sample, edit, directions, inpaint, restore, slice, info.
+They call the same core code as the GUI.
 
 Bad input ends in a one-line ``error: …`` and exit code 2, never a traceback. Ctrl-C during an inversion stops
 it at the next step and still writes the best result so far (a second Ctrl-C aborts).
@@ -35,6 +35,7 @@ from core.inpainting.commands import add_inpainting_parsers, cmd_inpaint, cmd_re
 from core.inversion import METHODS, InversionConfig, InversionStep, invert
 from core.inversion.report import RunContext, write_outputs
 from core.jobs import CancelToken, run_job
+from core.landscape.slice_command import add_slice_parser, cmd_slice
 from core.resources import sample_face_crop
 from core.system_info import system_info
 
@@ -99,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_edit_parser(sub)
     add_directions_parser(sub, _OneLineParser, _add_model_args)
     add_inpainting_parsers(sub, _add_model_args, _crop_arg)
+    add_slice_parser(sub, _add_model_args, _crop_arg)
     info = sub.add_parser("info", help="versions, devices, model and LPIPS availability")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     _add_model_args(info)
@@ -323,7 +325,8 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"invert": cmd_invert, "sample": cmd_sample, "train-landscape": cmd_train_landscape, "info": cmd_info,
-            "edit": cmd_edit, "directions": run_directions, "inpaint": cmd_inpaint, "restore": cmd_restore}
+            "edit": cmd_edit, "directions": run_directions, "inpaint": cmd_inpaint, "restore": cmd_restore,
+            "slice": cmd_slice}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -42,7 +42,7 @@ def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionCo
     z = torch.stack(rows).to(G.device).requires_grad_(True)  # [K, z_dim]
     step = float(theta.step_size.detach())
     return Descent(z, theta, torch.optim.SGD([z], lr=step), step, 1.0, handover=theta.config.horizon,
-                   then=lambda x: direct_descent(G, x, config))
+                   then=lambda x: direct_descent(G, x, config), records_z=True)
 
 
 def invert_landscape(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,

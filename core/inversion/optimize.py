@@ -42,6 +42,8 @@ class InversionStep:
     latent: np.ndarray  # [K, *shape] the latents evaluated at this step
     preview: np.ndarray | None = None  # uint8 [K, R, R, 3] every ``preview_every`` steps, first and last
     notices: tuple[str, ...] = ()  # warnings to show now (at step 0: e.g. the LPIPS fallback)
+    z: np.ndarray | None = None  # [K, z_dim] the point in θ's learned space Z this step's latent came from
+    # (landscape method, while it descends in Z, the handover step included); None in X
 
 
 @dataclass
@@ -108,6 +110,7 @@ class Descent:
     noise_std: torch.Tensor | float  # scale of the optional early noise, in ``param``'s units
     handover: int | None = None  # after this many updates, continue with ``then(latent)`` instead
     then: Callable[[torch.Tensor], Descent] | None = None
+    records_z: bool = False  # ``param`` is a point z of a learned space: each step reports it (``InversionStep.z``)
 
 
 def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,
@@ -166,6 +169,7 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
     history: list[dict[str, float]] = []
     step, cancelled = 0, False
     for step in range(config.steps + 1):
+        z = param.detach().cpu().numpy().copy() if descent.records_z else None
         if descent.handover == step and descent.then is not None:
             with torch.no_grad():
                 descent = descent.then(descent.to_latent(param).detach())
@@ -187,7 +191,8 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
         show = last or step % config.preview_every == 0
         yield InversionStep(step, config.steps, {k: record[k] for k in terms}, total.cpu().numpy().copy(),
                             record["best"], lr, evaluated.detach().cpu().numpy().copy(),
-                            to_uint8_hwc(images) if show else None, tuple(objective.warnings) if step == 0 else ())
+                            to_uint8_hwc(images) if show else None, tuple(objective.warnings) if step == 0 else (),
+                            z)
         if not bool(torch.isfinite(total).any()):
             objective.warnings.append("The optimisation diverged (NaN loss); kept the best result. Lower the lr.")
             break

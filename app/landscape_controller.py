@@ -1,0 +1,173 @@
+"""Loss surfaces for the editor: invert the current crop, then slice the loss around the result, in X and in Z.
+
+One engine job does all of it: a direct inversion (its path gives the X trajectory), a slice of X streamed row
+by row, then — when the model has a ready θ — a landscape inversion and a slice of Z the same way. Rows arrive
+tagged with their space, so both heat maps fill in live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject, Signal
+
+from app.controller import DocumentController
+from app.workers import JobRequest
+from core.device import from_uint8_hwc, to_uint8_hwc
+from core.errors import ModelLoadError
+from core.imageio import crop_and_resize, crop_and_resize_mask
+from core.inversion import InversionConfig, invert
+from core.jobs import CancelToken, call_as_job, run_job
+from core.landscape.registry import find_mapping
+from core.landscape.slicing import (
+    LandscapeSlice,
+    SliceConfig,
+    SliceRow,
+    landscape_trajectory,
+    latent_trajectory,
+    save_slice,
+    slice_for_photo,
+)
+
+
+@dataclass(frozen=True)
+class SliceStarted:
+    space: str
+    xs: np.ndarray
+    ys: np.ndarray
+
+
+@dataclass(frozen=True)
+class SliceDone:
+    space: str
+    slice: LandscapeSlice
+    profile: tuple[np.ndarray, np.ndarray]  # (ts, loss) along axis 1 through the centre (the grid's middle row)
+
+
+class LandscapeController(QObject):
+    slice_started = Signal(object)  # SliceStarted
+    row_ready = Signal(str, int, object)  # space, row index, values [grid]
+    slice_done = Signal(object)  # SliceDone
+    finished = Signal(object)  # dict space → LandscapeSlice (or None when the run failed)
+    image_ready = Signal(object)  # uint8 [R, R, 3] the image of a clicked grid point
+
+    def __init__(self, doc: DocumentController) -> None:
+        super().__init__(doc)
+        self.doc = doc
+        self.slices: dict[str, LandscapeSlice] = {}
+        self._theta = None
+        doc.register_job("slice", self._done, lambda _m: self.finished.emit(None), on_steps=self._records)
+        doc.register_job("slice-image", self.image_ready.emit)
+
+    @property
+    def running(self) -> bool:
+        return self.doc.engine.busy and self.doc._job == "slice"
+
+    def compute(self, config: SliceConfig, steps: int, mask: np.ndarray | None, library: object = None,
+                device: str = "auto") -> bool:
+        d = self.doc
+        if d.opened is None or d.crop is None:
+            d.error_raised.emit("Open a photo first.")
+            return False
+        opened, crop, token = d.opened, d.crop, CancelToken()
+        mask = None if mask is None or not mask.any() else mask.copy()
+        inversion = InversionConfig(steps=steps, starts=1).with_changes(loss_lpips=0.0)
+
+        def job() -> Generator[object, None, dict[str, LandscapeSlice]]:
+            G = d.model(device)
+            target = from_uint8_hwc(crop_and_resize(opened.photo.pixels, crop, G.resolution), G.device)
+            small = None if mask is None else torch.from_numpy(crop_and_resize_mask(mask / 255.0, crop, G.resolution))
+            found = {}
+            spaces = [("x", "direct", None)]
+            try:
+                spaces.append(("z", "landscape", find_mapping(G)[0]))
+            except ModelLoadError as exc:  # no ready θ: the X map alone, and say why
+                d.warning_raised.emit(f"No Z landscape: {exc}")
+            for space, method, theta in spaces:
+                records: list = []
+                run_config = inversion.with_changes(method=method)
+                run_job(invert(G, target, run_config, small, token), records.append)
+                if token.cancelled:
+                    break
+                trajectory = landscape_trajectory(records) if space == "z" else latent_trajectory(records)
+                sliced = yield from self._slice(G, target, small, run_config, config, space, trajectory, library,
+                                                theta, token)
+                found[space] = sliced
+            return found
+
+        if not d.submit(JobRequest("slice", job, token)):
+            return False
+        self.slices = {}
+        d.status_changed.emit("Computing the loss landscape…")
+        return True
+
+    def _slice(self, G: object, target: torch.Tensor, mask: torch.Tensor | None, inversion: InversionConfig,
+               config: SliceConfig, space: str, trajectory: np.ndarray, library: object, theta: object,
+               token: CancelToken) -> Generator[object, None, LandscapeSlice]:
+        config = SliceConfig.from_dict({**config.to_dict(), "space": space})
+        job = slice_for_photo(G, target, mask, inversion, config, trajectory=trajectory, theta=theta,
+                              library=library, cancel=token)
+        started = False
+        while True:
+            try:
+                row = next(job)
+            except StopIteration as stop:
+                result: LandscapeSlice = stop.value
+                break
+            if not started:
+                started = True
+                half = config.span
+                axis = np.linspace(-half, half, config.grid)
+                yield SliceStarted(space, axis, axis)
+            yield (space, row)
+        yield SliceDone(space, result, (result.xs, result.loss[len(result.ys) // 2]))  # the row through the centre
+        return result
+
+    def _records(self, records: list) -> None:
+        for record in records:
+            if isinstance(record, SliceStarted):
+                self.slice_started.emit(record)
+            elif isinstance(record, SliceDone):
+                self.slices[record.space] = record.slice
+                self.slice_done.emit(record)
+            elif isinstance(record, tuple) and isinstance(record[1], SliceRow):
+                self.row_ready.emit(record[0], record[1].index, record[1].values)
+
+    def _done(self, found: dict[str, LandscapeSlice]) -> None:
+        self.slices = dict(found)
+        spaces = " and ".join(s.upper() for s in found) or "nothing"
+        self.doc.status_changed.emit(f"Loss landscape computed in {spaces}.")
+        self.finished.emit(found)
+
+    def export(self, folder: Path) -> list[Path]:
+        written = []
+        for space, sliced in self.slices.items():
+            written += list(save_slice(sliced, folder / space).values())
+        return written
+
+    def image_at(self, space: str, x: float, y: float, device: str = "auto") -> bool:
+        """Render the latent at (x, y) of a computed slice (on the engine)."""
+        sliced = self.slices.get(space)
+        if sliced is None:
+            return False
+        latent = sliced.center + x * sliced.axes[0] + y * sliced.axes[1]
+
+        def job() -> np.ndarray:
+            G = self.doc.model(device)
+            code = torch.from_numpy(np.ascontiguousarray(latent[None], dtype=np.float32)).to(G.device)
+            with torch.no_grad():
+                if space == "z":
+                    theta = self._mapping(G)
+                    code = theta(code)
+                return to_uint8_hwc(G.synthesize(code))[0]
+
+        return self.doc.submit(JobRequest("slice-image", lambda: call_as_job(job)))
+
+    def _mapping(self, G: object) -> torch.nn.Module:
+        if self._theta is None:
+            self._theta = find_mapping(G)[0]
+        return self._theta

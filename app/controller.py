@@ -344,6 +344,7 @@ class DocumentController(QObject):
         self.opened, self.crop, self.adopted = opened, opened.crop, None
         self.undo_stack.clear()
         self.photo_opened.emit(opened)
+        self.result_applied.emit(None)  # whatever was adopted (and edited) belonged to the previous photo
         notes = f" ({'; '.join(opened.photo.notes)})" if opened.photo.notes else ""
         size = f"{opened.photo.width}×{opened.photo.height}"
         self.status_changed.emit(f"Opened {opened.photo.source.name}: {size}{notes}")

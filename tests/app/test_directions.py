@@ -190,3 +190,14 @@ def test_a_direction_from_two_photos(qtbot, window):
     made = window.edits.library.get("astronaut to hopper")
     assert made.method == "two-photos" and made.provenance["from"] == "astronaut.png"
     assert "astronaut to hopper" in window.directions_panel.sliders
+
+
+def test_opening_another_photo_resets_the_edits_and_disables_the_sliders(qtbot, window):
+    invert(qtbot, window)
+    window.edits.commit({}, {"smile": 2.0}, "Edit smile")
+    assert window.directions_panel.sliders["smile"].isEnabled()
+    with qtbot.waitSignal(window.controller.photo_opened, timeout=WAIT_MS):
+        window.open_path(resources_dir() / "samples" / "grace_hopper.jpg")
+    assert window.edits.edits == {} and window.directions_panel.sliders["smile"].value() == 0.0
+    assert not window.directions_panel.sliders["smile"].isEnabled()
+    assert not window.canvas.has_result_patch()

@@ -48,3 +48,18 @@ def user_data(tmp_path_factory, monkeypatch):
     folder = tmp_path_factory.mktemp("user_data")
     monkeypatch.setenv("LANDSCAPE_STUDIO_DATA", str(folder))
     return folder
+
+
+@pytest.fixture
+def stand_in_alexnet(empty_torch_home):
+    """A randomly initialised AlexNet saved where torchvision's cache would hold the real backbone (LPIPS runs)."""
+    import torch
+    import torchvision
+
+    from core.objectives.perceptual import backbone_path
+
+    path = backbone_path("alex")
+    path.parent.mkdir(parents=True)
+    torch.manual_seed(0)
+    torch.save(torchvision.models.alexnet(weights=None).state_dict(), path)
+    return path

@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-from app.controller import DocumentController
-from app.main_window import MainWindow
 from core.imageio import load_photo
 from core.resources import resources_dir
 
-SAMPLE = resources_dir() / "samples" / "astronaut.png"
 WAIT_MS = 60_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    controller = DocumentController()
-    win = MainWindow(controller, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    with qtbot.waitSignal(controller.photo_opened, timeout=WAIT_MS):
-        win.open_path(SAMPLE)
-    yield win
-    controller.shutdown()
 
 
 def invert(qtbot, win, steps=10):

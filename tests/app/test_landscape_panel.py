@@ -4,28 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
 
-from app.controller import DocumentController
-from app.main_window import MainWindow
-from core.resources import resources_dir
-
-SAMPLE = resources_dir() / "samples" / "astronaut.png"
 WAIT_MS = 120_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    controller = DocumentController()
-    win = MainWindow(controller, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    with qtbot.waitSignal(controller.photo_opened, timeout=WAIT_MS):
-        win.open_path(SAMPLE)
-    yield win
-    controller.shutdown()
 
 
 def compute(qtbot, win, grid=5, steps=12):

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from app.bench import StallMeter
@@ -17,20 +16,6 @@ from tests.app.events import drag
 
 SAMPLE = resources_dir() / "samples" / "astronaut.png"
 WAIT_MS = 60_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    controller = DocumentController()
-    win = MainWindow(controller, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    with qtbot.waitSignal(controller.photo_opened, timeout=WAIT_MS):
-        win.open_path(SAMPLE)
-    yield win
-    controller.shutdown()
 
 
 def run(qtbot, win, steps=20, starts=1):

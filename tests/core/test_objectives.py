@@ -1,10 +1,9 @@
 import pytest
 import torch
-import torchvision
 
 from core.errors import InvalidInputError, PerceptualUnavailableError
 from core.objectives import LossWeights, Objective
-from core.objectives.perceptual import BACKBONE_FILES, PerceptualLoss, backbone_path, unavailable_reason
+from core.objectives.perceptual import BACKBONE_FILES, PerceptualLoss, unavailable_reason
 from core.objectives.pixel import pixel_loss
 from core.objectives.priors import gaussian_nll
 
@@ -62,16 +61,6 @@ def test_objective_falls_back_to_pixel_loss_visibly(G, empty_torch_home):
     assert objective.warnings and "Falling back to pixel loss" in objective.warnings[0]
     terms = objective(G.sample(2, 1), G.sample_latent(2, 1))
     assert set(terms) == {"pixel", "total"} and (terms["total"] > 0).all()
-
-
-@pytest.fixture
-def stand_in_alexnet(empty_torch_home):
-    """A randomly initialised AlexNet saved where torchvision's cache would hold the real backbone."""
-    path = backbone_path("alex")
-    path.parent.mkdir(parents=True)
-    torch.manual_seed(0)
-    torch.save(torchvision.models.alexnet(weights=None).state_dict(), path)
-    return path
 
 
 def test_lpips_runs_from_a_cached_backbone(G, stand_in_alexnet):

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-import torchvision
 
 from core.device import from_uint8_hwc
 from core.errors import InvalidInputError
@@ -13,7 +12,6 @@ from core.jobs import run_job
 from core.metrics import psnr
 from core.objectives import LossWeights, Objective
 from core.objectives.operators import Compose, Downsample, Grayscale, Identity, Mask, compose_operators, parse_operator
-from core.objectives.perceptual import backbone_path
 
 PIXEL = LossWeights(lpips=0.0)
 
@@ -98,16 +96,6 @@ def test_config_stores_and_validates_the_operator():
     assert InversionConfig().operator is None and "operator" in InversionConfig().to_dict()
     with pytest.raises(InvalidInputError, match="Unknown operator 'sharpen'"):
         InversionConfig(operator="sharpen").validate()
-
-
-@pytest.fixture
-def stand_in_alexnet(empty_torch_home):
-    """A randomly initialised AlexNet where torchvision's cache would hold the real backbone (LPIPS runs)."""
-    path = backbone_path("alex")
-    path.parent.mkdir(parents=True)
-    torch.manual_seed(0)
-    torch.save(torchvision.models.alexnet(weights=None).state_dict(), path)
-    return path
 
 
 def test_lpips_compares_downsampled_observations_at_full_size(G, stand_in_alexnet):

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from app.controller import DocumentController, open_photo_job
 from app.workers import JobRequest
 from core.device import from_uint8_hwc, to_uint8_hwc
+from core.directions.importers import import_ganspace, import_interfacegan
 from core.directions.library import Direction
 from core.directions.linear import direction_from_two_latents, supervised_direction
 from core.directions.pca import pca_directions
@@ -33,6 +34,7 @@ class DirectionMaker(QObject):
     components_ready = Signal(object)  # (list[Direction], list[np.ndarray] strips, list[str] notes)
     faces_ready = Signal(object)  # uint8 [N, R, R, 3]
     direction_made = Signal(object)  # Direction (trained or from two photos)
+    imported = Signal(object)  # (file name, list[Direction]) read from an InterFaceGAN / GANSpace file
     failed = Signal(str)
 
     def __init__(self, doc: DocumentController) -> None:
@@ -41,7 +43,7 @@ class DirectionMaker(QObject):
         self.components: list[Direction] = []
         for name, signal in (("discover", self._discovered), ("label-faces", self.faces_ready.emit),
                              ("train-direction", self.direction_made.emit),
-                             ("two-photos", self.direction_made.emit)):
+                             ("two-photos", self.direction_made.emit), ("import-directions", self.imported.emit)):
             doc.register_job(name, signal, self.failed.emit)
 
     def discover(self, method: str, count: int) -> bool:
@@ -78,6 +80,15 @@ class DirectionMaker(QObject):
             return direction.replace(provenance={**direction.provenance, "first_seed": first_seed})
 
         return self.doc.submit(JobRequest("train-direction", lambda: call_as_job(job)))
+
+    def import_file(self, path: Path) -> bool:
+        """Read an InterFaceGAN ``.npy`` boundary or GANSpace ``.npz`` components for the loaded model."""
+        def job() -> tuple[str, list[Direction]]:
+            G = self.doc.model("auto")
+            found = import_ganspace(path, G) if path.suffix.lower() == ".npz" else [import_interfacegan(path, G)]
+            return path.name, found
+
+        return self.doc.submit(JobRequest("import-directions", lambda: call_as_job(job)))
 
     def from_two_photos(self, name: str, first: Path, second: Path, steps: int) -> bool:
         def job() -> Job[object, None, Direction]:

@@ -13,7 +13,6 @@ from app.panels.direction_dialogs import DiscoverDialog, LabelDialog, TwoPhotosD
 from app.panels.directions import DirectionsPanel
 from app.views.canvas import CanvasView
 from core.directions.apply import conditional
-from core.directions.importers import import_ganspace, import_interfacegan
 from core.errors import CoreError
 
 
@@ -43,6 +42,7 @@ class DirectionsPresenter:
         self.maker.components_ready.connect(self._components)
         self.maker.faces_ready.connect(lambda faces: self.label_dialog and self.label_dialog.show_faces(faces))
         self.maker.direction_made.connect(self._made)
+        self.maker.imported.connect(self._imported)
         self.maker.failed.connect(self._failed)
         self.refresh()
 
@@ -89,18 +89,14 @@ class DirectionsPresenter:
         if path:
             self.import_file(Path(path))
 
-    def import_file(self, path: Path) -> list[str]:
-        """Add an InterFaceGAN ``.npy`` boundary or a GANSpace ``.npz`` to the library; returns the new names."""
-        try:
-            G = self.doc.model("auto")  # the model is loaded by now (the first job loads it)
-            found = (import_ganspace(path, G) if path.suffix.lower() == ".npz"
-                     else [import_interfacegan(path, G)])
-        except CoreError as exc:
-            self.doc.error_raised.emit(str(exc))
-            return []
+    def import_file(self, path: Path) -> bool:
+        """Read the file on the engine; its directions join the library when they arrive (``_imported``)."""
+        return self.maker.import_file(path)
+
+    def _imported(self, value: tuple[str, list]) -> None:
+        name, found = value
         added = [d.name for d in found if self._guard(self.edits.add_direction, d)]
-        self.doc.status_changed.emit(f"Imported {', '.join(added) or 'nothing'} from {path.name}.")
-        return added
+        self.doc.status_changed.emit(f"Imported {', '.join(added) or 'nothing'} from {name}.")
 
     def condition_dialog(self, name: str) -> None:
         others = [n for n in self.edits.library.names() if n != name]

@@ -46,7 +46,8 @@ class InpaintController(QObject):
 
     # -- running ---------------------------------------------------------------------------------------------
     def run(self, config: InpaintConfig, mask: np.ndarray, device: str = "auto",
-            start: np.ndarray | None = None) -> bool:
+            near: np.ndarray | None = None) -> bool:
+        """K candidates for the brushed pixels; with ``near`` (a latent), the starts are drawn around it."""
         d = self.doc
         if d.opened is None or d.crop is None:
             d.error_raised.emit("Open a photo first.")
@@ -62,6 +63,8 @@ class InpaintController(QObject):
             G = d.model(device)
             target = from_uint8_hwc(crop_and_resize(opened.photo.pixels, crop, G.resolution), G.device)
             small = torch.from_numpy(crop_and_resize_mask(mask / 255.0, crop, G.resolution))
+            start = None if near is None else starts_like(G, near, config.candidates, seed=config.seed,
+                                                          keep_chosen=True)
             return (yield from inpaint(G, target, small, config, start, token))
 
         if not d.submit(JobRequest("inpaint", job, token)):
@@ -75,10 +78,7 @@ class InpaintController(QObject):
         """K new starts around candidate ``index`` (the chosen one kept as start 0, refined further)."""
         if self.result is None or self._mask is None:
             return False
-        G = self.doc.model(device)  # loaded by the first run, so this is a lookup
-        starts = starts_like(G, self.result.latents[index], self.config.candidates, seed=self.config.seed,
-                             keep_chosen=True)
-        return self.run(self.config, self._mask, device, starts)
+        return self.run(self.config, self._mask, device, self.result.latents[index].copy())
 
     def more_different(self, device: str = "auto") -> bool:
         if self._mask is None:

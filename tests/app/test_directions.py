@@ -146,13 +146,19 @@ def test_train_from_labels_adds_a_direction(qtbot, window):
     dialog.close()
 
 
-def test_an_interfacegan_boundary_file_imports_as_a_slider(window, tmp_path):
+def test_an_interfacegan_boundary_file_imports_as_a_slider(qtbot, window, tmp_path):
     boundary = np.random.default_rng(0).normal(size=(1, 100)).astype(np.float32)
     np.save(tmp_path / "pose_boundary.npy", boundary)
-    assert window.directions.import_file(tmp_path / "pose_boundary.npy") == ["pose_boundary"]
+    with qtbot.waitSignal(window.directions.maker.imported, timeout=WAIT_MS):
+        assert window.directions.import_file(tmp_path / "pose_boundary.npy")
     assert "pose_boundary" in window.directions_panel.sliders
+    assert window.edits.library.get("pose_boundary").method == "imported"
     np.save(tmp_path / "bad.npy", np.ones((1, 7), np.float32))
-    assert window.directions.import_file(tmp_path / "bad.npy") == []  # a clear message, nothing added
+    count = len(window.edits.library)
+    with qtbot.waitSignal(window.controller.error_raised, timeout=WAIT_MS) as blocker:
+        window.directions.import_file(tmp_path / "bad.npy")
+    assert "7" in blocker.args[0] or "100" in blocker.args[0]  # a clear message naming the size
+    assert len(window.edits.library) == count
 
 
 def test_a_conditional_direction_leaves_the_other_unchanged(window):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +19,10 @@ from PySide6.QtGui import QUndoStack
 
 from app.commands import ValueCommand
 from app.workers import EngineThread, JobRequest
-from core.device import from_uint8_hwc, pick_device
+from core.device import from_uint8_hwc, pick_device, to_uint8_hwc
 from core.generators import Generator as GeneratorModel
 from core.generators import load_generator
+from core.generators.tuning import WeightDelta, tuned_copy
 from core.imageio import (
     CropBox,
     Photo,
@@ -63,6 +64,7 @@ class Adopted:
     latent: np.ndarray  # [*shape] the best latent: what edits move
     image: np.ndarray  # uint8 [R, R, 3] the reconstruction of ``latent`` as adopted
     fill_mask: np.ndarray | None = None  # uint8 [H, W]: an inpainting fills only these pixels (None: the crop)
+    tuning: WeightDelta | None = None  # the generator copy tuned for this photo ("pivotal"); None: the model
 
 
 def open_photo_job(path: Path) -> OpenedPhoto:
@@ -110,6 +112,7 @@ class DocumentController(QObject):
         self.adopted: Adopted | None = None
         self.feather = 0.08
         self._models: dict[str, GeneratorModel] = {}  # touched on the engine thread only
+        self._tuned: tuple[WeightDelta, GeneratorModel] | None = None  # the one pivotal-tuned copy (engine thread)
         self._job = ""
         self._run_began = 0.0
         self._warmed = False
@@ -133,6 +136,44 @@ class DocumentController(QObject):
         if key not in self._models:
             self._models[key] = load_generator(self.model_name, key)
         return self._models[key]
+
+    def photo_model(self, device: str = "cpu", tuning: WeightDelta | None = None) -> GeneratorModel:
+        """The generator for one photo's edits, inpainting and plots: the pivotal-tuned copy for ``tuning``, else
+        the model itself. Only one tuned copy is kept (a new tuning replaces it), so memory stays bounded."""
+        base = self.model(device)
+        if tuning is None:
+            return base
+        if self._tuned is None or self._tuned[0] is not tuning or self._tuned[1].device != base.device:
+            self._tuned = None  # release the old copy before making the new one
+            self._tuned = (tuning, tuned_copy(base, tuning))
+        return self._tuned[1]
+
+    def reset_model(self) -> bool:
+        """Drop the adopted result's tuned generator: re-render its latent with the original model (one undo step)."""
+        adopted, opened = self.adopted, self.opened
+        if adopted is None or adopted.tuning is None or opened is None:
+            return False
+        feather = self.feather
+
+        def job() -> Adopted:
+            from app.compositing import display_mask  # it imports this module
+
+            G = self.model("auto")
+            with torch.no_grad():
+                image = to_uint8_hwc(G.synthesize(torch.from_numpy(adopted.latent[None].copy()).to(G.device)))[0]
+            box = display_box(adopted.crop, opened.photo, opened.display)
+            if adopted.fill_mask is not None:
+                display = composite(opened.display, image, display_mask(adopted.fill_mask, opened), box, feather)
+            else:
+                display = paste_back(opened.display, image, box, feather)
+            result = None if adopted.result is None else replace(adopted.result, tuning=None, images=image[None])
+            return replace(adopted, result=result, display=display, image=image, tuning=None)
+
+        return self._submit(JobRequest("reset-model", lambda: call_as_job(job)))
+
+    def _model_reset(self, adopted: Adopted) -> None:
+        self.undo_stack.push(ValueCommand("Reset to original model", self._apply_result, self.adopted, adopted, False))
+        self.status_changed.emit("Back to the original model: this photo's tuned generator copy was dropped.")
 
     def _warm_up_once(self) -> None:
         """Load the model and run one tiny step on the engine thread, once, inside the first job.
@@ -235,7 +276,7 @@ class DocumentController(QObject):
         """Paste the best reconstruction into the display copy (runs on the engine thread)."""
         box = display_box(crop, opened.photo, opened.display)
         display = paste_back(opened.display, result.best_image, box, self.feather)
-        return Adopted(result, crop, display, result.best_latent.copy(), result.best_image)
+        return Adopted(result, crop, display, result.best_latent.copy(), result.best_image, tuning=result.tuning)
 
     # -- landscape training --------------------------------------------------------------------------------
     def train_landscape(self, config: LandscapeTrainConfig, out: Path, resume: bool = False) -> bool:
@@ -338,6 +379,8 @@ class DocumentController(QObject):
             self.status_changed.emit(f"Exported {value}")
         elif job == "train":
             self._training_done(value)
+        elif job == "reset-model":
+            self._model_reset(value)
         self._idle()
 
     def _photo_loaded(self, opened: OpenedPhoto) -> None:

@@ -192,7 +192,7 @@ class EditController(QObject):
             return lambda: adopted.image
 
         def render() -> np.ndarray:
-            G = self.doc.model("auto")
+            G = self.doc.photo_model("auto", adopted.tuning)
             with torch.no_grad():
                 images = G.synthesize(torch.from_numpy(np.ascontiguousarray(latent[None])).to(G.device))
             return to_uint8_hwc(images)[0]

@@ -53,6 +53,7 @@ class InpaintController(QObject):
             d.error_raised.emit("Open a photo first.")
             return False
         opened, crop, token = d.opened, d.crop, CancelToken()
+        tuning = None if d.adopted is None else d.adopted.tuning  # a tuned generator serves this photo's fills too
         inside = mask[crop.y:crop.y + crop.size, crop.x:crop.x + crop.size]
         if not inside.any():
             d.error_raised.emit("Brush the region to fill inside the crop first (B selects the brush).")
@@ -60,7 +61,7 @@ class InpaintController(QObject):
         mask = mask.copy()
 
         def job() -> Generator[InversionStep, None, InpaintResult]:
-            G = d.model(device)
+            G = d.photo_model(device, tuning)
             target = from_uint8_hwc(crop_and_resize(opened.photo.pixels, crop, G.resolution), G.device)
             small = torch.from_numpy(crop_and_resize_mask(mask / 255.0, crop, G.resolution))
             start = None if near is None else starts_like(G, near, config.candidates, seed=config.seed,
@@ -69,7 +70,7 @@ class InpaintController(QObject):
 
         if not d.submit(JobRequest("inpaint", job, token)):
             return False
-        self.config, self._mask, self._crop, self.result = config, mask, crop, None
+        self.config, self._mask, self._crop, self.result, self._tuning = config, mask, crop, None, tuning
         d.run_state_changed.emit(True)
         d.status_changed.emit(f"Inpainting: {config.candidates} candidates…")
         return True
@@ -127,7 +128,7 @@ class InpaintController(QObject):
         small = display_mask(mask, opened)
         box = display_box(crop, opened.photo, opened.display)
         display = composite(opened.display, image, small, box, d.feather)
-        adopted = Adopted(replace(self.result.inversion), crop, display, latent.copy(), image, mask)
+        adopted = Adopted(replace(self.result.inversion), crop, display, latent.copy(), image, mask, self._tuning)
         d.undo_stack.push(ValueCommand(f"Apply inpainting candidate #{index + 1}", d._apply_result, d.adopted,
                                        adopted, False))
         d.status_changed.emit(f"Applied candidate #{index + 1}: only the brushed pixels changed.")

@@ -77,8 +77,10 @@ class LandscapeController(QObject):
         mask = None if mask is None or not mask.any() else mask.copy()
         inversion = InversionConfig(steps=steps, starts=1).with_changes(loss_lpips=0.0)
 
+        tuning = None if d.adopted is None else d.adopted.tuning  # plots of this photo use its tuned generator
+
         def job() -> Generator[object, None, dict[str, LandscapeSlice]]:
-            G = d.model(device)
+            G = d.photo_model(device, tuning)
             target = from_uint8_hwc(crop_and_resize(opened.photo.pixels, crop, G.resolution), G.device)
             small = None if mask is None else torch.from_numpy(crop_and_resize_mask(mask / 255.0, crop, G.resolution))
             found = {}
@@ -155,9 +157,10 @@ class LandscapeController(QObject):
         if sliced is None:
             return False
         latent = sliced.center + x * sliced.axes[0] + y * sliced.axes[1]
+        tuning = None if self.doc.adopted is None else self.doc.adopted.tuning
 
         def job() -> np.ndarray:
-            G = self.doc.model(device)
+            G = self.doc.photo_model(device, tuning)
             code = torch.from_numpy(np.ascontiguousarray(latent[None], dtype=np.float32)).to(G.device)
             with torch.no_grad():
                 if space == "z":

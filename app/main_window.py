@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -35,6 +36,7 @@ from app.views.canvas import CanvasView, MaskEdit
 from app.widgets.canvas_toolbar import CanvasToolBar
 from core.errors import CoreError
 from core.imageio import crop_and_resize, save_image
+from core.inversion import InversionConfig
 
 PHOTO_FILTER = ("Photos and projects (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif *.lsproj);;"
                 "Projects (*.lsproj);;All files (*)")
@@ -150,6 +152,7 @@ class MainWindow(QMainWindow):
         self.stop_action = self._action(run, "&Stop", self.controller.stop, "Escape")
         self.stop_action.setEnabled(False)
         run.addSeparator()
+        self._action(run, "&Compare Methods…", self.compare_dialog)
         self._action(run, "Train &Landscape…", self.landscape_dialog)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.shortcuts_dialog, keys.HelpContents)
@@ -179,6 +182,8 @@ class MainWindow(QMainWindow):
         self.canvas.brush_size_changed.connect(self.toolbar.sync_brush_size)
         self.inversion_panel.run_requested.connect(self.run_inversion)
         self.inversion_panel.stop_requested.connect(c.stop)
+        self.inversion_panel.reset_model_requested.connect(c.reset_model)
+        self.inversion_panel.compare_requested.connect(self.compare_dialog)
         self.projects.project_opened.connect(self._project_opened)
         self.projects.project_saved.connect(lambda path: self._remember(Path(path)))
 
@@ -201,6 +206,7 @@ class MainWindow(QMainWindow):
 
     def _result_applied(self, adopted: Adopted | None) -> None:
         self.canvas.set_result(None if adopted is None else adopted.display)
+        self.inversion_panel.set_tuned(adopted is not None and adopted.tuning is not None)
         if adopted is not None:
             self.progress_panel.show_result(adopted.image)
 
@@ -351,6 +357,24 @@ class MainWindow(QMainWindow):
             self._landscape_dialog = LandscapeTrainDialog(self.controller, self)
         self._landscape_dialog.show()
         self._landscape_dialog.raise_()
+
+    def compare_dialog(self) -> None:
+        """One non-modal comparison window, opened on demand (its controller registers the "compare" job)."""
+        from app.compare_controller import CompareController
+        from app.panels.compare_methods import CompareMethodsDialog
+
+        if self.controller.opened is None:
+            self.show_error("Open a photo first: methods are compared on its crop.")
+            return
+        if getattr(self, "_compare_dialog", None) is None:
+            self._compare_dialog = CompareMethodsDialog(CompareController(self.controller), self._compare_inputs,
+                                                        self)
+        self._compare_dialog.show()
+        self._compare_dialog.raise_()
+
+    def _compare_inputs(self) -> tuple[InversionConfig, str, np.ndarray]:
+        """What a comparison runs with: the Inversion panel's settings and device, the canvas mask."""
+        return self.inversion_panel.config(), self.inversion_panel.device_name(), self.canvas.mask()
 
     def about_dialog(self) -> None:
         QMessageBox(QMessageBox.Icon.Information, "About Landscape Studio",

@@ -53,7 +53,7 @@ def reopen(path: Path) -> ReopenedProject:
     else:
         display = paste_back(opened.display, doc.image, box, doc.feather)
     adopted = Adopted(None, doc.crop, display, doc.best_latent.copy(), doc.image,
-                      None if doc.fill_mask is None else np.array(doc.fill_mask))
+                      None if doc.fill_mask is None else np.array(doc.fill_mask), doc.tuning)
     patch = None
     if doc.edits and doc.edited_image is not None:
         if doc.fill_mask is not None:
@@ -93,7 +93,7 @@ class ProjectController(QObject):
             model_id, space, inversion = ((result.model_id, result.space, result.config.to_dict()) if result else
                                           (old.model_id, old.space, dict(old.inversion)) if old else ("", "", {}))
             fields |= {"latents": adopted.latent[None], "best_index": 0, "image": adopted.image,
-                       "fill_mask": adopted.fill_mask,
+                       "fill_mask": adopted.fill_mask, "tuning": adopted.tuning,
                        "crop": adopted.crop, "model_id": model_id, "space": space, "inversion": inversion,
                        "edits": _edited_directions(self.edits.edits, {x.name: x for x in self.edits.directions()})}
         if embed or photo.source is None:

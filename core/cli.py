@@ -33,6 +33,7 @@ from core.imageio import CropBox, crop_and_resize, crop_and_resize_mask, load_ma
 from core.inpainting.blend import paste_back
 from core.inpainting.commands import add_inpainting_parsers, cmd_inpaint, cmd_restore
 from core.inversion import METHODS, InversionConfig, InversionStep, invert
+from core.inversion.encoder_command import add_encoder_parser, cmd_train_encoder
 from core.inversion.report import RunContext, write_outputs
 from core.jobs import CancelToken, run_job
 from core.landscape.slice_command import add_slice_parser, cmd_slice
@@ -89,6 +90,19 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--lpips-net", default=defaults.loss.lpips_net, choices=("vgg", "alex"))
     inv.add_argument("--prior", type=float, default=defaults.loss.prior, help="latent prior weight")
     inv.add_argument("--landscape", help="θ folder for --method landscape (default: the model's shipped θ)")
+    inv.add_argument("--encoder", help="encoder folder for --method encoder/hybrid (default: the shipped one)")
+    inv.add_argument("--refine", default=defaults.refine, choices=("direct", "landscape"),
+                     help="hybrid: the steps after the encoder's start")
+    inv.add_argument("--consistency", type=float, default=defaults.consistency,
+                     help="hybrid: weight of the encoder consistency term ‖x − E(G(x))‖² (idinvert)")
+    inv.add_argument("--pivot", default=defaults.pivot, choices=("direct", "landscape", "encoder", "hybrid"),
+                     help="pivotal: the method that finds the pivot (it runs --steps steps)")
+    inv.add_argument("--tune-steps", type=int, default=defaults.tune_steps, help="pivotal: generator tuning steps")
+    inv.add_argument("--tune-lr", type=float, default=defaults.tune_lr, help="pivotal: tuning learning rate")
+    inv.add_argument("--tune-locality", type=float, default=defaults.tune_locality,
+                     help="pivotal: weight of the locality regulariser")
+    inv.add_argument("--tune-target", type=float, default=defaults.tune_target,
+                     help="pivotal: stop tuning once the reconstruction loss is below this")
     inv.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_model_args(inv)
     smp = sub.add_parser("sample", help="write a grid of random faces from the model")
@@ -101,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_directions_parser(sub, _OneLineParser, _add_model_args)
     add_inpainting_parsers(sub, _add_model_args, _crop_arg)
     add_slice_parser(sub, _add_model_args, _crop_arg)
+    add_encoder_parser(sub, _add_model_args)
     info = sub.add_parser("info", help="versions, devices, model and LPIPS availability")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     _add_model_args(info)
@@ -128,7 +143,10 @@ def first_ctrl_c_cancels(token: CancelToken) -> Iterator[None]:
 def _config_from(args: argparse.Namespace) -> InversionConfig:
     return InversionConfig(method=args.method, steps=args.steps, lr=args.lr, schedule=args.schedule, noise=args.noise,
                            starts=args.starts, seed=args.seed, landscape=args.landscape,
-                           warmup_steps=args.warmup_steps, warmup_step=args.warmup_step).with_changes(
+                           warmup_steps=args.warmup_steps, warmup_step=args.warmup_step, encoder=args.encoder,
+                           refine=args.refine, consistency=args.consistency, pivot=args.pivot,
+                           tune_steps=args.tune_steps, tune_lr=args.tune_lr, tune_locality=args.tune_locality,
+                           tune_target=args.tune_target).with_changes(
         loss_pixel=args.pixel, loss_lpips=args.lpips, loss_lpips_net=args.lpips_net, loss_prior=args.prior)
 
 
@@ -326,7 +344,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 COMMANDS = {"invert": cmd_invert, "sample": cmd_sample, "train-landscape": cmd_train_landscape, "info": cmd_info,
             "edit": cmd_edit, "directions": run_directions, "inpaint": cmd_inpaint, "restore": cmd_restore,
-            "slice": cmd_slice}
+            "slice": cmd_slice, "train-encoder": cmd_train_encoder}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

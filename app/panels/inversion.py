@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from core.device import available_devices
 from core.errors import CoreError
 from core.inversion import METHODS, InversionConfig
+from core.inversion.config import PIVOT_METHODS, REFINE_METHODS
 from core.inversion.schedules import SCHEDULES
 from core.objectives.perceptual import NETS
 
@@ -30,7 +31,16 @@ METHOD_HELP = {
     "direct": "Plain gradient steps, then Adam, on the generator's own latent from K random starts. Reliable.",
     "landscape": "Gradient descent in a learned space Z (x = θ(z)) meant to need far fewer steps. Uses the θ "
                  "trained for this model; without a ready θ it runs the direct method and says so.",
+    "encoder": "One pass of a network trained to predict the latent from an image: instant (about a millisecond), "
+               "but only roughly right. Good for a quick look.",
+    "hybrid": "The encoder's guess as the start, then optimisation steps from there: near the answer from the "
+              "first step, so fewer steps are needed. The usual choice.",
+    "pivotal": "Finds a pivot latent (with the pivot method), then fine-tunes a copy of the generator so the pivot "
+               "reproduces this photo closely. Edits and inpainting of this photo then use the tuned copy; "
+               "\"Reset to original model\" undoes it.",
 }
+HYBRID_ROWS = ("Refine with", "Encoder term")
+PIVOTAL_ROWS = ("Pivot from", "Tuning steps", "Tuning lr", "Locality weight", "Stop at loss")
 
 
 def _spin(low: float, high: float, value: float, decimals: int = 3, step: float = 0.05) -> QDoubleSpinBox:
@@ -54,6 +64,8 @@ class InversionPanel(QWidget):
 
     run_requested = Signal()
     stop_requested = Signal()
+    reset_model_requested = Signal()  # drop the photo's pivotal-tuned generator copy
+    compare_requested = Signal()  # "Compare methods…": the same settings, several methods side by side
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,18 +96,57 @@ class InversionPanel(QWidget):
             self.restore.addItem(label, operator)
         self.restore.setToolTip("Restore mode: treat the photo as a low-resolution or grey observation of a face "
                                 "and find the full-resolution colour face that explains it")
+        self.refine = QComboBox()
+        self.refine.addItems(list(REFINE_METHODS))
+        self.refine.setToolTip("Hybrid: the method that refines the encoder's start")
+        self.consistency = _spin(0.0, 100.0, d.consistency, 3, 0.01)
+        self.consistency.setToolTip("Hybrid: weight of idinvert's term ‖x − E(G(x))‖², which keeps the latent "
+                                    "where the encoder can reach it (0 = off)")
+        self.pivot = QComboBox()
+        self.pivot.addItems(list(PIVOT_METHODS))
+        self.pivot.setCurrentText(d.pivot)
+        self.pivot.setToolTip("Pivotal: the method that finds the pivot latent (it runs 'Steps' steps)")
+        self.tune_steps = _int_spin(0, 100_000, d.tune_steps)
+        self.tune_steps.setToolTip("Pivotal: at most this many updates of the generator copy's weights")
+        self.tune_lr = _spin(1e-6, 0.1, d.tune_lr, 6, 1e-4)
+        self.tune_locality = _spin(0.0, 1000.0, d.tune_locality, 3, 0.1)
+        self.tune_locality.setToolTip("Pivotal: how strongly faces near the pivot must keep their look, so edits "
+                                      "still work on the tuned generator")
+        self.tune_target = _spin(0.0, 1.0, d.tune_target, 6, 1e-4)
+        self.tune_target.setToolTip("Pivotal: stop tuning once the reconstruction loss is below this")
+        self.tuned_label = QLabel("This photo uses a generator copy tuned for it (pivotal).")
+        self.tuned_label.setWordWrap(True)
+        self.reset_model = QPushButton("Reset to original model")
+        self.reset_model.setToolTip("Drop the tuned copy: the result, edits and fills use the original generator "
+                                    "again (undo brings the tuning back)")
+        self.reset_model.clicked.connect(self.reset_model_requested)
+        self.set_tuned(False)
         self.run_button = QPushButton("Run")
         self.run_button.setToolTip("Run the inversion (Ctrl+Return); while it runs, Stop keeps the best result")
         self.run_button.setMinimumHeight(34)
         self.run_button.clicked.connect(self._clicked)
-        self.method.currentTextChanged.connect(lambda m: self.method_help.setText(METHOD_HELP.get(m, "")))
-        self.method_help.setText(METHOD_HELP[self.method.currentText()])
+        self.compare_button = QPushButton("Compare methods…")
+        self.compare_button.setToolTip("Run several methods with these settings on the crop and compare them")
+        self.compare_button.clicked.connect(self.compare_requested)
         self._running = False
         self._layout()
+        self.method.currentTextChanged.connect(self._method_changed)
+        self._method_changed(self.method.currentText())
+
+    def _method_changed(self, method: str) -> None:
+        """Show the method's explanation and only the settings that apply to it."""
+        self.method_help.setText(METHOD_HELP.get(method, ""))
+        for label, widget in self._method_rows.items():
+            shown = (label in HYBRID_ROWS and method == "hybrid") or (label in PIVOTAL_ROWS and method == "pivotal")
+            self.form.setRowVisible(widget, shown)
 
     def _layout(self) -> None:
-        form = QFormLayout()
-        rows = [("Method", self.method), ("", self.method_help), ("Steps", self.steps), ("Learning rate", self.lr),
+        form = self.form = QFormLayout()
+        self._method_rows = dict(zip(HYBRID_ROWS + PIVOTAL_ROWS, (
+            self.refine, self.consistency, self.pivot, self.tune_steps, self.tune_lr, self.tune_locality,
+            self.tune_target), strict=True))
+        rows = [("Method", self.method), ("", self.method_help), *self._method_rows.items(),
+                ("Steps", self.steps), ("Learning rate", self.lr),
                 ("Schedule", self.schedule), ("Plain steps first", self.warmup_steps),
                 ("Plain step size", self.warmup_step), ("Pixel weight", self.pixel), ("LPIPS weight", self.lpips),
                 ("LPIPS network", self.lpips_net), ("Prior weight", self.prior), ("Starts", self.starts),
@@ -105,6 +156,9 @@ class InversionPanel(QWidget):
         outer = QVBoxLayout(self)
         outer.addLayout(form)
         outer.addWidget(self.run_button)
+        outer.addWidget(self.compare_button)
+        outer.addWidget(self.tuned_label)
+        outer.addWidget(self.reset_model)
         outer.addStretch(1)
 
     def config(self) -> InversionConfig:
@@ -113,7 +167,11 @@ class InversionPanel(QWidget):
                                schedule=self.schedule.currentText(), starts=self.starts.value(),
                                seed=self.seed.value(), warmup_steps=self.warmup_steps.value(),
                                warmup_step=self.warmup_step.value(),
-                               operator=self.restore.currentData()).with_changes(
+                               operator=self.restore.currentData(), refine=self.refine.currentText(),
+                               consistency=self.consistency.value(), pivot=self.pivot.currentText(),
+                               tune_steps=self.tune_steps.value(), tune_lr=self.tune_lr.value(),
+                               tune_locality=self.tune_locality.value(),
+                               tune_target=self.tune_target.value()).with_changes(
             loss_pixel=self.pixel.value(), loss_lpips=self.lpips.value(), loss_prior=self.prior.value(),
             loss_lpips_net=self.lpips_net.currentText())
 
@@ -133,15 +191,27 @@ class InversionPanel(QWidget):
         self.prior.setValue(config.loss.prior)
         self.starts.setValue(config.starts)
         self.seed.setValue(config.seed)
+        self.refine.setCurrentText(config.refine)
+        self.consistency.setValue(config.consistency)
+        self.pivot.setCurrentText(config.pivot)
+        self.tune_steps.setValue(config.tune_steps)
+        self.tune_lr.setValue(config.tune_lr)
+        self.tune_locality.setValue(config.tune_locality)
+        self.tune_target.setValue(config.tune_target)
         index = self.restore.findData(config.operator)
         self.restore.setCurrentIndex(max(index, 0))
+
+    def set_tuned(self, tuned: bool) -> None:
+        """Show the tuned-generator note and its reset button only while the photo's result uses one."""
+        self.tuned_label.setVisible(tuned)
+        self.reset_model.setVisible(tuned)
 
     def set_running(self, running: bool) -> None:
         self._running = running
         self.run_button.setText("Stop" if running else "Run")
         for widget in (self.method, self.steps, self.lr, self.schedule, self.warmup_steps, self.warmup_step,
                        self.pixel, self.lpips, self.lpips_net, self.prior, self.starts, self.seed, self.device,
-                       self.restore):
+                       self.restore, *self._method_rows.values()):
             widget.setEnabled(not running)
 
     def _clicked(self) -> None:

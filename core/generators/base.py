@@ -34,6 +34,7 @@ class Generator(ABC):
     latent_spaces: dict[str, LatentSpace]
     default_space: str  # the space inversion optimises unless told otherwise
     device: torch.device
+    net: torch.nn.Module  # the weights (pivotal tuning fine-tunes a copy of them; nothing else touches them)
 
     @abstractmethod
     def synthesize(self, latent: torch.Tensor, space: str | None = None) -> torch.Tensor:
@@ -50,6 +51,12 @@ class Generator(ABC):
     @abstractmethod
     def to(self, device: torch.device | str) -> Generator:
         """Move the model in place and return it."""
+
+    @property
+    def base_model_id(self) -> str:
+        """The id of the original weights: a pivotal-tuned copy keeps its base's, so the θ and encoder trained for
+        the base still serve it (they map into the same latent space)."""
+        return self.__dict__.get("_base_model_id", self.model_id)
 
     def space(self, name: str | None = None) -> LatentSpace:
         """The named latent space (default: ``default_space``); a clear error for one the model lacks."""

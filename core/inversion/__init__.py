@@ -22,12 +22,20 @@ def invert(G: Generator, target: torch.Tensor, config: InversionConfig, mask: to
     """The inversion job for ``config.method`` (validated first, so a bad setting fails before any work).
 
     ``start`` [K, *shape] (direct method only) replaces the seeded starts; the landscape method starts in its
-    own learned space, so it refuses one.
+    own learned space and the encoder-based methods start where the encoder says, so they refuse one.
     """
     config.validate()
+    if start is not None and config.method != "direct":
+        raise InvalidInputError(f"The {config.method} method draws its own starts; use the direct method with start=.")
+    if config.method in ("encoder", "hybrid"):
+        from core.inversion.encoder_methods import invert_encoder, invert_hybrid
+
+        return (invert_encoder if config.method == "encoder" else invert_hybrid)(G, target, config, mask, cancel)
+    if config.method == "pivotal":
+        from core.inversion.pivotal import invert_pivotal
+
+        return invert_pivotal(G, target, config, mask, cancel)
     if config.method == "landscape":
-        if start is not None:
-            raise InvalidInputError("The landscape method draws its own starts; use the direct method with start=.")
         from core.inversion.landscape import invert_landscape  # imports θ's registry only when asked for
 
         return invert_landscape(G, target, config, mask, cancel)

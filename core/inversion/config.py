@@ -11,7 +11,9 @@ from core.inversion.schedules import SCHEDULES
 from core.objectives.compose import LossWeights
 from core.objectives.operators import parse_operator
 
-METHODS = ("direct", "landscape")  # later issues register "encoder", "hybrid", "pivotal"
+METHODS = ("direct", "landscape", "encoder", "hybrid", "pivotal")
+REFINE_METHODS = ("direct", "landscape")  # what "hybrid" runs after the encoder's start
+PIVOT_METHODS = ("direct", "landscape", "encoder", "hybrid")  # what "pivotal" may take its pivot from
 # Inverse problems (inpainting, super-resolution, colorization) are underdetermined: a latent prior (BRGM) and a
 # few starts matter there. Measured on 16 held-out faces (bench/results/inpainting.json): prior 0.01 beat 0, 0.001,
 # 0.003, 0.03 and 0.1 for inpainting, and with 4 starts turned super-resolution ×4 from below bicubic to above it.
@@ -37,6 +39,14 @@ class InversionConfig:
     preview_every: int = 10  # a preview image every N steps (and at the first and last)
     landscape: str | None = None  # folder of the θ for method "landscape" (None: the one shipped for the model)
     operator: str | None = None  # forward model of the photo: "downsample4", "grayscale", "a+b"… (None: as is)
+    encoder: str | None = None  # folder of the encoder for "encoder"/"hybrid" (None: the one shipped for the model)
+    refine: str = "direct"  # "hybrid": the steps after the encoder's start ("direct" or "landscape")
+    consistency: float = 0.0  # "hybrid": weight of idinvert's encoder term ‖x − E(G(x))‖² (0: off)
+    pivot: str = "hybrid"  # "pivotal": the method that finds the pivot latent (its steps are ``steps``)
+    tune_steps: int = 300  # "pivotal": at most this many Adam updates of the generator copy's weights
+    tune_lr: float = 3e-4  # "pivotal": Adam learning rate of the weights (PTI's value)
+    tune_locality: float = 1.0  # "pivotal": weight of the term keeping images of latents near the pivot unchanged
+    tune_target: float = 0.0025  # "pivotal": stop once the reconstruction loss is below this (pixel MSE 0.0025 ≈ 32 dB)
     loss: LossWeights = field(default_factory=LossWeights)
 
     def validate(self) -> None:
@@ -45,12 +55,23 @@ class InversionConfig:
             raise InvalidInputError(f"Unknown method '{self.method}'; choose one of: {', '.join(METHODS)}.")
         if self.schedule not in SCHEDULES:
             raise InvalidInputError(f"Unknown schedule '{self.schedule}'; choose one of: {', '.join(SCHEDULES)}.")
+        if self.refine not in REFINE_METHODS:
+            raise InvalidInputError(f"Unknown refine method '{self.refine}'; choose one of: "
+                                    f"{', '.join(REFINE_METHODS)}.")
+        if self.pivot not in PIVOT_METHODS:
+            raise InvalidInputError(f"Unknown pivot method '{self.pivot}'; choose one of: "
+                                    f"{', '.join(PIVOT_METHODS)}.")
         checks = [("steps", self.steps >= 0), ("starts", 1 <= self.starts <= 256),
                   ("lr", math.isfinite(self.lr) and self.lr > 0),
                   ("noise", math.isfinite(self.noise) and self.noise >= 0),
                   ("noise_ramp", 0 < self.noise_ramp <= 1), ("preview_every", self.preview_every >= 1),
                   ("warmup_steps", self.warmup_steps >= 0),
-                  ("warmup_step", math.isfinite(self.warmup_step) and self.warmup_step > 0)]
+                  ("warmup_step", math.isfinite(self.warmup_step) and self.warmup_step > 0),
+                  ("consistency", math.isfinite(self.consistency) and self.consistency >= 0),
+                  ("tune_steps", 0 <= self.tune_steps <= 100_000),
+                  ("tune_lr", math.isfinite(self.tune_lr) and self.tune_lr > 0),
+                  ("tune_locality", math.isfinite(self.tune_locality) and self.tune_locality >= 0),
+                  ("tune_target", math.isfinite(self.tune_target) and self.tune_target >= 0)]
         for name, ok in checks:
             if not ok:
                 raise InvalidInputError(f"The setting '{name}' is out of range (got {getattr(self, name)}).")

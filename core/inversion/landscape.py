@@ -33,16 +33,37 @@ from core.landscape.registry import find_mapping
 log = logging.getLogger(__name__)
 
 
-def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionConfig) -> Descent:
-    """Starts z ~ N(0, I) for seeds seed … seed + K - 1; plain descent in Z with θ's step size for the
-    ``horizon`` steps θ was trained for, then Adam on x = θ(z) as the direct method does (θ was never trained
-    for later steps, and descent in X is what the direct method already does well there)."""
+def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionConfig,
+                      z: torch.Tensor | None = None) -> Descent:
+    """Starts z ~ N(0, I) for seeds seed … seed + K - 1 (or the given ``z`` [K, z_dim]); plain descent in Z with
+    θ's step size for the ``horizon`` steps θ was trained for, then Adam on x = θ(z) as the direct method does
+    (θ was never trained for later steps, and descent in X is what the direct method already does well there)."""
     z_dim = theta.config.z_dim
-    rows = [torch.randn(z_dim, generator=seeded_generator(config.seed + i)) for i in range(config.starts)]
-    z = torch.stack(rows).to(G.device).requires_grad_(True)  # [K, z_dim]
+    if z is None:
+        z = torch.stack([torch.randn(z_dim, generator=seeded_generator(config.seed + i))
+                         for i in range(config.starts)])
+    z = z.detach().to(G.device).clone().requires_grad_(True)  # [K, z_dim]
     step = float(theta.step_size.detach())
     return Descent(z, theta, torch.optim.SGD([z], lr=step), step, 1.0, handover=theta.config.horizon,
                    then=lambda x: direct_descent(G, x, config), records_z=True)
+
+
+@torch.no_grad()
+def preimage(theta: LandscapeMapping, x: torch.Tensor, iterations: int = 100) -> torch.Tensor:
+    """A z with θ(z) ≈ x [K, z_dim], for starting descent in Z at a known latent (hybrid's encoder start).
+
+    θ(z) = z + MLP(z), so z = x − MLP(z) is a fixed point; iterating it converges when the MLP is a contraction,
+    which a θ that starts as the identity and stays near it is. The iterate with the smallest residual is kept.
+    """
+    z, best, best_residual = x.clone(), x.clone(), float("inf")
+    for _ in range(iterations):
+        residual = float((theta(z) - x).abs().max())
+        if residual < best_residual:
+            best, best_residual = z.clone(), residual
+        if residual < 1e-6:
+            break
+        z = x - theta.mlp(z)
+    return best
 
 
 def invert_landscape(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,

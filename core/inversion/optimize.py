@@ -20,6 +20,7 @@ import torch
 from core.device import seeded_generator, to_uint8_hwc
 from core.errors import InvalidInputError
 from core.generators.base import Generator
+from core.generators.tuning import WeightDelta
 from core.inversion.config import InversionConfig
 from core.inversion.schedules import learning_rate, noise_strength
 from core.jobs import CancelToken, run_job
@@ -62,6 +63,7 @@ class InversionResult:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     uses_lpips: bool = False
+    tuning: WeightDelta | None = None  # "pivotal": the tuned generator's weights (``images`` come from it)
 
     @property
     def best_index(self) -> int:
@@ -80,7 +82,8 @@ class InversionResult:
         return {"config": self.config.to_dict(), "model_id": self.model_id, "space": self.space,
                 "steps_done": self.steps_done, "cancelled": self.cancelled, "seconds": round(self.seconds, 4),
                 "best_index": self.best_index, "start_losses": [float(v) for v in self.losses],
-                "uses_lpips": self.uses_lpips, "warnings": list(self.warnings), "history": self.history}
+                "uses_lpips": self.uses_lpips, "warnings": list(self.warnings), "history": self.history,
+                "tuning": None if self.tuning is None else self.tuning.summary()}
 
 
 def _check_inputs(G: Generator, target: torch.Tensor, mask: torch.Tensor | None, starts: int) -> None:
@@ -111,6 +114,8 @@ class Descent:
     handover: int | None = None  # after this many updates, continue with ``then(latent)`` instead
     then: Callable[[torch.Tensor], Descent] | None = None
     records_z: bool = False  # ``param`` is a point z of a learned space: each step reports it (``InversionStep.z``)
+    extra: Callable[[torch.Tensor, torch.Tensor], tuple[str, torch.Tensor]] | None = None  # (latent, images) →
+    # (name, weighted [K] term) added to the objective, e.g. hybrid's encoder consistency
 
 
 def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,
@@ -150,6 +155,16 @@ def direct_descent(G: Generator, latent: torch.Tensor, config: InversionConfig) 
                    G.latent_stats(space)[1])
 
 
+def build_objective(G: Generator, target: torch.Tensor, config: InversionConfig,
+                    mask: torch.Tensor | None = None) -> Objective:
+    """The reconstruction loss of ``config`` against ``target`` [1|K, 3, R, R]: the mask (1 = ignored) applies
+    first, at full resolution, then ``config.operator``. Shared so pivotal tuning fits exactly what the pivot did."""
+    target = target.to(G.device, torch.float32)
+    masked = None if mask is None else Mask(mask.to(G.device, torch.float32))
+    operator = compose_operators(masked, parse_operator(config.operator))
+    return Objective(G, target, None, config.loss, config.space or G.default_space, operator)
+
+
 def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent: Descent,
             mask: torch.Tensor | None = None, cancel: CancelToken | None = None
             ) -> Job[InversionStep, None, InversionResult]:
@@ -157,10 +172,7 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
     _check_inputs(G, target, mask, config.starts)
     began = time.perf_counter()
     space = config.space or G.default_space
-    target = target.to(G.device, torch.float32)
-    masked = None if mask is None else Mask(mask.to(G.device, torch.float32))  # the mask first, at full resolution
-    operator = compose_operators(masked, parse_operator(config.operator))
-    objective = Objective(G, target, None, config.loss, space, operator)
+    objective = build_objective(G, target, config, mask)
     rng = seeded_generator(config.seed + 1)  # the noise stream, separate from the starts' draw
     param, optimizer = descent.param, descent.optimizer
     best_loss = torch.full((config.starts,), float("inf"), device=G.device)
@@ -181,6 +193,10 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
         evaluated = descent.to_latent(param + noise if sigma > 0 else param)
         images = G.synthesize(evaluated, space)
         terms = objective(images, evaluated)
+        if descent.extra is not None:
+            name, value = descent.extra(evaluated, images)
+            terms[name] = value
+            terms["total"] = terms["total"] + value
         total = terms["total"].detach()
         improved = total < best_loss  # NaN never improves
         best_loss = torch.where(improved, total, best_loss)

@@ -25,7 +25,7 @@ def find_mapping(G: Generator, folder: str | Path | None = None) -> tuple[Landsc
     if not (where / "theta.json").is_file():
         raise ModelLoadError(f"No landscape mapping θ for {G.name} at '{where}' (train one: train-landscape).")
     theta, meta = load_mapping(where)
-    if meta.get("generator_id") != G.model_id:
+    if meta.get("generator_id") != G.base_model_id:
         raise ModelLoadError(f"The θ at '{where}' was trained for {meta.get('generator_id')}, not {G.model_id}.")
     if not meta.get("ready"):
         reason = meta.get("gate", {}).get("reason", "it has not passed the validation gate")

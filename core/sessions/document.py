@@ -1,14 +1,17 @@
 """The editable document: everything needed to reopen an edit exactly as it was left, and to export it again.
 
 A ``Document`` is frozen and self-contained: it keeps the adopted reconstruction's pixels (so reopening pastes the
-same bytes without re-running the generator) and a copy of every direction it used (so a project still opens
-after the user's direction library changed). Arrays are stored read-only; change a document with ``with_changes``.
+same bytes without re-running the generator), a copy of every direction it used (so a project still opens
+after the user's direction library changed) and, after a "pivotal" inversion, the generator's tuning for this
+photo as a weight delta (the latent only reproduces the image through those weights). Arrays are stored
+read-only; change a document with ``with_changes``.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -20,6 +23,7 @@ import numpy as np
 
 from core import __version__
 from core.errors import InvalidInputError
+from core.generators.tuning import WeightDelta
 from core.imageio import CropBox, Photo
 from core.inpainting.blend import MAX_FEATHER, composite, paste_back
 
@@ -138,6 +142,7 @@ class Document:
     edits: tuple[EditedDirection, ...] = ()  # the directions applied to the adopted latent, in order
     edited_image: np.ndarray | None = None  # uint8 [R, R, 3]: the generator's image of ``edited_latent()``
     fill_mask: np.ndarray | None = None  # uint8 [H, W]: an inpainting result fills only these pixels (None: crop)
+    tuning: WeightDelta | None = None  # the generator copy tuned for this photo ("pivotal"); None: the model itself
     feather: float = 0.08  # paste-back fall-off as a fraction of the crop's side (0 … 0.5)
     created: str = field(default_factory=_now)  # ISO-8601 UTC time the document was started
     app_version: str = __version__  # the Landscape Studio that started it
@@ -156,6 +161,7 @@ class Document:
             raise InvalidInputError(f"The feather must be between 0 and {MAX_FEATHER} (got {self.feather}).")
         self._check_arrays()
         self._check_edits()
+        self._check_tuning()
 
     def _check_source(self) -> None:
         if self.photo_path is not None:
@@ -195,6 +201,34 @@ class Document:
         for edit in self.edits:
             _rows_for(edit, self.latents.shape[1:])
 
+    def _check_tuning(self) -> None:
+        """A tuning belongs to the document's model and latent; its arrays are kept as read-only float32 copies."""
+        tuning = self.tuning
+        if tuning is None:
+            return
+        if not isinstance(tuning, WeightDelta):
+            raise InvalidInputError(f"The document's tuning must be a WeightDelta (got {type(tuning).__name__}).")
+        if _text(tuning.base_model_id, "tuned weights' model id") != self.model_id:
+            raise InvalidInputError(f"The tuned weights were made for the model '{tuning.base_model_id}', but the "
+                                    f"document's model is '{self.model_id or 'none'}'.")
+        if self.latents is None:
+            raise InvalidInputError("The document has tuned weights but no latent they were tuned for.")
+        if not isinstance(tuning.delta, dict) or not isinstance(tuning.info, dict):
+            raise InvalidInputError("The tuned weights must be a dict of arrays with a dict of info.")
+        delta = {}
+        for name, change in tuning.delta.items():
+            if not isinstance(name, str) or not name:
+                raise InvalidInputError(f"A tuned weight's name must be non-empty text (got {name!r}).")
+            if not isinstance(change, np.ndarray) or change.dtype != np.float32:
+                kind = change.dtype if isinstance(change, np.ndarray) else f"{type(change).__name__}, not an array"
+                raise InvalidInputError(f"The tuned weight '{name}' must be a float32 array (got {kind}).")
+            delta[name] = _frozen_array(change, f"tuned weight '{name}'", np.float32, (1, 2, 3, 4))
+        try:  # checked now, so that saving the document cannot fail on it later
+            json.dumps(tuning.info, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(f"The tuned weights' info is not plain JSON ({exc}).") from exc
+        object.__setattr__(self, "tuning", WeightDelta(tuning.base_model_id, delta, copy.deepcopy(tuning.info)))
+
     # -- helpers -----------------------------------------------------------------------------------------------
     @classmethod
     def for_photo(cls, path: str | Path, crop: CropBox, embed: bool = False, **fields: Any) -> Document:
@@ -211,10 +245,10 @@ class Document:
         return replace(self, **changes)
 
     def with_result(self, result: InversionResult) -> Document:
-        """Adopt an inversion result: its latents, best start and image; edits start again from zero."""
+        """Adopt an inversion result: its latents, best start, image and tuning; edits start again from zero."""
         return self.with_changes(model_id=result.model_id, space=result.space, inversion=result.config.to_dict(),
                                  latents=result.latents, best_index=result.best_index, image=result.best_image,
-                                 edits=(), edited_image=None)
+                                 edits=(), edited_image=None, tuning=result.tuning)
 
     @property
     def best_latent(self) -> np.ndarray | None:

@@ -1,7 +1,7 @@
 """Upgrade a project's ``project.json`` from any older schema to the current one, one version at a time.
 
-Each step is a function ``v(n) dict → v(n+1) dict`` registered in ``MIGRATIONS[n]``; supporting schema 2 means
-writing one step for 1 → 2 and raising ``CURRENT_SCHEMA``. Steps touch only ``project.json`` (arrays and the
+Each step is a function ``v(n) dict → v(n+1) dict`` registered in ``MIGRATIONS[n]``; supporting schema 3 means
+writing one step for 2 → 3 and raising ``CURRENT_SCHEMA``. Steps touch only ``project.json`` (arrays and the
 photo are read by name afterwards), so a step that adds an array must also list it under ``"arrays"``.
 
 History:
@@ -9,6 +9,8 @@ History:
   schema 1 without the ``"edits"`` key (and so without edit vectors). No released program wrote it; it is
   defined so the upgrade chain runs a real step in the tests, and it reads as "a project with no edits".
 - schema 1: the first released layout (see ``core.sessions.store``).
+- schema 2: adds ``"tuning"``, the generator's weight delta from a "pivotal" inversion: null, or its base model
+  id, info and parameter names, with one ``tune_<i>`` array per name. A schema-1 project has no tuning (null).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from core.errors import InvalidInputError
 
-CURRENT_SCHEMA = 1
+CURRENT_SCHEMA = 2
 
 
 def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
@@ -28,7 +30,13 @@ def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1}
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 had no pivotal tuning: the project uses the original model."""
+    data.setdefault("tuning", None)
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 def schema_version(data: dict[str, Any]) -> int:

@@ -3,8 +3,10 @@
 The file is a zip archive:
   project.json  ``format``, ``schema_version``, every scalar field, the photo's source (absolute path, path
                 relative to the project, SHA-256, embedded member), crop, inversion settings, edits without their
-                vectors, and ``arrays``: which of latents / image / edited_image / mask are stored
-  arrays.npz    those arrays plus ``edit_<i>`` (vector of edit i), written by ``np.savez_compressed``
+                vectors, ``arrays``: which of latents / image / edited_image / mask are stored, and ``tuning``:
+                null or the pivotal tuning's base model, info and parameter names (``core.sessions.tuned_weights``)
+  arrays.npz    those arrays plus ``edit_<i>`` (vector of edit i) and ``tune_<i>`` (the delta of the i-th tuned
+                parameter, float32), written by ``np.savez_compressed``
   photo.<ext>   the photo file's own bytes, when the user chose to embed it
 The archive is built in memory and written with ``atomic_write_bytes`` (temp file, fsync, rename), so a failed
 save leaves the previous project intact. Loading trusts nothing: member names, compression, unpacked sizes and
@@ -33,6 +35,7 @@ from core import __version__
 from core.errors import InvalidInputError
 from core.imageio import MAX_PIXELS, CropBox, Photo, atomic_write_bytes, load_photo
 from core.inversion.config import InversionConfig
+from core.sessions import tuned_weights
 from core.sessions.document import Document, EditedDirection, file_sha256, sha256_hex
 from core.sessions.migrations import CURRENT_SCHEMA, migrate
 
@@ -110,12 +113,14 @@ def _manifest(doc: Document, path: Path, member: str | None) -> dict[str, Any]:
             "photo": {"path": absolute, "relative_path": relative, "sha256": doc.photo_sha256, "embedded": member},
             "crop": doc.crop.to_dict(), "model_id": doc.model_id, "space": doc.space, "inversion": doc.inversion,
             "best_index": doc.best_index, "feather": doc.feather, "edits": edits,
-            "arrays": [name for name in SCALAR_ARRAYS if getattr(doc, name) is not None]}
+            "arrays": [name for name in SCALAR_ARRAYS if getattr(doc, name) is not None],
+            "tuning": tuned_weights.entry(doc.tuning)}
 
 
 def _arrays_bytes(doc: Document) -> bytes:
     arrays = {name: getattr(doc, name) for name in SCALAR_ARRAYS if getattr(doc, name) is not None}
     arrays.update({f"edit_{i}": edit.vector for i, edit in enumerate(doc.edits)})
+    arrays.update(tuned_weights.arrays(doc.tuning))
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     return buffer.getvalue()
@@ -152,7 +157,8 @@ def load_project(path: str | Path) -> tuple[Document, Photo]:
         doc.check_photo(photo)
     except InvalidInputError as exc:
         raise InvalidInputError(f"The project '{path.name}' could not be opened: {exc}") from exc
-    log.info("opened project %s (schema %d, %d edits)", path, CURRENT_SCHEMA, len(doc.edits))
+    log.info("opened project %s (schema %d, %d edits, %s)", path, CURRENT_SCHEMA, len(doc.edits),
+             "tuned" if doc.tuning else "untuned")
     return doc, photo
 
 
@@ -224,6 +230,11 @@ def _read_manifest(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
         raise _damaged(path, f"'edits' in {MANIFEST} is not a list of at most {MAX_EDITS} edits")
     if not all(isinstance(a, str) for a in data["arrays"]) or not set(data["arrays"]) <= set(SCALAR_ARRAYS):
         raise _damaged(path, f"'arrays' in {MANIFEST} names unknown arrays")
+    if "tuning" not in data:
+        raise _damaged(path, f"'tuning' in {MANIFEST} is missing")
+    problem = tuned_weights.entry_problem(data["tuning"])
+    if problem:
+        raise _damaged(path, f"the tuning in {MANIFEST} is not valid: {problem}")
     photo = data["photo"]
     member, sha = photo.get("embedded"), photo.get("sha256")
     if not isinstance(sha, str) or not all(isinstance(photo.get(k), str | None) for k in ("path", "relative_path")):
@@ -243,19 +254,33 @@ def _array_ok(key: str, shape: tuple[int, ...]) -> bool:
         return len(shape) == 3 and shape[0] == shape[1] <= MAX_RESOLUTION and shape[2] == 3
     if key in ("mask", "fill_mask"):
         return len(shape) == 2 and math.prod(shape) <= MAX_PIXELS
+    if tuned_weights.is_tune_key(key):
+        return tuned_weights.shape_ok(shape)
     return len(shape) == 1 and shape[0] <= MAX_LATENT_VALUES  # edit_<i>
 
 
 def _read_arrays(blob: bytes, manifest: dict[str, Any], path: Path) -> dict[str, np.ndarray]:
-    keys = list(manifest["arrays"]) + [f"edit_{i}" for i in range(len(manifest["edits"]))]
+    """Every listed array, all headers checked (and the tuning's total size) before any data is read."""
+    tuned = [] if manifest["tuning"] is None else manifest["tuning"]["parameters"]
+    tune_keys = [tuned_weights.array_key(i) for i in range(len(tuned))]
+    keys = list(manifest["arrays"]) + [f"edit_{i}" for i in range(len(manifest["edits"]))] + tune_keys
     with zipfile.ZipFile(io.BytesIO(blob)) as npz:
         names = _check_members(npz, path, ARRAYS)
+        missing = [(key, name) for key, name in zip(tune_keys, tuned, strict=True) if f"{key}.npy" not in names]
+        if missing:
+            raise _damaged(path, f"{ARRAYS} lacks {missing[0][0]}.npy, the delta of the tuned weight "
+                           f"'{missing[0][1]}'; {len(missing)} of the {len(tuned)} listed tuned weights are missing")
         _expect(names, {f"{key}.npy" for key in keys}, path, ARRAYS)
-        return {key: _read_npy(npz, key, path) for key in keys}
+        labels = {key: f"{key} (tuned weight '{name}')" for key, name in zip(tune_keys, tuned, strict=True)}
+        shapes = {key: _npy_shape(npz, key, labels.get(key, key), path) for key in keys}
+        problem = tuned_weights.size_problem(shapes[key] for key in tune_keys)
+        if problem:
+            raise _damaged(path, problem)
+        return {key: _read_npy(npz, key) for key in keys}
 
 
-def _read_npy(npz: zipfile.ZipFile, key: str, path: Path) -> np.ndarray:
-    """One array, its header checked (no objects, expected dtype, plausible shape) before its data is read."""
+def _npy_shape(npz: zipfile.ZipFile, key: str, label: str, path: Path) -> tuple[int, ...]:
+    """One array's shape from its header, after refusing objects, an unexpected dtype or an implausible shape."""
     fmt = np.lib.format
     with npz.open(f"{key}.npy") as f:
         version = fmt.read_magic(f)
@@ -265,14 +290,19 @@ def _read_npy(npz: zipfile.ZipFile, key: str, path: Path) -> np.ndarray:
         shape, _, dtype = header(f)
     if dtype.hasobject:
         raise InvalidInputError(
-            f"'{path.name}' was refused: its array '{key}' holds Python objects, which would need unpickling; "
+            f"'{path.name}' was refused: its array '{label}' holds Python objects, which would need unpickling; "
             "Landscape Studio never loads pickles from a project."
         )
     expected = np.dtype(np.uint8 if key in ("image", "edited_image", "mask", "fill_mask") else np.float32)
     if dtype != expected or not _array_ok(key, tuple(shape)):
-        raise _damaged(path, f"array '{key}' is {dtype} of shape {tuple(shape)}, not a plausible {expected} array")
+        raise _damaged(path, f"array '{label}' is {dtype} of shape {tuple(shape)}, not a plausible {expected} array")
+    return tuple(shape)
+
+
+def _read_npy(npz: zipfile.ZipFile, key: str) -> np.ndarray:
+    """One array whose header ``_npy_shape`` accepted (read without pickles), read-only."""
     with npz.open(f"{key}.npy") as f:
-        array = fmt.read_array(f, allow_pickle=False)
+        array = np.lib.format.read_array(f, allow_pickle=False)
     array.setflags(write=False)  # the Document keeps read-only arrays as they are (no second copy of a mask)
     return array
 
@@ -332,6 +362,6 @@ def _document(manifest: dict[str, Any], arrays: dict[str, np.ndarray], embedded:
         mask=arrays.get("mask"), inversion=inversion, latents=arrays.get("latents"),
         best_index=manifest.get("best_index"), image=arrays.get("image"), edits=edits,
         edited_image=arrays.get("edited_image"), fill_mask=arrays.get("fill_mask"), feather=manifest.get("feather"),
-        created=manifest.get("created"),
+        tuning=tuned_weights.tuning(manifest["tuning"], arrays), created=manifest.get("created"),
         app_version=manifest.get("app_version"),
     )

@@ -416,16 +416,17 @@ def test_schema_0_project_opens_with_no_edits(tmp_path: Path, photo_file: Path) 
 
 def test_migrate_chain_runs_each_step_once_and_does_not_modify_its_input(monkeypatch) -> None:
     old = {"format": store.FORMAT, "schema_version": 0, "crop": {"x": 0, "y": 0, "size": 1}}
-    assert migrate(old) == {**old, "schema_version": CURRENT_SCHEMA, "edits": []}
+    assert migrate(old) == {**old, "schema_version": CURRENT_SCHEMA, "edits": [], "tuning": None}
     assert "edits" not in old
-    # adding schema 2 is one function and one number
-    def v1_to_v2(data: dict) -> dict:
+    # adding schema 3 is one function and one number
+    def v2_to_v3(data: dict) -> dict:
         data["renamed"] = data.pop("crop")
         return data
 
-    monkeypatch.setitem(migrations_module.MIGRATIONS, 1, v1_to_v2)
-    monkeypatch.setattr(migrations_module, "CURRENT_SCHEMA", 2)
-    assert migrate(old) == {"format": store.FORMAT, "schema_version": 2, "edits": [], "renamed": old["crop"]}
+    monkeypatch.setitem(migrations_module.MIGRATIONS, 2, v2_to_v3)
+    monkeypatch.setattr(migrations_module, "CURRENT_SCHEMA", 3)
+    assert migrate(old) == {"format": store.FORMAT, "schema_version": 3, "edits": [], "tuning": None,
+                            "renamed": old["crop"]}
     with pytest.raises(InvalidInputError, match="schema version"):
         migrate({"schema_version": "1"})
 

@@ -1,0 +1,131 @@
+"""The encoder-based methods: "encoder" (one forward pass) and "hybrid" (encoder start, then optimisation).
+
+"encoder" returns x = E(y): no optimisation, ~1 ms. "hybrid" (in-domain inversion, Zhu et al. 2020) starts the
+direct method (or the landscape method, in θ's space Z) at E(y), so optimisation begins near the answer instead
+of at a random face. With ``consistency`` > 0 the loss adds idinvert's encoder term λ·‖x − E(G(x))‖² (per-dimension
+mean), which keeps the latent where the encoder, i.e. the generator's own domain, can reach it.
+With K starts, start 0 is E(y) and start k > 0 is E(y) plus seeded Gaussian noise of half the latent std, so
+"more like this" and inpainting still get different answers. A masked photo is shown to the encoder with the
+brushed-out pixels replaced by the mean colour of the known ones (the encoder never saw brush strokes).
+When the model has no encoder, both methods fall back to the direct method with a visible warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator as Job
+
+import torch
+
+from core.device import seeded_generator
+from core.errors import ModelLoadError
+from core.generators.base import Generator
+from core.inversion.config import InversionConfig
+from core.inversion.encoder import LatentEncoder, find_encoder
+from core.inversion.optimize import (
+    Descent,
+    InversionResult,
+    InversionStep,
+    descend,
+    direct_descent,
+    invert_direct,
+)
+from core.jobs import CancelToken
+
+log = logging.getLogger(__name__)
+START_SPREAD = 0.5  # noise of starts k > 0, × the latent std
+
+
+def encoder_view(target: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """The target as the encoder should see it: masked pixels (mask 1) replaced by the known pixels' mean colour."""
+    if mask is None:
+        return target
+    known = 1.0 - mask.to(target).reshape(-1, 1, *target.shape[-2:])  # [1|K, 1, R, R]
+    weight = known.sum(dim=(2, 3), keepdim=True).clamp_min(1.0)
+    mean = (target * known).sum(dim=(2, 3), keepdim=True) / weight  # [N, 3, 1, 1]
+    return target * known + mean * (1.0 - known)
+
+
+@torch.no_grad()
+def encoder_starts(G: Generator, encoder: LatentEncoder, target: torch.Tensor, config: InversionConfig,
+                   mask: torch.Tensor | None) -> torch.Tensor:
+    """K starts [K, *shape]: E(y) for start 0 (or per target), seeded spread around it for the others."""
+    latent = encoder(encoder_view(target.to(G.device, torch.float32), mask))  # [1|K, *shape]
+    latent = latent.expand(config.starts, *latent.shape[1:]).clone()
+    std = G.latent_stats(config.space)[1]
+    for k in range(1, config.starts):
+        noise = torch.randn(latent.shape[1:], generator=seeded_generator(config.seed + k)).to(G.device)
+        latent[k] += START_SPREAD * std * noise
+    return latent
+
+
+def consistency_term(encoder: LatentEncoder, weight: float):
+    """idinvert's (latent, images) → ("consistency", λ·mean((x − E(G(x)))²)) per image."""
+    def term(latent: torch.Tensor, images: torch.Tensor) -> tuple[str, torch.Tensor]:
+        return "consistency", weight * (latent - encoder(images)).square().flatten(1).mean(dim=1)
+    return term
+
+
+def _encoder_or_fallback(G: Generator, config: InversionConfig) -> LatentEncoder | str:
+    try:
+        return find_encoder(G, config.encoder)[0]
+    except ModelLoadError as exc:
+        log.warning("%s", exc)
+        return f"{exc} Used the direct method instead."
+
+
+def _fallback(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None,
+              cancel: CancelToken | None, reason: str) -> Job[InversionStep, None, InversionResult]:
+    result = yield from invert_direct(G, target, config.with_changes(method="direct"), mask, cancel)
+    result.warnings.insert(0, reason)
+    return result
+
+
+def invert_encoder(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,
+                   cancel: CancelToken | None = None) -> Job[InversionStep, None, InversionResult]:
+    """x = E(y) in one pass (``config.steps`` is ignored: there is nothing to iterate)."""
+    encoder = _encoder_or_fallback(G, config)
+    if isinstance(encoder, str):
+        return (yield from _fallback(G, target, config, mask, cancel, encoder))
+    one_pass = config.with_changes(steps=0)
+    start = encoder_starts(G, encoder, target, one_pass, mask)
+    result = yield from descend(G, target, one_pass, direct_descent(G, start, one_pass), mask, cancel)
+    result.config = config
+    return result
+
+
+def invert_hybrid(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,
+                  cancel: CancelToken | None = None) -> Job[InversionStep, None, InversionResult]:
+    """E(y), then ``config.steps`` of the ``config.refine`` method from there."""
+    encoder = _encoder_or_fallback(G, config)
+    if isinstance(encoder, str):
+        return (yield from _fallback(G, target, config, mask, cancel, encoder))
+    start = encoder_starts(G, encoder, target, config, mask)
+    extra = consistency_term(encoder, config.consistency) if config.consistency > 0 else None
+    descent, warnings = _refine_descent(G, config, start)
+    descent.extra = extra
+    if descent.then is not None:
+        then = descent.then
+        descent.then = lambda reached: _with_extra(then(reached), extra)
+    result = yield from descend(G, target, config, descent, mask, cancel)
+    result.warnings[:0] = warnings
+    return result
+
+
+def _with_extra(descent: Descent, extra) -> Descent:
+    descent.extra = extra
+    return descent
+
+
+def _refine_descent(G: Generator, config: InversionConfig, start: torch.Tensor) -> tuple[Descent, list[str]]:
+    """Direct Adam from ``start``, or landscape descent from the z with θ(z) ≈ start."""
+    if config.refine == "landscape":
+        from core.inversion.landscape import landscape_descent, preimage
+        from core.landscape.registry import find_mapping
+
+        try:
+            theta, _ = find_mapping(G, config.landscape)
+            return landscape_descent(G, theta, config, preimage(theta, start)), []
+        except ModelLoadError as exc:
+            return direct_descent(G, start, config), [f"{exc} Refined with the direct method instead."]
+    return direct_descent(G, start, config), []

@@ -1,0 +1,45 @@
+"""The new methods through the command line and the methods benchmark (real runs, kept short)."""
+
+from __future__ import annotations
+
+import json
+
+from core.bench import main as bench_main
+from core.cli import main
+from core.resources import resources_dir
+
+SAMPLE = resources_dir() / "samples" / "astronaut.png"
+
+
+def test_invert_with_each_encoder_based_method(tmp_path):
+    for method, extra in (("encoder", []), ("hybrid", ["--consistency", "0.1"]),
+                          ("pivotal", ["--pivot", "encoder", "--tune-steps", "5"])):
+        out = tmp_path / method
+        assert main(["invert", str(SAMPLE), "--method", method, "--steps", "3", "--lpips", "0", "--quiet",
+                     "--out", str(out), *extra]) == 0
+        report = json.loads((out / "report.json").read_text())
+        assert report["settings"]["method"] == method and report["metrics"]["psnr"] > 10
+        assert not report["warnings"]
+    assert report["settings"]["tune_steps"] == 5
+
+
+def test_train_encoder_writes_an_encoder_the_methods_can_use(tmp_path, capsys):
+    out = tmp_path / "encoder"
+    assert main(["train-encoder", "--out", str(out), "--iterations", "3", "--batch", "4", "--width", "8",
+                 "--validate-every", "0", "--quiet"]) == 0
+    meta = json.loads((out / "encoder.json").read_text())
+    assert meta["iterations"] == 3 and meta["train"]["batch"] == 4
+    assert "Encoder saved" in capsys.readouterr().out
+    assert main(["invert", str(SAMPLE), "--method", "encoder", "--encoder", str(out), "--lpips", "0", "--quiet",
+                 "--out", str(tmp_path / "run")]) == 0
+
+
+def test_the_methods_benchmark_reports_every_method(tmp_path):
+    out = tmp_path / "methods.json"
+    assert bench_main(["methods", "--faces", "1", "--budgets", "2", "--tune-steps", "3", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    results = report["sample_photos"]["results"]
+    assert set(results) == {"direct", "landscape", "encoder", "hybrid", "pivotal"}
+    assert len(results["pivotal"]["psnr_per_target"]) == 2 and results["pivotal"]["tuning_steps"][0] <= 3
+    assert results["direct"]["edit_cosine_mean"] == 1.0 and results["direct"]["edit_norm_ratio_mean"] == 1.0
+    assert report["encoder_ms_batch1"] > 0

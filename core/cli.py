@@ -1,4 +1,4 @@
-"""``landscape-studio`` headless commands: invert, sample, edit, directions, inpaint, restore, slice, info.
+"""``landscape-studio`` headless commands: invert, sample, render, edit, directions, inpaint, restore, slice, info.
 They call the same core code as the GUI.
 
 Bad input ends in a one-line ``error: …`` and exit code 2, never a traceback. Ctrl-C during an inversion stops
@@ -29,6 +29,7 @@ from core.directions.commands import add_directions_parser, run_directions
 from core.directions.library import Direction
 from core.errors import CoreError, InvalidInputError
 from core.generators import Generator, load_generator
+from core.generators.render_command import add_render_parser, cmd_render
 from core.imageio import CropBox, crop_and_resize, crop_and_resize_mask, load_mask, load_photo, save_image
 from core.inpainting.blend import paste_back
 from core.inpainting.commands import add_inpainting_parsers, cmd_inpaint, cmd_restore
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_inpainting_parsers(sub, _add_model_args, _crop_arg)
     add_slice_parser(sub, _add_model_args, _crop_arg)
     add_encoder_parser(sub, _add_model_args)
+    add_render_parser(sub, _add_model_args)
     info = sub.add_parser("info", help="versions, devices, model and LPIPS availability")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     _add_model_args(info)
@@ -344,7 +346,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 COMMANDS = {"invert": cmd_invert, "sample": cmd_sample, "train-landscape": cmd_train_landscape, "info": cmd_info,
             "edit": cmd_edit, "directions": run_directions, "inpaint": cmd_inpaint, "restore": cmd_restore,
-            "slice": cmd_slice, "train-encoder": cmd_train_encoder}
+            "slice": cmd_slice, "train-encoder": cmd_train_encoder, "render": cmd_render}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,11 +1,11 @@
 """``load_generator(name_or_path)``: the one way the app, CLI and benchmarks get a model.
 
-Our own model files are safetensors with the architecture in their metadata, so loading never unpickles.
+Our own model files are safetensors with the architecture in their metadata, so loading never unpickles. Users'
+StyleGAN2 checkpoints (rosinality ``.pt``/``.pth``) are read weights-only (:mod:`.stylegan2_checkpoints`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import torch
@@ -15,6 +15,7 @@ from safetensors.torch import load_file
 from core.errors import ModelLoadError
 from core.generators.base import Generator
 from core.generators.dcgan import DCGANGenerator, DCGANNet
+from core.generators.stylegan2_checkpoints import file_digest, load_stylegan2_checkpoint
 from core.resources import resources_dir
 
 DEFAULT_MODEL = "dcgan-digiface"
@@ -35,19 +36,16 @@ def load_generator(name_or_path: str | Path = "default", device: torch.device | 
     if not path.is_file():
         known = ", ".join(["default", *_BUILTIN])
         raise ModelLoadError(f"No model file at '{path}'. Give a model file or one of: {known}.")
-    if path.suffix != ".safetensors":
-        raise ModelLoadError(
-            f"'{path.name}' is not a model format this version reads (it reads Landscape Studio .safetensors files)."
-        )
+    suffix = path.suffix.lower()
+    if suffix in (".pt", ".pth"):
+        return load_stylegan2_checkpoint(path, device)
+    if suffix == ".pkl":
+        raise ModelLoadError(f"'{path.name}' is an NVIDIA StyleGAN pickle, which this version cannot read yet; "
+                             "convert it to a rosinality stylegan2-pytorch .pt checkpoint.")
+    if suffix != ".safetensors":
+        raise ModelLoadError(f"'{path.name}' is not a model format this version reads (Landscape Studio "
+                             ".safetensors, or StyleGAN2 .pt/.pth checkpoints from rosinality/stylegan2-pytorch).")
     return _load_safetensors(path).to(device)
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _load_safetensors(path: Path) -> Generator:
@@ -69,4 +67,4 @@ def _load_safetensors(path: Path) -> Generator:
     except (KeyError, ValueError, RuntimeError) as exc:
         raise ModelLoadError(f"'{path.name}' does not match the DCGAN layout its metadata claims ({exc}).") from exc
     name = meta.get("name", path.stem)
-    return DCGANGenerator(net, name=name, model_id=f"{name}@{_file_digest(path)[:16]}")
+    return DCGANGenerator(net, name=name, model_id=f"{name}@{file_digest(path)[:16]}")

@@ -1,0 +1,112 @@
+"""``landscape-studio render``: turn a latent file of any of the model's spaces into an image or raw array.
+
+A ``.npy`` output is the generator's float32 NCHW output as is (unclamped), for comparing implementations
+bit for bit; ``.png``/``.jpg`` is what a person looks at (several latents side by side).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core.device import pick_device, to_uint8_hwc
+from core.errors import ImageSaveError, InvalidInputError
+from core.generators.base import Generator
+from core.generators.registry import load_generator
+from core.generators.stylegan2 import NOISE_MODES
+from core.imageio import SAVE_FORMATS, save_image
+
+MAX_LATENTS = 64  # rows of a batch latent file rendered at once
+
+
+def add_render_parser(sub: argparse._SubParsersAction,
+                      add_model_args: Callable[[argparse.ArgumentParser], None]) -> None:
+    p = sub.add_parser("render", help="synthesize the image of a latent (.npy) in the model's z, w or w+ space")
+    p.add_argument("--latent", type=Path, required=True,
+                   help="float .npy of one code [*shape] or a batch [N, *shape] of the chosen space")
+    p.add_argument("--space", choices=("z", "w", "w+"), default=None,
+                   help="the latent's space (default: the model's inversion space)")
+    p.add_argument("--truncation", type=float, default=None, metavar="PSI",
+                   help="move w towards the model's average w: 1 = unchanged, 0 = the average face (StyleGAN only)")
+    p.add_argument("--noise", choices=NOISE_MODES, default=None,
+                   help="StyleGAN noise inputs: the stored ones (const, default), fresh (random) or none")
+    p.add_argument("--out", type=Path, required=True, help=".png/.jpg image, or .npy for the raw float32 NCHW output")
+    add_model_args(p)
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    suffix = args.out.suffix.lower()
+    if suffix != ".npy" and suffix not in SAVE_FORMATS:
+        raise InvalidInputError(f"--out must end in .npy, .png, .jpg or .jpeg (got '{args.out.name}').")
+    G = load_generator(args.model, pick_device(args.device))
+    space = G.space(args.space).name
+    latent = load_latents(args.latent, G.space(space).shape)  # [N, *shape]
+    with torch.no_grad():
+        images = render(G, torch.from_numpy(latent).to(G.device), space, args.truncation, args.noise)
+    path = _save_npy(images, args.out) if suffix == ".npy" else save_image(
+        np.concatenate(list(to_uint8_hwc(images)), axis=1), args.out)
+    psi = "" if args.truncation is None else f", ψ = {args.truncation:g}"
+    print(f"{len(latent)} image(s) of {G.model_id} from '{space}' latents{psi} written to {path.resolve()}")
+    return 0
+
+
+def render(G: Generator, latent: torch.Tensor, space: str, psi: float | None = None,
+           noise_mode: str | None = None) -> torch.Tensor:
+    """Images [N, 3, R, R] (unclamped) of ``space`` codes, optionally truncated towards w_avg by ``psi``."""
+    if psi is not None and not math.isfinite(psi):
+        raise InvalidInputError(f"--truncation must be a finite number (got {psi}).")
+    if psi is not None and not hasattr(G, "truncation"):
+        raise InvalidInputError(f"{G.name} has no average w to truncate towards; --truncation applies to StyleGAN "
+                                "models only.")
+    if noise_mode is not None and not hasattr(G, "noise_mode"):
+        raise InvalidInputError(f"{G.name} has no noise inputs; --noise applies to StyleGAN models only.")
+    previous = getattr(G, "noise_mode", None)
+    try:
+        if noise_mode is not None:
+            G.noise_mode = noise_mode
+        if psi is None:
+            return G.synthesize(latent, space)
+        return G.synthesize(G.truncation(G.ws(latent, space), psi), "w+")  # type: ignore[attr-defined]
+    finally:
+        if previous is not None:
+            G.noise_mode = previous
+
+
+def load_latents(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """A plain numeric .npy of one code [*shape] or up to MAX_LATENTS codes [N, *shape] → float32 [N, *shape]."""
+    try:
+        latent = np.load(path.expanduser(), allow_pickle=False)
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"The latent file '{path}' does not exist.") from exc
+    except (OSError, ValueError, EOFError) as exc:
+        raise InvalidInputError(f"'{path.name}' is not a plain numeric .npy latent ({exc}).") from exc
+    if not isinstance(latent, np.ndarray) or not np.issubdtype(latent.dtype, np.floating):
+        raise InvalidInputError(f"'{path.name}' must hold one float array (a latent), not {type(latent).__name__}.")
+    if latent.shape == shape:
+        latent = latent[None]
+    if latent.shape[1:] != shape or not 1 <= len(latent) <= MAX_LATENTS:
+        raise InvalidInputError(f"'{path.name}' holds {latent.shape}, but this space's latent is {shape} "
+                                f"(or [N, ...] with N ≤ {MAX_LATENTS}); was it made with another model or space?")
+    if not np.isfinite(latent).all():
+        raise InvalidInputError(f"'{path.name}' contains NaN or infinite values.")
+    return latent.astype(np.float32)
+
+
+def _save_npy(images: torch.Tensor, path: Path) -> Path:
+    """Raw float32 [N, 3, R, R], written whole or not at all."""
+    path = path.expanduser()
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with partial.open("wb") as fh:
+            np.save(fh, images.detach().float().cpu().numpy())
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise ImageSaveError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
+    return path

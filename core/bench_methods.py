@@ -106,7 +106,7 @@ def bench_methods(args: argparse.Namespace) -> dict[str, Any]:
 
     device = pick_device(args.device)
     G = load_generator(args.model, device)
-    library = DirectionLibrary.load(shipped_library_dir(G))
+    library = DirectionLibrary.load(shipped_library_dir(G.name))
     chosen = args.configs.split(",") if args.configs else list(METHOD_CONFIGS)
     faces_n = args.faces or 16
     names, photos = sample_targets(G)

@@ -4,7 +4,8 @@
 
 Uses a real X server (Xvfb) so fonts, styles and docks look as a user sees them. Writes
 ``screenshot_running.png`` (mid-run), ``screenshot_done.png`` (after, result pasted into the photo) and
-``screenshot_directions.png`` (the Directions panel with two sliders moved, the edit pasted into the photo).
+``screenshot_directions.png`` (the Directions panel with two sliders moved, the edit pasted into the photo),
+``screenshot_inpainting.png`` and ``screenshot_compare.png`` (the five inversion methods side by side).
 """
 
 from __future__ import annotations
@@ -67,9 +68,10 @@ def main() -> int:
     app.processEvents()
     window.grab().save(str(args.out / "screenshot_directions.png"))
     shoot_inpainting(app, window, args.out)
+    shoot_compare(app, window, args.out)
     window.close()
-    print(f"wrote screenshot_running.png, screenshot_done.png, screenshot_directions.png and "
-          f"screenshot_inpainting.png to {args.out}")
+    print(f"wrote screenshot_running.png, screenshot_done.png, screenshot_directions.png, "
+          f"screenshot_inpainting.png and screenshot_compare.png to {args.out}")
     return 0
 
 
@@ -92,6 +94,26 @@ def shoot_inpainting(app: object, window: object, out: Path) -> None:
     window.inpainting_panel.gallery.setCurrentRow(1)
     app.processEvents()
     window.grab().save(str(out / "screenshot_inpainting.png"))
+
+
+def shoot_compare(app: object, window: object, out: Path) -> None:
+    """The five inversion methods on the sample's crop (100 steps each; pivotal tunes from a hybrid pivot)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    window.controller.undo_stack.setIndex(0)
+    window.canvas.set_mask(window.canvas.mask() * 0)
+    panel = window.inversion_panel
+    panel.steps.setValue(100)
+    panel.starts.setValue(1)
+    window.compare_dialog()
+    dialog = window._compare_dialog
+    dialog.resize(1500, 760)
+    done = QEventLoop()
+    dialog.compare.finished.connect(lambda _c: QTimer.singleShot(500, done.quit))
+    dialog.run()
+    done.exec()
+    app.processEvents()
+    dialog.grab().save(str(out / "screenshot_compare.png"))
 
 
 if __name__ == "__main__":

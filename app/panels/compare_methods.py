@@ -168,6 +168,14 @@ class CompareGridView(pg.GraphicsLayoutWidget):
             self.views[0].setRange(xRange=(0, size), yRange=(0, size), padding=0.02)
 
 
+def shared_warnings(outcomes: list[MethodOutcome]) -> tuple[str, ...]:
+    """Warnings every method gave (e.g. the LPIPS fallback): said once above the table, not in every row."""
+    if len(outcomes) < 2:
+        return ()
+    common = set(outcomes[0].warnings).intersection(*(o.warnings for o in outcomes[1:]))
+    return tuple(w for w in outcomes[0].warnings if w in common)
+
+
 class CompareMethodsDialog(QDialog):
     """Non-modal: choose methods, Run/Stop, see the grid and the figures, Export."""
 
@@ -193,6 +201,7 @@ class CompareMethodsDialog(QDialog):
         self.export_button.setToolTip("Write the grid as PNG and the figures as JSON beside it")
         self.export_button.setEnabled(False)
         self.progress = QLabel("Choose methods and press Run: each runs with the Inversion panel's settings.")
+        self.progress.setWordWrap(True)
         self.grid = CompareGridView()
         self.fit_button.clicked.connect(lambda: self.grid.reset_zoom())
         self.export_button.clicked.connect(self.export_dialog)
@@ -296,16 +305,18 @@ class CompareMethodsDialog(QDialog):
             self.grid.set_target(comparison.target)
         for outcome in comparison.outcomes:
             self.grid.set_outcome(outcome, comparison.target)
-        self._fill_table(comparison.outcomes)
+        shared = shared_warnings(comparison.outcomes)
+        self._fill_table(comparison.outcomes, shared)
         self.grid.reset_zoom()
         self.export_button.setEnabled(True)
         self.progress.setText(("Stopped. " if comparison.cancelled else "Done. ")
-                              + "Wheel zooms and drag pans every column together; Fit shows the whole crop.")
+                              + "Wheel zooms and drag pans every column together; Fit shows the whole crop."
+                              + "".join(f"\nAll methods: {w}" for w in shared))
 
-    def _fill_table(self, outcomes: list[MethodOutcome]) -> None:
+    def _fill_table(self, outcomes: list[MethodOutcome], shared: tuple[str, ...] = ()) -> None:
         self.table.setRowCount(len(outcomes))
         for row, o in enumerate(outcomes):
-            notes = o.error or "; ".join(o.warnings)
+            notes = o.error or "; ".join(w for w in o.warnings if w not in shared)
             cells = [o.method, o.status, "" if o.psnr is None else f"{o.psnr:.3f}",
                      "n/a" if o.lpips is None else f"{o.lpips:.4f}", f"{o.seconds:.2f}", str(o.steps_done), notes]
             for column, text in enumerate(cells):

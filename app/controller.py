@@ -65,6 +65,7 @@ class Adopted:
     image: np.ndarray  # uint8 [R, R, 3] the reconstruction of ``latent`` as adopted
     fill_mask: np.ndarray | None = None  # uint8 [H, W]: an inpainting fills only these pixels (None: the crop)
     tuning: WeightDelta | None = None  # the generator copy tuned for this photo ("pivotal"); None: the model
+    space: str | None = None  # the latent space ``latent`` lives in (None: the model's default)
 
 
 def open_photo_job(path: Path) -> OpenedPhoto:
@@ -97,11 +98,13 @@ class DocumentController(QObject):
     training_steps = Signal(object)  # list[TrainStep] of a landscape training run
     training_finished = Signal(object)  # TrainingOutcome, or None when the run failed
     landscape_changed = Signal(str)  # folder of the θ the landscape method now uses
+    model_changed = Signal(str)  # the generator was replaced: its library key (see ``switch_model``)
     engine_idle = Signal()  # a job ended (finished or failed): queued interactive work may go now
 
     def __init__(self, model: str = "default", parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.model_name = model
+        self.model_name = model  # what ``load_generator`` is given: "default" or a model file's path
+        self.library_key = "default" if model == "default" else Path(model).stem  # names per-model user folders
         self.engine = EngineThread(self)
         self.engine.worker.step_yielded.connect(self._on_steps)
         self.engine.worker.job_finished.connect(self._on_finished)
@@ -148,6 +151,26 @@ class DocumentController(QObject):
             self._tuned = (tuning, tuned_copy(base, tuning))
         return self._tuned[1]
 
+    def switch_model(self, name: str, device_key: str, G: GeneratorModel, library_key: str) -> None:
+        """Use ``G`` (loaded from ``name`` onto ``device_key`` by a finished job) from now on. GUI thread, engine
+        idle.
+
+        Everything tied to the old weights goes: the per-device cache and the tuned copy, the session's θ (it maps
+        into the old latent space), and the adopted result with the history that could bring it back (its latent
+        means nothing to the new model). The photo, crop and mask stay.
+        """
+        self.model_name, self.library_key = name, library_key
+        self._models = {device_key: G}
+        self._tuned = None
+        self._warmed = False
+        self.landscape_dir = None
+        dropped = self.adopted is not None or self.undo_stack.count() > 0
+        self.undo_stack.clear()
+        self._apply_result(None)
+        self.model_changed.emit(library_key)
+        why = " The result and the history belonged to the previous model, so they were cleared." if dropped else ""
+        self.status_changed.emit(f"Model {G.name} loaded ({G.resolution} px).{why}")
+
     def reset_model(self) -> bool:
         """Drop the adopted result's tuned generator: re-render its latent with the original model (one undo step)."""
         adopted, opened = self.adopted, self.opened
@@ -160,7 +183,8 @@ class DocumentController(QObject):
 
             G = self.model("auto")
             with torch.no_grad():
-                image = to_uint8_hwc(G.synthesize(torch.from_numpy(adopted.latent[None].copy()).to(G.device)))[0]
+                latent = torch.from_numpy(adopted.latent[None].copy()).to(G.device)
+                image = to_uint8_hwc(G.synthesize(latent, adopted.space))[0]
             box = display_box(adopted.crop, opened.photo, opened.display)
             if adopted.fill_mask is not None:
                 display = composite(opened.display, image, display_mask(adopted.fill_mask, opened), box, feather)
@@ -276,7 +300,8 @@ class DocumentController(QObject):
         """Paste the best reconstruction into the display copy (runs on the engine thread)."""
         box = display_box(crop, opened.photo, opened.display)
         display = paste_back(opened.display, result.best_image, box, self.feather)
-        return Adopted(result, crop, display, result.best_latent.copy(), result.best_image, tuning=result.tuning)
+        return Adopted(result, crop, display, result.best_latent.copy(), result.best_image, tuning=result.tuning,
+                       space=result.space)
 
     # -- landscape training --------------------------------------------------------------------------------
     def train_landscape(self, config: LandscapeTrainConfig, out: Path, resume: bool = False) -> bool:

@@ -76,8 +76,8 @@ class EditController(QObject):
                  library_dir: Path | None = None) -> None:
         super().__init__(doc)
         self.doc = doc
-        self.library_dir = library_dir or user_library_dir(doc.model_name)
-        self.library = library if library is not None else open_user_library(doc.model_name)
+        self.library_dir = library_dir or user_library_dir(doc.library_key)
+        self.library = library if library is not None else open_user_library(doc.library_key)
         self.edits: Edits = {}
         self._stamp = 0  # stamp of the newest request
         self._shown = 0  # stamp of the newest preview emitted
@@ -88,8 +88,18 @@ class EditController(QObject):
         doc.result_image = lambda: self.render_function(self.edits)
         doc.engine_idle.connect(self._flush)
         doc.result_applied.connect(self._result_changed)
+        doc.model_changed.connect(self.open_library)
 
     # -- library ---------------------------------------------------------------------------------------------
+    def open_library(self, key: str) -> None:
+        """Switch to the user library of the model ``key`` names (a new model: its shipped one, or empty)."""
+        self._pending = None
+        self.edits = {}
+        self.edits_applied.emit({})
+        self.library_dir = user_library_dir(key)
+        self.library = open_user_library(key)
+        self.library_changed.emit()
+
     def directions(self) -> list[Direction]:
         return [self.library.get(name) for name in self.library.names()]
 
@@ -194,7 +204,8 @@ class EditController(QObject):
         def render() -> np.ndarray:
             G = self.doc.photo_model("auto", adopted.tuning)
             with torch.no_grad():
-                images = G.synthesize(torch.from_numpy(np.ascontiguousarray(latent[None])).to(G.device))
+                code = torch.from_numpy(np.ascontiguousarray(latent[None])).to(G.device)
+                images = G.synthesize(code, adopted.space)
             return to_uint8_hwc(images)[0]
 
         return render

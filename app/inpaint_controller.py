@@ -128,7 +128,8 @@ class InpaintController(QObject):
         small = display_mask(mask, opened)
         box = display_box(crop, opened.photo, opened.display)
         display = composite(opened.display, image, small, box, d.feather)
-        adopted = Adopted(replace(self.result.inversion), crop, display, latent.copy(), image, mask, self._tuning)
+        inversion = replace(self.result.inversion)
+        adopted = Adopted(inversion, crop, display, latent.copy(), image, mask, self._tuning, inversion.space)
         d.undo_stack.push(ValueCommand(f"Apply inpainting candidate #{index + 1}", d._apply_result, d.adopted,
                                        adopted, False))
         d.status_changed.emit(f"Applied candidate #{index + 1}: only the brushed pixels changed.")

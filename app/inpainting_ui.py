@@ -29,7 +29,13 @@ class InpaintingPresenter:
         self.inpaint.finished.connect(lambda _result: self.preview(max(panel.gallery.currentRow(), 0)))
         doc.run_state_changed.connect(self._running)
         doc.photo_opened.connect(lambda _opened: panel.clear())
+        doc.model_changed.connect(self._model_changed)
         doc.result_applied.connect(self._result_applied)
+
+    def _model_changed(self, _key: str) -> None:
+        """Candidates are latents of the previous model: they can no longer be applied or refined."""
+        self.inpaint.result = None
+        self.panel.clear()
 
     def run(self) -> None:
         self.prepare(self.panel.steps.value())

@@ -62,6 +62,11 @@ class LandscapeController(QObject):
         self._theta = None
         doc.register_job("slice", self._done, lambda _m: self.finished.emit(None), on_steps=self._records)
         doc.register_job("slice-image", self.image_ready.emit)
+        doc.model_changed.connect(self._model_changed)
+
+    def _model_changed(self, _key: str) -> None:
+        """Slices and the cached θ describe the previous model's latent space."""
+        self.slices, self._theta = {}, None
 
     @property
     def running(self) -> bool:

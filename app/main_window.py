@@ -26,6 +26,7 @@ from app.directions_ui import DirectionsPresenter
 from app.edit_controller import EditController
 from app.inpainting_ui import InpaintingPresenter
 from app.landscape_ui import LandscapePresenter
+from app.models_ui import ModelsPresenter
 from app.panels.directions import DirectionsPanel
 from app.panels.inpainting import InpaintingPanel
 from app.panels.inversion import InversionPanel
@@ -39,7 +40,7 @@ from core.imageio import crop_and_resize, save_image
 from core.inversion import InversionConfig
 
 PHOTO_FILTER = ("Photos and projects (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif *.lsproj);;"
-                "Projects (*.lsproj);;All files (*)")
+                "Projects (*.lsproj);;Generator models (*.pt *.pth *.pkl *.safetensors);;All files (*)")
 MAX_RECENT = 10
 CANVAS_KEYS = [("Pan", "Space + drag"), ("Brush size", "[  ]  or  Alt + wheel"), ("Show before (hold)", "\\"),
                ("Zoom", "Wheel")]
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.inpainting = InpaintingPresenter(controller, self.inpainting_panel, self.canvas,
                                               self.inversion_panel.device_name, self._prepare_run,
                                               lambda shown: self.toolbar.mask_action.setChecked(shown))
+        self.models = ModelsPresenter(controller, self.inversion_panel, self.settings, self)
         self.docks["inversion"].raise_()
         self.history.setEmptyLabel("Opened photo")
         self.toolbar = CanvasToolBar(self.canvas, self)
@@ -91,6 +93,7 @@ class MainWindow(QMainWindow):
         self.warning.hide()
         self.statusBar().addWidget(self.status, 1)
         self.statusBar().addPermanentWidget(self.warning)
+        self.statusBar().addPermanentWidget(self.models.label)
         self.statusBar().addPermanentWidget(self.progress)
         self.setAcceptDrops(True)
         self._build_menus()
@@ -117,6 +120,8 @@ class MainWindow(QMainWindow):
         file = bar.addMenu("&File")
         self._action(file, "&Open…", self.open_dialog, keys.Open)
         self.recent_menu = file.addMenu("Open &Recent")
+        file.addSeparator()
+        self.models.add_to_file_menu(file)
         file.addSeparator()
         self._action(file, "Save &Project", self.save_project, keys.Save)
         self._action(file, "Save Project &As…", self.save_project_as, keys.SaveAs)
@@ -156,6 +161,7 @@ class MainWindow(QMainWindow):
         self._action(run, "Train &Landscape…", self.landscape_dialog)
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Keyboard Shortcuts", self.shortcuts_dialog, keys.HelpContents)
+        self.models.add_to_help_menu(help_menu)
         self._action(help_menu, "&About", self.about_dialog)
         self._rebuild_recent()
 
@@ -185,6 +191,7 @@ class MainWindow(QMainWindow):
         self.inversion_panel.reset_model_requested.connect(c.reset_model)
         self.inversion_panel.compare_requested.connect(self.compare_dialog)
         self.projects.project_opened.connect(self._project_opened)
+        c.model_changed.connect(lambda _key: self.progress_panel.reset())  # its curve and images were the old model's
         self.projects.project_saved.connect(lambda path: self._remember(Path(path)))
 
     def clear_mask(self) -> None:
@@ -254,7 +261,10 @@ class MainWindow(QMainWindow):
 
     # -- files -------------------------------------------------------------------------------------------------
     def open_path(self, path: str | Path) -> None:
-        if Path(path).suffix.lower() == ".lsproj":
+        """Open a photo or a project, or load a model file (by its suffix: dropped files all come here)."""
+        if self.models.accepts(path):
+            self.models.load(path)
+        elif Path(path).suffix.lower() == ".lsproj":
             self.projects.open(path)
         else:
             self.controller.open_photo(path)

@@ -53,7 +53,7 @@ def reopen(path: Path) -> ReopenedProject:
     else:
         display = paste_back(opened.display, doc.image, box, doc.feather)
     adopted = Adopted(None, doc.crop, display, doc.best_latent.copy(), doc.image,
-                      None if doc.fill_mask is None else np.array(doc.fill_mask), doc.tuning)
+                      None if doc.fill_mask is None else np.array(doc.fill_mask), doc.tuning, doc.space or None)
     patch = None
     if doc.edits and doc.edited_image is not None:
         if doc.fill_mask is not None:

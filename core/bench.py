@@ -5,6 +5,7 @@
     python -m core.bench inpainting [--faces 16] [--priors 0,0.001,0.003,0.01,0.03,0.1] [--repeats 5] [--out FILE]
     python -m core.bench slice [--repeats 3] [--device cpu] [--out FILE]
     python -m core.bench methods [--faces 16] [--configs direct,hybrid,...] [--budgets STEPS] [--tune-steps N]
+    python -m core.bench stylegan2 [--resolutions 64,256,1024] [--repeats 5] [--device cpu] [--tiny]
 
 ``inversion`` measures PSNR after each step budget for several direct-inversion settings on held-out generated
 faces and on the bundled sample photos (a separate run per budget, since schedules depend on the budget), picks
@@ -332,8 +333,14 @@ def bench_methods(args: argparse.Namespace) -> dict[str, Any]:
     return run(args)
 
 
+def bench_stylegan2(args: argparse.Namespace) -> dict[str, Any]:
+    from core.bench_stylegan2 import bench_stylegan2 as run
+
+    return run(args)
+
+
 BENCHMARKS = {"inversion": bench_inversion, "landscape": bench_landscape, "inpainting": bench_inpainting,
-              "slice": bench_slice, "methods": bench_methods}
+              "slice": bench_slice, "methods": bench_methods, "stylegan2": bench_stylegan2}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -347,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--theta", help="θ folder for the landscape benchmark (default: the shipped θ)")
     parser.add_argument("--priors", help="inpainting: latent prior weights to compare, comma-separated")
     parser.add_argument("--tune-steps", type=int, help="methods: pivotal tuning steps (default: the method's)")
+    parser.add_argument("--resolutions", help="stylegan2: output sizes, comma-separated (default 64,256,1024)")
+    parser.add_argument("--tiny", action="store_true", help="stylegan2: 32-channel smoke-test nets (no real figures)")
     parser.add_argument("--model", default="default")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", type=Path, help="JSON file (default: bench/results/NAME.json)")

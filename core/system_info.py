@@ -37,6 +37,8 @@ def system_info(model: str = "default", device: str = "auto") -> dict[str, dict[
         G = load_generator(model, chosen)
         model_info: dict[str, Any] = {"name": G.name, "id": G.model_id, "resolution": G.resolution,
                                       "latent_spaces": {k: list(s.shape) for k, s in G.latent_spaces.items()}}
+        if getattr(G, "info", None):  # provenance of a foreign file, e.g. an NVIDIA pickle's hashes
+            model_info["source"] = G.info
     except CoreError as exc:
         model_info = {"error": str(exc)}
     lpips = {net: "available" if unavailable_reason(net) is None else f"unavailable: needs {backbone_path(net)}"

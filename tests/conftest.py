@@ -63,3 +63,37 @@ def stand_in_alexnet(empty_torch_home):
     torch.manual_seed(0)
     torch.save(torchvision.models.alexnet(weights=None).state_dict(), path)
     return path
+
+
+TINY_STYLEGAN2 = {"resolution": 32, "style_dim": 32, "n_mlp": 2, "channel_max": 32}  # ~0.1 M weights, 8 ws
+
+
+@pytest.fixture(scope="session")
+def tiny_stylegan2_path(tmp_path_factory):
+    """A random-weight rosinality-format StyleGAN2 checkpoint (32 px, w_dim 32) with a ``latent_avg``, as a .pt.
+
+    Zero-initialised parameters (noise strengths, biases) get small random values, so every weight matters.
+    """
+    import torch
+
+    from core.generators.stylegan2 import StyleGAN2Config, StyleGAN2Net
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = StyleGAN2Net(StyleGAN2Config(**TINY_STYLEGAN2))
+        with torch.no_grad():
+            for name, p in net.named_parameters():
+                if name.endswith(("noise.weight", "bias")):
+                    p.add_(0.1 * torch.randn_like(p))
+            latent_avg = net.mapping(torch.randn(2000, TINY_STYLEGAN2["style_dim"])).mean(0)
+    path = tmp_path_factory.mktemp("stylegan2") / "tiny.pt"
+    torch.save({"g_ema": net.state_dict(), "latent_avg": latent_avg}, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_stylegan2(tiny_stylegan2_path):
+    """That checkpoint loaded through ``load_generator`` on CPU (default space w). Shared: do not modify it."""
+    from core.generators import load_generator
+
+    return load_generator(tiny_stylegan2_path, "cpu")

@@ -39,6 +39,9 @@ METHOD_HELP = {
                "reproduces this photo closely. Edits and inpainting of this photo then use the tuned copy; "
                "\"Reset to original model\" undoes it.",
 }
+SPACE_HELP = ("The latent space the inversion optimises. z: the Gaussian input. w: StyleGAN's mapped space, one "
+              "code for all layers; results stay natural and edit well. w+: one w per layer; reconstructs more "
+              "closely but may edit less cleanly.")
 HYBRID_ROWS = ("Refine with", "Encoder term")
 PIVOTAL_ROWS = ("Pivot from", "Tuning steps", "Tuning lr", "Locality weight", "Stop at loss")
 
@@ -91,6 +94,11 @@ class InversionPanel(QWidget):
         self.seed = _int_spin(0, 2**31 - 1, d.seed)
         self.device = QComboBox()
         self.device.addItems(["auto", *available_devices()])
+        self.space = QComboBox()
+        self.space.setToolTip(SPACE_HELP)
+        self.space.addItem("model default", None)  # until the model has been described
+        self._default_space: str | None = None
+        self._wanted_space: str | None = None  # a space asked for (settings, project) before the list was known
         self.restore = QComboBox()
         for label, operator in RESTORE_MODES:
             self.restore.addItem(label, operator)
@@ -145,7 +153,7 @@ class InversionPanel(QWidget):
         self._method_rows = dict(zip(HYBRID_ROWS + PIVOTAL_ROWS, (
             self.refine, self.consistency, self.pivot, self.tune_steps, self.tune_lr, self.tune_locality,
             self.tune_target), strict=True))
-        rows = [("Method", self.method), ("", self.method_help), *self._method_rows.items(),
+        rows = [("Method", self.method), ("", self.method_help), ("Space", self.space), *self._method_rows.items(),
                 ("Steps", self.steps), ("Learning rate", self.lr),
                 ("Schedule", self.schedule), ("Plain steps first", self.warmup_steps),
                 ("Plain step size", self.warmup_step), ("Pixel weight", self.pixel), ("LPIPS weight", self.lpips),
@@ -165,8 +173,8 @@ class InversionPanel(QWidget):
         """The settings as a validated-on-run config (the engine validates again)."""
         return InversionConfig(method=self.method.currentText(), steps=self.steps.value(), lr=self.lr.value(),
                                schedule=self.schedule.currentText(), starts=self.starts.value(),
-                               seed=self.seed.value(), warmup_steps=self.warmup_steps.value(),
-                               warmup_step=self.warmup_step.value(),
+                               seed=self.seed.value(), space=self.space_name(),
+                               warmup_steps=self.warmup_steps.value(), warmup_step=self.warmup_step.value(),
                                operator=self.restore.currentData(), refine=self.refine.currentText(),
                                consistency=self.consistency.value(), pivot=self.pivot.currentText(),
                                tune_steps=self.tune_steps.value(), tune_lr=self.tune_lr.value(),
@@ -177,6 +185,24 @@ class InversionPanel(QWidget):
 
     def device_name(self) -> str:
         return self.device.currentText()
+
+    def space_name(self) -> str | None:
+        """The chosen space, or None for the model's default (the landscape and encoder methods work in the
+        default space only, so they are never handed an explicit one they would refuse)."""
+        chosen = self.space.currentData()
+        return None if chosen == self._default_space else chosen
+
+    def set_spaces(self, spaces: dict[str, tuple[int, ...]], default: str) -> None:
+        """List the loaded model's latent spaces (name → per-sample shape) and select ``default``, or the space a
+        restored setting asked for when the model has it."""
+        wanted, self._wanted_space = self._wanted_space, None
+        self._default_space = default
+        self.space.clear()
+        for name, shape in spaces.items():
+            dims = " × ".join(str(d) for d in shape)
+            self.space.addItem(f"{name}  [{dims}]" + ("  (default)" if name == default else ""), name)
+        index = self.space.findData(wanted if wanted in spaces else default)
+        self.space.setCurrentIndex(max(index, 0))
 
     def set_config(self, config: InversionConfig) -> None:
         self.method.setCurrentText(config.method)
@@ -191,6 +217,11 @@ class InversionPanel(QWidget):
         self.prior.setValue(config.loss.prior)
         self.starts.setValue(config.starts)
         self.seed.setValue(config.seed)
+        index = self.space.findData(config.space or self._default_space)
+        if index >= 0:
+            self.space.setCurrentIndex(index)
+        else:
+            self._wanted_space = config.space
         self.refine.setCurrentText(config.refine)
         self.consistency.setValue(config.consistency)
         self.pivot.setCurrentText(config.pivot)
@@ -211,7 +242,7 @@ class InversionPanel(QWidget):
         self.run_button.setText("Stop" if running else "Run")
         for widget in (self.method, self.steps, self.lr, self.schedule, self.warmup_steps, self.warmup_step,
                        self.pixel, self.lpips, self.lpips_net, self.prior, self.starts, self.seed, self.device,
-                       self.restore, *self._method_rows.values()):
+                       self.space, self.restore, *self._method_rows.values()):
             widget.setEnabled(not running)
 
     def _clicked(self) -> None:

@@ -30,6 +30,8 @@ def add_directions_parser(sub: argparse._SubParsersAction, parser_class: type[ar
     disc.add_argument("--count", type=int, default=10, help="how many components")
     disc.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, help="sampled faces (pca only)")
     disc.add_argument("--seed", type=int, default=0, help="first seed of the samples (pca only)")
+    disc.add_argument("--layers", type=_layers_arg, help="FIRST-LAST w+ rows, inclusive (sefa on StyleGAN2 only): "
+                      "factorise those rows' style affines; the directions move only those rows")
     disc.add_argument("--out", type=Path, required=True, help="library folder to write")
     disc.add_argument("--replace", action="store_true", help="overwrite a library already in --out")
     disc.add_argument("--sheet", type=Path, help="also write a contact sheet (PNG/JPEG): α = −3…+3 on 3 faces")
@@ -37,6 +39,18 @@ def add_directions_parser(sub: argparse._SubParsersAction, parser_class: type[ar
     lst = actions.add_parser("list", help="names, method and range of a library's directions")
     lst.add_argument("--library", type=Path, help="library folder (default: the model's shipped library)")
     add_model_args(lst)
+
+
+def _layers_arg(text: str) -> tuple[int, int]:
+    """``FIRST-LAST`` (inclusive, as ``directions list`` shows them) → the half-open range (FIRST, LAST + 1)."""
+    first, sep, last = text.partition("-")
+    try:
+        start, stop = int(first), int(last if sep else first) + 1
+    except ValueError:
+        start = stop = -1
+    if not 0 <= start < stop:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a layer range FIRST-LAST such as 0-3")
+    return start, stop
 
 
 def run_directions(args: argparse.Namespace) -> int:
@@ -49,7 +63,7 @@ def _directions_discover(args: argparse.Namespace) -> int:
     if (args.out / "library.json").exists() and not args.replace:
         raise InvalidInputError(f"'{args.out}' already holds a direction library; add --replace to overwrite it.")
     G = load_generator(args.model, pick_device(args.device))
-    directions, figures = discover_directions(G, args.method, args.count, args.samples, args.seed)
+    directions, figures = discover_directions(G, args.method, args.count, args.samples, args.seed, args.layers)
     DirectionLibrary(directions).save(args.out)
     what = "eigenvalue" if args.method == "sefa" else "explained variance"
     for direction, figure in zip(directions, figures, strict=True):

@@ -14,11 +14,14 @@ DISCOVERY_METHODS = ("sefa", "pca")
 
 
 def discover_directions(G: Generator, method: str, count: int = 10, samples: int = DEFAULT_SAMPLES,
-                        seed: int = 0) -> tuple[list[Direction], np.ndarray]:
+                        seed: int = 0, layers: tuple[int, int] | None = None) -> tuple[list[Direction], np.ndarray]:
     """``count`` directions named ``{method}-00`` …, with the figure that orders them (descending):
-    SeFa's eigenvalues, or PCA's explained-variance ratios. ``samples`` and ``seed`` matter for PCA only."""
+    SeFa's eigenvalues, or PCA's explained-variance ratios. ``samples`` and ``seed`` matter for PCA only;
+    ``layers`` (half-open w+ rows) for SeFa only."""
+    if layers is not None and method != "sefa":
+        raise InvalidInputError("A layer range is a SeFa setting; PCA directions apply to every layer.")
     if method == "sefa":
-        return sefa_directions(G, count)
+        return sefa_directions(G, count, layers=layers)
     if method == "pca":
         return pca_directions(G, count, samples=samples, seed=seed)
     raise InvalidInputError(f"Unknown discovery method '{method}'; choose one of: {', '.join(DISCOVERY_METHODS)}.")

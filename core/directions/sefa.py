@@ -4,6 +4,11 @@ The first layer maps a latent z to A·z (+ bias); moving z by α·n changes its 
 directions that change the output most are the top eigenvectors of AᵀA. For several layers reading the same
 latent (StyleGAN2's style affines, one per synthesis layer) the sum of their AᵀA is used. No sampling, no
 training: deterministic, and instant.
+
+Which layers read the latent is the model's business: a generator with ``style_weights(layers)`` (StyleGAN2:
+the style affines [in_ch, w_dim] of the chosen w+ rows) gives its own, rows normalised as the official code does;
+the DCGAN's first transposed conv is read here. Directions are in w; with a layer range they move those w+ rows
+only (space "w+", ``layers`` set), as the official SeFa's layer-wise editing.
 """
 
 from __future__ import annotations
@@ -70,23 +75,38 @@ def dcgan_latent_weights(G: DCGANGenerator) -> list[torch.Tensor]:
     return [first.weight.detach().reshape(z_dim, -1).T]  # [C·16, z_dim]
 
 
-def latent_weights(G: Generator) -> list[torch.Tensor]:
-    """The weight matrices that read ``G``'s default latent, by architecture."""
+def latent_weights(G: Generator, layers: tuple[int, int] | None = None) -> list[torch.Tensor]:
+    """The weight matrices [out, D] that read ``G``'s default latent (of the w+ rows ``layers``, when given)."""
+    style_weights = getattr(G, "style_weights", None)
+    if callable(style_weights):
+        return style_weights(layers)
+    if layers is not None:
+        raise InvalidInputError(f"{G.name} has no per-layer latent; SeFa cannot be limited to layers {layers}.")
     if isinstance(G, DCGANGenerator):
         return dcgan_latent_weights(G)
     raise InvalidInputError(f"SeFa does not know which layers read the latent of {G.name} yet; use PCA instead.")
 
 
-def sefa_directions(G: Generator, count: int = 10, prefix: str = "sefa") -> tuple[list[Direction], np.ndarray]:
-    """``count`` SeFa directions for ``G`` named ``{prefix}-00`` …, and their eigenvalues (descending)."""
-    space = G.default_space
-    weights = latent_weights(G)
-    basis, values = sefa_basis(weights, count)
-    share = values / max(sum(float(a.double().square().sum()) for a in weights), 1e-300)  # of trace(Σ AᵀA)
+def sefa_directions(G: Generator, count: int = 10, prefix: str = "sefa", layers: tuple[int, int] | None = None,
+                    normalize: bool | None = None) -> tuple[list[Direction], np.ndarray]:
+    """``count`` SeFa directions for ``G`` named ``{prefix}-00`` …, and their eigenvalues (descending).
+
+    ``layers`` (half-open w+ rows, StyleGAN2 only) factorises those rows' affines and makes directions that move
+    only those rows. ``normalize`` (default: True for style affines, as the official code; False for the DCGAN,
+    whose shipped directions were made so) scales each output unit's row to unit length first.
+    """
+    weights = latent_weights(G, layers)
+    normalize = callable(getattr(G, "style_weights", None)) if normalize is None else normalize
+    basis, values = sefa_basis(weights, count, normalize)
+    trace = sum(float(a.shape[0]) if normalize else float(a.double().square().sum()) for a in weights)
+    share = values / max(trace, 1e-300)  # of trace(Σ AᵀA)
+    space = G.default_space if layers is None else "w+"
+    where = {} if layers is None else {"layers": list(layers)}
     directions = [
         Direction(name=f"{prefix}-{k:02d}", vector=v.astype(np.float32), space=space, model_id=G.model_id,
-                  method="sefa", scale=latent_scale(G, v, space),
-                  provenance={"component": k, "eigenvalue": float(values[k]), "share": float(share[k])})
+                  method="sefa", scale=latent_scale(G, v, space), layers=layers,
+                  provenance={"component": k, "eigenvalue": float(values[k]), "share": float(share[k]),
+                              "normalized": normalize, **where})
         for k, v in enumerate(basis)
     ]
     return directions, values

@@ -67,6 +67,17 @@ class Generator(ABC):
             )
         return self.latent_spaces[key]
 
+    def convert_latent(self, latent: torch.Tensor, source: str, target: str | None = None) -> torch.Tensor:
+        """Codes [N, *shape] of space ``source`` as codes of ``target`` (default: ``default_space``).
+
+        Lets a θ, an encoder or a direction made for one space serve another (StyleGAN's w → w+). Only the
+        identity here; models with several spaces override it. Refuses a conversion the model cannot make.
+        """
+        key = target or self.default_space
+        if source != key:
+            raise InvalidInputError(f"{self.name} cannot turn a '{source}' latent into a '{key}' latent.")
+        return latent
+
     def mean_latent(self, space: str | None = None) -> torch.Tensor:
         """The centre of the latent distribution, [1, *shape] (note: for the DCGAN, z = 0 is a dead point)."""
         return self.latent_stats(space)[0].unsqueeze(0)

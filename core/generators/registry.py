@@ -1,7 +1,8 @@
 """``load_generator(name_or_path)``: the one way the app, CLI and benchmarks get a model.
 
 Our own model files are safetensors with the architecture in their metadata, so loading never unpickles. Users'
-StyleGAN2 checkpoints (rosinality ``.pt``/``.pth``) are read weights-only (:mod:`.stylegan2_checkpoints`).
+StyleGAN2 checkpoints (rosinality ``.pt``/``.pth``) are read weights-only (:mod:`.stylegan2_checkpoints`), NVIDIA
+stylegan2-ada-pytorch ``.pkl`` pickles as data by a restricted unpickler (:mod:`.stylegan2_nvidia`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from core.errors import ModelLoadError
 from core.generators.base import Generator
 from core.generators.dcgan import DCGANGenerator, DCGANNet
 from core.generators.stylegan2_checkpoints import file_digest, load_stylegan2_checkpoint
+from core.generators.stylegan2_nvidia import load_nvidia_stylegan2
 from core.resources import resources_dir
 
 DEFAULT_MODEL = "dcgan-digiface"
@@ -25,6 +27,13 @@ _BUILTIN = {DEFAULT_MODEL: Path("models") / "dcgan_digiface" / "generator.safete
 def builtin_models() -> list[str]:
     """Names accepted by :func:`load_generator` besides a file path ("default" means the first)."""
     return list(_BUILTIN)
+
+
+def model_file(name_or_path: str | Path) -> Path:
+    """The file behind a built-in model's name ("default" included), else the path itself."""
+    key = str(name_or_path)
+    key = DEFAULT_MODEL if key in ("default", "") else key
+    return resources_dir() / _BUILTIN[key] if key in _BUILTIN else Path(key)
 
 
 def load_generator(name_or_path: str | Path = "default", device: torch.device | str = "cpu") -> Generator:
@@ -40,11 +49,11 @@ def load_generator(name_or_path: str | Path = "default", device: torch.device | 
     if suffix in (".pt", ".pth"):
         return load_stylegan2_checkpoint(path, device)
     if suffix == ".pkl":
-        raise ModelLoadError(f"'{path.name}' is an NVIDIA StyleGAN pickle, which this version cannot read yet; "
-                             "convert it to a rosinality stylegan2-pytorch .pt checkpoint.")
+        return load_nvidia_stylegan2(path, device)
     if suffix != ".safetensors":
         raise ModelLoadError(f"'{path.name}' is not a model format this version reads (Landscape Studio "
-                             ".safetensors, or StyleGAN2 .pt/.pth checkpoints from rosinality/stylegan2-pytorch).")
+                             ".safetensors, StyleGAN2 .pt/.pth checkpoints from rosinality/stylegan2-pytorch, or "
+                             "stylegan2-ada-pytorch .pkl network pickles).")
     return _load_safetensors(path).to(device)
 
 

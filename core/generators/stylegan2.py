@@ -18,7 +18,10 @@ Details that had to match (read from the reference's source):
   upfirdn2d is a true convolution (kernel flipped; the symmetric kernel makes that moot).
 - channels per resolution with channel_multiplier cm: {4..32: 512, 64: 256·cm, 128: 128·cm, 256: 64·cm,
   512: 32·cm, 1024: 16·cm}; our ``channel_max`` caps every entry (512 reproduces the reference, smaller values
-  give the tiny models tests use).
+  give the tiny models tests use). ``channel_base`` switches to NVIDIA's rule min(channel_base // res,
+  channel_max) instead, for stylegan2-ada pickles (:mod:`.stylegan2_nvidia`); 32768 equals rosinality's cm = 2.
+- ``conv_clamp`` (NVIDIA's, 256 in their fp16 configs; off in rosinality's): styled-conv outputs are clamped to
+  ±conv_clamp after bias + activation, to-RGB outputs after their bias and before the skip is added.
 - num_ws = 2·log2(resolution) − 2: conv1 uses ws[0], to_rgb1 ws[1], level i uses ws[i], ws[i+1] for its convs and
   ws[i+2] for its to-RGB (shared with the next level's first conv). Truncation: w_avg + ψ (w − w_avg).
 
@@ -38,7 +41,14 @@ from torch import nn
 from core.device import seeded_generator
 from core.errors import InvalidInputError
 from core.generators.base import Generator, LatentSpace
-from core.generators.stylegan2_layers import ConstantInput, EqualLinear, PixelNorm, StyledConv, ToRGB
+from core.generators.stylegan2_layers import (
+    ConstantInput,
+    EqualLinear,
+    ModulatedConv2d,
+    PixelNorm,
+    StyledConv,
+    ToRGB,
+)
 
 NOISE_MODES = ("const", "random", "none")
 W_STATS_SAMPLES = 10_000  # z draws mapped to estimate the per-dimension spread of W
@@ -55,6 +65,8 @@ class StyleGAN2Config:
     channel_multiplier: int = 2  # widens levels ≥ 64 px (rosinality's default 2 = config F)
     channel_max: int = 512  # caps every level's channels (512 = the reference table)
     lr_mlp: float = 0.01  # mapping lr multiplier (only scales weights at run time)
+    channel_base: int | None = None  # NVIDIA's width rule min(channel_base // res, channel_max); None = rosinality's
+    conv_clamp: float | None = None  # clamp conv outputs to ± this (NVIDIA's conv_clamp); None = no clamping
 
     def validate(self) -> None:
         r = self.resolution
@@ -62,6 +74,10 @@ class StyleGAN2Config:
             raise InvalidInputError(f"StyleGAN2 resolution must be a power of two ≥ 8 (got {r}).")
         if min(self.style_dim, self.n_mlp, self.channel_multiplier, self.channel_max) < 1:
             raise InvalidInputError(f"StyleGAN2 sizes must be positive ({self}).")
+        if self.channel_base is not None and self.channel_base // r < 1:
+            raise InvalidInputError(f"StyleGAN2 channel_base {self.channel_base} leaves the {r}-px layers no channels.")
+        if self.conv_clamp is not None and not self.conv_clamp > 0:
+            raise InvalidInputError(f"StyleGAN2 conv_clamp must be positive or None (got {self.conv_clamp}).")
 
     @property
     def log_size(self) -> int:
@@ -77,6 +93,8 @@ class StyleGAN2Config:
         return 2 * self.log_size - 3
 
     def channels(self, res: int) -> int:
+        if self.channel_base is not None:
+            return min(self.channel_base // res, self.channel_max)
         width = 512 if res <= 32 else (16384 // res) * self.channel_multiplier
         return min(width, self.channel_max)
 
@@ -99,18 +117,18 @@ class StyleGAN2Net(nn.Module):
         dim = config.style_dim
         self.style = nn.Sequential(PixelNorm(), *[
             EqualLinear(dim, dim, lr_mul=config.lr_mlp, activation=True) for _ in range(config.n_mlp)])
-        c4 = config.channels(4)
+        c4, clamp = config.channels(4), config.conv_clamp
         self.input = ConstantInput(c4)
-        self.conv1 = StyledConv(c4, c4, dim)
-        self.to_rgb1 = ToRGB(c4, dim, upsample=False)
+        self.conv1 = StyledConv(c4, c4, dim, clamp=clamp)
+        self.to_rgb1 = ToRGB(c4, dim, upsample=False, clamp=clamp)
         self.convs = nn.ModuleList()
         self.to_rgbs = nn.ModuleList()
         in_ch = c4
         for level in range(3, config.log_size + 1):
             out_ch = config.channels(2**level)
-            self.convs.append(StyledConv(in_ch, out_ch, dim, upsample=True))
-            self.convs.append(StyledConv(out_ch, out_ch, dim))
-            self.to_rgbs.append(ToRGB(out_ch, dim))
+            self.convs.append(StyledConv(in_ch, out_ch, dim, upsample=True, clamp=clamp))
+            self.convs.append(StyledConv(out_ch, out_ch, dim, clamp=clamp))
+            self.to_rgbs.append(ToRGB(out_ch, dim, clamp=clamp))
             in_ch = out_ch
         self.noises = nn.Module()
         for idx in range(config.num_layers):
@@ -154,10 +172,11 @@ class StyleGAN2Generator(Generator):
     """
 
     def __init__(self, net: StyleGAN2Net, name: str, model_id: str, w_avg: torch.Tensor | None = None,
-                 noise_mode: str = "const") -> None:
+                 noise_mode: str = "const", info: dict[str, Any] | None = None) -> None:
         self.net = net.eval().requires_grad_(False)
         self.name = name
         self.model_id = model_id
+        self.info = dict(info or {})  # provenance for reports: file format, hashes (JSON-ready values)
         self.config = net.config
         self.resolution = net.config.resolution
         dim, num_ws = net.config.style_dim, net.config.num_ws
@@ -208,6 +227,33 @@ class StyleGAN2Generator(Generator):
 
     def synthesize(self, latent: torch.Tensor, space: str | None = None) -> torch.Tensor:
         return self.net.synthesis(self.ws(latent, space), self.noise_mode)
+
+    def convert_latent(self, latent: torch.Tensor, source: str, target: str | None = None) -> torch.Tensor:
+        """z → w (mapped) or w+, w → w+ (broadcast); w+ → w and anything → z have no inverse and are refused."""
+        key = target or self.default_space
+        if key == source:
+            return latent
+        if key == "w+":
+            return self.ws(latent, source)
+        if key == "w" and source == "z":
+            return self.net.mapping(latent.to(self.device, torch.float32))
+        return super().convert_latent(latent, source, key)
+
+    def style_layers(self) -> list[tuple[int, ModulatedConv2d]]:
+        """(w+ row, modulated conv) for each row: the styled convs read rows 0 … num_ws − 2, the last to-RGB the
+        last row (the earlier to-RGBs share their rows with a conv), as the official SeFa's layer list."""
+        convs = [self.net.conv1.conv, *(c.conv for c in self.net.convs)]
+        return [*enumerate(convs), (self.num_ws - 1, self.net.to_rgbs[-1].conv)]
+
+    def style_weights(self, layers: tuple[int, int] | None = None) -> list[torch.Tensor]:
+        """The style affines A [in_ch, w_dim] (equalised scale applied) of the w+ rows in ``layers`` (half-open,
+        default all): the matrices that read w, which SeFa factorises."""
+        start, stop = layers or (0, self.num_ws)
+        if not 0 <= start < stop <= self.num_ws:
+            raise InvalidInputError(f"{self.name} has w+ rows 0–{self.num_ws - 1}; layers {start}–{stop - 1} "
+                                    "are out of range.")
+        return [conv.modulation.weight.detach() * conv.modulation.scale
+                for row, conv in self.style_layers() if start <= row < stop]
 
     def truncation(self, ws: torch.Tensor, psi: float) -> torch.Tensor:
         """w or ws moved towards ``w_avg``: w_avg + ψ (w − w_avg). ψ = 1 leaves them, ψ = 0 gives the average face;

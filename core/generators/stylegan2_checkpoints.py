@@ -1,10 +1,10 @@
 """Load rosinality/stylegan2-pytorch checkpoints (``.pt``/``.pth``) without running code from them.
 
 A checkpoint is read with ``torch.load(weights_only=True)``: only tensors, containers and plain values come back,
-so a malicious or foreign pickle (e.g. NVIDIA's ``.pkl``, which needs their Python classes) is refused instead
-of executed. The one class allowed besides is ``argparse.Namespace``, which rosinality's ``train.py`` stores as
-``args`` and which is a plain attribute bag. The architecture is inferred from tensor shapes, then checked by a
-strict ``load_state_dict``.
+so a malicious or foreign pickle (e.g. NVIDIA's ``.pkl``, which needs their Python classes and is read by
+:mod:`.stylegan2_nvidia` instead) is refused, not executed. The one class allowed besides is
+``argparse.Namespace``, which rosinality's ``train.py`` stores as ``args`` and which is a plain attribute bag. The
+architecture is inferred from tensor shapes, then checked by a strict ``load_state_dict``.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def _read_weights_only(path: Path) -> Any:
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise ModelLoadError(_refusal(path, str(exc))) from exc
-    except (RuntimeError, EOFError, OSError, ValueError, KeyError, AttributeError, ImportError) as exc:
+    except (RuntimeError, EOFError, OSError, ValueError, KeyError, IndexError, AttributeError, ImportError) as exc:
         raise ModelLoadError(f"'{path.name}' is not a readable PyTorch checkpoint; it may be truncated or another "
                              f"kind of file ({_first_line(exc)}).") from exc
 
@@ -128,13 +128,13 @@ def _refusal(path: Path, message: str) -> str:
     needed = _GLOBAL.search(message)
     if needed:
         return (f"'{path.name}' needs program code to load ({needed.group(1)}), which Landscape Studio never runs: "
-                "it may be an NVIDIA StyleGAN .pkl pickle (not supported yet) or not a model checkpoint. "
-                "Give a rosinality stylegan2-pytorch .pt checkpoint.")
+                "it may be an NVIDIA StyleGAN network pickle (give it the .pkl extension to read it as one) or not a "
+                "model checkpoint.")
     with path.open("rb") as fh:
         head = fh.read(4)
     if head[:1] == b"\x80" and head != b"PK\x03\x04":
-        return (f"'{path.name}' is a plain Python pickle, not a PyTorch checkpoint: it may be an NVIDIA StyleGAN .pkl "
-                "(not supported yet). Give a rosinality stylegan2-pytorch .pt checkpoint.")
+        return (f"'{path.name}' is a plain Python pickle, not a PyTorch checkpoint: if it is an NVIDIA StyleGAN "
+                "network pickle, give it the .pkl extension to read it as one.")
     return f"'{path.name}' is not a PyTorch checkpoint (it may be damaged, or another kind of file)."
 
 

@@ -177,29 +177,38 @@ class ConstantInput(nn.Module):
         return self.input.expand(batch, -1, -1, -1)
 
 
-class StyledConv(nn.Module):
-    """Modulated 3×3 conv → noise → bias + leaky ReLU ×√2."""
+def conv_clamp(x: torch.Tensor, limit: float | None) -> torch.Tensor:
+    """NVIDIA's conv_clamp: keeps fp16 activations finite; a no-op for trained nets' usual ranges."""
+    return x if limit is None else x.clamp(-limit, limit)
 
-    def __init__(self, in_ch: int, out_ch: int, style_dim: int, upsample: bool = False) -> None:
+
+class StyledConv(nn.Module):
+    """Modulated 3×3 conv → noise → bias + leaky ReLU ×√2 (→ clamp to ±``clamp`` when set)."""
+
+    def __init__(self, in_ch: int, out_ch: int, style_dim: int, upsample: bool = False,
+                 clamp: float | None = None) -> None:
         super().__init__()
         self.conv = ModulatedConv2d(in_ch, out_ch, 3, style_dim, upsample=upsample)
         self.noise = NoiseInjection()
         self.activate = FusedLeakyReLU(out_ch)
+        self.clamp = clamp
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise: torch.Tensor | None) -> torch.Tensor:
-        return self.activate(self.noise(self.conv(x, w), noise))
+        return conv_clamp(self.activate(self.noise(self.conv(x, w), noise)), self.clamp)
 
 
 class ToRGB(nn.Module):
-    """Modulated 1×1 conv to RGB (no demodulation) + bias, added to the FIR-up-sampled skip of the lower level."""
+    """Modulated 1×1 conv to RGB (no demodulation) + bias (→ clamp), added to the FIR-up-sampled skip of the lower
+    level."""
 
-    def __init__(self, in_ch: int, style_dim: int, upsample: bool = True) -> None:
+    def __init__(self, in_ch: int, style_dim: int, upsample: bool = True, clamp: float | None = None) -> None:
         super().__init__()
         if upsample:
             self.upsample = Upsample()
         self.conv = ModulatedConv2d(in_ch, 3, 1, style_dim, demodulate=False)
         self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
+        self.clamp = clamp
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
-        out = self.conv(x, w) + self.bias
+        out = conv_clamp(self.conv(x, w) + self.bias, self.clamp)
         return out if skip is None else out + self.upsample(skip)

@@ -7,18 +7,21 @@ mean), which keeps the latent where the encoder, i.e. the generator's own domain
 With K starts, start 0 is E(y) and start k > 0 is E(y) plus seeded Gaussian noise of half the latent std, so
 "more like this" and inpainting still get different answers. A masked photo is shown to the encoder with the
 brushed-out pixels replaced by the mean colour of the known ones (the encoder never saw brush strokes).
-When the model has no encoder, both methods fall back to the direct method with a visible warning.
+When the model has no encoder, both methods fall back to the direct method with a visible warning. An encoder
+predicts codes of the space it was trained for (the model's default, e.g. StyleGAN's w); for another space
+(w+) its codes are converted by the generator (``G.convert_latent``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from collections.abc import Generator as Job
 
 import torch
 
 from core.device import seeded_generator
-from core.errors import ModelLoadError
+from core.errors import InvalidInputError, ModelLoadError
 from core.generators.base import Generator
 from core.inversion.config import InversionConfig
 from core.inversion.encoder import LatentEncoder, find_encoder
@@ -34,6 +37,7 @@ from core.jobs import CancelToken
 
 log = logging.getLogger(__name__)
 START_SPREAD = 0.5  # noise of starts k > 0, × the latent std
+Encode = Callable[[torch.Tensor], torch.Tensor]  # images [N, 3, R, R] → latents [N, *shape] of the run's space
 
 
 def encoder_view(target: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -47,7 +51,7 @@ def encoder_view(target: torch.Tensor, mask: torch.Tensor | None) -> torch.Tenso
 
 
 @torch.no_grad()
-def encoder_starts(G: Generator, encoder: LatentEncoder, target: torch.Tensor, config: InversionConfig,
+def encoder_starts(G: Generator, encoder: Encode, target: torch.Tensor, config: InversionConfig,
                    mask: torch.Tensor | None) -> torch.Tensor:
     """K starts [K, *shape]: E(y) for start 0 (or per target), seeded spread around it for the others."""
     latent = encoder(encoder_view(target.to(G.device, torch.float32), mask))  # [1|K, *shape]
@@ -59,19 +63,31 @@ def encoder_starts(G: Generator, encoder: LatentEncoder, target: torch.Tensor, c
     return latent
 
 
-def consistency_term(encoder: LatentEncoder, weight: float):
+def consistency_term(encoder: Encode, weight: float):
     """idinvert's (latent, images) → ("consistency", λ·mean((x − E(G(x)))²)) per image."""
     def term(latent: torch.Tensor, images: torch.Tensor) -> tuple[str, torch.Tensor]:
         return "consistency", weight * (latent - encoder(images)).square().flatten(1).mean(dim=1)
     return term
 
 
-def _encoder_or_fallback(G: Generator, config: InversionConfig) -> LatentEncoder | str:
+def _encoder_or_fallback(G: Generator, config: InversionConfig) -> Encode | str:
+    """E in the run's space, or the reason there is none (the fallback's warning)."""
     try:
-        return find_encoder(G, config.encoder)[0]
+        encoder, meta = find_encoder(G, config.encoder)
+        return in_space(G, encoder, meta.get("space") or G.default_space, config.space or G.default_space)
     except ModelLoadError as exc:
         log.warning("%s", exc)
         return f"{exc} Used the direct method instead."
+    except InvalidInputError as exc:
+        return f"{exc} The encoder cannot start this run; used the direct method instead."
+
+
+def in_space(G: Generator, encoder: LatentEncoder, source: str, target: str) -> Encode:
+    """E with its codes of ``source`` converted to ``target`` (E itself when they are the same space)."""
+    if source == target:
+        return encoder
+    G.convert_latent(G.mean_latent(source), source, target)  # refuses an impossible conversion now, not mid-run
+    return lambda images: G.convert_latent(encoder(images), source, target)
 
 
 def _fallback(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None,
@@ -125,6 +141,9 @@ def _refine_descent(G: Generator, config: InversionConfig, start: torch.Tensor) 
 
         try:
             theta, _ = find_mapping(G, config.landscape)
+            if (config.space or G.default_space) != G.default_space:
+                raise ModelLoadError(f"θ descends in {G.name}'s '{G.default_space}' space, not in the run's "
+                                     f"'{config.space}' (a start there has no point z of θ's space).")
             return landscape_descent(G, theta, config, preimage(theta, start)), []
         except ModelLoadError as exc:
             return direct_descent(G, start, config), [f"{exc} Refined with the direct method instead."]

@@ -4,7 +4,9 @@
 for those steps, with plain gradient descent as in training, then hands x = θ(z) to the direct method's Adam.
 Starts are z ~ N(0, I), seeded like the direct method's starts. The result's latents are x in the generator's
 own space, so edits, inpainting and plots use them unchanged.
-When no ready θ exists for the model, the run falls back to the direct method with a visible warning.
+When no ready θ exists for the model, the run falls back to the direct method with a visible warning. θ maps
+into the model's default space (StyleGAN's w); a run in another space (w+) gets θ's codes converted by the
+generator, and one in a space θ's codes cannot be turned into (w → z) falls back to the direct method too.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Generator as Job
 import torch
 
 from core.device import seeded_generator
-from core.errors import ModelLoadError
+from core.errors import InvalidInputError, ModelLoadError
 from core.generators.base import Generator
 from core.inversion.config import InversionConfig
 from core.inversion.optimize import (
@@ -27,7 +29,7 @@ from core.inversion.optimize import (
     invert_direct,
 )
 from core.jobs import CancelToken
-from core.landscape.mapping import LandscapeMapping
+from core.landscape.mapping import LandscapeMapping, theta_latent
 from core.landscape.registry import find_mapping
 
 log = logging.getLogger(__name__)
@@ -44,33 +46,49 @@ def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionCo
                          for i in range(config.starts)])
     z = z.detach().to(G.device).clone().requires_grad_(True)  # [K, z_dim]
     step = float(theta.step_size.detach())
-    return Descent(z, theta, torch.optim.SGD([z], lr=step), step, 1.0, handover=theta.config.horizon,
-                   then=lambda x: direct_descent(G, x, config), records_z=True)
+    return Descent(z, lambda p: theta_latent(G, theta, p, config.space), torch.optim.SGD([z], lr=step), step, 1.0,
+                   handover=theta.config.horizon, then=lambda x: direct_descent(G, x, config), records_z=True)
 
 
 @torch.no_grad()
 def preimage(theta: LandscapeMapping, x: torch.Tensor, iterations: int = 100) -> torch.Tensor:
-    """A z with θ(z) ≈ x [K, z_dim], for starting descent in Z at a known latent (hybrid's encoder start).
+    """A z [K, z_dim] with θ(z) ≈ x (codes of θ's space, [K, *shape]), for starting descent in Z at a known latent
+    (hybrid's encoder start).
 
-    θ(z) = z + MLP(z), so z = x − MLP(z) is a fixed point; iterating it converges when the MLP is a contraction,
-    which a θ that starts as the identity and stays near it is. The iterate with the smallest residual is kept.
+    θ(z) = z + MLP(z) in its unit coordinates u (x itself, or (x − μ) / σ for a standardized θ), so z = u − MLP(z)
+    is a fixed point; iterating it converges when the MLP is a contraction, which a θ that starts as the identity
+    and stays near it is. The iterate with the smallest residual is kept.
     """
-    z, best, best_residual = x.clone(), x.clone(), float("inf")
+    x = x.flatten(1)  # [K, D]
+    u = theta.to_unit(x)
+    z, best, best_residual = u.clone(), u.clone(), float("inf")
     for _ in range(iterations):
         residual = float((theta(z) - x).abs().max())
         if residual < best_residual:
             best, best_residual = z.clone(), residual
         if residual < 1e-6:
             break
-        z = x - theta.mlp(z)
+        z = u - theta.mlp(z)
     return best
+
+
+def check_space(G: Generator, config: InversionConfig) -> None:
+    """Refuse (:class:`InvalidInputError`) a run whose space θ's codes (G's default space) cannot be turned into."""
+    space = config.space or G.default_space
+    if space != G.default_space:
+        try:
+            G.convert_latent(G.mean_latent(), G.default_space, space)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"θ descends in {G.name}'s '{G.default_space}' space; a '{space}' run cannot use "
+                                    f"it ({exc})") from exc
 
 
 def invert_landscape(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,
                      cancel: CancelToken | None = None) -> Job[InversionStep, None, InversionResult]:
     try:
         theta, _ = find_mapping(G, config.landscape)
-    except ModelLoadError as exc:
+        check_space(G, config)
+    except (ModelLoadError, InvalidInputError) as exc:
         log.warning("%s", exc)
         result = yield from invert_direct(G, target, config.with_changes(method="direct"), mask, cancel)
         result.warnings.insert(0, f"{exc} Used the direct method instead.")

@@ -113,6 +113,8 @@ class Descent:
     noise_std: torch.Tensor | float  # scale of the optional early noise, in ``param``'s units
     handover: int | None = None  # after this many updates, continue with ``then(latent)`` instead
     then: Callable[[torch.Tensor], Descent] | None = None
+    bail_out: bool = False  # hand over early, from each start's best latent, once the mean loss rises above the
+    # start's (a plain step size measured on one model can diverge on another: StyleGAN2's w)
     records_z: bool = False  # ``param`` is a point z of a learned space: each step reports it (``InversionStep.z``)
     extra: Callable[[torch.Tensor, torch.Tensor], tuple[str, torch.Tensor]] | None = None  # (latent, images) →
     # (name, weighted [K] term) added to the objective, e.g. hybrid's encoder consistency
@@ -134,7 +136,7 @@ def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, m
         x = latent.clone().requires_grad_(True)
         descent = Descent(x, lambda p: p, torch.optim.SGD([x], lr=config.warmup_step), config.warmup_step,
                           descent.noise_std, handover=config.warmup_steps,
-                          then=lambda reached: direct_descent(G, reached, config))
+                          then=lambda reached: direct_descent(G, reached, config), bail_out=True)
     return (yield from descend(G, target, config, descent, mask, cancel))
 
 
@@ -182,9 +184,12 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
     step, cancelled = 0, False
     for step in range(config.steps + 1):
         z = param.detach().cpu().numpy().copy() if descent.records_z else None
-        if descent.handover == step and descent.then is not None:
+        diverging = descent.bail_out and len(history) > 1 and history[-1]["total"] > history[0]["total"]
+        if descent.then is not None and (descent.handover == step or diverging):
+            if diverging:
+                log.info("The plain warm-up raised the loss at step %d; Adam takes over from the best latents.", step)
             with torch.no_grad():
-                descent = descent.then(descent.to_latent(param).detach())
+                descent = descent.then(best_latent.clone() if diverging else descent.to_latent(param).detach())
             param, optimizer = descent.param, descent.optimizer
         last = step == config.steps
         lr = learning_rate(step, config.steps, descent.base_lr, config.schedule)

@@ -38,6 +38,8 @@ def landscape_psnr(G: Generator, theta: LandscapeMapping, targets: torch.Tensor,
 def identity_like(theta: LandscapeMapping, step: float) -> LandscapeMapping:
     """An untrained θ (the identity) with the given step size."""
     baseline = LandscapeMapping(replace(theta.config, step=step)).to(theta.log_step.device)
+    if theta.config.standardized:
+        baseline.set_frame(theta.x_mean, theta.x_std)  # the same Gaussian start as θ's
     return baseline.requires_grad_(False)
 
 

@@ -18,7 +18,9 @@ The trainer is a job: it yields a :class:`TrainStep` per iteration and returns t
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import time
 from collections.abc import Generator as Job
 from dataclasses import asdict, dataclass, field, replace
@@ -34,7 +36,7 @@ from core.evaluation import TRAIN_SEED_LIMIT
 from core.generators.base import Generator
 from core.imageio import atomic_write_bytes
 from core.jobs import CancelToken
-from core.landscape.mapping import LandscapeMapping, MappingConfig
+from core.landscape.mapping import LandscapeMapping, MappingConfig, theta_latent
 from core.landscape.validation import ValidationSet
 
 
@@ -122,7 +124,7 @@ def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, targe
     losses = []
     for t in range(steps + 1):
         z = z if z.requires_grad else z.requires_grad_(True)
-        loss = mse_per_image(G.synthesize(theta(z)), target)  # [N], at z_t
+        loss = mse_per_image(G.synthesize(theta_latent(G, theta, z)), target)  # [N], at z_t
         if t > 0:
             losses.append(loss)
         if t == steps:
@@ -143,19 +145,64 @@ def _batch(G: Generator, config: LandscapeTrainConfig, iteration: int) -> tuple[
     return target, z0.to(G.device)
 
 
-def new_state(config: LandscapeTrainConfig, device: torch.device | str) -> TrainState:
+def new_state(config: LandscapeTrainConfig, device: torch.device | str, G: Generator | None = None) -> TrainState:
+    """A fresh θ and its optimiser; a standardized θ takes ``G``'s latent mean and std (its frame) now."""
     mapping = replace(config.mapping, horizon=config.inner_steps)  # θ is used for as many steps as it learns
     theta = LandscapeMapping(mapping, seed=config.seed).to(device)
+    if mapping.standardized:
+        if G is None:
+            raise InvalidInputError("A standardized θ needs the generator whose latent statistics it stores.")
+        theta.set_frame(*G.latent_stats())
     return TrainState(theta, torch.optim.Adam(theta.parameters(), lr=config.theta_lr))
+
+
+def mapping_config_for(G: Generator, **changes: Any) -> MappingConfig:
+    """θ's shape for ``G``'s default space: Z as wide as the (flattened) latent, standardized unless the space is
+    N(0, I) itself (z), so a learned space such as StyleGAN's w is descended from its own Gaussian."""
+    space = G.space()
+    return MappingConfig(**{"z_dim": math.prod(space.shape), "standardized": not space.gaussian_prior, **changes})
+
+
+def stable_step(G: Generator, mapping: MappingConfig, seed: int = 0, n: int = 4, steps: int = 3,
+                tries: int = 9) -> float:
+    """The largest of mapping.step · 10^(−k/2), k = 0 … tries − 1, at which plain descent through the untrained θ
+    lowers the mean pixel MSE at each of ``steps`` steps on ``n`` training targets (the last one tried otherwise).
+
+    The default step (10) was measured on the DCGAN's z; in another model's space it can diverge (a random
+    StyleGAN2's w does at 10), and a θ whose first steps diverge learns nothing.
+    """
+    probe = LandscapeTrainConfig(mapping=mapping, batch=n, seed=seed)
+    target, z0 = _batch(G, probe, 0)
+    step = mapping.step
+    for _ in range(tries):
+        theta = new_state(replace(probe, mapping=replace(mapping, step=step)), G.device, G).theta
+        theta.requires_grad_(False)
+        with torch.no_grad():
+            start = float(mse_per_image(G.synthesize(theta_latent(G, theta, z0)), target).mean())
+        means = [start] + [float(v.detach().mean()) for v in descent_losses(G, theta, z0, target, steps, graph=False)]
+        if all(b < a for a, b in itertools.pairwise(means)):
+            return step
+        step /= math.sqrt(10)
+    return step * math.sqrt(10)
+
+
+def check_mapping(G: Generator, mapping: MappingConfig) -> None:
+    dims = math.prod(G.space().shape)
+    if mapping.z_dim != dims:
+        raise InvalidInputError(f"θ's Z has {mapping.z_dim} dims but {G.name}'s '{G.default_space}' latent has "
+                                f"{dims} {list(G.space().shape)}; make θ with mapping_config_for(G).")
+    if mapping.standardized == G.space().gaussian_prior:
+        kind = "standardized" if mapping.standardized else "plain"
+        raise InvalidInputError(f"A {kind} θ does not suit {G.name}'s '{G.default_space}' space; make θ with "
+                                "mapping_config_for(G).")
 
 
 def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainState | None = None,
                     cancel: CancelToken | None = None) -> Job[TrainStep, None, TrainState]:
     """Train (or keep training) θ for ``config.minutes`` of wall time; cancellable between iterations."""
     config.validate()
-    if config.mapping.z_dim != G.space().shape[0]:
-        raise InvalidInputError(f"θ's Z has {config.mapping.z_dim} dims but the model's latent has {G.space().shape}.")
-    state = state or new_state(config, G.device)
+    check_mapping(G, config.mapping)
+    state = state or new_state(config, G.device, G)
     G.net.requires_grad_(False)  # only θ learns
     weights = torch.arange(1, config.inner_steps + 1, dtype=torch.float32, device=G.device)
     weights = weights / weights.sum()

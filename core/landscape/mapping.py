@@ -3,6 +3,10 @@
 θ(z) = z + MLP(z), the MLP's last layer starting at zero: an untrained θ is the identity, so a newly made θ
 inverts exactly like the direct method and training can only be judged by what it adds. θ also carries the
 step size of the descent in Z it was trained with (``log_step``), so the method that uses it needs no tuning.
+For a learned latent space (StyleGAN's w, not N(0, I)) θ is ``standardized``: x = μ + σ ⊙ (z + MLP(z)) with the
+model's per-dimension latent mean μ and std σ stored in θ, so z ~ N(0, I) starts on the model's own distribution
+and one step size suits every dimension; the untrained θ is then the Gaussian approximation of that space.
+θ works on flat codes [N, D]; :func:`theta_latent` gives them the space's shape.
 Saved as safetensors (weights) + JSON (metadata): loading never unpickles.
 """
 
@@ -20,6 +24,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from core.errors import ModelLoadError
+from core.generators.base import Generator
 from core.imageio import atomic_write_bytes
 
 SCHEMA_VERSION = 1
@@ -34,6 +39,7 @@ class MappingConfig:
     depth: int = 3  # linear layers in the MLP (≥ 2)
     step: float = 10.0  # initial step size of gradient descent in Z (plain GD beats Adam early on this model)
     horizon: int = 10  # descent steps in Z θ is trained for; the landscape method then continues in X
+    standardized: bool = False  # x = mean + std ⊙ (z + MLP(z)) (learned spaces such as w); False: x = z + MLP(z)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +65,21 @@ class LandscapeMapping(nn.Module):
         nn.init.zeros_(last.bias)
         self.mlp = nn.Sequential(*layers, last)
         self.log_step = nn.Parameter(torch.tensor(float(config.step)).log())
+        if config.standardized:
+            self.register_buffer("x_mean", torch.zeros(config.z_dim))  # [D] μ of the model's latents
+            self.register_buffer("x_std", torch.ones(config.z_dim))  # [D] σ
+
+    def set_frame(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Store the model's latent mean and std (a standardized θ only; anything [D]-sized, e.g. [num_ws, w_dim])."""
+        if not self.config.standardized:
+            raise ModelLoadError("This θ is not standardized; it has no latent mean and std to set.")
+        with torch.no_grad():
+            self.x_mean.copy_(mean.reshape(-1))
+            self.x_std.copy_(std.reshape(-1))
+
+    def to_unit(self, x: torch.Tensor) -> torch.Tensor:
+        """x [N, D] in the model's units → the coordinates z + MLP(z) lives in ((x − μ) / σ, or x as is)."""
+        return (x - self.x_mean) / self.x_std if self.config.standardized else x
 
     @property
     def step_size(self) -> torch.Tensor:
@@ -66,7 +87,15 @@ class LandscapeMapping(nn.Module):
         return self.log_step.exp()
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return z + self.mlp(z)
+        u = z + self.mlp(z)
+        return self.x_mean + self.x_std * u if self.config.standardized else u
+
+
+def theta_latent(G: Generator, theta: LandscapeMapping, z: torch.Tensor, space: str | None = None) -> torch.Tensor:
+    """θ(z) [N, D] as codes of ``space`` [N, *shape]: θ maps into G's default space (where it was trained);
+    another space gets them through ``G.convert_latent`` (StyleGAN's w → w+)."""
+    x = theta(z).view(-1, *G.space().shape)
+    return G.convert_latent(x, G.default_space, space or G.default_space)
 
 
 def save_mapping(theta: LandscapeMapping, folder: Path, metadata: dict[str, Any]) -> Path:

@@ -31,7 +31,7 @@ import torch
 from core.errors import InvalidInputError
 from core.generators.base import Generator
 from core.jobs import CancelToken
-from core.landscape.mapping import LandscapeMapping
+from core.landscape.mapping import LandscapeMapping, theta_latent
 from core.objectives.compose import LossWeights, Objective
 from core.objectives.operators import Mask, compose_operators, parse_operator
 from core.objectives.priors import gaussian_nll
@@ -277,7 +277,7 @@ def inversion_loss_fn(G: Generator, target: torch.Tensor, mask: torch.Tensor | N
         raise InvalidInputError("The LPIPS term cannot be sliced: LPIPS is not available on this machine.")
 
     def loss_fn(latents: torch.Tensor) -> torch.Tensor:
-        x = theta(latents) if space == "z" else latents  # type: ignore[misc]
+        x = theta_latent(G, theta, latents, g_space) if space == "z" else latents  # type: ignore[arg-type]
         images = G.synthesize(x, g_space)
         if term == "prior":
             return gaussian_nll(x, objective.mean, objective.std)

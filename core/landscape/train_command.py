@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 from collections.abc import Generator as Job
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,13 @@ from core.landscape.learning import (
     LandscapeTrainConfig,
     TrainStep,
     load_checkpoint,
+    mapping_config_for,
     new_state,
     save_checkpoint,
+    stable_step,
     train_landscape,
 )
-from core.landscape.mapping import MappingConfig, save_mapping
+from core.landscape.mapping import save_mapping
 
 CHECKPOINT_EVERY_S = 60.0
 UNLIMITED_MINUTES = 10_000_000.0  # "no time limit": the iteration count alone ends the run
@@ -69,7 +71,7 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
         config = LandscapeTrainConfig.from_dict(
             {**stored.to_dict(), "minutes": config.minutes, "max_iterations": config.max_iterations})
     else:
-        state = new_state(config, G.device)
+        state = new_state(config, G.device, G)
     saved = time.perf_counter()
     job = train_landscape(G, config, state, cancel)
     while True:
@@ -109,8 +111,12 @@ def train_and_gate(args: argparse.Namespace) -> int:
     minutes = args.minutes if args.minutes is not None else (
         UNLIMITED_MINUTES if args.iterations is not None else LandscapeTrainConfig().minutes)
     G = load_generator(args.model, pick_device(args.device))
+    mapping = mapping_config_for(G, width=args.width, depth=args.depth)
+    resuming = args.resume and (args.out / "checkpoint" / "checkpoint.json").is_file()
+    if mapping.standardized and not resuming:  # a new θ for a learned space: a step size that does not diverge
+        mapping = replace(mapping, step=stable_step(G, mapping, seed=args.seed))
     config = LandscapeTrainConfig(
-        mapping=MappingConfig(z_dim=G.space().shape[0], width=args.width, depth=args.depth),
+        mapping=mapping,
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, unroll=not args.detach,
         minutes=minutes, max_iterations=args.iterations, seed=args.seed, validate_every=args.validate_every,
         validation_faces=args.validation_faces)

@@ -41,3 +41,15 @@ def test_landscape_benchmark_compares_the_methods(tmp_path):
     assert set(faces) == {"direct_adam_lr0.2", "direct_gd10_then_adam", "landscape"}
     assert faces["landscape"] == faces["direct_gd10_then_adam"]  # an untrained θ is the warm-started direct method
     assert report["sample_photos"]["n"] == 2
+
+
+def test_stylegan2_benchmark_writes_figures_per_resolution(tmp_path):
+    out = tmp_path / "stylegan2.json"
+    assert main(["stylegan2", "--resolutions", "16,32", "--tiny", "--repeats", "1", "--device", "cpu",
+                 "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert [r["resolution"] for r in report["results"]] == [16, 32] and report["config"] == "tiny"
+    for row in report["results"]:
+        assert row["forward_ms"] > 0 and row["inversion_step_ms"] > 0 and row["parameters"] > 0
+        assert row["memory_method"] in ("linux_vmhwm_delta", "unavailable")
+        assert row["memory_method"] == "unavailable" or row["inversion_step_peak_mb"] >= 0

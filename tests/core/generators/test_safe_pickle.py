@@ -1,22 +1,19 @@
 """NVIDIA network pickles read as data: names and tensors as ``state_dict()`` gives them, and nothing in them runs.
 
-The stand-in networks below pickle exactly as ``torch_utils.persistence`` does (the reducer is
-``torch_utils.persistence._reconstruct_persistent_obj`` with a meta dict carrying the module source and the module
-``__dict__``), dumped with plain ``pickle.dump`` like stylegan2-ada's training loop. Their ``module_src`` writes a
-marker file and raises if executed; every test checks the marker is never written.
+The stand-in networks below pickle exactly as ``torch_utils.persistence`` does (``Persistent`` from
+:mod:`tests.core.generators.nvidia_pickles`), dumped with plain ``pickle.dump`` like stylegan2-ada's training loop.
+Their ``module_src`` writes a marker file and raises if executed; every test checks the marker is never written.
 """
 
 from __future__ import annotations
 
 import builtins
-import copy
 import hashlib
 import os
 import pickle
 import random
 import subprocess
 import sys
-import types
 from collections import OrderedDict
 from pathlib import Path
 
@@ -27,43 +24,7 @@ import torch
 from core.errors import ModelLoadError
 from core.generators import safe_pickle
 from core.generators.safe_pickle import TorchModuleRecord, load_nvidia_pickle
-
-
-def _reconstruct_persistent_obj(meta: dict) -> None:  # what NVIDIA's loader would call; we only pickle a reference
-    raise AssertionError("the stand-in reconstructor must never be called")
-
-
-class EasyDict(dict):
-    """Stand-in for dnnlib.util.EasyDict: a dict with attribute access."""
-
-    def __getattr__(self, name: str):
-        try:
-            return self[name]
-        except KeyError as exc:
-            raise AttributeError(name) from exc
-
-    def __setattr__(self, name: str, value) -> None:
-        self[name] = value
-
-
-_reconstruct_persistent_obj.__module__ = "torch_utils.persistence"
-EasyDict.__module__ = "dnnlib.util"
-
-
-class Persistent(torch.nn.Module):
-    """Pickles as torch_utils.persistence's decorator does: source text + the module's __dict__ as state."""
-
-    module_src = "raise SystemExit('module_src was executed')\n"
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__()
-        self._init_args = copy.deepcopy(args)
-        self._init_kwargs = copy.deepcopy(kwargs)
-
-    def __reduce__(self):
-        meta = dict(type="class", version=6, module_src=self.module_src, class_name=type(self).__name__,
-                    state=dict(self.__dict__))
-        return (_reconstruct_persistent_obj, (meta,), None)
+from tests.core.generators.nvidia_pickles import EasyDict, Persistent, fake_modules
 
 
 class FullyConnectedLayer(Persistent):
@@ -166,13 +127,8 @@ def write_pickle(tmp_path: Path, marker: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(Persistent, "module_src", src)
 
     def write(obj, name: str = "network.pkl", protocol: int = 3) -> Path:
-        fakes = {"torch_utils": types.ModuleType("torch_utils"), "dnnlib": types.ModuleType("dnnlib"),
-                 "torch_utils.persistence": types.ModuleType("torch_utils.persistence"),
-                 "dnnlib.util": types.ModuleType("dnnlib.util")}
-        fakes["torch_utils.persistence"]._reconstruct_persistent_obj = _reconstruct_persistent_obj
-        fakes["dnnlib.util"].EasyDict = EasyDict
         with monkeypatch.context() as patch:
-            for name_, module in fakes.items():
+            for name_, module in fake_modules().items():
                 patch.setitem(sys.modules, name_, module)
             path = tmp_path / name
             with path.open("wb") as fh:

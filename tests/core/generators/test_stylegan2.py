@@ -217,9 +217,9 @@ def test_refuses_truncated_and_oversized_files(tmp_path, tiny_ckpt, monkeypatch)
     _assert_refused(tiny_ckpt[0], "more than the .* available")
 
 
-def test_refuses_nvidia_pickles_for_now(tmp_path):
-    (tmp_path / "ffhq.pkl").write_bytes(b"\x80\x04")
-    _assert_refused(tmp_path / "ffhq.pkl", "NVIDIA")
+def test_pkl_files_go_to_the_nvidia_reader(tmp_path):
+    (tmp_path / "ffhq.pkl").write_bytes(b"\x80\x04")  # loading itself is tested in test_stylegan2_nvidia.py
+    _assert_refused(tmp_path / "ffhq.pkl", "truncated|damaged")
 
 
 # ---------------------------------------------------------------- the ops, checked independently

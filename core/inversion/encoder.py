@@ -9,21 +9,18 @@ the refined latent where the encoder can reach it. Saved as safetensors + JSON: 
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from core.errors import ModelLoadError
 from core.generators.base import Generator
-from core.imageio import atomic_write_bytes
 from core.resources import resources_dir
+from core.weight_files import read_weights, save_weights
 
 SCHEMA_VERSION = 1
 
@@ -70,28 +67,14 @@ class LatentEncoder(nn.Module):
 
 def save_encoder(encoder: LatentEncoder, folder: Path, metadata: dict[str, Any]) -> Path:
     """Write ``encoder.safetensors`` and ``encoder.json`` (config + ``metadata``) into ``folder``, atomically."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in encoder.state_dict().items()}
-    tmp = folder / ".encoder.safetensors.tmp"
-    save_file(tensors, str(tmp))
-    atomic_write_bytes(folder / "encoder.safetensors", tmp.read_bytes())
-    tmp.unlink()
     meta = {"schema_version": SCHEMA_VERSION, "encoder": encoder.config.to_dict(), **metadata}
-    atomic_write_bytes(folder / "encoder.json", (json.dumps(meta, indent=2) + "\n").encode())
-    return folder
+    return save_weights(folder, "encoder", encoder.state_dict(), meta)
 
 
 def load_encoder(folder: Path) -> tuple[LatentEncoder, dict[str, Any]]:
     """Read an encoder written by :func:`save_encoder`; a clear :class:`ModelLoadError` for anything else."""
     folder = Path(folder)
-    try:
-        meta = json.loads((folder / "encoder.json").read_text())
-        tensors = load_file(str(folder / "encoder.safetensors"))
-    except (OSError, ValueError, SafetensorError) as exc:
-        raise ModelLoadError(f"'{folder}' does not hold a readable encoder ({exc}).") from exc
-    if meta.get("schema_version") != SCHEMA_VERSION:
-        raise ModelLoadError(f"'{folder}' holds an encoder of schema {meta.get('schema_version')}; this version "
-                             f"reads {SCHEMA_VERSION}.")
+    tensors, meta = read_weights(folder, "encoder", "encoder", SCHEMA_VERSION)
     try:
         encoder = LatentEncoder(EncoderConfig.from_dict(meta["encoder"]))
         encoder.load_state_dict(tensors)

@@ -31,7 +31,7 @@ from core.inversion.optimize import (
     InversionStep,
     descend,
     direct_descent,
-    invert_direct,
+    invert_direct_instead,
 )
 from core.jobs import CancelToken
 
@@ -76,7 +76,6 @@ def _encoder_or_fallback(G: Generator, config: InversionConfig) -> Encode | str:
         encoder, meta = find_encoder(G, config.encoder)
         return in_space(G, encoder, meta.get("space") or G.default_space, config.space or G.default_space)
     except ModelLoadError as exc:
-        log.warning("%s", exc)
         return f"{exc} Used the direct method instead."
     except InvalidInputError as exc:
         return f"{exc} The encoder cannot start this run; used the direct method instead."
@@ -90,19 +89,12 @@ def in_space(G: Generator, encoder: LatentEncoder, source: str, target: str) -> 
     return lambda images: G.convert_latent(encoder(images), source, target)
 
 
-def _fallback(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None,
-              cancel: CancelToken | None, reason: str) -> Job[InversionStep, None, InversionResult]:
-    result = yield from invert_direct(G, target, config.with_changes(method="direct"), mask, cancel)
-    result.warnings.insert(0, reason)
-    return result
-
-
 def invert_encoder(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,
                    cancel: CancelToken | None = None) -> Job[InversionStep, None, InversionResult]:
     """x = E(y) in one pass (``config.steps`` is ignored: there is nothing to iterate)."""
     encoder = _encoder_or_fallback(G, config)
     if isinstance(encoder, str):
-        return (yield from _fallback(G, target, config, mask, cancel, encoder))
+        return (yield from invert_direct_instead(G, target, config, mask, cancel, encoder))
     one_pass = config.with_changes(steps=0)
     start = encoder_starts(G, encoder, target, one_pass, mask)
     result = yield from descend(G, target, one_pass, direct_descent(G, start, one_pass), mask, cancel)
@@ -115,7 +107,7 @@ def invert_hybrid(G: Generator, target: torch.Tensor, config: InversionConfig, m
     """E(y), then ``config.steps`` of the ``config.refine`` method from there."""
     encoder = _encoder_or_fallback(G, config)
     if isinstance(encoder, str):
-        return (yield from _fallback(G, target, config, mask, cancel, encoder))
+        return (yield from invert_direct_instead(G, target, config, mask, cancel, encoder))
     start = encoder_starts(G, encoder, target, config, mask)
     extra = consistency_term(encoder, config.consistency) if config.consistency > 0 else None
     descent, warnings = _refine_descent(G, config, start)

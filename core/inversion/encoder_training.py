@@ -24,15 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from core.errors import InvalidInputError, ModelLoadError
 from core.evaluation import TRAIN_SEED_LIMIT, held_out_faces, validation_faces
 from core.generators.base import Generator
-from core.imageio import atomic_write_bytes
 from core.inversion.encoder import EncoderConfig, LatentEncoder, save_encoder
 from core.jobs import CancelToken
 from core.metrics import psnr
+from core.weight_files import checkpointed, optimizer_tensors, prefixed, restore_optimizer, write_json, write_tensors
 
 CHECKPOINT_EVERY_S = 60.0
 
@@ -179,20 +179,13 @@ def train_encoder(G: Generator, config: EncoderTrainConfig, state: EncoderTrainS
 
 def save_encoder_checkpoint(state: EncoderTrainState, config: EncoderTrainConfig, folder: Path) -> Path:
     """E, its best weights, Adam's moments and the counters: enough to resume exactly."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tensors = {f"encoder.{k}": v.detach().cpu().contiguous() for k, v in state.encoder.state_dict().items()}
-    tensors |= {f"best.{k}": v.detach().cpu().contiguous() for k, v in (state.best or {}).items()}
-    for index, slot in state.optimizer.state_dict()["state"].items():
-        for key, value in slot.items():
-            tensors[f"adam.{index}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
-    tmp = folder / ".checkpoint.tmp"
-    save_file(tensors, str(tmp))
-    atomic_write_bytes(folder / "checkpoint.safetensors", tmp.read_bytes())
-    tmp.unlink()
+    tensors = {f"encoder.{k}": v for k, v in state.encoder.state_dict().items()}
+    tensors |= {f"best.{k}": v for k, v in (state.best or {}).items()} | optimizer_tensors(state.optimizer)
+    write_tensors(folder / "checkpoint.safetensors", tensors)
     meta = {"config": config.to_dict(), "iteration": state.iteration, "seconds": state.seconds,
             "history": state.history, "best_psnr": state.best_psnr if state.best is not None else None,
             "best_iteration": state.best_iteration}
-    atomic_write_bytes(folder / "checkpoint.json", (json.dumps(meta) + "\n").encode())
+    write_json(folder / "checkpoint.json", meta, indent=None)
     return folder
 
 
@@ -202,19 +195,12 @@ def load_encoder_checkpoint(G: Generator, folder: Path) -> tuple[EncoderTrainSta
         tensors = load_file(str(folder / "checkpoint.safetensors"))
         config = EncoderTrainConfig.from_dict(meta["config"])
         state = new_encoder_state(G, config)
-        state.encoder.load_state_dict({k[8:]: v for k, v in tensors.items() if k.startswith("encoder.")})
-        opt = state.optimizer.state_dict()
-        slots: dict[int, dict[str, torch.Tensor]] = {}
-        for key, value in tensors.items():
-            if key.startswith("adam."):
-                _, index, name = key.split(".", 2)
-                slots.setdefault(int(index), {})[name] = value.to(G.device)
-        opt["state"] = slots
-        state.optimizer.load_state_dict(opt)
+        state.encoder.load_state_dict(prefixed(tensors, "encoder."))
+        restore_optimizer(state.optimizer, tensors, G.device)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise ModelLoadError(f"'{folder}' does not hold a usable encoder checkpoint ({exc}).") from exc
     state.iteration, state.seconds, state.history = meta["iteration"], meta["seconds"], meta["history"]
-    best = {k[5:]: v.to(G.device) for k, v in tensors.items() if k.startswith("best.")}
+    best = prefixed(tensors, "best.", G.device)
     if best and meta.get("best_psnr") is not None:
         state.best, state.best_psnr, state.best_iteration = best, float(meta["best_psnr"]), meta["best_iteration"]
     return state, config
@@ -231,19 +217,8 @@ def run_encoder_training(G: Generator, config: EncoderTrainConfig, out: Path, re
         config = EncoderTrainConfig.from_dict({**stored.to_dict(), "minutes": config.minutes})
     else:
         state = new_encoder_state(G, config)
-    saved = time.perf_counter()
-    job = train_encoder(G, config, state, cancel)
-    while True:
-        try:
-            step = next(job)
-        except StopIteration as done:
-            state = done.value
-            break
-        yield step
-        if time.perf_counter() - saved > CHECKPOINT_EVERY_S:
-            save_encoder_checkpoint(state, config, checkpoint)
-            saved = time.perf_counter()
-    save_encoder_checkpoint(state, config, checkpoint)
+    state = yield from checkpointed(train_encoder(G, config, state, cancel),
+                                    lambda: save_encoder_checkpoint(state, config, checkpoint), CHECKPOINT_EVERY_S)
     if cancel is not None and cancel.cancelled:
         return state
     encoder = state.selected()

@@ -26,7 +26,7 @@ from core.inversion.optimize import (
     InversionStep,
     descend,
     direct_descent,
-    invert_direct,
+    invert_direct_instead,
 )
 from core.jobs import CancelToken
 from core.landscape.mapping import LandscapeMapping, theta_latent
@@ -89,8 +89,6 @@ def invert_landscape(G: Generator, target: torch.Tensor, config: InversionConfig
         theta, _ = find_mapping(G, config.landscape)
         check_space(G, config)
     except (ModelLoadError, InvalidInputError) as exc:
-        log.warning("%s", exc)
-        result = yield from invert_direct(G, target, config.with_changes(method="direct"), mask, cancel)
-        result.warnings.insert(0, f"{exc} Used the direct method instead.")
-        return result
+        reason = f"{exc} Used the direct method instead."
+        return (yield from invert_direct_instead(G, target, config, mask, cancel, reason))
     return (yield from descend(G, target, config, landscape_descent(G, theta, config), mask, cancel))

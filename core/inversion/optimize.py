@@ -140,6 +140,15 @@ def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, m
     return (yield from descend(G, target, config, descent, mask, cancel))
 
 
+def invert_direct_instead(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None,
+                          cancel: CancelToken | None, reason: str) -> Job[InversionStep, None, InversionResult]:
+    """The direct method in place of one that cannot run here (no θ, no encoder), ``reason`` as first warning."""
+    log.warning("%s", reason)
+    result = yield from invert_direct(G, target, config.with_changes(method="direct"), mask, cancel)
+    result.warnings.insert(0, reason)
+    return result
+
+
 def _check_start(G: Generator, start: torch.Tensor, config: InversionConfig) -> torch.Tensor:
     shape = (config.starts, *G.space(config.space).shape)
     if tuple(start.shape) != shape:

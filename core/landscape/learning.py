@@ -28,16 +28,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from core.device import seeded_generator
 from core.errors import InvalidInputError
 from core.evaluation import TRAIN_SEED_LIMIT
 from core.generators.base import Generator
-from core.imageio import atomic_write_bytes
 from core.jobs import CancelToken
 from core.landscape.mapping import LandscapeMapping, MappingConfig, theta_latent
 from core.landscape.validation import ValidationSet
+from core.weight_files import optimizer_tensors, prefixed, restore_optimizer, write_json, write_tensors
 
 
 @dataclass(frozen=True)
@@ -241,21 +241,13 @@ def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainStat
 
 def save_checkpoint(state: TrainState, config: LandscapeTrainConfig, folder: Path) -> Path:
     """θ, Adam's moments and the progress counters: enough to resume exactly where training stopped."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tensors = {f"theta.{k}": v.detach().cpu().contiguous() for k, v in state.theta.state_dict().items()}
-    tensors |= {f"best.{k}": v.detach().cpu().contiguous() for k, v in (state.best or {}).items()}
-    opt = state.optimizer.state_dict()
-    for index, slot in opt["state"].items():
-        for key, value in slot.items():
-            tensors[f"adam.{index}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
-    tmp = folder / ".checkpoint.tmp"
-    save_file(tensors, str(tmp))
-    atomic_write_bytes(folder / "checkpoint.safetensors", tmp.read_bytes())
-    tmp.unlink()
+    tensors = {f"theta.{k}": v for k, v in state.theta.state_dict().items()}
+    tensors |= {f"best.{k}": v for k, v in (state.best or {}).items()} | optimizer_tensors(state.optimizer)
+    write_tensors(folder / "checkpoint.safetensors", tensors)
     meta = {"config": config.to_dict(), "iteration": state.iteration, "seconds": state.seconds,
             "history": state.history, "best_score": state.best_score if state.best is not None else None,
             "best_iteration": state.best_iteration}
-    atomic_write_bytes(folder / "checkpoint.json", (json.dumps(meta) + "\n").encode())
+    write_json(folder / "checkpoint.json", meta, indent=None)
     return folder
 
 
@@ -264,17 +256,10 @@ def load_checkpoint(folder: Path, device: torch.device | str) -> tuple[TrainStat
     config = LandscapeTrainConfig.from_dict(meta["config"])
     state = new_state(config, device)
     tensors = load_file(str(folder / "checkpoint.safetensors"))
-    state.theta.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("theta.")})
-    opt = state.optimizer.state_dict()
-    slots: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in tensors.items():
-        if key.startswith("adam."):
-            _, index, name = key.split(".", 2)
-            slots.setdefault(int(index), {})[name] = value.to(device)
-    opt["state"] = slots
-    state.optimizer.load_state_dict(opt)
+    state.theta.load_state_dict(prefixed(tensors, "theta."))
+    restore_optimizer(state.optimizer, tensors, device)
     state.iteration, state.seconds, state.history = meta["iteration"], meta["seconds"], meta["history"]
-    best = {k[5:]: v.to(device) for k, v in tensors.items() if k.startswith("best.")}
+    best = prefixed(tensors, "best.", device)
     if best and meta.get("best_score") is not None:
         state.best, state.best_score, state.best_iteration = best, float(meta["best_score"]), meta["best_iteration"]
     return state, config

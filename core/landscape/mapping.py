@@ -13,19 +13,16 @@ Saved as safetensors (weights) + JSON (metadata): loading never unpickles.
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from core.errors import ModelLoadError
 from core.generators.base import Generator
-from core.imageio import atomic_write_bytes
+from core.weight_files import read_weights, save_weights
 
 SCHEMA_VERSION = 1
 
@@ -100,27 +97,14 @@ def theta_latent(G: Generator, theta: LandscapeMapping, z: torch.Tensor, space: 
 
 def save_mapping(theta: LandscapeMapping, folder: Path, metadata: dict[str, Any]) -> Path:
     """Write ``theta.safetensors`` and ``theta.json`` (config + ``metadata``) into ``folder``; returns the folder."""
-    folder.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in theta.state_dict().items()}
-    tmp = folder / ".theta.safetensors.tmp"
-    save_file(tensors, str(tmp))
-    atomic_write_bytes(folder / "theta.safetensors", tmp.read_bytes())
-    tmp.unlink()
     meta = {"schema_version": SCHEMA_VERSION, "mapping": theta.config.to_dict(), **metadata}
-    atomic_write_bytes(folder / "theta.json", (json.dumps(meta, indent=2) + "\n").encode())
-    return folder
+    return save_weights(folder, "theta", theta.state_dict(), meta)
 
 
 def load_mapping(folder: Path) -> tuple[LandscapeMapping, dict[str, Any]]:
     """Read a θ written by :func:`save_mapping`; a clear :class:`ModelLoadError` for anything else."""
     folder = Path(folder)
-    try:
-        meta = json.loads((folder / "theta.json").read_text())
-        tensors = load_file(str(folder / "theta.safetensors"))
-    except (OSError, ValueError, SafetensorError) as exc:
-        raise ModelLoadError(f"'{folder}' does not hold a readable landscape mapping θ ({exc}).") from exc
-    if meta.get("schema_version") != SCHEMA_VERSION:
-        raise ModelLoadError(f"'{folder}' holds a θ of schema {meta.get('schema_version')}; this version reads 1.")
+    tensors, meta = read_weights(folder, "theta", "landscape mapping θ", SCHEMA_VERSION)
     try:
         theta = LandscapeMapping(MappingConfig(**meta["mapping"]))
         theta.load_state_dict(tensors)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Generator as Job
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,6 +34,7 @@ from core.landscape.learning import (
     train_landscape,
 )
 from core.landscape.mapping import save_mapping
+from core.weight_files import checkpointed
 
 CHECKPOINT_EVERY_S = 60.0
 UNLIMITED_MINUTES = 10_000_000.0  # "no time limit": the iteration count alone ends the run
@@ -72,18 +72,8 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
             {**stored.to_dict(), "minutes": config.minutes, "max_iterations": config.max_iterations})
     else:
         state = new_state(config, G.device, G)
-    saved = time.perf_counter()
-    job = train_landscape(G, config, state, cancel)
-    while True:
-        try:
-            step = next(job)
-        except StopIteration:
-            break
-        yield step
-        if time.perf_counter() - saved > CHECKPOINT_EVERY_S:
-            save_checkpoint(state, config, checkpoint)
-            saved = time.perf_counter()
-    save_checkpoint(state, config, checkpoint)
+    yield from checkpointed(train_landscape(G, config, state, cancel),
+                            lambda: save_checkpoint(state, config, checkpoint), CHECKPOINT_EVERY_S)
     if cancel is not None and cancel.cancelled:
         return TrainingOutcome(out, False, {}, state.iteration, state.seconds, True)
     theta = state.selected()

@@ -197,6 +197,9 @@ class EditController(QObject):
         adopted = self.doc.adopted
         if adopted is None:
             return None
+        pairs = [(self.library.get(name), value) for name, value in edits.items() if name in self.library.names()]
+        if adopted.latent.ndim == 1 and any(d.layers is not None for d, _ in pairs):
+            return self._per_layer_render(adopted, pairs)
         latent = self.edited_latent(adopted.latent, edits)
         if latent is adopted.latent:
             return lambda: adopted.image
@@ -207,6 +210,18 @@ class EditController(QObject):
                 code = torch.from_numpy(np.ascontiguousarray(latent[None])).to(G.device)
                 images = G.synthesize(code, adopted.space)
             return to_uint8_hwc(images)[0]
+
+        return render
+
+    def _per_layer_render(self, adopted: Adopted, pairs: list) -> Callable[[], np.ndarray]:
+        """Edits limited to some layers on a result found in one shared code (StyleGAN's w): the engine turns the
+        code into per-layer codes first (w → w+, each layer the same), so only the chosen layers move."""
+        def render() -> np.ndarray:
+            G = self.doc.photo_model("auto", adopted.tuning)
+            with torch.no_grad():
+                code = torch.from_numpy(np.ascontiguousarray(adopted.latent[None])).to(G.device)
+                layered = apply_directions(G.convert_latent(code, adopted.space, "w+"), pairs)
+                return to_uint8_hwc(G.synthesize(layered, "w+"))[0]
 
         return render
 

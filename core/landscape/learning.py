@@ -163,6 +163,17 @@ def mapping_config_for(G: Generator, **changes: Any) -> MappingConfig:
     return MappingConfig(**{"z_dim": math.prod(space.shape), "standardized": not space.gaussian_prior, **changes})
 
 
+def fit_to_model(G: Generator, config: LandscapeTrainConfig) -> LandscapeTrainConfig:
+    """``config`` with θ shaped for ``G`` (:func:`mapping_config_for`, keeping its width and depth) and, for a
+    learned space, a step size that does not diverge (:func:`stable_step`): what a new training run needs, so
+    the CLI and the GUI's dialog start the same θ for the same model."""
+    mapping = mapping_config_for(G, width=config.mapping.width, depth=config.mapping.depth,
+                                 step=config.mapping.step)
+    if mapping.standardized:
+        mapping = replace(mapping, step=stable_step(G, mapping, seed=config.seed))
+    return replace(config, mapping=mapping)
+
+
 def stable_step(G: Generator, mapping: MappingConfig, seed: int = 0, n: int = 4, steps: int = 3,
                 tries: int = 9) -> float:
     """The largest of mapping.step · 10^(−k/2), k = 0 … tries − 1, at which plain descent through the untrained θ

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Generator as Job
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +26,13 @@ from core.landscape.gate import gate
 from core.landscape.learning import (
     LandscapeTrainConfig,
     TrainStep,
+    fit_to_model,
     load_checkpoint,
-    mapping_config_for,
     new_state,
     save_checkpoint,
-    stable_step,
     train_landscape,
 )
-from core.landscape.mapping import save_mapping
+from core.landscape.mapping import MappingConfig, save_mapping
 from core.weight_files import checkpointed
 
 CHECKPOINT_EVERY_S = 60.0
@@ -71,6 +70,7 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
         config = LandscapeTrainConfig.from_dict(
             {**stored.to_dict(), "minutes": config.minutes, "max_iterations": config.max_iterations})
     else:
+        config = fit_to_model(G, config)  # θ's Z sized to the model's space, a step that does not diverge
         state = new_state(config, G.device, G)
     yield from checkpointed(train_landscape(G, config, state, cancel),
                             lambda: save_checkpoint(state, config, checkpoint), CHECKPOINT_EVERY_S)
@@ -101,12 +101,8 @@ def train_and_gate(args: argparse.Namespace) -> int:
     minutes = args.minutes if args.minutes is not None else (
         UNLIMITED_MINUTES if args.iterations is not None else LandscapeTrainConfig().minutes)
     G = load_generator(args.model, pick_device(args.device))
-    mapping = mapping_config_for(G, width=args.width, depth=args.depth)
-    resuming = args.resume and (args.out / "checkpoint" / "checkpoint.json").is_file()
-    if mapping.standardized and not resuming:  # a new θ for a learned space: a step size that does not diverge
-        mapping = replace(mapping, step=stable_step(G, mapping, seed=args.seed))
     config = LandscapeTrainConfig(
-        mapping=mapping,
+        mapping=MappingConfig(width=args.width, depth=args.depth),
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, unroll=not args.detach,
         minutes=minutes, max_iterations=args.iterations, seed=args.seed, validate_every=args.validate_every,
         validation_faces=args.validation_faces)

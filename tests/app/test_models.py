@@ -152,3 +152,46 @@ def test_default_model_comes_back(window, qtbot, tiny):
     assert window.models.recent() == [str(tiny.resolve())]  # the default is its own menu entry, not a recent one
     adopted = run_inversion(qtbot, window, "z", steps=2)
     assert adopted.latent.shape == (100,) and np.isfinite(adopted.latent).all()
+
+
+def test_train_landscape_dialog_fits_theta_to_the_loaded_model(window, qtbot, tiny, tmp_path):
+    import json
+
+    load(qtbot, window, tiny)
+    window.controller.gate_faces = 2
+    window.landscape_dialog()
+    dialog = window._landscape_dialog
+    dialog.minutes.setValue(0.02)
+    dialog.inner_steps.setValue(2)
+    dialog.batch.setValue(2)
+    dialog.width_box.setValue(16)
+    dialog.output.setText(str(tmp_path / "theta"))
+    with qtbot.waitSignal(window.controller.training_finished, timeout=WAIT_MS) as done:
+        dialog.start_button.click()
+    assert done.args[0] is not None and not done.args[0].cancelled
+    meta = json.loads((tmp_path / "theta" / "theta.json").read_text())
+    G = window.controller.model("cpu")
+    assert meta["mapping"]["z_dim"] == G.space().shape[0] and meta["mapping"]["standardized"]
+    assert meta["generator_id"] == G.model_id
+
+
+def test_a_layer_range_edit_on_a_w_result_moves_only_those_layers(window, qtbot, tiny):
+    import torch
+
+    from core.device import to_uint8_hwc
+
+    load(qtbot, window, tiny)
+    adopted = run_inversion(qtbot, window, "w")
+    vector = np.random.default_rng(1).standard_normal(64).astype(np.float32)
+    window.edits.add_direction(Direction("coarse", vector, "w+", adopted.result.model_id, "sefa", scale=1.0,
+                                         layers=(0, 2)))
+    with qtbot.waitSignal(window.edits.preview_ready, timeout=WAIT_MS) as blocker:
+        window.edits.preview({"coarse": 2.0})
+    G = window.controller.model("cpu")
+    direction = window.edits.library.get("coarse")
+    layered = np.repeat(adopted.latent[None], 8, axis=0)  # w → w+: every layer the same code
+    layered[0:2] += 2.0 * direction.scale * direction.vector
+    with torch.no_grad():
+        expected = to_uint8_hwc(G.synthesize(torch.from_numpy(layered[None]), "w+"))[0]
+    assert np.array_equal(blocker.args[0].image, expected)
+    assert not np.array_equal(expected, adopted.image)

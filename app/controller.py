@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from app.commands import ValueCommand
+from app.document_state import Adopted, OpenedPhoto, display_box, open_photo_job
 from app.workers import EngineThread, JobRequest
 from core.device import from_uint8_hwc, pick_device, to_uint8_hwc
 from core.generators import Generator as GeneratorModel
@@ -25,12 +26,9 @@ from core.generators import load_generator
 from core.generators.tuning import WeightDelta, tuned_copy
 from core.imageio import (
     CropBox,
-    Photo,
     crop_and_resize,
     crop_and_resize_mask,
-    display_pixels,
     load_mask,
-    load_photo,
     save_image,
 )
 from core.inpainting.blend import composite, paste_back
@@ -39,49 +37,9 @@ from core.inversion.report import save_npy
 from core.jobs import CancelToken, call_as_job
 from core.landscape.learning import LandscapeTrainConfig, TrainStep
 from core.landscape.train_command import TrainingOutcome, run_training
-from core.resources import sample_face_crop
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.1  # the progress bar and speed text change at most 10 times a second
-
-
-@dataclass(frozen=True)
-class OpenedPhoto:
-    """A loaded photo with its on-screen copy and the crop to start with."""
-
-    photo: Photo
-    display: np.ndarray  # uint8 HWC, at most 4096 px a side
-    crop: CropBox
-
-
-@dataclass(frozen=True)
-class Adopted:
-    """An inversion result placed into the photo: what the canvas shows as "after" and what export writes."""
-
-    result: InversionResult | None  # the run it came from (None when restored from a project file)
-    crop: CropBox  # the crop it was made for
-    display: np.ndarray  # the display copy with the reconstruction pasted in
-    latent: np.ndarray  # [*shape] the best latent: what edits move
-    image: np.ndarray  # uint8 [R, R, 3] the reconstruction of ``latent`` as adopted
-    fill_mask: np.ndarray | None = None  # uint8 [H, W]: an inpainting fills only these pixels (None: the crop)
-    tuning: WeightDelta | None = None  # the generator copy tuned for this photo ("pivotal"); None: the model
-    space: str | None = None  # the latent space ``latent`` lives in (None: the model's default)
-
-
-def open_photo_job(path: Path) -> OpenedPhoto:
-    photo = load_photo(path)
-    recorded = sample_face_crop(path)
-    crop = CropBox.from_dict(recorded) if recorded else CropBox.centered(photo.width, photo.height)
-    return OpenedPhoto(photo, display_pixels(photo), crop)
-
-
-def display_box(box: CropBox, photo: Photo, display: np.ndarray) -> CropBox:
-    """The crop box in display-copy pixels."""
-    scale = display.shape[1] / photo.width
-    size = max(1, round(box.size * scale))
-    x = min(round(box.x * scale), display.shape[1] - size)
-    y = min(round(box.y * scale), display.shape[0] - size)
-    return CropBox(max(0, x), max(0, y), size)
 
 
 class DocumentController(QObject):

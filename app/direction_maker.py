@@ -46,11 +46,11 @@ class DirectionMaker(QObject):
                              ("two-photos", self.direction_made.emit), ("import-directions", self.imported.emit)):
             doc.register_job(name, signal, self.failed.emit)
 
-    def discover(self, method: str, count: int) -> bool:
+    def discover(self, method: str, count: int, layers: tuple[int, int] | None = None) -> bool:
         def job() -> tuple[list[Direction], list[np.ndarray], list[str]]:
             G = self.doc.model("auto")
             if method == "sefa":
-                found, values = sefa_directions(G, count)
+                found, values = sefa_directions(G, count, layers=layers)
                 notes = [f"eigenvalue {v:.1f}" for v in values]
             else:
                 found, ratios = pca_directions(G, count)

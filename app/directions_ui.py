@@ -22,6 +22,7 @@ class DirectionsPresenter:
         self.doc, self.edits, self.panel, self.canvas, self.parent = doc, edits, panel, canvas, parent
         self.maker = DirectionMaker(doc)
         self.discover_dialog: DiscoverDialog | None = None
+        self._num_ws = 0  # per-layer codes of the loaded model (0: none), for the Discover dialog's layer range
         self.label_dialog: LabelDialog | None = None
         panel.edits_changing.connect(edits.preview)
         panel.edits_committed.connect(edits.commit)
@@ -120,9 +121,15 @@ class DirectionsPresenter:
         return new_name if self._guard(self.edits.add_direction, made) else None
 
     # -- making directions -----------------------------------------------------------------------------------
+    def set_layer_count(self, num_ws: int) -> None:
+        self._num_ws = num_ws
+        if self.discover_dialog is not None:
+            self.discover_dialog.set_layer_count(num_ws)
+
     def open_discover(self) -> None:
         if self.discover_dialog is None:
             self.discover_dialog = DiscoverDialog(self.parent)
+            self.discover_dialog.set_layer_count(self._num_ws)
             self.discover_dialog.compute_requested.connect(self.maker.discover)
             self.discover_dialog.add_requested.connect(self._add_components)
         self.discover_dialog.show()

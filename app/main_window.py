@@ -80,6 +80,7 @@ class MainWindow(QMainWindow):
                                               self.inversion_panel.device_name, self._prepare_run,
                                               lambda shown: self.toolbar.mask_action.setChecked(shown))
         self.models = ModelsPresenter(controller, self.inversion_panel, self.settings, self)
+        self.models.layers_changed = self.directions.set_layer_count
         self.docks["inversion"].raise_()
         self.history.setEmptyLabel("Opened photo")
         self.toolbar = CanvasToolBar(self.canvas, self)

@@ -3,6 +3,7 @@ selector of the Inversion panel and the Model Info dialog. The loading itself is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -28,6 +29,7 @@ class ModelsPresenter:
         self.label.linkActivated.connect(lambda _link: self.info_dialog())
         self.dialog: ModelInfoDialog | None = None
         self._show_info_when_ready = False
+        self.layers_changed: Callable[[int], None] = lambda _num_ws: None  # the Discover dialog's layer range
         self.models.model_loaded.connect(self._loaded)
         self.models.info_described.connect(self._described)
         self._set_label(DEFAULT_MODEL if doc.model_name == DEFAULT else Path(doc.model_name).stem)
@@ -68,6 +70,7 @@ class ModelsPresenter:
         self._set_label(info.name)
         self.label.setToolTip(f"{info.architecture}, {info.resolution} px, {info.model_id}: click for details")
         self.panel.set_spaces(info.spaces, info.default_space)
+        self.layers_changed(info.spaces.get("w+", (0,))[0] if len(info.spaces.get("w+", ())) == 2 else 0)
         if self._show_info_when_ready:
             self._show_info_when_ready = False
             self.info_dialog()

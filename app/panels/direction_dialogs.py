@@ -49,7 +49,7 @@ def _scroll(widget: QWidget) -> QScrollArea:
 class DiscoverDialog(QDialog):
     """A gallery of unsupervised components, each as faces at −3 / 0 / +3; tick, name, add."""
 
-    compute_requested = Signal(str, int)  # method ("sefa" | "pca"), count
+    compute_requested = Signal(str, int, object)  # method ("sefa" | "pca"), count, layers (start, stop) or None
     add_requested = Signal(object)  # list[tuple[int, str]]: component index and the name given
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -62,11 +62,24 @@ class DiscoverDialog(QDialog):
         self.count = QSpinBox()
         self.count.setRange(1, 50)
         self.count.setValue(10)
+        self.only_layers = QCheckBox("Only layers")
+        self.only_layers.setToolTip("SeFa on a per-layer model (StyleGAN2): factorise only these layers' style "
+                                    "weights, and make directions that move only them (coarse layers: pose and "
+                                    "shape; fine layers: colour and texture)")
+        self.first_layer, self.last_layer = QSpinBox(), QSpinBox()
+        for box in (self.first_layer, self.last_layer):
+            box.setEnabled(False)
+        self.only_layers.toggled.connect(self.first_layer.setEnabled)
+        self.only_layers.toggled.connect(self.last_layer.setEnabled)
+        self.method.currentIndexChanged.connect(lambda _i: self.only_layers.setEnabled(
+            self.method.currentData() == "sefa"))
+        self.set_layer_count(0)
         self.compute = QPushButton("Compute")
         self.status = QLabel("Each row shows faces moved to −3, 0 and +3 along one component.")
         self.status.setWordWrap(True)
         top = QHBoxLayout()
-        for widget in (QLabel("Method"), self.method, QLabel("Components"), self.count, self.compute):
+        for widget in (QLabel("Method"), self.method, QLabel("Components"), self.count, self.only_layers,
+                       self.first_layer, QLabel("to"), self.last_layer, self.compute):
             top.addWidget(widget)
         top.addStretch(1)
         self.grid = QGridLayout()
@@ -88,7 +101,25 @@ class DiscoverDialog(QDialog):
     def _compute(self) -> None:
         self.compute.setEnabled(False)
         self.status.setText("Computing…")
-        self.compute_requested.emit(self.method.currentData(), self.count.value())
+        self.compute_requested.emit(self.method.currentData(), self.count.value(), self.layers())
+
+    def set_layer_count(self, num_ws: int) -> None:
+        """The loaded model's per-layer codes (StyleGAN2's num_ws); 0 hides the layer range (the DCGAN has none)."""
+        for box in (self.first_layer, self.last_layer):
+            box.setRange(0, max(num_ws - 1, 0))
+        self.first_layer.setValue(0)
+        self.last_layer.setValue(min(3, max(num_ws - 1, 0)))
+        for widget in (self.only_layers, self.first_layer, self.last_layer):
+            widget.setVisible(num_ws > 1)
+        if num_ws <= 1:
+            self.only_layers.setChecked(False)
+
+    def layers(self) -> tuple[int, int] | None:
+        """The half-open layer range to factorise, or None for all layers."""
+        if not (self.only_layers.isChecked() and self.only_layers.isEnabled() and self.only_layers.isVisibleTo(self)):
+            return None
+        first, last = sorted((self.first_layer.value(), self.last_layer.value()))
+        return first, last + 1
 
     def show_components(self, names: list[str], strips: list[np.ndarray], notes: list[str]) -> None:
         """One row per component: a tick box, an editable name and its strip (uint8 HWC)."""

@@ -195,3 +195,19 @@ def test_a_layer_range_edit_on_a_w_result_moves_only_those_layers(window, qtbot,
         expected = to_uint8_hwc(G.synthesize(torch.from_numpy(layered[None]), "w+"))[0]
     assert np.array_equal(blocker.args[0].image, expected)
     assert not np.array_equal(expected, adopted.image)
+
+
+def test_discover_offers_a_layer_range_for_a_per_layer_model(window, qtbot, tiny):
+    window.directions.open_discover()
+    dialog = window.directions.discover_dialog
+    assert dialog.only_layers.isHidden()  # the DCGAN has no layers
+    load(qtbot, window, tiny)
+    assert not dialog.only_layers.isHidden() and dialog.last_layer.maximum() == 7
+    dialog.count.setValue(2)
+    dialog.only_layers.setChecked(True)
+    dialog.first_layer.setValue(0)
+    dialog.last_layer.setValue(1)
+    with qtbot.waitSignal(window.directions.maker.components_ready, timeout=WAIT_MS):
+        dialog.compute.click()
+    found = window.directions.maker.components
+    assert len(found) == 2 and all(d.layers == (0, 2) and d.space == "w+" for d in found)

@@ -95,6 +95,7 @@ class ModelController(QObject):
     model_loaded = Signal(object)  # ModelInfo of the model now in use
     load_failed = Signal(str)  # why a model could not be loaded (the old one stays)
     info_described = Signal(object)  # ModelInfo of the current model, once known
+    noise_changed = Signal(str)  # the noise mode now in use ("const", "random", "none")
 
     def __init__(self, doc: DocumentController) -> None:
         super().__init__(doc)
@@ -103,6 +104,7 @@ class ModelController(QObject):
         self._describing = False
         doc.register_job("load-model", self._loaded, self._failed)
         doc.register_job("describe-model", self._described, self._describe_failed, quiet=True)
+        doc.register_job("model-noise", lambda mode: self.noise_changed.emit(mode))
         doc.engine_idle.connect(self._describe_when_idle)
 
     def load(self, source: str | Path) -> bool:
@@ -127,6 +129,18 @@ class ModelController(QObject):
 
         self.doc.status_changed.emit(f"Loading {label}…")
         return self.doc.submit(JobRequest("load-model", lambda: call_as_job(job)))
+
+    def set_noise(self, mode: str) -> bool:
+        """The per-pixel noise of every copy of the model (StyleGAN2): "const" (the stored buffers, the default:
+        renders repeat exactly), "random" (fresh each render) or "none"; set on the engine thread."""
+        def job() -> str:
+            copies = [*self.doc._models.values(), *([self.doc._tuned[1]] if self.doc._tuned else [])]
+            for G in copies:
+                if hasattr(G, "noise_mode"):
+                    G.noise_mode = mode
+            return mode
+
+        return self.doc.submit(JobRequest("model-noise", lambda: call_as_job(job)))
 
     def describe_current(self) -> None:
         """Emit ``info_described`` for the current model now, or as soon as the engine has described it."""

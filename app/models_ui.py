@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QWidget
 
 from app.controller import DocumentController
@@ -42,6 +43,23 @@ class ModelsPresenter:
         file.addAction("Defa&ult Model", lambda: self.load(DEFAULT)).setToolTip(
             "Go back to the embedded DCGAN face model")
         self._rebuild_recent()
+        self.noise_menu = file.addMenu("Model &Noise")
+        self.noise_menu.setToolTip("StyleGAN2's per-pixel noise: the stored constants (renders repeat), fresh "
+                                   "noise each render, or none")
+        group = QActionGroup(self.noise_menu)
+        self.noise_actions = {}
+        for mode, text in (("const", "&Constant (stored)"), ("random", "&Random"), ("none", "N&one")):
+            action = self.noise_menu.addAction(text, lambda m=mode: self.models.set_noise(m))
+            action.setCheckable(True)
+            group.addAction(action)
+            self.noise_actions[mode] = action
+        self.noise_actions["const"].setChecked(True)
+        self.noise_menu.setEnabled(False)
+        self.models.noise_changed.connect(self._noise_changed)
+
+    def _noise_changed(self, mode: str) -> None:
+        self.noise_actions[mode].setChecked(True)
+        self.doc.status_changed.emit(f"Model noise: {mode}.")
 
     def add_to_help_menu(self, help_menu: QMenu) -> None:
         help_menu.addAction("&Model Info…", self.info_dialog)
@@ -70,6 +88,8 @@ class ModelsPresenter:
         self._set_label(info.name)
         self.label.setToolTip(f"{info.architecture}, {info.resolution} px, {info.model_id}: click for details")
         self.panel.set_spaces(info.spaces, info.default_space)
+        self.noise_menu.setEnabled(info.architecture == "StyleGAN2")
+        self.noise_actions[info.details.get("noise_mode", "const") if info.details else "const"].setChecked(True)
         self.layers_changed(info.spaces.get("w+", (0,))[0] if len(info.spaces.get("w+", ())) == 2 else 0)
         if self._show_info_when_ready:
             self._show_info_when_ready = False

@@ -211,3 +211,22 @@ def test_discover_offers_a_layer_range_for_a_per_layer_model(window, qtbot, tiny
         dialog.compute.click()
     found = window.directions.maker.components
     assert len(found) == 2 and all(d.layers == (0, 2) and d.space == "w+" for d in found)
+
+
+def test_model_noise_menu_switches_every_copy(window, qtbot, tiny):
+    import torch
+
+    assert not window.models.noise_menu.isEnabled()  # the DCGAN has no noise
+    load(qtbot, window, tiny)
+    assert window.models.noise_menu.isEnabled() and window.models.noise_actions["const"].isChecked()
+    with qtbot.waitSignal(window.models.models.noise_changed, timeout=WAIT_MS):
+        window.models.noise_actions["random"].trigger()
+    G = window.controller.model("cpu")
+    assert G.noise_mode == "random" and window.models.noise_actions["random"].isChecked()
+    w = G.mean_latent("w")
+    with torch.no_grad():
+        assert not torch.equal(G.synthesize(w, "w"), G.synthesize(w, "w"))
+    with qtbot.waitSignal(window.models.models.noise_changed, timeout=WAIT_MS):
+        window.models.noise_actions["none"].trigger()
+    with torch.no_grad():
+        assert G.noise_mode == "none" and torch.equal(G.synthesize(w, "w"), G.synthesize(w, "w"))

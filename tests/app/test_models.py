@@ -230,3 +230,20 @@ def test_model_noise_menu_switches_every_copy(window, qtbot, tiny):
         window.models.noise_actions["none"].trigger()
     with torch.no_grad():
         assert G.noise_mode == "none" and torch.equal(G.synthesize(w, "w"), G.synthesize(w, "w"))
+
+
+def test_inpainting_and_landscape_plots_run_on_a_stylegan2(window, qtbot, tiny):
+    from tests.app.test_inpainting import brush_mouth
+    from tests.app.test_inpainting import run as inpaint
+    from tests.app.test_landscape_panel import compute
+
+    load(qtbot, window, tiny)
+    brush_mouth(window)
+    result = inpaint(qtbot, window, candidates=2, steps=3)
+    assert len(result.candidates) == 2 and result.candidates[0].shape == (32, 32, 3)
+    assert result.latents.shape[1:] == (64,)  # found in w, the model's default space
+    warnings = []
+    window.controller.warning_raised.connect(warnings.append)
+    found, _rows = compute(qtbot, window, grid=3, steps=3)
+    assert set(found) == {"x"} and np.isfinite(found["x"].loss).all()
+    assert any("No Z landscape" in w for w in warnings)  # no θ trained for this model: said, not hidden

@@ -6,6 +6,7 @@
     python -m core.bench slice [--repeats 3] [--device cpu] [--out FILE]
     python -m core.bench methods [--faces 16] [--configs direct,hybrid,...] [--budgets STEPS] [--tune-steps N]
     python -m core.bench stylegan2 [--resolutions 64,256,1024] [--repeats 5] [--device cpu] [--tiny]
+    python -m core.bench alignment [--repeats 5] [--model default]
 
 ``inversion`` measures PSNR after each step budget for several direct-inversion settings on held-out generated
 faces and on the bundled sample photos (a separate run per budget, since schedules depend on the budget), picks
@@ -339,8 +340,15 @@ def bench_stylegan2(args: argparse.Namespace) -> dict[str, Any]:
     return run(args)
 
 
+def bench_alignment(args: argparse.Namespace) -> dict[str, Any]:
+    from core.bench_alignment import bench_alignment as run
+
+    return run(args)
+
+
 BENCHMARKS = {"inversion": bench_inversion, "landscape": bench_landscape, "inpainting": bench_inpainting,
-              "slice": bench_slice, "methods": bench_methods, "stylegan2": bench_stylegan2}
+              "slice": bench_slice, "methods": bench_methods, "stylegan2": bench_stylegan2,
+              "alignment": bench_alignment}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,5 @@
-"""``landscape-studio`` headless commands: invert, sample, render, edit, directions, inpaint, restore, slice, info.
+"""``landscape-studio`` headless commands: invert, align, sample, render, edit, directions, inpaint, restore, slice,
+info.
 They call the same core code as the GUI.
 
 Bad input ends in a one-line ``error: …`` and exit code 2, never a traceback. Ctrl-C during an inversion stops
@@ -23,6 +24,8 @@ import torch
 from tqdm import tqdm
 
 from core import __version__
+from core.alignment.align import unwarp_and_paste
+from core.alignment.commands import add_align_parser, aligned_target, cmd_align
 from core.device import from_uint8_hwc, pick_device, to_uint8_hwc
 from core.directions import DirectionLibrary, apply_directions, find_direction, shipped_library_dir
 from core.directions.commands import add_directions_parser, run_directions
@@ -76,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--method", default="direct", choices=METHODS)
     inv.add_argument("--mask", type=Path, help="PNG the size of the photo; non-zero pixels are ignored by the loss")
     inv.add_argument("--crop", type=_crop_arg, help="X,Y,SIZE square in photo pixels (default: largest centred)")
+    inv.add_argument("--align", action="store_true",
+                     help="find the face and align it to the model's framing (instead of a square crop); the "
+                          "result is also pasted back into the photo as composite.png")
+    inv.add_argument("--face", type=int, default=0, help="with --align: which face, 0 = the largest")
+    inv.add_argument("--feather", type=float, default=0.08, help="with --align: seam width as a fraction of the "
+                                                                 "square (0..0.5)")
     defaults = InversionConfig()
     inv.add_argument("--steps", type=int, default=defaults.steps)
     inv.add_argument("--lr", type=float, default=defaults.lr)
@@ -118,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_slice_parser(sub, _add_model_args, _crop_arg)
     add_encoder_parser(sub, _add_model_args)
     add_render_parser(sub, _add_model_args)
+    add_align_parser(sub, _add_model_args)
     info = sub.add_parser("info", help="versions, devices, model and LPIPS availability")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     _add_model_args(info)
@@ -157,13 +167,20 @@ def cmd_invert(args: argparse.Namespace) -> int:
     config.validate()
     began = time.perf_counter()
     photo = load_photo(args.photo)
+    if args.align and (args.crop is not None or args.mask is not None):
+        raise InvalidInputError("--align chooses the face square itself; leave out --crop and --mask.")
     recorded = sample_face_crop(args.photo)
     box = args.crop or (CropBox.from_dict(recorded) if recorded else CropBox.centered(photo.width, photo.height))
     box.validate(photo.width, photo.height)
     loaded_photo = time.perf_counter()
     G = load_generator(args.model, pick_device(args.device))
     loaded_model = time.perf_counter()
-    target = crop_and_resize(photo.pixels, box, G.resolution)  # uint8 [R, R, 3]
+    alignment = None
+    if args.align:
+        target, alignment, _ = aligned_target(photo.pixels, G, args.face)  # uint8 [R, R, 3]
+    else:
+        target = crop_and_resize(photo.pixels, box, G.resolution)  # uint8 [R, R, 3]
+    aligned = time.perf_counter()
     mask = None
     if args.mask is not None:
         full = load_mask(args.mask, photo.width, photo.height)
@@ -180,11 +197,16 @@ def cmd_invert(args: argparse.Namespace) -> int:
     with first_ctrl_c_cancels(token):
         result = run_job(invert(G, from_uint8_hwc(target, G.device), config, mask, token), on_step)
     bar.close()
-    context = RunContext(str(args.photo), (photo.width, photo.height), box.to_dict(),
+    timings = {"load_photo": loaded_photo - began, "load_model": loaded_model - loaded_photo}
+    extra = {}
+    if alignment is not None:
+        timings["align"] = aligned - loaded_model
+        extra["composite.png"] = unwarp_and_paste(photo.pixels, result.best_image, alignment.transform, args.feather)
+    context = RunContext(str(args.photo), (photo.width, photo.height), None if alignment else box.to_dict(),
                          None if args.mask is None else str(args.mask),
-                         0.0 if mask is None else float(mask.mean()), str(G.device),
-                         {"load_photo": loaded_photo - began, "load_model": loaded_model - loaded_photo})
-    report = write_outputs(args.out, result, target, context)
+                         0.0 if mask is None else float(mask.mean()), str(G.device), timings,
+                         None if alignment is None else alignment.to_dict())
+    report = write_outputs(args.out, result, target, context, extra)
     m = report["metrics"]
     lpips_text = "n/a" if m["lpips"] is None else f"{m['lpips']:.4f}"
     state = f"cancelled after {result.steps_done} steps" if result.cancelled else f"{result.steps_done} steps"
@@ -279,6 +301,9 @@ def _add_edit_parser(sub: argparse._SubParsersAction) -> None:
                    help="a direction (library name or .npy file) and its amount in std units; repeatable")
     p.add_argument("--crop", type=_crop_arg, help="X,Y,SIZE the latent was inverted on (default: as invert)")
     p.add_argument("--library", type=Path, help="direction library folder, searched before the model's shipped one")
+    p.add_argument("--align", action="store_true", help="the latent was inverted with invert --align: paste back "
+                                                        "through the same face alignment")
+    p.add_argument("--face", type=int, default=0, help="with --align: which face, 0 = the largest")
     p.add_argument("--feather", type=float, default=0.08, help="seam width as a fraction of the crop (0..0.5)")
     p.add_argument("--out", type=Path, required=True, help="PNG or JPEG, at the photo's resolution")
     _add_model_args(p)
@@ -337,16 +362,22 @@ def cmd_edit(args: argparse.Namespace) -> int:
     edited = apply_directions(latent, edits)
     with torch.no_grad():
         image = to_uint8_hwc(G.synthesize(torch.from_numpy(edited[None]).to(G.device)))[0]  # [R, R, 3]
-    path = save_image(paste_back(photo.pixels, image, box, args.feather), args.out, exif=photo.exif)
+    if args.align:
+        _, alignment, _ = aligned_target(photo.pixels, G, args.face)
+        pasted = unwarp_and_paste(photo.pixels, image, alignment.transform, args.feather)
+        where = f"aligned face {args.face} (turned {alignment.angle:+.1f}°)"
+    else:
+        pasted, where = paste_back(photo.pixels, image, box, args.feather), f"crop {box.x},{box.y},{box.size}"
+    path = save_image(pasted, args.out, exif=photo.exif)
     done = ", ".join(f"{d.name} {a:+g}" for d, a in edits) or "no edits"
-    print(f"{done}: crop {box.x},{box.y},{box.size} of the {photo.width}x{photo.height} photo written to "
-          f"{path.resolve()}")
+    print(f"{done}: {where} of the {photo.width}x{photo.height} photo written to {path.resolve()}")
     return 0
 
 
 COMMANDS = {"invert": cmd_invert, "sample": cmd_sample, "train-landscape": cmd_train_landscape, "info": cmd_info,
             "edit": cmd_edit, "directions": run_directions, "inpaint": cmd_inpaint, "restore": cmd_restore,
-            "slice": cmd_slice, "train-encoder": cmd_train_encoder, "render": cmd_render}
+            "slice": cmd_slice, "train-encoder": cmd_train_encoder, "render": cmd_render,
+            "align": cmd_align}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

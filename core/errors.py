@@ -33,3 +33,7 @@ class InvalidInputError(CoreError):
 
 class CancelledError(CoreError):
     """A job was cancelled before it produced anything worth keeping."""
+
+
+class NoFaceFoundError(CoreError):
+    """Automatic alignment found no face in the photo (or not the one asked for)."""

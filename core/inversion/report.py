@@ -37,6 +37,7 @@ class RunContext:
     masked_fraction: float  # share of target pixels the loss ignored
     device: str
     timings: dict[str, float]  # seconds: load_model, load_photo, invert, …
+    alignment: dict[str, Any] | None = None  # Alignment.to_dict() when the target was aligned automatically
 
 
 def save_npy(path: Path, array: np.ndarray) -> Path:
@@ -69,11 +70,14 @@ def build_report(result: InversionResult, target: np.ndarray, context: RunContex
         "loss_history": summary["history"],
         "versions": {"landscape_studio": __version__, "torch": torch.__version__, "python": platform.python_version()},
         "metrics_note": "against the cropped target at the model's resolution; lpips is null without its backbone",
+        "alignment": context.alignment,
     }
 
 
-def write_outputs(out: Path, result: InversionResult, target: np.ndarray, context: RunContext) -> dict[str, Any]:
-    """Write target.png, reconstruction.png (best start), one PNG per start, latent(s).npy and report.json."""
+def write_outputs(out: Path, result: InversionResult, target: np.ndarray, context: RunContext,
+                  extra_images: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """Write target.png, reconstruction.png (best start), one PNG per start, latent(s).npy and report.json, plus
+    ``extra_images`` (file name → uint8 [H, W, 3], e.g. the result pasted back into the photo)."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -81,6 +85,7 @@ def write_outputs(out: Path, result: InversionResult, target: np.ndarray, contex
     files = [save_image(target, out / "target.png"), save_image(result.best_image, out / "reconstruction.png")]
     if len(result.images) > 1:
         files += [save_image(img, out / f"reconstruction_start{k:02d}.png") for k, img in enumerate(result.images)]
+    files += [save_image(pixels, out / name) for name, pixels in (extra_images or {}).items()]
     files.append(save_npy(out / "latent.npy", result.best_latent))
     files.append(save_npy(out / "latents.npy", result.latents))
     report = build_report(result, target, context)

@@ -186,3 +186,20 @@ def composite(photo: np.ndarray, candidate: np.ndarray, mask: np.ndarray, crop: 
     filled = np.rint(region).clip(0, 255).astype(np.uint8)
     out[rows, cols] = np.where(alpha > 0, filled, out[rows, cols])  # unmasked: the photo's bytes, not a round trip
     return out
+
+
+def composite_aligned(photo: np.ndarray, candidate: np.ndarray, mask: np.ndarray, transform: np.ndarray,
+                      feather_px: float) -> np.ndarray:
+    """Fill the masked pixels of ``photo`` (uint8 [H, W, 3]) from ``candidate`` made on an aligned (rotated, scaled)
+    face square: the candidate is un-warped into the photo first (``core.alignment``), then blended with
+    :func:`fill_weights` over ``feather_px`` photo pixels inside the mask. Unmasked pixels keep their bytes."""
+    from core.alignment.align import unwarp_and_paste
+
+    _check_rgb(photo, "photo")
+    if not isinstance(mask, np.ndarray) or mask.shape != photo.shape[:2]:
+        raise InvalidInputError(f"The mask must be the size of the photo {list(photo.shape[:2])}.")
+    weights = mask.astype(np.float32) / 255.0 if mask.dtype == np.uint8 else mask.astype(np.float32)
+    alpha = fill_weights(np.clip(np.nan_to_num(weights, nan=0.0), 0.0, 1.0), feather_px)[:, :, None]
+    unwarped = unwarp_and_paste(photo, candidate, transform, feather=0.0).astype(np.float32)
+    filled = np.rint(photo + alpha * (unwarped - photo)).clip(0, 255).astype(np.uint8)
+    return np.where(alpha > 0, filled, photo)

@@ -21,9 +21,12 @@ import torch
 from tqdm import tqdm
 
 from core import __version__
+from core.alignment.align import Alignment, unwarp_and_paste, warp_to_model
+from core.alignment.commands import aligned_target
 from core.device import from_uint8_hwc, pick_device
 from core.errors import ImageSaveError, InvalidInputError
 from core.generators import load_generator
+from core.generators.base import Generator
 from core.imageio import (
     CropBox,
     Photo,
@@ -34,7 +37,7 @@ from core.imageio import (
     load_photo,
     save_image,
 )
-from core.inpainting.blend import composite, paste_back
+from core.inpainting.blend import composite, composite_aligned, paste_back
 from core.inpainting.diverse import InpaintConfig, InpaintResult, inpaint
 from core.inversion import InversionResult, InversionStep, invert
 from core.inversion.config import restoration_config
@@ -60,6 +63,8 @@ def add_inpainting_parsers(sub: argparse._SubParsersAction, add_model_args: Call
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--crop", type=crop_arg, help="X,Y,SIZE square in photo pixels (default: as invert)")
     p.add_argument("--seed", type=int, default=d.seed, help="candidate k starts from seed + k")
+    p.add_argument("--align", action="store_true", help="fill the face aligned to the model's framing (not --crop)")
+    p.add_argument("--face", type=int, default=0, help="with --align: which face, 0 = the largest")
     p.add_argument("--prior", type=float, default=d.prior, help="latent prior weight")
     p.add_argument("--lpips", type=float, default=d.lpips, help="LPIPS weight on the known pixels (0 = off)")
     p.add_argument("--feather", type=float, default=0.03, help="ramp inside the mask, fraction of the crop side")
@@ -123,30 +128,56 @@ def _write_report(out: Path, report: dict[str, Any], files: list[Path]) -> None:
     atomic_write_bytes(out / "report.json", (json.dumps(report, indent=2) + "\n").encode())
 
 
+def _inpaint_target(args: argparse.Namespace, photo: Photo, full_mask: np.ndarray, box: CropBox, G: Generator
+                    ) -> tuple[np.ndarray, torch.Tensor, Alignment | None]:
+    """The model-resolution target (uint8), its mask (float [R, R], 1 = fill) and the alignment (--align)."""
+    if not args.align:
+        target = crop_and_resize(photo.pixels, box, G.resolution)
+        return target, torch.from_numpy(crop_and_resize_mask(full_mask, box, G.resolution)), None
+    target, alignment, _faces = aligned_target(photo.pixels, G, args.face)
+    as_image = np.repeat((full_mask * 255).round().astype(np.uint8)[..., None], 3, axis=2)
+    small = warp_to_model(as_image, alignment.transform, G.resolution)[..., 0].astype(np.float32) / 255.0
+    return target, torch.from_numpy(small), alignment
+
+
+def _covered(photo: Photo, box: CropBox, alignment: Alignment | None, resolution: int) -> np.ndarray:
+    """1 where the model's square covers the photo (float32 [H, W]): masked pixels elsewhere cannot be filled."""
+    if alignment is None:
+        covered = np.zeros((photo.height, photo.width), np.float32)
+        covered[box.y:box.y + box.size, box.x:box.x + box.size] = 1.0
+        return covered
+    white = np.full((resolution, resolution, 3), 255, np.uint8)
+    pasted = unwarp_and_paste(np.zeros((photo.height, photo.width, 3), np.uint8), white, alignment.transform, 0.0)
+    return (pasted[..., 0] > 0).astype(np.float32)
+
+
 def cmd_inpaint(args: argparse.Namespace) -> int:
     config = InpaintConfig(candidates=args.candidates, steps=args.steps, seed=args.seed, prior=args.prior,
                            lpips=args.lpips)
     config.validate(pick_device(args.device))
     began = time.perf_counter()
+    if args.align and args.crop is not None:
+        raise InvalidInputError("--align finds the face itself; leave out --crop.")
     photo, box = _photo_and_crop(args)
     full_mask = load_mask(args.mask, photo.width, photo.height)  # float32 [H, W], 1 = fill
-    inside = full_mask[box.y:box.y + box.size, box.x:box.x + box.size]
-    if not inside.any():
-        raise InvalidInputError(f"The mask marks nothing inside the crop {box.x},{box.y},{box.size}; "
-                                "paint the region to fill inside the crop, or move the crop.")
-    outside = int(np.count_nonzero(full_mask)) - int(np.count_nonzero(inside))
     loaded = time.perf_counter()
     G = load_generator(args.model, pick_device(args.device))
     model_ready = time.perf_counter()
-    target = crop_and_resize(photo.pixels, box, G.resolution)  # uint8 [R, R, 3]
-    mask = torch.from_numpy(crop_and_resize_mask(full_mask, box, G.resolution))
+    target, mask, alignment = _inpaint_target(args, photo, full_mask, box, G)
+    if not mask.any():
+        where = "the aligned face square" if alignment else f"the crop {box.x},{box.y},{box.size}"
+        raise InvalidInputError(f"The mask marks nothing inside {where}; paint the region to fill on the face.")
+    covered = _covered(photo, box, alignment, G.resolution)
+    outside = int(np.count_nonzero(full_mask * (1 - covered)))
     result: InpaintResult = _drive(lambda token: inpaint(G, from_uint8_hwc(target, G.device), mask, config, None,
                                                          token), config.steps, args.quiet, "inpainting")
     _prepare_out(args.out)
     files = [save_image(target, args.out / "target.png"), save_npy(args.out / "latents.npy", result.latents)]
     for rank, candidate in enumerate(result.candidates):
         files.append(save_image(candidate, args.out / f"raw_{rank:02d}.png"))
-        filled = composite(photo.pixels, candidate, full_mask, box, args.feather)
+        filled = (composite(photo.pixels, candidate, full_mask, box, args.feather) if alignment is None else
+                  composite_aligned(photo.pixels, candidate, full_mask, alignment.transform,
+                                    args.feather * G.resolution / alignment.scale))
         files.append(save_image(filled, args.out / f"candidate_{rank:02d}.png", exif=photo.exif))
     warnings = list(result.warnings)
     if outside:
@@ -157,7 +188,8 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
     summary["warnings"] = warnings
     summary["timings"].update(load_photo=round(loaded - began, 4), load_model=round(model_ready - loaded, 4))
     report = {"schema_version": SCHEMA_VERSION, "command": "inpaint", "model_id": G.model_id,
-              "photo": str(args.photo), "photo_size": [photo.width, photo.height], "crop": box.to_dict(),
+              "photo": str(args.photo), "photo_size": [photo.width, photo.height],
+              "crop": None if alignment else box.to_dict(), "alignment": alignment.to_dict() if alignment else None,
               "mask": str(args.mask), "masked_fraction": round(float(mask.mean()), 6), "device": str(G.device),
               "settings": config.to_dict(), "space": result.inversion.space, **summary,
               "files_note": "candidate_NN.png: rank NN composited into the photo; raw_NN.png: the model's image",

@@ -108,3 +108,18 @@ def test_bad_input_exits_2_with_one_line(tmp_path, mask_png, capsys, args, messa
     code, err = _fails(capsys, *args, "--out", str(tmp_path / "out"))
     assert code == 2 and err.startswith(message) and "\n" not in err
     assert not (tmp_path / "out").exists()
+
+
+def test_inpaint_align_fills_the_aligned_face_and_changes_only_masked_pixels(tmp_path, mask_png, capsys):
+    out = tmp_path / "aligned"
+    assert main(["inpaint", str(SAMPLE), "--mask", str(mask_png), "--align", "--candidates", "2", "--steps", "5",
+                 "--quiet", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["crop"] is None and report["alignment"]["face_index"] == 0
+    photo = np.asarray(Image.open(SAMPLE).convert("RGB"))
+    masked = np.asarray(Image.open(mask_png)) > 0
+    filled = np.asarray(Image.open(out / "candidate_00.png"))
+    assert np.array_equal(filled[~masked], photo[~masked]) and not np.array_equal(filled[masked], photo[masked])
+    assert main(["inpaint", str(SAMPLE), "--mask", str(mask_png), "--align", "--crop", "0,0,100", "--quiet",
+                 "--out", str(out)]) == 2
+    assert "leave out --crop" in capsys.readouterr().err

@@ -32,7 +32,7 @@ from core.directions.commands import add_directions_parser, run_directions
 from core.directions.library import Direction
 from core.errors import CoreError, InvalidInputError
 from core.generators import Generator, load_generator
-from core.generators.render_command import add_render_parser, cmd_render
+from core.generators.render_command import add_render_parser, cmd_render, load_latents
 from core.imageio import CropBox, crop_and_resize, crop_and_resize_mask, load_mask, load_photo, save_image
 from core.inpainting.blend import paste_back
 from core.inpainting.commands import add_inpainting_parsers, cmd_inpaint, cmd_restore
@@ -311,22 +311,10 @@ def _add_edit_parser(sub: argparse._SubParsersAction) -> None:
 
 def _load_latent(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     """A latent .npy of the model's per-sample ``shape`` (or [1, *shape]) as float32 [*shape], never unpickled."""
-    try:
-        latent = np.load(path.expanduser(), allow_pickle=False)
-    except FileNotFoundError as exc:
-        raise InvalidInputError(f"The latent file '{path}' does not exist; run invert first.") from exc
-    except (OSError, ValueError, EOFError) as exc:
-        raise InvalidInputError(f"'{path.name}' is not a plain numeric .npy latent ({exc}).") from exc
-    if not isinstance(latent, np.ndarray):
-        raise InvalidInputError(f"'{path.name}' is an archive of arrays, not one latent; give the latent's .npy.")
-    if latent.shape == (1, *shape):
-        latent = latent[0]
-    if latent.shape != shape or not np.issubdtype(latent.dtype, np.floating):
-        raise InvalidInputError(f"'{path.name}' holds {latent.dtype} {latent.shape}, but the model's latent is a "
-                                f"float {shape} (or [1, ...]); was it made with another model?")
-    if not np.isfinite(latent).all():
-        raise InvalidInputError(f"'{path.name}' contains NaN or infinite values.")
-    return latent.astype(np.float32)
+    batch = load_latents(path, shape)  # the checks render uses: plain numeric, right shape, finite
+    if len(batch) != 1:
+        raise InvalidInputError(f"'{path.name}' holds {len(batch)} latents; edit takes one (e.g. latent.npy).")
+    return batch[0]
 
 
 def _libraries(folder: Path | None, model_name: str) -> list[DirectionLibrary]:

@@ -22,11 +22,12 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from app.controller import DocumentController
+from app.placement import model_mask, model_target
 from app.workers import JobRequest
 from core.device import from_uint8_hwc
 from core.errors import CoreError
 from core.generators import Generator as GeneratorModel
-from core.imageio import CropBox, atomic_write_bytes, crop_and_resize, crop_and_resize_mask
+from core.imageio import CropBox, atomic_write_bytes
 from core.inversion import InversionConfig, InversionResult, InversionStep, invert
 from core.jobs import CancelToken
 from core.metrics import lpips_distance, psnr
@@ -157,7 +158,7 @@ class CompareController(QObject):
         if not methods:
             d.status_changed.emit("Choose at least one method to compare.")
             return False
-        opened, crop, token, methods = d.opened, d.crop, CancelToken(), list(methods)
+        opened, crop, alignment, token, methods = d.opened, d.crop, d.alignment, CancelToken(), list(methods)
         mask = None if mask is None or not mask.any() else mask.copy()
         base = base_config
         if base.landscape is None and d.landscape_dir:  # the θ trained in this session, as a plain run uses
@@ -167,8 +168,8 @@ class CompareController(QObject):
 
         def job() -> Generator[object, None, Comparison]:
             G = d.model(device)
-            pixels = crop_and_resize(opened.photo.pixels, crop, G.resolution)  # uint8 [R, R, 3]
-            small = None if mask is None else torch.from_numpy(crop_and_resize_mask(mask / 255.0, crop, G.resolution))
+            pixels = model_target(opened.photo.pixels, crop, alignment, G.resolution)  # uint8 [R, R, 3]
+            small = None if mask is None else torch.from_numpy(model_mask(mask, crop, alignment, G.resolution))
             yield CompareStarted(pixels, tuple(methods))
             outcomes = []
             for index, method in enumerate(methods):

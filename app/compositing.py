@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from app.controller import OpenedPhoto, display_box
+from app.document_state import OpenedPhoto, display_box
 from core.imageio import CropBox
 from core.inpainting.blend import composite
 

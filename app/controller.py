@@ -18,20 +18,15 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from app.commands import ValueCommand
-from app.document_state import Adopted, OpenedPhoto, display_box, open_photo_job
+from app.document_state import Adopted, OpenedPhoto, display_box, open_photo_job  # noqa: F401 (re-exported)
+from app.placement import model_mask, model_target, place_in_display, place_in_photo
 from app.workers import EngineThread, JobRequest
+from core.alignment import Alignment
 from core.device import from_uint8_hwc, pick_device, to_uint8_hwc
 from core.generators import Generator as GeneratorModel
 from core.generators import load_generator
 from core.generators.tuning import WeightDelta, tuned_copy
-from core.imageio import (
-    CropBox,
-    crop_and_resize,
-    crop_and_resize_mask,
-    load_mask,
-    save_image,
-)
-from core.inpainting.blend import composite, paste_back
+from core.imageio import CropBox, load_mask, save_image
 from core.inversion import InversionConfig, InversionResult, InversionStep, invert, warm_up
 from core.inversion.report import save_npy
 from core.jobs import CancelToken, call_as_job
@@ -45,6 +40,7 @@ PROGRESS_INTERVAL_S = 0.1  # the progress bar and speed text change at most 10 t
 class DocumentController(QObject):
     photo_opened = Signal(object)  # OpenedPhoto
     crop_applied = Signal(object)  # CropBox, after a set, undo or redo
+    alignment_changed = Signal(object)  # Alignment | None (None: the manual crop), after a set, undo or redo
     result_applied = Signal(object)  # Adopted | None
     run_state_changed = Signal(bool)  # True while an inversion runs
     steps_received = Signal(object)  # list[InversionStep]
@@ -70,6 +66,7 @@ class DocumentController(QObject):
         self.undo_stack = QUndoStack(self)
         self.opened: OpenedPhoto | None = None
         self.crop: CropBox | None = None
+        self.alignment: Alignment | None = None  # the aligned face square the model sees (None: ``crop``)
         self.adopted: Adopted | None = None
         self.feather = 0.08
         self._models: dict[str, GeneratorModel] = {}  # touched on the engine thread only
@@ -125,6 +122,7 @@ class DocumentController(QObject):
         dropped = self.adopted is not None or self.undo_stack.count() > 0
         self.undo_stack.clear()
         self._apply_result(None)
+        self.apply_alignment(None)  # it was fitted to the old model's framing and resolution
         self.model_changed.emit(library_key)
         why = " The result and the history belonged to the previous model, so they were cleared." if dropped else ""
         self.status_changed.emit(f"Model {G.name} loaded ({G.resolution} px).{why}")
@@ -137,17 +135,11 @@ class DocumentController(QObject):
         feather = self.feather
 
         def job() -> Adopted:
-            from app.compositing import display_mask  # it imports this module
-
             G = self.model("auto")
             with torch.no_grad():
                 latent = torch.from_numpy(adopted.latent[None].copy()).to(G.device)
                 image = to_uint8_hwc(G.synthesize(latent, adopted.space))[0]
-            box = display_box(adopted.crop, opened.photo, opened.display)
-            if adopted.fill_mask is not None:
-                display = composite(opened.display, image, display_mask(adopted.fill_mask, opened), box, feather)
-            else:
-                display = paste_back(opened.display, image, box, feather)
+            display = place_in_display(opened, image, adopted.crop, adopted.alignment, adopted.fill_mask, feather)
             result = None if adopted.result is None else replace(adopted.result, tuning=None, images=image[None])
             return replace(adopted, result=result, display=display, image=image, tuning=None)
 
@@ -225,6 +217,11 @@ class DocumentController(QObject):
         self.crop = box
         self.crop_applied.emit(box)
 
+    def apply_alignment(self, alignment: Alignment | None) -> None:
+        """Give the model this aligned face square from now on (None: the manual crop again); no history."""
+        self.alignment = alignment
+        self.alignment_changed.emit(alignment)
+
     def import_mask(self, path: str | Path) -> np.ndarray:
         """Read a mask PNG the size of the photo → uint8 [H, W] (255 = masked)."""
         photo = self.opened.photo
@@ -235,17 +232,17 @@ class DocumentController(QObject):
         if self.opened is None or self.crop is None:
             self.error_raised.emit("Open a photo first.")
             return False
-        opened, crop, token = self.opened, self.crop, CancelToken()
+        opened, crop, alignment, token = self.opened, self.crop, self.alignment, CancelToken()
         if config.method == "landscape" and config.landscape is None and self.landscape_dir:
             config = config.with_changes(landscape=self.landscape_dir)
         mask = None if mask is None or not mask.any() else mask.copy()  # strokes made during the run wait
 
         def job() -> Generator[InversionStep, None, Adopted]:
             G = self.model(device)
-            target = from_uint8_hwc(crop_and_resize(opened.photo.pixels, crop, G.resolution), G.device)
-            small = None if mask is None else torch.from_numpy(crop_and_resize_mask(mask / 255.0, crop, G.resolution))
+            target = from_uint8_hwc(model_target(opened.photo.pixels, crop, alignment, G.resolution), G.device)
+            small = None if mask is None else torch.from_numpy(model_mask(mask, crop, alignment, G.resolution))
             result = yield from invert(G, target, config, small, token)
-            return self._adopt(opened, crop, result)
+            return self._adopt(opened, crop, result, alignment)
 
         if not self._submit(JobRequest("invert", job, token)):
             return False
@@ -254,12 +251,12 @@ class DocumentController(QObject):
         self.status_changed.emit("Inverting…")
         return True
 
-    def _adopt(self, opened: OpenedPhoto, crop: CropBox, result: InversionResult) -> Adopted:
+    def _adopt(self, opened: OpenedPhoto, crop: CropBox, result: InversionResult,
+               alignment: Alignment | None = None) -> Adopted:
         """Paste the best reconstruction into the display copy (runs on the engine thread)."""
-        box = display_box(crop, opened.photo, opened.display)
-        display = paste_back(opened.display, result.best_image, box, self.feather)
+        display = place_in_display(opened, result.best_image, crop, alignment, None, self.feather)
         return Adopted(result, crop, display, result.best_latent.copy(), result.best_image, tuning=result.tuning,
-                       space=result.space)
+                       space=result.space, alignment=alignment)
 
     # -- landscape training --------------------------------------------------------------------------------
     def train_landscape(self, config: LandscapeTrainConfig, out: Path, resume: bool = False) -> bool:
@@ -309,13 +306,12 @@ class DocumentController(QObject):
         render = None if adopted is None or self.result_image is None else self.result_image()
 
         def write() -> Path:
-            image = None if adopted is None else (render() if render is not None else adopted.image)
             if adopted is None:
                 pixels = photo.pixels
-            elif adopted.fill_mask is not None:
-                pixels = composite(photo.pixels, image, adopted.fill_mask, adopted.crop, feather)
             else:
-                pixels = paste_back(photo.pixels, image, adopted.crop, feather)
+                image = render() if render is not None else adopted.image
+                pixels = place_in_photo(photo.pixels, image, adopted.crop, adopted.alignment, adopted.fill_mask,
+                                        feather)
             return save_image(pixels, path, exif=photo.exif, quality=quality)
 
         return self._submit(JobRequest("export", lambda: call_as_job(write)))
@@ -370,6 +366,7 @@ class DocumentController(QObject):
         self.opened, self.crop, self.adopted = opened, opened.crop, None
         self.undo_stack.clear()
         self.photo_opened.emit(opened)
+        self.apply_alignment(None)
         self.result_applied.emit(None)  # whatever was adopted (and edited) belonged to the previous photo
         notes = f" ({'; '.join(opened.photo.notes)})" if opened.photo.notes else ""
         size = f"{opened.photo.width}×{opened.photo.height}"

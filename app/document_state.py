@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.alignment import Alignment
 from core.generators.tuning import WeightDelta
 from core.imageio import CropBox, Photo, display_pixels, load_photo
 from core.inversion import InversionResult
@@ -38,6 +39,7 @@ class Adopted:
     fill_mask: np.ndarray | None = None  # uint8 [H, W]: an inpainting fills only these pixels (None: the crop)
     tuning: WeightDelta | None = None  # the generator copy tuned for this photo ("pivotal"); None: the model
     space: str | None = None  # the latent space ``latent`` lives in (None: the model's default)
+    alignment: Alignment | None = None  # how the square was placed: an aligned face (None: through ``crop``)
 
 
 def open_photo_job(path: Path) -> OpenedPhoto:

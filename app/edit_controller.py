@@ -18,15 +18,14 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from app.commands import ValueCommand
-from app.compositing import fill_patch
-from app.controller import Adopted, DocumentController, display_box
+from app.controller import Adopted, DocumentController
+from app.placement import placed_patch
 from app.workers import JobRequest
 from core.device import to_uint8_hwc
 from core.directions.apply import apply_directions
 from core.directions.library import Direction, DirectionLibrary, shipped_library_dir
 from core.errors import CoreError
 from core.imageio import CropBox
-from core.inpainting.blend import paste_back
 from core.jobs import call_as_job
 from core.resources import user_data_dir
 
@@ -41,7 +40,7 @@ class EditPreview:
     stamp: int
     edits: Edits
     patch: np.ndarray | None  # uint8 [s, s, 3]: display pixels of the crop with the edit blended in (None: no edit)
-    box: CropBox  # the crop in photo pixels
+    box: CropBox  # where ``patch`` lies, photo pixels: the crop, or the aligned square's bounding square
     image: np.ndarray  # uint8 [R, R, 3]: the edited generator output
 
 
@@ -239,13 +238,9 @@ class EditController(QObject):
             image = render()
             if not edits:
                 return EditPreview(stamp, edits, None, adopted.crop, image)
-            if adopted.fill_mask is not None:  # an inpainting: the edit too changes only the filled pixels
-                patch, _ = fill_patch(opened, adopted.crop, image, adopted.fill_mask, feather)
-                return EditPreview(stamp, edits, patch, adopted.crop, image)
-            box = display_box(adopted.crop, opened.photo, opened.display)
-            region = opened.display[box.y:box.y + box.size, box.x:box.x + box.size]
-            patch = paste_back(region, image, CropBox(0, 0, box.size), feather)
-            return EditPreview(stamp, edits, patch, adopted.crop, image)
+            # an inpainting's edit too changes only the filled pixels; an aligned result goes through its square
+            patch, box = placed_patch(opened, image, adopted.crop, adopted.alignment, adopted.fill_mask, feather)
+            return EditPreview(stamp, edits, patch, box, image)
 
         self._in_flight = self.doc.submit(JobRequest("preview", lambda: call_as_job(job)), quiet=True)
 

@@ -15,12 +15,12 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from app.commands import ValueCommand
-from app.compositing import display_mask, fill_patch
-from app.controller import Adopted, DocumentController, display_box
+from app.controller import Adopted, DocumentController
+from app.placement import model_mask, model_target, place_in_display, placed_patch
 from app.workers import JobRequest
+from core.alignment import Alignment
 from core.device import from_uint8_hwc
-from core.imageio import CropBox, crop_and_resize, crop_and_resize_mask
-from core.inpainting.blend import composite
+from core.imageio import CropBox
 from core.inpainting.diverse import InpaintConfig, InpaintResult, inpaint, more_different, starts_like
 from core.inversion import InversionStep
 from core.jobs import CancelToken
@@ -37,6 +37,7 @@ class InpaintController(QObject):
         self.config = InpaintConfig()
         self._mask: np.ndarray | None = None  # full-resolution mask of the current run (255 = fill)
         self._crop: CropBox | None = None
+        self._alignment: Alignment | None = None  # the aligned square of the current run (None: the crop)
         doc.register_job("inpaint", self._done, self._failed)
         doc.steps_received.connect(self._steps)
 
@@ -52,9 +53,12 @@ class InpaintController(QObject):
         if d.opened is None or d.crop is None:
             d.error_raised.emit("Open a photo first.")
             return False
-        opened, crop, token = d.opened, d.crop, CancelToken()
+        opened, crop, alignment, token = d.opened, d.crop, d.alignment, CancelToken()
         tuning = None if d.adopted is None else d.adopted.tuning  # a tuned generator serves this photo's fills too
-        inside = mask[crop.y:crop.y + crop.size, crop.x:crop.x + crop.size]
+        if alignment is None:
+            inside = mask[crop.y:crop.y + crop.size, crop.x:crop.x + crop.size]
+        else:  # what the model's square sees of the mask
+            inside = model_mask(mask, crop, alignment, alignment.resolution) > 0
         if not inside.any():
             d.error_raised.emit("Brush the region to fill inside the crop first (B selects the brush).")
             return False
@@ -62,8 +66,8 @@ class InpaintController(QObject):
 
         def job() -> Generator[InversionStep, None, InpaintResult]:
             G = d.photo_model(device, tuning)
-            target = from_uint8_hwc(crop_and_resize(opened.photo.pixels, crop, G.resolution), G.device)
-            small = torch.from_numpy(crop_and_resize_mask(mask / 255.0, crop, G.resolution))
+            target = from_uint8_hwc(model_target(opened.photo.pixels, crop, alignment, G.resolution), G.device)
+            small = torch.from_numpy(model_mask(mask, crop, alignment, G.resolution))
             start = None if near is None else starts_like(G, near, config.candidates, seed=config.seed,
                                                           keep_chosen=True)
             return (yield from inpaint(G, target, small, config, start, token))
@@ -71,6 +75,7 @@ class InpaintController(QObject):
         if not d.submit(JobRequest("inpaint", job, token)):
             return False
         self.config, self._mask, self._crop, self.result, self._tuning = config, mask, crop, None, tuning
+        self._alignment = alignment
         d.run_state_changed.emit(True)
         d.status_changed.emit(f"Inpainting: {config.candidates} candidates…")
         return True
@@ -115,8 +120,8 @@ class InpaintController(QObject):
         d = self.doc
         if self.result is None or d.opened is None or not 0 <= index < len(self.result.candidates):
             return None
-        patch, _ = fill_patch(d.opened, self._crop, self.result.candidates[index], self._mask, d.feather)
-        return patch, self._crop
+        return placed_patch(d.opened, self.result.candidates[index], self._crop, self._alignment, self._mask,
+                            d.feather)
 
     def apply(self, index: int) -> bool:
         """Make candidate ``index`` the document's result (one undo step)."""
@@ -125,11 +130,10 @@ class InpaintController(QObject):
             return False
         opened, crop, mask = d.opened, self._crop, self._mask
         image, latent = self.result.candidates[index], self.result.latents[index]
-        small = display_mask(mask, opened)
-        box = display_box(crop, opened.photo, opened.display)
-        display = composite(opened.display, image, small, box, d.feather)
+        display = place_in_display(opened, image, crop, self._alignment, mask, d.feather)
         inversion = replace(self.result.inversion)
-        adopted = Adopted(inversion, crop, display, latent.copy(), image, mask, self._tuning, inversion.space)
+        adopted = Adopted(inversion, crop, display, latent.copy(), image, mask, self._tuning, inversion.space,
+                          self._alignment)
         d.undo_stack.push(ValueCommand(f"Apply inpainting candidate #{index + 1}", d._apply_result, d.adopted,
                                        adopted, False))
         d.status_changed.emit(f"Applied candidate #{index + 1}: only the brushed pixels changed.")

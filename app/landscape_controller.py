@@ -16,10 +16,10 @@ import torch
 from PySide6.QtCore import QObject, Signal
 
 from app.controller import DocumentController
+from app.placement import model_mask, model_target
 from app.workers import JobRequest
 from core.device import from_uint8_hwc, to_uint8_hwc
 from core.errors import ModelLoadError
-from core.imageio import crop_and_resize, crop_and_resize_mask
 from core.inversion import InversionConfig, invert
 from core.jobs import CancelToken, call_as_job, run_job
 from core.landscape.registry import find_mapping
@@ -78,7 +78,7 @@ class LandscapeController(QObject):
         if d.opened is None or d.crop is None:
             d.error_raised.emit("Open a photo first.")
             return False
-        opened, crop, token = d.opened, d.crop, CancelToken()
+        opened, crop, alignment, token = d.opened, d.crop, d.alignment, CancelToken()
         mask = None if mask is None or not mask.any() else mask.copy()
         inversion = InversionConfig(steps=steps, starts=1).with_changes(loss_lpips=0.0)
 
@@ -86,8 +86,8 @@ class LandscapeController(QObject):
 
         def job() -> Generator[object, None, dict[str, LandscapeSlice]]:
             G = d.photo_model(device, tuning)
-            target = from_uint8_hwc(crop_and_resize(opened.photo.pixels, crop, G.resolution), G.device)
-            small = None if mask is None else torch.from_numpy(crop_and_resize_mask(mask / 255.0, crop, G.resolution))
+            target = from_uint8_hwc(model_target(opened.photo.pixels, crop, alignment, G.resolution), G.device)
+            small = None if mask is None else torch.from_numpy(model_mask(mask, crop, alignment, G.resolution))
             found = {}
             spaces = [("x", "direct", None)]
             try:

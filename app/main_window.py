@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.align_ui import AlignPresenter
 from app.commands import MaskEditCommand
-from app.controller import Adopted, DocumentController, OpenedPhoto, display_box
+from app.controller import Adopted, DocumentController, OpenedPhoto
 from app.dialogs import Preferences, PreferencesDialog, ShortcutsDialog
 from app.directions_ui import DirectionsPresenter
 from app.edit_controller import EditController
@@ -32,11 +33,12 @@ from app.panels.inpainting import InpaintingPanel
 from app.panels.inversion import InversionPanel
 from app.panels.landscape import LandscapePanel
 from app.panels.progress import PREVIEW_PX, ProgressPanel
+from app.placement import display_target
 from app.projects import ProjectController, ReopenedProject
 from app.views.canvas import CanvasView, MaskEdit
 from app.widgets.canvas_toolbar import CanvasToolBar
 from core.errors import CoreError
-from core.imageio import crop_and_resize, save_image
+from core.imageio import save_image
 from core.inversion import InversionConfig
 
 PHOTO_FILTER = ("Photos and projects (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif *.lsproj);;"
@@ -85,6 +87,9 @@ class MainWindow(QMainWindow):
         self.history.setEmptyLabel("Opened photo")
         self.toolbar = CanvasToolBar(self.canvas, self)
         self.addToolBar(self.toolbar)
+        self.alignment = AlignPresenter(controller, self.inversion_panel, self.canvas, self)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.alignment.action)
         self.status = QLabel("Ready")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(240)
@@ -155,6 +160,7 @@ class MainWindow(QMainWindow):
             view.addAction(dock.toggleViewAction())
         run = bar.addMenu("&Run")
         self.run_action = self._action(run, "&Run Inversion", self.run_inversion, "Ctrl+Return")
+        run.addAction(self.alignment.action)
         self.stop_action = self._action(run, "&Stop", self.controller.stop, "Escape")
         self.stop_action.setEnabled(False)
         run.addSeparator()
@@ -237,8 +243,7 @@ class MainWindow(QMainWindow):
         c = self.controller
         self._apply_preferences()
         if c.opened is not None and c.crop is not None:
-            box = display_box(c.crop, c.opened.photo, c.opened.display)
-            self.progress_panel.reset(crop_and_resize(c.opened.display, box, PREVIEW_PX), steps)
+            self.progress_panel.reset(display_target(c.opened, c.crop, c.alignment, PREVIEW_PX), steps)
 
     def run_inversion(self) -> None:
         c = self.controller

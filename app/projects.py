@@ -13,14 +13,13 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.compositing import display_mask, fill_patch
-from app.controller import Adopted, DocumentController, OpenedPhoto, display_box
+from app.controller import Adopted, DocumentController, OpenedPhoto
 from app.edit_controller import EditController, EditPreview
+from app.placement import place_in_display, placed_patch
 from app.workers import JobRequest
 from core.directions.library import Direction
 from core.errors import CoreError
 from core.imageio import CropBox, display_pixels
-from core.inpainting.blend import composite, paste_back
 from core.jobs import call_as_job
 from core.sessions import Document, EditedDirection, load_project, save_project
 from core.sessions.store import PROJECT_SUFFIX
@@ -33,6 +32,7 @@ class ReopenedProject:
     opened: OpenedPhoto
     adopted: Adopted | None
     patch: np.ndarray | None  # display pixels of the crop with the edited image blended in
+    patch_box: CropBox | None = None  # where ``patch`` lies in photo pixels (the crop, or the aligned square's box)
 
 
 def _edited_directions(edits: dict[str, float], directions: dict[str, Direction]) -> tuple[EditedDirection, ...]:
@@ -47,21 +47,14 @@ def reopen(path: Path) -> ReopenedProject:
     opened = OpenedPhoto(photo, display_pixels(photo), doc.crop)
     if doc.latents is None or doc.image is None:
         return ReopenedProject(path, doc, opened, None, None)
-    box = display_box(doc.crop, photo, opened.display)
-    if doc.fill_mask is not None:  # an inpainting: only its brushed pixels were filled
-        display = composite(opened.display, doc.image, display_mask(doc.fill_mask, opened), box, doc.feather)
-    else:
-        display = paste_back(opened.display, doc.image, box, doc.feather)
+    display = place_in_display(opened, doc.image, doc.crop, doc.alignment, doc.fill_mask, doc.feather)
     adopted = Adopted(None, doc.crop, display, doc.best_latent.copy(), doc.image,
-                      None if doc.fill_mask is None else np.array(doc.fill_mask), doc.tuning, doc.space or None)
-    patch = None
+                      None if doc.fill_mask is None else np.array(doc.fill_mask), doc.tuning, doc.space or None,
+                      doc.alignment)
+    patch, box = None, None
     if doc.edits and doc.edited_image is not None:
-        if doc.fill_mask is not None:
-            patch, _ = fill_patch(opened, doc.crop, doc.edited_image, doc.fill_mask, doc.feather)
-        else:
-            region = opened.display[box.y:box.y + box.size, box.x:box.x + box.size]
-            patch = paste_back(region, doc.edited_image, CropBox(0, 0, box.size), doc.feather)
-    return ReopenedProject(path, doc, opened, adopted, patch)
+        patch, box = placed_patch(opened, doc.edited_image, doc.crop, doc.alignment, doc.fill_mask, doc.feather)
+    return ReopenedProject(path, doc, opened, adopted, patch, box)
 
 
 class ProjectController(QObject):
@@ -86,7 +79,7 @@ class ProjectController(QObject):
         if d.opened is None or d.crop is None:
             raise ValueError("There is no document: open a photo first.")
         photo, adopted = d.opened.photo, d.adopted
-        fields: dict = {"crop": d.crop, "feather": d.feather,
+        fields: dict = {"crop": d.crop, "feather": d.feather, "alignment": d.alignment,
                         "mask": None if mask is None or not mask.any() else mask}
         if adopted is not None:
             result, old = adopted.result, self.restored
@@ -94,7 +87,8 @@ class ProjectController(QObject):
                                           (old.model_id, old.space, dict(old.inversion)) if old else ("", "", {}))
             fields |= {"latents": adopted.latent[None], "best_index": 0, "image": adopted.image,
                        "fill_mask": adopted.fill_mask, "tuning": adopted.tuning,
-                       "crop": adopted.crop, "model_id": model_id, "space": space, "inversion": inversion,
+                       "crop": adopted.crop, "alignment": adopted.alignment,
+                       "model_id": model_id, "space": space, "inversion": inversion,
                        "edits": _edited_directions(self.edits.edits, {x.name: x for x in self.edits.directions()})}
         if embed or photo.source is None:
             return Document.for_photo(photo.source, embed=True, **fields) if photo.source else Document(
@@ -132,6 +126,7 @@ class ProjectController(QObject):
     def _opened(self, project: ReopenedProject) -> None:
         d, doc = self.doc, project.document
         d._photo_loaded(project.opened)
+        d.apply_alignment(doc.alignment)  # the outline shows the saved square; runs and pastes go through it
         self.path, self.restored = project.path, doc
         d.feather = doc.feather
         d._apply_result(project.adopted)
@@ -144,7 +139,7 @@ class ProjectController(QObject):
         edits = {e.name: e.alpha for e in doc.edits}
         self.edits.set_edits(edits, render=False)
         if project.patch is not None and project.adopted is not None:
-            self.edits.show(EditPreview(self.edits.next_stamp(), edits, project.patch, doc.crop,
-                                        doc.edited_image))
+            box = project.patch_box or doc.crop
+            self.edits.show(EditPreview(self.edits.next_stamp(), edits, project.patch, box, doc.edited_image))
         self.doc.status_changed.emit(f"Opened project {project.path.name}")
         self.project_opened.emit(project)

@@ -69,6 +69,7 @@ class InversionPanel(QWidget):
     stop_requested = Signal()
     reset_model_requested = Signal()  # drop the photo's pivotal-tuned generator copy
     compare_requested = Signal()  # "Compare methods…": the same settings, several methods side by side
+    face_chosen = Signal(int)  # the user picked another of the photo's faces to align (0 = largest)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -136,6 +137,9 @@ class InversionPanel(QWidget):
         self.compare_button = QPushButton("Compare methods…")
         self.compare_button.setToolTip("Run several methods with these settings on the crop and compare them")
         self.compare_button.clicked.connect(self.compare_requested)
+        self.face = QComboBox()
+        self.face.setToolTip("The photo has several faces: the one aligned to the model's framing")
+        self.face.activated.connect(self.face_chosen)
         self._running = False
         self._layout()
         self.method.currentTextChanged.connect(self._method_changed)
@@ -161,6 +165,8 @@ class InversionPanel(QWidget):
                 ("Seed", self.seed), ("Device", self.device), ("Restore", self.restore)]
         for label, widget in rows:
             form.addRow(label, widget)
+        form.insertRow(0, "Face", self.face)
+        form.setRowVisible(self.face, False)
         outer = QVBoxLayout(self)
         outer.addLayout(form)
         outer.addWidget(self.run_button)
@@ -231,6 +237,16 @@ class InversionPanel(QWidget):
         self.tune_target.setValue(config.tune_target)
         index = self.restore.findData(config.operator)
         self.restore.setCurrentIndex(max(index, 0))
+
+    def set_faces(self, labels: list[str]) -> None:
+        """List the photo's faces (largest first); the picker shows only when there is a choice."""
+        self.face.clear()
+        self.face.addItems(labels)
+        self.form.setRowVisible(self.face, len(labels) > 1)
+
+    def show_face(self, index: int) -> None:
+        """Select the face in use (-1: none, the manual crop) without emitting ``face_chosen``."""
+        self.face.setCurrentIndex(index if index < self.face.count() else -1)
 
     def set_tuned(self, tuned: bool) -> None:
         """Show the tuned-generator note and its reset button only while the photo's result uses one."""

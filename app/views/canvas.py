@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.views.canvas_items import (
     GRAB_PX,
+    AlignedSquareItem,
     BrushCursorItem,
     CropItem,
     MaskLayerItem,
@@ -83,10 +84,11 @@ class CanvasView(QGraphicsView):
         self._patch_item = PhotoPixmapItem(self._result_clip)  # a live edit of the crop, over the result
         self._mask_layer = MaskLayerItem()
         self._crop_item = CropItem()
+        self._aligned_item = AlignedSquareItem()  # replaces the crop box while a face alignment is used
         self._split_item = SplitItem()
         self._cursor_item = BrushCursorItem()
-        items = (self._photo_item, self._result_clip, self._mask_layer, self._crop_item, self._split_item,
-                 self._cursor_item)
+        items = (self._photo_item, self._result_clip, self._mask_layer, self._crop_item, self._aligned_item,
+                 self._split_item, self._cursor_item)
         for z, item in enumerate(items):
             item.setZValue(z)
             self.scene().addItem(item)
@@ -117,6 +119,7 @@ class CanvasView(QGraphicsView):
         self._mask_layer.reset(width, height)
         self._crop = CropBox.centered(width, height)
         self._crop_item.set_geometry(self._photo_rect(), self._crop)
+        self.set_aligned_square(None)
         self.set_result(None)
         self._sync_tool()
         self.fit()
@@ -136,6 +139,15 @@ class CanvasView(QGraphicsView):
 
     def crop(self) -> CropBox:
         return self._crop
+
+    def set_aligned_square(self, corners: np.ndarray | None) -> None:
+        """Outline the aligned face square (float [4, 2] photo pixels) instead of the crop box; None: the crop box."""
+        self._aligned_item.set_corners(corners)
+        self._crop_item.setVisible(corners is None)
+
+    def aligned_square(self) -> np.ndarray | None:
+        """The outlined square's corners in photo pixels, or None while the crop box is used."""
+        return self._aligned_item.corners() if self._aligned_item.isVisible() else None
 
     # ------------------------------------------------------------------------------------------------ mask
     def mask(self) -> np.ndarray:
@@ -330,7 +342,7 @@ class CanvasView(QGraphicsView):
         elif self._near_split(pos):
             self._drag = "split"
         elif self._tool == "crop":
-            self._drag = self._crop_item.grab_at(scene_pos)
+            self._drag = self._crop_item.grab_at(scene_pos) if self._crop_item.isVisible() else None
             self._crop_item.set_state(handles_visible=True, interacting=self._drag is not None)
         else:
             self._drag, self._last = "stroke", scene_pos
@@ -362,7 +374,7 @@ class CanvasView(QGraphicsView):
                 self.crop_changing.emit(new)
         elif self._size[0] > 0:
             hover = "split" if self._near_split(pos) else None
-            if hover is None and self._tool == "crop":
+            if hover is None and self._tool == "crop" and self._crop_item.isVisible():
                 hover = self._crop_item.grab_at(scene_pos)
             self._update_cursor(hover)
 

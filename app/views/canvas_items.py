@@ -10,8 +10,26 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPixmap, QTransform, qRgba
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+    QPolygonF,
+    QTransform,
+    qRgba,
+)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPixmapItem,
+    QGraphicsPolygonItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from app.views.canvas_math import (
     MIN_CROP,
@@ -141,6 +159,32 @@ class MaskLayerItem(QGraphicsItem):
         if not area.isEmpty():
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
             painter.drawImage(QRectF(area), self._image, QRectF(area))
+
+
+class AlignedSquareItem(QGraphicsPolygonItem):
+    """The aligned face square the model sees: the model square's corners mapped back into photo pixels (turned
+    and scaled), drawn with a screen-thin double line so it reads on light and dark photos alike."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setPen(_cosmetic(QColor(80, 200, 255), 2.0))
+        self.setVisible(False)
+
+    def set_corners(self, corners: np.ndarray | None) -> None:
+        """float [4, 2] photo pixels in drawing order, or None to hide the outline."""
+        if corners is None:
+            self.setPolygon(QPolygonF())
+            self.setVisible(False)
+            return
+        self.setPolygon(QPolygonF([QPointF(float(x), float(y)) for x, y in corners]))
+        self.setVisible(True)
+
+    def corners(self) -> np.ndarray:
+        polygon = self.polygon()
+        return np.array([[polygon.at(i).x(), polygon.at(i).y()] for i in range(polygon.size())], np.float64)
+
+    def set_view_scale(self, scale: float) -> None:
+        pass  # the pen is cosmetic: nothing depends on the zoom
 
 
 class CropItem(ScreenSizedItem):

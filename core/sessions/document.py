@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core import __version__
+from core.alignment.align import Alignment
 from core.errors import InvalidInputError
 from core.generators.tuning import WeightDelta
 from core.imageio import CropBox, Photo
@@ -144,6 +145,7 @@ class Document:
     fill_mask: np.ndarray | None = None  # uint8 [H, W]: an inpainting result fills only these pixels (None: crop)
     tuning: WeightDelta | None = None  # the generator copy tuned for this photo ("pivotal"); None: the model itself
     feather: float = 0.08  # paste-back fall-off as a fraction of the crop's side (0 … 0.5)
+    alignment: Alignment | None = None  # the aligned face square given to the model instead of ``crop`` (None: crop)
     created: str = field(default_factory=_now)  # ISO-8601 UTC time the document was started
     app_version: str = __version__  # the Landscape Studio that started it
 
@@ -159,6 +161,9 @@ class Document:
         object.__setattr__(self, "feather", _finite(self.feather, "feather"))
         if not 0.0 <= self.feather <= MAX_FEATHER:
             raise InvalidInputError(f"The feather must be between 0 and {MAX_FEATHER} (got {self.feather}).")
+        if self.alignment is not None and not isinstance(self.alignment, Alignment):
+            raise InvalidInputError(f"The document's alignment must be an Alignment (got "
+                                    f"{type(self.alignment).__name__}).")
         self._check_arrays()
         self._check_edits()
         self._check_tuning()
@@ -287,6 +292,15 @@ class Document:
         image = self.result_image
         if image is None:
             return np.array(photo_pixels, copy=True)
+        if self.alignment is not None:  # through the aligned square, un-warped at the photo's resolution
+            from core.alignment.align import unwarp_and_paste
+            from core.inpainting.blend import composite_aligned
+
+            transform = self.alignment.transform
+            if self.fill_mask is None:
+                return unwarp_and_paste(photo_pixels, image, transform, self.feather)
+            side = image.shape[0] / self.alignment.scale
+            return composite_aligned(photo_pixels, image, self.fill_mask, transform, self.feather * side)
         if self.fill_mask is not None:
             return composite(photo_pixels, image, self.fill_mask, self.crop, self.feather)
         return paste_back(photo_pixels, image, self.crop, self.feather)

@@ -1,7 +1,7 @@
 """Upgrade a project's ``project.json`` from any older schema to the current one, one version at a time.
 
 Each step is a function ``v(n) dict → v(n+1) dict`` registered in ``MIGRATIONS[n]``; supporting schema 3 means
-writing one step for 2 → 3 and raising ``CURRENT_SCHEMA``. Steps touch only ``project.json`` (arrays and the
+writing one step for 3 → 4 and raising ``CURRENT_SCHEMA``. Steps touch only ``project.json`` (arrays and the
 photo are read by name afterwards), so a step that adds an array must also list it under ``"arrays"``.
 
 History:
@@ -11,6 +11,9 @@ History:
 - schema 1: the first released layout (see ``core.sessions.store``).
 - schema 2: adds ``"tuning"``, the generator's weight delta from a "pivotal" inversion: null, or its base model
   id, info and parameter names, with one ``tune_<i>`` array per name. A schema-1 project has no tuning (null).
+- schema 3: adds ``"alignment"``, the face alignment the model was given instead of the crop box: null, or
+  ``Alignment.to_dict()`` (2×3 photo → model matrix, resolution, face index, fitted points). A schema-2 project
+  used the manual crop (null).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 from core.errors import InvalidInputError
 
-CURRENT_SCHEMA = 2
+CURRENT_SCHEMA = 3
 
 
 def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
@@ -36,7 +39,13 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2}
+def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 2 had no face alignment: the model was given the manual crop."""
+    data.setdefault("alignment", None)
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def schema_version(data: dict[str, Any]) -> int:

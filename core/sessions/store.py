@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from core import __version__
+from core.alignment.align import Alignment
 from core.errors import InvalidInputError
 from core.imageio import MAX_PIXELS, CropBox, Photo, atomic_write_bytes, load_photo
 from core.inversion.config import InversionConfig
@@ -114,7 +115,8 @@ def _manifest(doc: Document, path: Path, member: str | None) -> dict[str, Any]:
             "crop": doc.crop.to_dict(), "model_id": doc.model_id, "space": doc.space, "inversion": doc.inversion,
             "best_index": doc.best_index, "feather": doc.feather, "edits": edits,
             "arrays": [name for name in SCALAR_ARRAYS if getattr(doc, name) is not None],
-            "tuning": tuned_weights.entry(doc.tuning)}
+            "tuning": tuned_weights.entry(doc.tuning),
+            "alignment": None if doc.alignment is None else doc.alignment.to_dict()}
 
 
 def _arrays_bytes(doc: Document) -> bytes:
@@ -235,6 +237,8 @@ def _read_manifest(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
     problem = tuned_weights.entry_problem(data["tuning"])
     if problem:
         raise _damaged(path, f"the tuning in {MANIFEST} is not valid: {problem}")
+    if "alignment" not in data or not isinstance(data["alignment"], dict | None):
+        raise _damaged(path, f"'alignment' in {MANIFEST} is missing or not null or a dict")
     photo = data["photo"]
     member, sha = photo.get("embedded"), photo.get("sha256")
     if not isinstance(sha, str) or not all(isinstance(photo.get(k), str | None) for k in ("path", "relative_path")):
@@ -343,6 +347,14 @@ def _find_photo(candidates: list[Path], sha: str, shown: Path, project: Path) ->
     )
 
 
+def _alignment(entry: Any) -> Alignment | None:
+    if entry is None:
+        return None
+    if not isinstance(entry, dict):
+        raise InvalidInputError("its face alignment is not a dict")
+    return Alignment.from_dict(entry)
+
+
 def _document(manifest: dict[str, Any], arrays: dict[str, np.ndarray], embedded: bytes | None,
               photo_path: Path | None) -> Document:
     inversion = manifest["inversion"]
@@ -363,5 +375,6 @@ def _document(manifest: dict[str, Any], arrays: dict[str, np.ndarray], embedded:
         best_index=manifest.get("best_index"), image=arrays.get("image"), edits=edits,
         edited_image=arrays.get("edited_image"), fill_mask=arrays.get("fill_mask"), feather=manifest.get("feather"),
         tuning=tuned_weights.tuning(manifest["tuning"], arrays), created=manifest.get("created"),
+        alignment=_alignment(manifest.get("alignment")),
         app_version=manifest.get("app_version"),
     )

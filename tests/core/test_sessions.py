@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.alignment import Alignment
 from core.errors import ImageSaveError, InvalidInputError
 from core.imageio import CropBox, load_photo
 from core.inversion.config import InversionConfig
@@ -416,17 +417,18 @@ def test_schema_0_project_opens_with_no_edits(tmp_path: Path, photo_file: Path) 
 
 def test_migrate_chain_runs_each_step_once_and_does_not_modify_its_input(monkeypatch) -> None:
     old = {"format": store.FORMAT, "schema_version": 0, "crop": {"x": 0, "y": 0, "size": 1}}
-    assert migrate(old) == {**old, "schema_version": CURRENT_SCHEMA, "edits": [], "tuning": None}
+    assert migrate(old) == {**old, "schema_version": CURRENT_SCHEMA, "edits": [], "tuning": None,
+                            "alignment": None}
     assert "edits" not in old
-    # adding schema 3 is one function and one number
-    def v2_to_v3(data: dict) -> dict:
+    # adding schema 4 is one function and one number
+    def v3_to_v4(data: dict) -> dict:
         data["renamed"] = data.pop("crop")
         return data
 
-    monkeypatch.setitem(migrations_module.MIGRATIONS, 2, v2_to_v3)
-    monkeypatch.setattr(migrations_module, "CURRENT_SCHEMA", 3)
-    assert migrate(old) == {"format": store.FORMAT, "schema_version": 3, "edits": [], "tuning": None,
-                            "renamed": old["crop"]}
+    monkeypatch.setitem(migrations_module.MIGRATIONS, 3, v3_to_v4)
+    monkeypatch.setattr(migrations_module, "CURRENT_SCHEMA", 4)
+    assert migrate(old) == {"format": store.FORMAT, "schema_version": 4, "edits": [], "tuning": None,
+                            "alignment": None, "renamed": old["crop"]}
     with pytest.raises(InvalidInputError, match="schema version"):
         migrate({"schema_version": "1"})
 
@@ -443,3 +445,49 @@ def test_an_inpainting_result_fills_only_its_mask_and_round_trips(tmp_path: Path
     assert np.array_equal(composed[fill == 0], photo.pixels[fill == 0])
     assert not np.array_equal(composed[fill > 0], photo.pixels[fill > 0])
     assert np.array_equal(composed, doc.composite(photo.pixels))
+
+
+# ---- face alignment (schema 3) -------------------------------------------------------------------------------
+def _alignment() -> Alignment:
+    angle, scale = np.radians(15.0), 0.4
+    c, s = scale * np.cos(angle), scale * np.sin(angle)
+    return Alignment(((c, -s, 10.0), (s, c, -20.0)), 64, 1, ((100.0, 110.5), (150.0, 112.0), (125.0, 160.0)))
+
+
+def test_an_alignment_round_trips_and_places_the_result_through_it(tmp_path: Path, photo_file: Path) -> None:
+    doc = _document(photo_file).with_changes(alignment=_alignment(), edits=(), edited_image=None)
+    path = save_project(doc, tmp_path / "aligned.lsproj")
+    assert _manifest(path)["alignment"] == doc.alignment.to_dict()
+    loaded, photo = load_project(path)
+    assert loaded.alignment == doc.alignment
+    _assert_same(doc, loaded)
+    placed = loaded.composite(photo.pixels)
+    assert not np.array_equal(placed, photo.pixels)
+    assert np.array_equal(placed[-5:, -5:], photo.pixels[-5:, -5:])  # far from the square: the photo's bytes
+
+
+def test_a_project_without_alignment_stores_null(tmp_path: Path, photo_file: Path) -> None:
+    _, path = _saved(tmp_path, photo_file)
+    assert _manifest(path)["alignment"] is None
+    assert load_project(path)[0].alignment is None
+
+
+def test_schema_2_project_opens_with_the_manual_crop(tmp_path: Path, photo_file: Path) -> None:
+    doc, path = _saved(tmp_path, photo_file)
+    manifest = _manifest(path)
+    del manifest["alignment"]
+    manifest["schema_version"] = 2
+    _rewrite(path, {"project.json": json.dumps(manifest).encode()})
+    loaded, _ = load_project(path)
+    assert loaded.alignment is None
+    _assert_same(doc, loaded)
+
+
+def test_a_damaged_alignment_is_refused(tmp_path: Path, photo_file: Path) -> None:
+    doc = _document(photo_file).with_changes(alignment=_alignment())
+    path = save_project(doc, tmp_path / "aligned.lsproj")
+    manifest = _manifest(path)
+    manifest["alignment"]["matrix"] = [[0, 0, 0], [0, 0, 0]]
+    _rewrite(path, {"project.json": json.dumps(manifest).encode()})
+    with pytest.raises(InvalidInputError):
+        load_project(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -31,9 +32,16 @@ class Preferences:
     def feather(self) -> float:
         return float(self.settings.value("prefs/feather", 0.08))
 
-    def set(self, jpeg_quality: int, feather: float) -> None:
+    @property
+    def align_on_open(self) -> bool:
+        """Align the largest face to the model's framing as soon as a photo opens (the crop box stays available)."""
+        return str(self.settings.value("prefs/align_on_open", True)).lower() not in ("false", "0")
+
+    def set(self, jpeg_quality: int, feather: float, align_on_open: bool | None = None) -> None:
         self.settings.setValue("prefs/jpeg_quality", jpeg_quality)
         self.settings.setValue("prefs/feather", feather)
+        if align_on_open is not None:
+            self.settings.setValue("prefs/align_on_open", align_on_open)
 
 
 class PreferencesDialog(QDialog):
@@ -49,9 +57,14 @@ class PreferencesDialog(QDialog):
         self.feather.setSingleStep(0.01)
         self.feather.setValue(prefs.feather)
         self.feather.setToolTip("Width of the soft seam around the pasted reconstruction, as a fraction of the crop")
+        self.align_on_open = QCheckBox("Align the face when a photo opens")
+        self.align_on_open.setChecked(prefs.align_on_open)
+        self.align_on_open.setToolTip("Snap the model's square to the largest face (Run → Align Face); off: the "
+                                      "crop box")
         form = QFormLayout()
         form.addRow("JPEG export quality", self.quality)
         form.addRow("Paste-back feather", self.feather)
+        form.addRow("", self.align_on_open)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -60,7 +73,7 @@ class PreferencesDialog(QDialog):
         layout.addWidget(buttons)
 
     def accept(self) -> None:
-        self.prefs.set(self.quality.value(), self.feather.value())
+        self.prefs.set(self.quality.value(), self.feather.value(), self.align_on_open.isChecked())
         super().accept()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -212,6 +212,9 @@ class MainWindow(QMainWindow):
             self.controller.undo_stack.push(MaskEditCommand(self.canvas, edit, text))
 
     def _photo_opened(self, opened: OpenedPhoto) -> None:
+        if getattr(self, "_align_when_opened", False):  # a photo (not a project: it brings its own alignment)
+            self._align_when_opened = False
+            QTimer.singleShot(0, self.alignment.aligner.align)
         self.canvas.set_photo(opened.display, (opened.photo.width, opened.photo.height))
         self.canvas.set_crop(opened.crop)
         self.progress_panel.reset()
@@ -273,6 +276,7 @@ class MainWindow(QMainWindow):
         elif Path(path).suffix.lower() == ".lsproj":
             self.projects.open(path)
         else:
+            self._align_when_opened = self.prefs.align_on_open
             self.controller.open_photo(path)
 
     def save_project(self) -> None:

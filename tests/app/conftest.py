@@ -16,7 +16,9 @@ OPEN_WAIT_MS = 60_000
 @pytest.fixture
 def window(qtbot, tmp_path):
     controller = DocumentController()
-    win = MainWindow(controller, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("prefs/align_on_open", False)  # these tests work on the crop box; test_alignment aligns
+    win = MainWindow(controller, settings)
     qtbot.addWidget(win)
     win.resize(1200, 800)
     win.show()

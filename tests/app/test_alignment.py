@@ -195,3 +195,23 @@ def test_aligned_inpainting_fills_only_brushed_pixels(aligned, qtbot, tmp_path):
     with qtbot.waitSignal(c.busy_changed, timeout=WAIT_MS, check_params_cb=lambda busy: not busy):
         c.export(out)
     assert np.array_equal(load_photo(out).pixels[mask == 0], photo[mask == 0])
+
+
+def test_with_the_preference_on_a_photo_aligns_as_it_opens_and_a_project_keeps_its_own(window, qtbot, rotated,
+                                                                                        tmp_path):
+    c = window.controller
+    window.settings.setValue("prefs/align_on_open", True)
+    with qtbot.waitSignal(c.alignment_changed, timeout=WAIT_MS, check_params_cb=lambda a: a is not None):
+        window.open_path(rotated)
+    assert c.alignment is not None and window.alignment.action.isChecked()
+    assert c.undo_stack.text(c.undo_stack.count() - 1) == "Align face"  # undo gives the crop box back
+    qtbot.waitUntil(lambda: not c.engine.busy, timeout=WAIT_MS)
+    window.alignment.action.trigger()  # back to the manual crop, then save: the project has no alignment
+    assert c.alignment is None
+    with qtbot.waitSignal(window.projects.project_saved, timeout=WAIT_MS):
+        window.projects.save(tmp_path / "manual.lsproj", window.canvas.mask())
+    with qtbot.waitSignal(window.projects.project_opened, timeout=WAIT_MS):
+        window.open_path(tmp_path / "manual.lsproj")
+    qtbot.wait(200)
+    qtbot.waitUntil(lambda: not c.engine.busy, timeout=WAIT_MS)
+    assert c.alignment is None  # a project is reopened as saved, never re-aligned

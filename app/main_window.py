@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -214,12 +214,17 @@ class MainWindow(QMainWindow):
     def _photo_opened(self, opened: OpenedPhoto) -> None:
         if getattr(self, "_align_when_opened", False):  # a photo (not a project: it brings its own alignment)
             self._align_when_opened = False
-            QTimer.singleShot(0, self.alignment.aligner.align)
+            self.controller.engine_idle.connect(self._align_opened_photo, Qt.ConnectionType.SingleShotConnection)
         self.canvas.set_photo(opened.display, (opened.photo.width, opened.photo.height))
         self.canvas.set_crop(opened.crop)
         self.progress_panel.reset()
         self.setWindowTitle(f"{opened.photo.source.name} — Landscape Studio")
         self._remember(opened.photo.source)
+
+    def _align_opened_photo(self) -> None:
+        """Once the open job has ended: align the new photo's face, unless work on it has already begun."""
+        if self.controller.adopted is None and self.controller.alignment is None:
+            self.alignment.aligner.align()
 
     def _result_applied(self, adopted: Adopted | None) -> None:
         self.canvas.set_result(None if adopted is None else adopted.display)

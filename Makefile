@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 OUT ?= out
 
-.PHONY: run demo test lint system-deps venv bench screenshots clean
+.PHONY: run demo test lint system-deps venv bench screenshots package clean
 
 system-deps:
 	@bash packaging/ensure_system_deps.sh
@@ -44,7 +44,7 @@ lint: venv
 
 # Core tests run with Qt made unimportable, which proves the engine never needs it.
 test: lint
-	LS_BLOCK_QT=1 $(VENV)/bin/pytest -p no:pytest-qt tests/core
+	LS_BLOCK_QT=1 $(VENV)/bin/pytest -p no:pytest-qt tests/core tests/packaging
 	@if [ -d tests/app ]; then QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest tests/app; fi
 
 bench: venv
@@ -54,6 +54,11 @@ bench: venv
 # Real screenshots of the editor for the README (needs Debian's xvfb).
 screenshots: venv
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) packaging/screenshots.py --out docs
+
+# The installable build: PyInstaller one-folder bundle with CPU-only torch in dist/landscape-studio/, its offscreen
+# --self-test, then dist/landscape-studio_<version>_amd64.deb (see packaging/README.md). Not part of `make test`.
+package: system-deps
+	bash packaging/build_package.sh
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""``landscape-studio [PHOTO]`` opens the editor; ``landscape-studio COMMAND …`` runs a headless command."""
+"""``landscape-studio [PHOTO]`` opens the editor; ``landscape-studio COMMAND …`` runs a headless command;
+``landscape-studio --self-test [--out DIR]`` checks an installation (see ``app.self_test``)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,10 @@ def run_gui(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if "--self-test" in args:
+        from app import self_test
+
+        return self_test.main(args)
     if args and (args[0] in cli.COMMANDS or args[0].startswith("-")):
         return cli.main(args)
     if len(args) > 1:

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# `make package`: the one-folder PyInstaller bundle (dist/landscape-studio/) with CPU-only torch, checked by its own
+# --self-test offscreen, then a .deb (dist/landscape-studio_<version>_amd64.deb). Not part of `make test`.
+#
+# Environment:
+#   TORCH_CPU_WHEEL   the CPU torch wheel (default: /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl)
+#   PYTHON            the interpreter for the build venv (default: python3.11, else python3)
+#   DEB_COMPRESS      dpkg-deb compression: gzip (default, fast), xz or zstd
+#   SKIP_DEB=1        stop after the bundle and its self-test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+TORCH_CPU_WHEEL=${TORCH_CPU_WHEEL:-/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl}
+TORCHVISION_PIN=torchvision==0.28.0  # the torchvision built against torch 2.13
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+VENV=build/pkgvenv
+DIST=dist/landscape-studio
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+began=$(date +%s)
+
+if [[ ! -f "$TORCH_CPU_WHEEL" ]]; then
+    echo "error: the CPU-only torch wheel is missing: $TORCH_CPU_WHEEL" >&2
+    echo "       Provide torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl there (from" >&2
+    echo "       https://download.pytorch.org/whl/cpu) or set TORCH_CPU_WHEEL=/path/to/it.whl." >&2
+    echo "       (PyPI's torch is the CUDA build: a bundle of it would be over 5 GB.)" >&2
+    exit 2
+fi
+VERSION=$("$PYTHON" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
+
+echo "== build venv ($VENV) with $(basename "$TORCH_CPU_WHEEL")"
+stamp="$VENV/.stamp"
+want="$(sha256sum "$TORCH_CPU_WHEEL" pyproject.toml packaging/build_package.sh | sha256sum | cut -c1-16)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --upgrade pip
+    "$VENV/bin/pip" install --quiet "$TORCH_CPU_WHEEL" "$TORCHVISION_PIN"
+    # The project's other dependencies (torch/torchvision are already there), then the project itself without deps.
+    mapfile -t deps < <("$VENV/bin/python" - <<'PY'
+import re, tomllib
+for dep in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]:
+    if re.split(r"[<>=!~ \[;]", dep, maxsplit=1)[0] not in ("torch", "torchvision"):
+        print(dep)
+PY
+)
+    "$VENV/bin/pip" install --quiet "${deps[@]}" "pyinstaller>=6.10"
+    "$VENV/bin/pip" install --quiet --no-deps .
+    "$VENV/bin/python" -c 'import torch; assert not torch.version.cuda, torch.__version__' \
+        || { echo "error: the build venv's torch is a CUDA build; the CPU wheel was replaced" >&2; exit 1; }
+    echo "$want" > "$stamp"
+fi
+
+echo "== PyInstaller bundle ($DIST)"
+rm -rf "$DIST"
+t0=$(date +%s)
+"$VENV/bin/pyinstaller" --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+    packaging/pyinstaller/landscape_studio.spec
+echo "bundle built in $(( $(date +%s) - t0 )) s"
+
+echo "== self-test of the bundle (offscreen)"
+rm -rf build/selftest
+line=$(QT_QPA_PLATFORM=offscreen "$DIST/landscape-studio" --self-test --out build/selftest 2>build/selftest.log) \
+    || { cat build/selftest.log >&2; echo "error: the bundle's self-test failed" >&2; exit 1; }
+echo "$line"
+size=$(du -sh "$DIST" | cut -f1)
+window=$(sed -n 's/.*window shown \([^,;]*\).*/\1/p' <<<"$line")
+echo "bundle: $DIST, $size; window shown in $window"
+
+if [[ "${SKIP_DEB:-0}" == "1" ]]; then
+    echo "done in $(( $(date +%s) - began )) s (SKIP_DEB=1: no .deb)"
+    exit 0
+fi
+
+echo "== Debian package"
+STAGE=build/deb/landscape-studio_${VERSION}_amd64
+rm -rf build/deb
+mkdir -p "$STAGE/DEBIAN" "$STAGE/opt" "$STAGE/usr/bin" "$STAGE/usr/share/applications" \
+    "$STAGE/usr/share/icons/hicolor/256x256/apps" "$STAGE/usr/share/mime/packages"
+cp -a "$DIST" "$STAGE/opt/landscape-studio"
+ln -s /opt/landscape-studio/landscape-studio "$STAGE/usr/bin/landscape-studio"
+install -m 644 packaging/linux/landscape-studio.desktop "$STAGE/usr/share/applications/"
+install -m 644 resources/icons/landscape-studio.png "$STAGE/usr/share/icons/hicolor/256x256/apps/"
+install -m 644 packaging/linux/landscape-studio-mime.xml "$STAGE/usr/share/mime/packages/landscape-studio.xml"
+# Qt's system libraries, as packaging/ensure_system_deps.sh lists them (the first word of each entry).
+depends=$(sed -n '/^LS_SYSTEM_DEPS=(/,/^)/p' packaging/ensure_system_deps.sh | sed -n 's/^    \([a-z0-9][a-z0-9.+-]*\).*/\1/p' \
+    | paste -sd, | sed 's/,/, /g')
+installed_kb=$(du -sk "$STAGE" | cut -f1)
+cat > "$STAGE/DEBIAN/control" <<CONTROL
+Package: landscape-studio
+Version: $VERSION
+Architecture: amd64
+Maintainer: Landscape Studio <landscape-studio@localhost>
+Installed-Size: $installed_kb
+Depends: libc6 (>= 2.28), $depends
+Section: graphics
+Priority: optional
+Homepage: https://example.invalid/landscape-studio
+Description: photo editor that edits by inverting a generative network
+ Landscape Studio finds the latent code of a photo in a generator, then edits,
+ inpaints and explores the loss landscape around it. CPU-only build (PyInstaller).
+CONTROL
+for script in postinst postrm; do
+    cat > "$STAGE/DEBIAN/$script" <<'SCRIPT'
+#!/bin/sh
+set -e
+if command -v update-mime-database >/dev/null 2>&1; then update-mime-database /usr/share/mime || true; fi
+if command -v update-desktop-database >/dev/null 2>&1; then update-desktop-database -q /usr/share/applications || true; fi
+if command -v gtk-update-icon-cache >/dev/null 2>&1; then gtk-update-icon-cache -q -t /usr/share/icons/hicolor || true; fi
+SCRIPT
+    chmod 755 "$STAGE/DEBIAN/$script"
+done
+DEB=dist/landscape-studio_${VERSION}_amd64.deb
+t0=$(date +%s)
+dpkg-deb --root-owner-group -Z"${DEB_COMPRESS:-gzip}" --build "$STAGE" "$DEB" >/dev/null
+echo "deb: $DEB, $(du -h "$DEB" | cut -f1) (built in $(( $(date +%s) - t0 )) s)"
+echo "== the unpacked .deb's launcher runs its self-test (a throw-away root, no install)"
+UNPACKED=build/deb-root
+rm -rf "$UNPACKED"
+dpkg-deb -x "$DEB" "$UNPACKED"
+QT_QPA_PLATFORM=offscreen "$UNPACKED/opt/landscape-studio/landscape-studio" --self-test --out build/deb-selftest
+echo "done in $(( $(date +%s) - began )) s: bundle $size, window shown in $window"

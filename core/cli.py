@@ -9,23 +9,21 @@ it at the next step and still writes the best result so far (a second Ctrl-C abo
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import logging
 import math
-import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from core import __version__
 from core.alignment.align import unwarp_and_paste
 from core.alignment.commands import add_align_parser, aligned_target, cmd_align
+from core.cli_progress import drive_inversion
 from core.device import from_uint8_hwc, pick_device, to_uint8_hwc
 from core.directions import DirectionLibrary, apply_directions, find_direction, shipped_library_dir
 from core.directions.commands import add_directions_parser, run_directions
@@ -36,10 +34,9 @@ from core.generators.render_command import add_render_parser, cmd_render, load_l
 from core.imageio import CropBox, crop_and_resize, crop_and_resize_mask, load_mask, load_photo, save_image
 from core.inpainting.blend import paste_back
 from core.inpainting.commands import add_inpainting_parsers, cmd_inpaint, cmd_restore
-from core.inversion import METHODS, InversionConfig, InversionStep, invert
+from core.inversion import METHODS, InversionConfig, invert
 from core.inversion.encoder_command import add_encoder_parser, cmd_train_encoder
 from core.inversion.report import RunContext, write_outputs
-from core.jobs import CancelToken, run_job
 from core.landscape.slice_command import add_slice_parser, cmd_slice
 from core.resources import sample_face_crop
 from core.system_info import system_info
@@ -134,24 +131,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-@contextlib.contextmanager
-def first_ctrl_c_cancels(token: CancelToken) -> Iterator[None]:
-    """First Ctrl-C asks the job to stop after this step (results are kept); a second one aborts."""
-    def handler(signum: int, frame: object) -> None:
-        if token.cancelled:
-            raise KeyboardInterrupt
-        token.cancel()
-    try:
-        previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def _config_from(args: argparse.Namespace) -> InversionConfig:
     return InversionConfig(method=args.method, steps=args.steps, lr=args.lr, schedule=args.schedule, noise=args.noise,
                            starts=args.starts, seed=args.seed, landscape=args.landscape,
@@ -185,18 +164,8 @@ def cmd_invert(args: argparse.Namespace) -> int:
     if args.mask is not None:
         full = load_mask(args.mask, photo.width, photo.height)
         mask = torch.from_numpy(crop_and_resize_mask(full, box, G.resolution))
-    token = CancelToken()
-    bar = tqdm(total=config.steps, desc="inverting", unit="step", file=sys.stderr, disable=args.quiet)
-
-    def on_step(step: InversionStep) -> None:
-        for notice in step.notices:
-            tqdm.write(f"warning: {notice}", file=sys.stderr)
-        bar.set_postfix(loss=f"{step.losses['total']:.4f}", best=f"{step.best_loss:.4f}", refresh=False)
-        bar.update(step.step - bar.n)
-
-    with first_ctrl_c_cancels(token):
-        result = run_job(invert(G, from_uint8_hwc(target, G.device), config, mask, token), on_step)
-    bar.close()
+    result = drive_inversion(lambda token: invert(G, from_uint8_hwc(target, G.device), config, mask, token),
+                             config.steps, args.quiet, "inverting")
     timings = {"load_photo": loaded_photo - began, "load_model": loaded_model - loaded_photo}
     extra = {}
     if alignment is not None:

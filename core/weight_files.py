@@ -58,6 +58,16 @@ def read_weights(folder: Path, stem: str, what: str, schema: int) -> tuple[dict[
     return tensors, meta
 
 
+def save_checkpoint_files(folder: Path, parts: dict[str, dict[str, torch.Tensor]], optimizer: torch.optim.Optimizer,
+                          meta: dict[str, Any]) -> Path:
+    """A resumable checkpoint: ``parts`` ({"theta": state dict, "best": …}) as ``<part>.<name>`` tensors plus the
+    optimiser's state in ``checkpoint.safetensors``, and ``meta`` (counters, history) in ``checkpoint.json``."""
+    tensors = {f"{part}.{k}": v for part, state in parts.items() for k, v in state.items()}
+    write_tensors(folder / "checkpoint.safetensors", tensors | optimizer_tensors(optimizer))
+    write_json(folder / "checkpoint.json", meta, indent=None)
+    return folder
+
+
 def optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
     """Adam's per-parameter moments and step counts as ``adam.<index>.<name>`` tensors."""
     return {f"adam.{index}.{key}": torch.as_tensor(value)

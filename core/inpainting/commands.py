@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
 
 from core import __version__
 from core.alignment.align import Alignment, unwarp_and_paste, warp_to_model
 from core.alignment.commands import aligned_target
+from core.cli_progress import drive_inversion
 from core.device import from_uint8_hwc, pick_device
 from core.errors import ImageSaveError, InvalidInputError
 from core.generators import load_generator
@@ -39,10 +39,9 @@ from core.imageio import (
 )
 from core.inpainting.blend import composite, composite_aligned, paste_back
 from core.inpainting.diverse import InpaintConfig, InpaintResult, inpaint
-from core.inversion import InversionResult, InversionStep, invert
+from core.inversion import InversionResult, invert
 from core.inversion.config import restoration_config
 from core.inversion.report import save_npy
-from core.jobs import CancelToken, run_job
 from core.metrics import psnr
 from core.objectives.operators import OPERATOR_NAMES, parse_operator
 from core.resources import sample_face_crop
@@ -92,26 +91,6 @@ def _photo_and_crop(args: argparse.Namespace) -> tuple[Photo, CropBox]:
     box = args.crop or (CropBox.from_dict(recorded) if recorded else CropBox.centered(photo.width, photo.height))
     box.validate(photo.width, photo.height)
     return photo, box
-
-
-def _drive(build: Callable[[CancelToken], Any], steps: int, quiet: bool, desc: str) -> Any:
-    """Run the job ``build(token)`` with a progress bar and warnings on stderr; the first Ctrl-C stops it at the
-    next step (the job returns what it has), a second one aborts."""
-    from core.cli import first_ctrl_c_cancels  # the CLI owns signal handling; imported late (it imports us)
-
-    token = CancelToken()
-    bar = tqdm(total=steps, desc=desc, unit="step", file=sys.stderr, disable=quiet)
-
-    def on_step(step: InversionStep) -> None:
-        for notice in step.notices:
-            tqdm.write(f"warning: {notice}", file=sys.stderr)
-        bar.set_postfix(loss=f"{step.losses['total']:.4f}", best=f"{step.best_loss:.4f}", refresh=False)
-        bar.update(step.step - bar.n)
-
-    with first_ctrl_c_cancels(token):
-        result = run_job(build(token), on_step)
-    bar.close()
-    return result
 
 
 def _prepare_out(out: Path) -> None:
@@ -169,8 +148,9 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"The mask marks nothing inside {where}; paint the region to fill on the face.")
     covered = _covered(photo, box, alignment, G.resolution)
     outside = int(np.count_nonzero(full_mask * (1 - covered)))
-    result: InpaintResult = _drive(lambda token: inpaint(G, from_uint8_hwc(target, G.device), mask, config, None,
-                                                         token), config.steps, args.quiet, "inpainting")
+    result: InpaintResult = drive_inversion(
+        lambda token: inpaint(G, from_uint8_hwc(target, G.device), mask, config, None, token), config.steps,
+        args.quiet, "inpainting")
     _prepare_out(args.out)
     files = [save_image(target, args.out / "target.png"), save_npy(args.out / "latents.npy", result.latents)]
     for rank, candidate in enumerate(result.candidates):
@@ -214,8 +194,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     model_ready = time.perf_counter()
     target = crop_and_resize(photo.pixels, box, G.resolution)  # uint8 [R, R, 3]
     observation = operator.observe(target)  # uint8 [r, r, 3]: what the model is asked to match
-    result: InversionResult = _drive(lambda token: invert(G, from_uint8_hwc(target, G.device), config, None, token),
-                                     config.steps, args.quiet, f"restoring ({operator.name})")
+    result: InversionResult = drive_inversion(
+        lambda token: invert(G, from_uint8_hwc(target, G.device), config, None, token), config.steps, args.quiet,
+        f"restoring ({operator.name})")
     _prepare_out(args.out)
     restored = result.best_image
     files = [save_image(observation, args.out / "observation.png"), save_image(restored, args.out / "restored.png"),

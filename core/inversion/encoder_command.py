@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from core.cli_progress import first_ctrl_c_cancels
 from core.device import pick_device
 from core.generators import load_generator
 from core.inversion.encoder_training import EncoderTrainConfig, EncoderTrainStep, run_encoder_training
@@ -39,8 +40,6 @@ def add_encoder_parser(sub: argparse._SubParsersAction,
 
 
 def cmd_train_encoder(args: argparse.Namespace) -> int:
-    from core.cli import first_ctrl_c_cancels
-
     G = load_generator(args.model, pick_device(args.device))
     config = EncoderTrainConfig(width=args.width, batch=args.batch, lr=args.lr, image_weight=args.image_weight,
                                 latent_weight=args.latent_weight, iterations=args.iterations,

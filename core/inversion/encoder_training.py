@@ -32,7 +32,12 @@ from core.generators.base import Generator
 from core.inversion.encoder import EncoderConfig, LatentEncoder, save_encoder
 from core.jobs import CancelToken
 from core.metrics import psnr
-from core.weight_files import checkpointed, optimizer_tensors, prefixed, restore_optimizer, write_json, write_tensors
+from core.weight_files import (
+    checkpointed,
+    prefixed,
+    restore_optimizer,
+    save_checkpoint_files,
+)
 
 CHECKPOINT_EVERY_S = 60.0
 
@@ -179,14 +184,11 @@ def train_encoder(G: Generator, config: EncoderTrainConfig, state: EncoderTrainS
 
 def save_encoder_checkpoint(state: EncoderTrainState, config: EncoderTrainConfig, folder: Path) -> Path:
     """E, its best weights, Adam's moments and the counters: enough to resume exactly."""
-    tensors = {f"encoder.{k}": v for k, v in state.encoder.state_dict().items()}
-    tensors |= {f"best.{k}": v for k, v in (state.best or {}).items()} | optimizer_tensors(state.optimizer)
-    write_tensors(folder / "checkpoint.safetensors", tensors)
     meta = {"config": config.to_dict(), "iteration": state.iteration, "seconds": state.seconds,
             "history": state.history, "best_psnr": state.best_psnr if state.best is not None else None,
             "best_iteration": state.best_iteration}
-    write_json(folder / "checkpoint.json", meta, indent=None)
-    return folder
+    return save_checkpoint_files(folder, {"encoder": state.encoder.state_dict(), "best": state.best or {}},
+                                 state.optimizer, meta)
 
 
 def load_encoder_checkpoint(G: Generator, folder: Path) -> tuple[EncoderTrainState, EncoderTrainConfig]:

@@ -37,7 +37,11 @@ from core.generators.base import Generator
 from core.jobs import CancelToken
 from core.landscape.mapping import LandscapeMapping, MappingConfig, theta_latent
 from core.landscape.validation import ValidationSet
-from core.weight_files import optimizer_tensors, prefixed, restore_optimizer, write_json, write_tensors
+from core.weight_files import (
+    prefixed,
+    restore_optimizer,
+    save_checkpoint_files,
+)
 
 
 @dataclass(frozen=True)
@@ -252,14 +256,11 @@ def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainStat
 
 def save_checkpoint(state: TrainState, config: LandscapeTrainConfig, folder: Path) -> Path:
     """θ, Adam's moments and the progress counters: enough to resume exactly where training stopped."""
-    tensors = {f"theta.{k}": v for k, v in state.theta.state_dict().items()}
-    tensors |= {f"best.{k}": v for k, v in (state.best or {}).items()} | optimizer_tensors(state.optimizer)
-    write_tensors(folder / "checkpoint.safetensors", tensors)
     meta = {"config": config.to_dict(), "iteration": state.iteration, "seconds": state.seconds,
             "history": state.history, "best_score": state.best_score if state.best is not None else None,
             "best_iteration": state.best_iteration}
-    write_json(folder / "checkpoint.json", meta, indent=None)
-    return folder
+    return save_checkpoint_files(folder, {"theta": state.theta.state_dict(), "best": state.best or {}},
+                                 state.optimizer, meta)
 
 
 def load_checkpoint(folder: Path, device: torch.device | str) -> tuple[TrainState, LandscapeTrainConfig]:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from core.cli_progress import first_ctrl_c_cancels
 from core.device import from_uint8_hwc, pick_device, to_uint8_hwc
 from core.errors import InvalidInputError
 from core.generators import load_generator
@@ -67,8 +68,6 @@ def _target(args: argparse.Namespace, G: object) -> np.ndarray:
 
 
 def cmd_slice(args: argparse.Namespace) -> int:
-    from core.cli import first_ctrl_c_cancels  # the CLI owns signal handling; imported late (it imports us)
-
     config = SliceConfig(dirs=args.dirs, grid=args.grid, span=args.span, space=args.space, term=args.term,
                          seed=args.axes_seed, batch=args.batch)
     config.validate()

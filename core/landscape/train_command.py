@@ -16,6 +16,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from core.cli_progress import first_ctrl_c_cancels
 from core.device import pick_device
 from core.errors import InvalidInputError
 from core.evaluation import HELD_OUT_SEED, TRAIN_SEED_LIMIT
@@ -94,8 +95,6 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
 
 def train_and_gate(args: argparse.Namespace) -> int:
     """The CLI command: progress bar, Ctrl-C pauses (checkpoint kept; ``--resume`` continues)."""
-    from core.cli import first_ctrl_c_cancels
-
     if args.iterations is not None and args.iterations < 1:
         raise InvalidInputError("--iterations must be at least 1.")
     minutes = args.minutes if args.minutes is not None else (

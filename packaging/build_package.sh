@@ -99,13 +99,16 @@ Description: photo editor that edits by inverting a generative network
  Landscape Studio finds the latent code of a photo in a generator, then edits,
  inpaints and explores the loss landscape around it. CPU-only build (PyInstaller).
 CONTROL
+# The maintainer scripts prefix $DPKG_ROOT (empty on a normal install): dpkg sets it for an install into another
+# root (dpkg --root … --force-script-chrootless), which is how the step below tests the package.
 for script in postinst postrm; do
     cat > "$STAGE/DEBIAN/$script" <<'SCRIPT'
 #!/bin/sh
 set -e
-if command -v update-mime-database >/dev/null 2>&1; then update-mime-database /usr/share/mime || true; fi
-if command -v update-desktop-database >/dev/null 2>&1; then update-desktop-database -q /usr/share/applications || true; fi
-if command -v gtk-update-icon-cache >/dev/null 2>&1; then gtk-update-icon-cache -q -t /usr/share/icons/hicolor || true; fi
+root="${DPKG_ROOT:-}"
+if command -v update-mime-database >/dev/null 2>&1; then update-mime-database "$root/usr/share/mime" || true; fi
+if command -v update-desktop-database >/dev/null 2>&1; then update-desktop-database -q "$root/usr/share/applications" || true; fi
+if command -v gtk-update-icon-cache >/dev/null 2>&1; then gtk-update-icon-cache -q -t "$root/usr/share/icons/hicolor" || true; fi
 SCRIPT
     chmod 755 "$STAGE/DEBIAN/$script"
 done
@@ -113,9 +116,36 @@ DEB=dist/landscape-studio_${VERSION}_amd64.deb
 t0=$(date +%s)
 dpkg-deb --root-owner-group -Z"${DEB_COMPRESS:-gzip}" --build "$STAGE" "$DEB" >/dev/null
 echo "deb: $DEB, $(du -h "$DEB" | cut -f1) (built in $(( $(date +%s) - t0 )) s)"
-echo "== the unpacked .deb's launcher runs its self-test (a throw-away root, no install)"
-UNPACKED=build/deb-root
-rm -rf "$UNPACKED"
-dpkg-deb -x "$DEB" "$UNPACKED"
-QT_QPA_PLATFORM=offscreen "$UNPACKED/opt/landscape-studio/landscape-studio" --self-test --out build/deb-selftest
+echo "== dpkg installs the .deb into a throw-away root (build/deb-install), its launcher self-tests, dpkg removes it"
+INSTALLED="$PWD/build/deb-install"  # absolute: dpkg runs the maintainer scripts by this path
+rm -rf "$INSTALLED" build/deb-root
+mkdir -p "$INSTALLED/var/lib/dpkg/info" "$INSTALLED/var/lib/dpkg/updates"
+: > "$INSTALLED/var/lib/dpkg/status"
+# That root's package database is empty, so dpkg cannot see the Depends there; they are checked on this machine
+# (whose libraries the launcher then uses) and dpkg is told to go on.
+as_user=()  # an unprivileged build (CI runners) installs into its own root as itself
+[[ $EUID -ne 0 ]] && as_user=(--force-not-root)
+for pkg in ${depends//,/ }; do
+    dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null | grep -q '^ii' \
+        || { echo "error: the .deb depends on $pkg, which is not installed here" >&2; exit 1; }
+done
+dpkg --root="$INSTALLED" "${as_user[@]}" --force-script-chrootless --force-depends -i "$DEB" >build/deb-install.log 2>&1 \
+    || { cat build/deb-install.log >&2; echo "error: dpkg -i failed" >&2; exit 1; }
+dpkg-query --admindir="$INSTALLED/var/lib/dpkg" -W -f='${db:Status-Abbrev}' landscape-studio | grep -q '^ii' \
+    || { echo "error: dpkg does not list landscape-studio as installed" >&2; exit 1; }
+for path in usr/share/applications/landscape-studio.desktop usr/share/icons/hicolor/256x256/apps/landscape-studio.png \
+        usr/share/mime/packages/landscape-studio.xml; do
+    [[ -f "$INSTALLED/$path" ]] || { echo "error: the installed package lacks /$path" >&2; exit 1; }
+done
+if command -v update-mime-database >/dev/null 2>&1; then  # postinst ran: the MIME cache knows *.lsproj
+    grep -q 'application/x-landscape-studio-project' "$INSTALLED/usr/share/mime/globs2" \
+        || { echo "error: postinst did not register the project MIME type" >&2; exit 1; }
+fi
+launcher=$(readlink "$INSTALLED/usr/bin/landscape-studio")  # absolute (/opt/…), as Debian policy asks
+QT_QPA_PLATFORM=offscreen "$INSTALLED$launcher" --self-test --out build/deb-selftest
+dpkg --root="$INSTALLED" "${as_user[@]}" --force-script-chrootless -r landscape-studio >>build/deb-install.log 2>&1 \
+    || { cat build/deb-install.log >&2; echo "error: dpkg -r failed" >&2; exit 1; }
+[[ ! -e "$INSTALLED/opt/landscape-studio" && ! -e "$INSTALLED/usr/bin/landscape-studio" ]] \
+    || { echo "error: dpkg -r left the program behind" >&2; exit 1; }
+echo "installed with dpkg, self-tested and removed again"
 echo "done in $(( $(date +%s) - began )) s: bundle $size, window shown in $window"

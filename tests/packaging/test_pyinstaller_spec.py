@@ -1,73 +1,62 @@
-"""The PyInstaller spec is valid Python and every file it names exists (PyInstaller itself is not run here)."""
+"""The Linux PyInstaller spec is valid Python and every file it names exists (PyInstaller itself is not run here;
+``run_spec`` runs the spec's own code with recording stand-ins, see ``spec_helpers``)."""
 
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SPEC_DIR = ROOT / "packaging" / "pyinstaller"
-SPEC = SPEC_DIR / "landscape_studio.spec"
+from tests.packaging.spec_helpers import LINUX_SPEC, SPEC_DIR, load_common, named_paths, run_spec, toc
+
 HOOK = SPEC_DIR / "rthook_torchvision_cpu.py"
 
 
-def joined_paths(tree: ast.AST) -> list[Path]:
-    """Every ``os.path.join(SPECPATH | ROOT, "literal", …)`` in the spec, resolved against this checkout."""
-    bases = {"SPECPATH": SPEC_DIR, "ROOT": ROOT}
-    paths = []
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and ast.unparse(node.func) == "os.path.join" and node.args
-                and isinstance(node.args[0], ast.Name) and node.args[0].id in bases
-                and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args[1:])):
-            paths.append(bases[node.args[0].id].joinpath(*(a.value for a in node.args[1:])).resolve())
-    return paths
-
-
-def assigned(tree: ast.Module, name: str) -> ast.expr:
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            return node.value
-    raise AssertionError(f"the spec assigns no {name}")
-
-
 def test_spec_parses_and_every_path_it_names_exists():
-    tree = ast.parse(SPEC.read_text(encoding="utf-8"), filename=str(SPEC))
-    paths = joined_paths(tree)
-    assert ROOT.resolve() in paths  # ROOT = SPECPATH/../.. is the repository
-    named = {p.relative_to(ROOT.resolve()).as_posix() for p in paths if p != ROOT.resolve()}
-    assert {"packaging/pyinstaller/launch.py", "packaging/pyinstaller/rthook_torchvision_cpu.py", "resources",
-            "resources/icons/landscape-studio.png"} <= named
-    missing = [p for p in paths if not p.exists()]
-    assert not missing, missing
+    named = named_paths(LINUX_SPEC)
+    assert {"packaging/pyinstaller/launch.py", "packaging/pyinstaller/rthook_torchvision_cpu.py",
+            "packaging/pyinstaller/bundle_common.py", "resources", "resources/icons/landscape-studio.png"} <= named
 
 
 def test_spec_builds_one_folder_without_gpu_or_unused_qt_parts():
-    tree = ast.parse(SPEC.read_text(encoding="utf-8"))
-    excludes = ast.literal_eval(assigned(tree, "EXCLUDES"))
+    run = run_spec(LINUX_SPEC)
+    analysis = run.one("Analysis")
+    excludes = set(analysis.kwargs["excludes"])
     assert {"triton", "nvidia", "PySide6.QtWebEngineCore", "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtDesigner",
-            "PySide6.QtNetwork"} <= set(excludes)
-    dropped = ast.literal_eval(assigned(tree, "DROPPED_PREFIXES"))
+            "PySide6.QtNetwork"} <= excludes
+    assert [p.rsplit("/", 1)[-1] for p in analysis.kwargs["runtime_hooks"]] == ["rthook_torchvision_cpu.py"]
+    assert {"app.self_test", "core.cli"} <= set(analysis.kwargs["hiddenimports"])
+    dropped = run.namespace["DROPPED_PREFIXES"]
     assert {"torch/test", "torch/include", "torch/share/cmake", "PySide6/Qt/translations"} <= set(dropped)
     assert "torch/bin" not in dropped  # import torch fails without torch/bin/torch_shm_manager
-    plugins = ast.literal_eval(assigned(tree, "PLATFORM_PLUGINS"))
-    assert {"libqxcb", "libqwayland", "libqoffscreen"} <= set(plugins)
-    calls = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    assert {"Analysis", "PYZ", "EXE", "COLLECT"} <= calls  # COLLECT: a one-folder bundle
+    assert {"libqxcb", "libqwayland", "libqoffscreen"} <= set(run.namespace["PLATFORM_PLUGINS"])
+    exe = run.one("EXE")
+    assert exe.kwargs["console"] is True and exe.kwargs["exclude_binaries"] is True
+    assert run.one("COLLECT").args[0] is exe  # COLLECT: a one-folder bundle
+    assert not run.of("BUNDLE")
 
 
 def test_spec_filter_keeps_only_whitelisted_platform_plugins():
-    tree = ast.parse(SPEC.read_text(encoding="utf-8"))
-    wanted = {"DROPPED_PREFIXES", "PLATFORM_PLUGINS", "kept"}
-    body = [n for n in tree.body if (isinstance(n, ast.FunctionDef) and n.name in wanted)
-            or (isinstance(n, ast.Assign) and any(getattr(t, "id", None) in wanted for t in n.targets))]
-    space: dict = {"os": __import__("os")}
-    exec(compile(ast.Module(body=body, type_ignores=[]), str(SPEC), "exec"), space)
-    kept = space["kept"]
+    kept = run_spec(LINUX_SPEC).namespace["kept"]
     assert kept("PySide6/Qt/plugins/platforms/libqxcb.so") and kept("PySide6/Qt/plugins/platforms/libqoffscreen.so")
     assert kept("PySide6/Qt/plugins/platforms/libqwayland-egl.so")
     assert not kept("PySide6/Qt/plugins/platforms/libqvnc.so") and not kept("PySide6/Qt/plugins/platforms/libqeglfs.so")
     assert kept("torch/bin/torch_shm_manager") and not kept("PySide6/Qt/translations/qt_de.qm")
     assert kept("torch/lib/libtorch_cpu.so") and kept("resources/models/dcgan_digiface/model.safetensors")
+    assert not kept("PySide6/Qt/lib/libQt6Network.so.6") and not kept("nvidia/cublas/lib/libcublas.so.12")
+
+
+def test_spec_applies_the_filter_to_what_the_analysis_found():
+    binaries = toc("torch/lib/libtorch_cpu.so", "nvidia/cudnn/lib/libcudnn.so.9",
+                   "PySide6/Qt/plugins/platforms/libqxcb.so", "PySide6/Qt/plugins/platforms/libqvnc.so")
+    datas = toc("resources/samples/astronaut.png", "torch/include/ATen/ATen.h", "PySide6/Qt/translations/qt_fr.qm")
+    collect = run_spec(LINUX_SPEC, binaries, datas).one("COLLECT")
+    assert [e[0] for e in collect.args[1]] == ["torch/lib/libtorch_cpu.so", "PySide6/Qt/plugins/platforms/libqxcb.so"]
+    assert [e[0] for e in collect.args[2]] == ["resources/samples/astronaut.png"]
+
+
+def test_shared_excludes_are_the_ones_every_spec_passes():
+    common = load_common()
+    assert run_spec(LINUX_SPEC).one("Analysis").kwargs["excludes"] == common.EXCLUDES
+    assert len(set(common.EXCLUDES)) == len(common.EXCLUDES)
 
 
 def test_runtime_hook_defines_both_torchvision_schemas():

@@ -152,7 +152,9 @@ def steps_to_reach(curve: dict[str, float], level: float) -> int | None:
 
 
 def bench_landscape(args: argparse.Namespace) -> dict[str, Any]:
-    """direct (Adam lr 0.2; 10 plain descent steps then Adam) against landscape descent through θ."""
+    """direct (Adam lr 0.2; 10 plain descent steps then Adam) against landscape descent through θ, and, when θ
+    descends its own way (keep-radius, hand-over Adam), the identity mapping with that same descent (the gate's
+    baseline)."""
     from core.landscape.gate import identity_like, landscape_psnr
     from core.landscape.mapping import load_mapping
     from core.landscape.registry import shipped_mapping_dir
@@ -165,7 +167,9 @@ def bench_landscape(args: argparse.Namespace) -> dict[str, Any]:
     budgets = _budgets(args, LANDSCAPE_BUDGETS)
     faces = held_out_faces(G, args.faces or 64)
     names, photos = sample_targets(G)
-    plain = identity_like(theta, theta.config.step)
+    plain = identity_like(theta, theta.config.step, same_descent=False)  # = the direct method's default
+    gated = identity_like(theta, theta.config.step)  # the gate's baseline: θ's own descent recipe, no mapping
+    same_recipe = gated.config == plain.config
     out: dict[str, Any] = {"benchmark": "landscape", "date": datetime.now(UTC).isoformat(timespec="seconds"),
                            "machine": machine_info(device), "model_id": G.model_id, "theta": str(folder),
                            "theta_ready": meta.get("ready"), "theta_step_size": round(float(theta.step_size), 4),
@@ -174,6 +178,8 @@ def bench_landscape(args: argparse.Namespace) -> dict[str, Any]:
         methods = {
             "direct_adam_lr0.2": {str(b): statistics.fmean(psnr_after(G, targets, BASE, b)) for b in budgets},
             "direct_gd10_then_adam": {str(b): statistics.fmean(landscape_psnr(G, plain, targets, b)) for b in budgets},
+            **({} if same_recipe else {"identity_same_descent": {
+                str(b): statistics.fmean(landscape_psnr(G, gated, targets, b)) for b in budgets}}),
             "landscape": {str(b): statistics.fmean(landscape_psnr(G, theta, targets, b)) for b in budgets},
         }
         methods = {k: {b: round(v, 3) for b, v in curve.items()} for k, curve in methods.items()}

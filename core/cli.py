@@ -235,6 +235,17 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--width", type=int, default=d.mapping.width)
     p.add_argument("--depth", type=int, default=d.mapping.depth)
     p.add_argument("--detach", action="store_true", help="first-order training (detached trajectories)")
+    p.add_argument("--precondition", action="store_true",
+                   help="θ carries the model's curvature preconditioner (descent in Z ≈ Gauss-Newton in X); the "
+                        "shipped θ adds --keep-radius --handover-beta2 0.9 --handover-ramp 10")
+    p.add_argument("--damping", type=float, default=d.precondition_damping,
+                   help="with --precondition: damping λ as a fraction of the largest curvature eigenvalue")
+    p.add_argument("--keep-radius", action="store_true",
+                   help="descent in Z keeps ‖θ(z)‖ at its start's (x stays on the prior's shell)")
+    p.add_argument("--handover-beta2", type=float, default=d.mapping.handover_beta2,
+                   help="Adam's β₂ for the steps after θ's horizon")
+    p.add_argument("--handover-ramp", type=int, default=d.mapping.handover_ramp,
+                   help="that Adam's learning rate rises linearly over this many steps")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--gate-faces", type=int, default=32, help="held-out faces for the validation gate")
     p.add_argument("--validate-every", type=int, default=d.validate_every,

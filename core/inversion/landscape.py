@@ -29,7 +29,7 @@ from core.inversion.optimize import (
     invert_direct_instead,
 )
 from core.jobs import CancelToken
-from core.landscape.mapping import LandscapeMapping, theta_latent
+from core.landscape.mapping import LandscapeMapping, MappingConfig, rescaled_to_radius, theta_latent
 from core.landscape.registry import find_mapping
 
 log = logging.getLogger(__name__)
@@ -37,17 +37,36 @@ log = logging.getLogger(__name__)
 
 def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionConfig,
                       z: torch.Tensor | None = None) -> Descent:
-    """Starts z ~ N(0, I) for seeds seed … seed + K - 1 (or the given ``z`` [K, z_dim]); plain descent in Z with
+    """Starts z₀ = θ.start(ε), ε ~ N(0, I) for seeds seed … seed + K - 1 (or the given ``z`` [K, z_dim]); plain
+    descent in Z with
     θ's step size for the ``horizon`` steps θ was trained for, then Adam on x = θ(z) as the direct method does
     (θ was never trained for later steps, and descent in X is what the direct method already does well there)."""
     z_dim = theta.config.z_dim
     if z is None:
-        z = torch.stack([torch.randn(z_dim, generator=seeded_generator(config.seed + i))
-                         for i in range(config.starts)])
+        z = theta.start(torch.stack([torch.randn(z_dim, generator=seeded_generator(config.seed + i))
+                                     for i in range(config.starts)]).to(G.device))
     z = z.detach().to(G.device).clone().requires_grad_(True)  # [K, z_dim]
     step = float(theta.step_size.detach())
+    after_step = None
+    if theta.config.keep_radius:
+        with torch.no_grad():
+            radius = theta.centred(z).norm(dim=1, keepdim=True)  # [K, 1]
+
+        def after_step(p: torch.Tensor) -> None:
+            p.copy_(rescaled_to_radius(theta, p, radius))
+
     return Descent(z, lambda p: theta_latent(G, theta, p, config.space), torch.optim.SGD([z], lr=step), step, 1.0,
-                   handover=theta.config.horizon, then=lambda x: direct_descent(G, x, config), records_z=True)
+                   handover=theta.config.horizon, then=lambda x: handover_descent(G, x, config, theta.config),
+                   records_z=True, after_step=after_step)
+
+
+def handover_descent(G: Generator, x: torch.Tensor, config: InversionConfig, mapping: MappingConfig) -> Descent:
+    """The direct method's Adam from x, with the β₂ and learning-rate ramp θ names (its defaults: Adam as is)."""
+    descent = direct_descent(G, x, config)
+    if mapping.handover_beta2 != 0.999:
+        descent.optimizer = torch.optim.Adam([descent.param], lr=config.lr, betas=(0.9, mapping.handover_beta2))
+    descent.ramp = mapping.handover_ramp
+    return descent
 
 
 @torch.no_grad()
@@ -55,9 +74,10 @@ def preimage(theta: LandscapeMapping, x: torch.Tensor, iterations: int = 100) ->
     """A z [K, z_dim] with θ(z) ≈ x (codes of θ's space, [K, *shape]), for starting descent in Z at a known latent
     (hybrid's encoder start).
 
-    θ(z) = z + MLP(z) in its unit coordinates u (x itself, or (x − μ) / σ for a standardized θ), so z = u − MLP(z)
-    is a fixed point; iterating it converges when the MLP is a contraction, which a θ that starts as the identity
-    and stays near it is. The iterate with the smallest residual is kept.
+    θ(z) = z + MLP(z) in its unit coordinates u (x itself, or (x − μ) / σ for a standardized θ, then A⁻¹ of that
+    for a preconditioned one), so z = u − MLP(z) is a fixed point; iterating it converges when the MLP is a
+    contraction, which a θ that starts as the identity and stays near it is. The iterate with the smallest
+    residual is kept.
     """
     x = x.flatten(1)  # [K, D]
     u = theta.to_unit(x)

@@ -118,6 +118,9 @@ class Descent:
     records_z: bool = False  # ``param`` is a point z of a learned space: each step reports it (``InversionStep.z``)
     extra: Callable[[torch.Tensor, torch.Tensor], tuple[str, torch.Tensor]] | None = None  # (latent, images) →
     # (name, weighted [K] term) added to the objective, e.g. hybrid's encoder consistency
+    after_step: Callable[[torch.Tensor], None] | None = None  # changes ``param`` in place after each update
+    # (under no_grad), e.g. the landscape method's keep-radius projection
+    ramp: int = 0  # the learning rate rises linearly over this descent's first ``ramp`` updates (0: from the start)
 
 
 def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None = None,
@@ -190,7 +193,7 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
     with torch.no_grad():
         best_latent = descent.to_latent(param).clone()
     history: list[dict[str, float]] = []
-    step, cancelled = 0, False
+    step, cancelled, began_at = 0, False, 0
     for step in range(config.steps + 1):
         z = param.detach().cpu().numpy().copy() if descent.records_z else None
         diverging = descent.bail_out and len(history) > 1 and history[-1]["total"] > history[0]["total"]
@@ -199,9 +202,11 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
                 log.info("The plain warm-up raised the loss at step %d; Adam takes over from the best latents.", step)
             with torch.no_grad():
                 descent = descent.then(best_latent.clone() if diverging else descent.to_latent(param).detach())
-            param, optimizer = descent.param, descent.optimizer
+            param, optimizer, began_at = descent.param, descent.optimizer, step
         last = step == config.steps
         lr = learning_rate(step, config.steps, descent.base_lr, config.schedule)
+        if descent.ramp:
+            lr *= min(1.0, (step - began_at + 1) / descent.ramp)
         sigma = 0.0 if last else noise_strength(step, config.steps, config.noise, config.noise_ramp)
         noise = torch.randn(param.shape, generator=rng).to(G.device) * descent.noise_std * sigma
         evaluated = descent.to_latent(param + noise if sigma > 0 else param)
@@ -234,6 +239,9 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
         optimizer.zero_grad(set_to_none=True)
         terms["total"].sum().backward()
         optimizer.step()
+        if descent.after_step is not None:
+            with torch.no_grad():
+                descent.after_step(param)
     with torch.no_grad():
         images = to_uint8_hwc(G.synthesize(best_latent, space))
     return InversionResult(best_latent.cpu().numpy().copy(), best_loss.cpu().numpy().copy(), images, history, config,

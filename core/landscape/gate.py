@@ -20,7 +20,7 @@ from core.inversion.config import InversionConfig
 from core.inversion.landscape import landscape_descent
 from core.inversion.optimize import descend
 from core.jobs import run_job
-from core.landscape.mapping import LandscapeMapping
+from core.landscape.mapping import LandscapeMapping, MappingConfig
 from core.metrics import psnr
 
 GATE_BUDGETS = (10, 100)
@@ -35,9 +35,17 @@ def landscape_psnr(G: Generator, theta: LandscapeMapping, targets: torch.Tensor,
     return [float(v) for v in psnr(from_uint8_hwc(result.images, G.device), targets)]
 
 
-def identity_like(theta: LandscapeMapping, step: float) -> LandscapeMapping:
-    """An untrained θ (the identity) with the given step size."""
-    baseline = LandscapeMapping(replace(theta.config, step=step)).to(theta.log_step.device)
+def identity_like(theta: LandscapeMapping, step: float, same_descent: bool = True) -> LandscapeMapping:
+    """An untrained θ (the identity) with the given step size; a preconditioned θ's baseline has no
+    preconditioner (it is fitted to the model, so the gate counts it as part of what θ brings). With
+    ``same_descent`` it descends as θ does (keep-radius, hand-over Adam), so only the mapping differs; without, it
+    is the direct method's default (plain steps, then Adam as is)."""
+    config = replace(theta.config, step=step, preconditioned=False)
+    if not same_descent:
+        plain = MappingConfig()
+        config = replace(config, keep_radius=plain.keep_radius, handover_beta2=plain.handover_beta2,
+                         handover_ramp=plain.handover_ramp)
+    baseline = LandscapeMapping(config).to(theta.log_step.device)
     if theta.config.standardized:
         baseline.set_frame(theta.x_mean, theta.x_std)  # the same Gaussian start as θ's
     return baseline.requires_grad_(False)

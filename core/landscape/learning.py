@@ -2,9 +2,10 @@
 
 The algorithm, exactly as implemented (one outer iteration):
   1. targets y = G(x) for a batch of x drawn from the prior with training seeds (< TRAIN_SEED_LIMIT);
-  2. starts z₀ ~ N(0, I), independent of the targets;
+  2. starts z₀ = θ.start(ε), ε ~ N(0, I), independent of the targets (ε itself unless θ is preconditioned);
   3. T steps of plain gradient descent in Z on the per-image pixel MSE: z_{t+1} = z_t − η·∇_z MSE(G(θ(z_t)), y),
-     with η = exp(θ.log_step) learned too. With ``unroll`` the steps stay in the autograd graph (second-order:
+     with η = exp(θ.log_step) learned too; a ``keep_radius`` θ then rescales z so ‖θ(z)‖ stays at its start's
+     (as the landscape method does). With ``unroll`` the steps stay in the autograd graph (second-order:
      θ learns how its own gradients move z); without it each z_t is detached (first order, the paper's
      replay-buffer variant without the buffer);
   4. θ's loss: Σ_{t=1..T} w_t · MSE(G(θ(z_t)), y) averaged over the batch, with w_t ∝ t (later steps count
@@ -35,7 +36,8 @@ from core.errors import InvalidInputError
 from core.evaluation import TRAIN_SEED_LIMIT
 from core.generators.base import Generator
 from core.jobs import CancelToken
-from core.landscape.mapping import LandscapeMapping, MappingConfig, theta_latent
+from core.landscape.curvature import mean_gauss_newton, preconditioner
+from core.landscape.mapping import LandscapeMapping, MappingConfig, rescaled_to_radius, theta_latent
 from core.landscape.validation import ValidationSet
 from core.weight_files import (
     prefixed,
@@ -58,13 +60,19 @@ class LandscapeTrainConfig:
     clip: float = 1.0  # max gradient norm for θ
     seed: int = 0  # seeds targets and starts (training seeds only)
     validate_every: int = 40  # iterations between scorings on validation faces (0 = keep the last θ)
+    precondition_damping: float = 0.01  # a preconditioned θ's λ / largest curvature eigenvalue (see curvature)
+    precondition_draws: int = 48  # prior draws its mean Gauss-Newton matrix averages
     validation_faces: int = 16  # faces each scoring uses
 
     def validate(self) -> None:
         checks = [("inner_steps", 1 <= self.inner_steps <= 100), ("batch", 1 <= self.batch <= 1024),
                   ("theta_lr", 0 < self.theta_lr < 1), ("minutes", self.minutes > 0), ("clip", self.clip > 0),
                   ("mapping.depth", self.mapping.depth >= 2), ("mapping.width", self.mapping.width >= 1),
-                  ("validate_every", self.validate_every >= 0), ("validation_faces", self.validation_faces >= 1)]
+                  ("mapping.handover_beta2", 0 < self.mapping.handover_beta2 < 1),
+                  ("mapping.handover_ramp", 0 <= self.mapping.handover_ramp <= 1000),
+                  ("validate_every", self.validate_every >= 0), ("validation_faces", self.validation_faces >= 1),
+                  ("precondition_damping", 0 < self.precondition_damping < 10),
+                  ("precondition_draws", self.precondition_draws >= 1)]
         for name, ok in checks:
             if not ok:
                 raise InvalidInputError(f"The landscape training setting '{name}' is out of range.")
@@ -126,6 +134,7 @@ def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, targe
     passes; its graph is kept (``retain_graph``) because θ's own loss flows back through it.
     """
     losses = []
+    radius = theta.centred(z).norm(dim=1, keepdim=True).detach() if theta.config.keep_radius else None
     for t in range(steps + 1):
         z = z if z.requires_grad else z.requires_grad_(True)
         loss = mse_per_image(G.synthesize(theta_latent(G, theta, z)), target)  # [N], at z_t
@@ -135,6 +144,8 @@ def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, targe
             return losses
         (grad,) = torch.autograd.grad(loss.sum(), z, create_graph=graph, retain_graph=True)
         z = z - theta.step_size * grad
+        if radius is not None:  # as the landscape method does after each step in Z
+            z = rescaled_to_radius(theta, z, radius)
         if not graph:
             z = z.detach()
     return losses
@@ -149,14 +160,26 @@ def _batch(G: Generator, config: LandscapeTrainConfig, iteration: int) -> tuple[
     return target, z0.to(G.device)
 
 
-def new_state(config: LandscapeTrainConfig, device: torch.device | str, G: Generator | None = None) -> TrainState:
-    """A fresh θ and its optimiser; a standardized θ takes ``G``'s latent mean and std (its frame) now."""
+def new_state(config: LandscapeTrainConfig, device: torch.device | str, G: Generator | None = None,
+              fit: bool = True) -> TrainState:
+    """A fresh θ and its optimiser; a standardized θ takes ``G``'s latent mean and std (its frame) now, and a
+    preconditioned θ its curvature preconditioner (computed from ``G``: seconds to minutes). ``fit=False``
+    leaves both at their defaults, for a checkpoint's weights to fill."""
     mapping = replace(config.mapping, horizon=config.inner_steps)  # θ is used for as many steps as it learns
     theta = LandscapeMapping(mapping, seed=config.seed).to(device)
+    if not fit:
+        return TrainState(theta, torch.optim.Adam(theta.parameters(), lr=config.theta_lr))
+    if (mapping.standardized or mapping.preconditioned) and G is None:
+        raise InvalidInputError("A standardized or preconditioned θ needs the generator it is fitted to.")
     if mapping.standardized:
-        if G is None:
-            raise InvalidInputError("A standardized θ needs the generator whose latent statistics it stores.")
         theta.set_frame(*G.latent_stats())
+    if mapping.preconditioned:
+        def to_latent(u: torch.Tensor) -> torch.Tensor:  # unit coordinates → G's latent, as θ's forward does
+            x = theta.x_mean + theta.x_std * u if mapping.standardized else u
+            return x.view(-1, *G.space().shape)
+
+        H, k = mean_gauss_newton(G, to_latent, mapping.z_dim, config.precondition_draws, seed=config.seed)
+        theta.set_preconditioner(preconditioner(H, k, mapping.step, config.precondition_damping).to(device))
     return TrainState(theta, torch.optim.Adam(theta.parameters(), lr=config.theta_lr))
 
 
@@ -171,9 +194,9 @@ def fit_to_model(G: Generator, config: LandscapeTrainConfig) -> LandscapeTrainCo
     """``config`` with θ shaped for ``G`` (:func:`mapping_config_for`, keeping its width and depth) and, for a
     learned space, a step size that does not diverge (:func:`stable_step`): what a new training run needs, so
     the CLI and the GUI's dialog start the same θ for the same model."""
-    mapping = mapping_config_for(G, width=config.mapping.width, depth=config.mapping.depth,
-                                 step=config.mapping.step)
-    if mapping.standardized:
+    kept = ("width", "depth", "step", "preconditioned", "keep_radius", "handover_beta2", "handover_ramp")
+    mapping = mapping_config_for(G, **{name: getattr(config.mapping, name) for name in kept})
+    if mapping.standardized and not mapping.preconditioned:  # A is scaled by the step: any step is its GN step
         mapping = replace(mapping, step=stable_step(G, mapping, seed=config.seed))
     return replace(config, mapping=mapping)
 
@@ -228,6 +251,7 @@ def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainStat
         if config.max_iterations is not None and state.iteration >= config.max_iterations:
             break
         target, z0 = _batch(G, config, state.iteration)
+        z0 = state.theta.start(z0)
         per_step = torch.stack(descent_losses(G, state.theta, z0, target, config.inner_steps, config.unroll))  # [T, N]
         loss = (weights[:, None] * per_step).sum(0).mean()
         state.optimizer.zero_grad(set_to_none=True)
@@ -266,7 +290,7 @@ def save_checkpoint(state: TrainState, config: LandscapeTrainConfig, folder: Pat
 def load_checkpoint(folder: Path, device: torch.device | str) -> tuple[TrainState, LandscapeTrainConfig]:
     meta = json.loads((folder / "checkpoint.json").read_text())
     config = LandscapeTrainConfig.from_dict(meta["config"])
-    state = new_state(config, device)
+    state = new_state(config, device, fit=False)
     tensors = load_file(str(folder / "checkpoint.safetensors"))
     state.theta.load_state_dict(prefixed(tensors, "theta."))
     restore_optimizer(state.optimizer, tensors, device)

@@ -101,7 +101,10 @@ def train_and_gate(args: argparse.Namespace) -> int:
         UNLIMITED_MINUTES if args.iterations is not None else LandscapeTrainConfig().minutes)
     G = load_generator(args.model, pick_device(args.device))
     config = LandscapeTrainConfig(
-        mapping=MappingConfig(width=args.width, depth=args.depth),
+        mapping=MappingConfig(width=args.width, depth=args.depth, preconditioned=args.precondition,
+                              keep_radius=args.keep_radius, handover_beta2=args.handover_beta2,
+                              handover_ramp=args.handover_ramp),
+        precondition_damping=args.damping,
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, unroll=not args.detach,
         minutes=minutes, max_iterations=args.iterations, seed=args.seed, validate_every=args.validate_every,
         validation_faces=args.validation_faces)

@@ -6,6 +6,7 @@ from PySide6.QtCore import QSettings
 
 from app.controller import DocumentController
 from app.main_window import MainWindow
+from core.landscape.mapping import PRECONDITIONED
 
 WAIT_MS = 120_000
 
@@ -42,4 +43,26 @@ def test_train_pause_resume_and_gate(qtbot, tmp_path):
     assert not outcome.cancelled and outcome.iterations > paused[0]
     meta = json.loads((tmp_path / "theta" / "theta.json").read_text())
     assert meta["ready"] == outcome.ready and "vs identity" in dialog.status.text()
+    controller.shutdown()
+
+
+def test_the_preconditioner_box_trains_a_preconditioned_theta(qtbot, tmp_path):
+    controller = DocumentController()
+    controller.gate_faces = 2
+    window = MainWindow(controller, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.landscape_dialog()
+    dialog = window._landscape_dialog
+    assert not dialog.precondition.isChecked()  # off by default: not the shipped θ's recipe
+    dialog.precondition.setChecked(True)
+    dialog.minutes.setValue(0.01)
+    dialog.inner_steps.setValue(2)
+    dialog.batch.setValue(2)
+    dialog.width_box.setValue(16)
+    dialog.output.setText(str(tmp_path / "theta"))
+    with qtbot.waitSignal(controller.training_finished, timeout=WAIT_MS) as done:
+        dialog.start_button.click()
+    assert not done.args[0].cancelled
+    meta = json.loads((tmp_path / "theta" / "theta.json").read_text())
+    assert {k: meta["mapping"][k] for k in PRECONDITIONED} == PRECONDITIONED
     controller.shutdown()

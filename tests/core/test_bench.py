@@ -43,6 +43,20 @@ def test_landscape_benchmark_compares_the_methods(tmp_path):
     assert report["sample_photos"]["n"] == 2
 
 
+def test_landscape_benchmark_adds_the_gates_baseline_when_theta_descends_its_own_way(tmp_path):
+    from core.landscape.mapping import LandscapeMapping, MappingConfig, save_mapping
+
+    theta = LandscapeMapping(MappingConfig(width=16, keep_radius=True, handover_beta2=0.9, handover_ramp=2))
+    save_mapping(theta, tmp_path / "theta", {"ready": False})
+    out = tmp_path / "landscape.json"
+    assert main(["landscape", "--faces", "2", "--budgets", "1,12", "--theta", str(tmp_path / "theta"),
+                 "--out", str(out)]) == 0
+    faces = json.loads(out.read_text())["held_out_faces"]["psnr_mean"]
+    assert set(faces) == {"direct_adam_lr0.2", "direct_gd10_then_adam", "identity_same_descent", "landscape"}
+    assert faces["landscape"] == faces["identity_same_descent"]  # untrained: only the mapping differs, and it is I
+    assert faces["identity_same_descent"]["12"] != faces["direct_gd10_then_adam"]["12"]  # the recipes differ
+
+
 def test_stylegan2_benchmark_writes_figures_per_resolution(tmp_path):
     out = tmp_path / "stylegan2.json"
     assert main(["stylegan2", "--resolutions", "16,32", "--tiny", "--repeats", "1", "--device", "cpu",

@@ -344,10 +344,20 @@ class DocumentController(QObject):
             self._progress_shown = now
             self.progress_changed.emit(last.step, last.steps, last.step / elapsed)
 
-    def _on_finished(self, value: object) -> None:
-        job, self._job = self._job, ""
-        if not self._quiet(job):
+    def _ended(self, job: str) -> None:
+        """Book-keeping when ``job`` ended. The engine is marked free by its own slot, queued just before this
+        one, so the GUI may have started another job in between: that job's name and busy state are kept."""
+        if not self.engine.busy:
+            self._job = ""
+        if not self._quiet(job) and not self.engine.busy:
             self.busy_changed.emit(False)
+
+    def _after_end(self) -> None:
+        if not self.engine.busy:
+            self._idle()
+
+    def _on_finished(self, job: str, value: object) -> None:
+        self._ended(job)
         if job in self._handlers:
             self._handlers[job][0](value)
         elif job == "open":
@@ -360,7 +370,7 @@ class DocumentController(QObject):
             self._training_done(value)
         elif job == "reset-model":
             self._model_reset(value)
-        self._idle()
+        self._after_end()
 
     def _photo_loaded(self, opened: OpenedPhoto) -> None:
         self.opened, self.crop, self.adopted = opened, opened.crop, None
@@ -379,10 +389,8 @@ class DocumentController(QObject):
         state = f"Stopped after {result.steps_done} steps" if result.cancelled else f"Done: {result.steps_done} steps"
         self.status_changed.emit(f"{state}, best loss {float(result.losses.min()):.4f} ({result.seconds:.1f} s)")
 
-    def _on_failed(self, message: str) -> None:
-        job, self._job = self._job, ""
-        if not self._quiet(job):
-            self.busy_changed.emit(False)
+    def _on_failed(self, job: str, message: str) -> None:
+        self._ended(job)
         if job in self._handlers and self._handlers[job][1] is not None:
             self._handlers[job][1](message)
         if job == "train":
@@ -390,7 +398,7 @@ class DocumentController(QObject):
         if job == "invert":
             self.run_state_changed.emit(False)
         self.error_raised.emit(message)
-        self._idle()
+        self._after_end()
 
     def shutdown(self) -> None:
         self.engine.shutdown()

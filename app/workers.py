@@ -46,8 +46,9 @@ class EngineWorker(QObject):
 
     job_started = Signal(str)  # the job's name
     step_yielded = Signal(object)  # list of records yielded since the last emission (never empty)
-    job_finished = Signal(object)  # the job's return value
-    job_failed = Signal(str)  # a plain-language message
+    job_finished = Signal(str, object)  # the job's name and return value (the name travels with the result: the
+    # GUI may already have started the next job when this arrives)
+    job_failed = Signal(str, str)  # the job's name and a plain-language message
 
     @Slot(object)
     def run(self, request: JobRequest) -> None:
@@ -62,7 +63,7 @@ class EngineWorker(QObject):
                 except StopIteration as stop:
                     if pending:
                         self.step_yielded.emit(pending)
-                    self.job_finished.emit(stop.value)
+                    self.job_finished.emit(request.name, stop.value)
                     return
                 pending.append(record)
                 now = time.perf_counter()
@@ -70,10 +71,10 @@ class EngineWorker(QObject):
                     self.step_yielded.emit(pending)
                     pending, last = [], now
         except CoreError as exc:
-            self.job_failed.emit(str(exc))
+            self.job_failed.emit(request.name, str(exc))
         except Exception as exc:  # a bug must reach the user as a message, not kill the thread
             log.error("job %s failed:\n%s", request.name, traceback.format_exc())
-            self.job_failed.emit(f"Unexpected error in {request.name}: {exc}")
+            self.job_failed.emit(request.name, f"Unexpected error in {request.name}: {exc}")
 
 
 class EngineThread(QObject):

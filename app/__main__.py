@@ -26,6 +26,7 @@ def run_gui(argv: Sequence[str]) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.controller import DocumentController
+    from app.file_open import FileOpenRelay
     from app.main_window import MainWindow
     from app.workers import configure_interpreter
     from core.resources import sample_photos
@@ -36,9 +37,15 @@ def run_gui(argv: Sequence[str]) -> int:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     controller = DocumentController()
     window = MainWindow(controller)
+    relay = FileOpenRelay(window.open_path, app)  # macOS hands documents over as events (app.file_open)
+    app.installEventFilter(relay)
     window.show()
-    photo = argv[0] if argv else str(sample_photos()[0])
-    QTimer.singleShot(0, lambda: window.open_path(photo))
+    if argv:
+        QTimer.singleShot(0, lambda: window.open_path(argv[0]))
+    else:  # the sample, unless the desktop handed over a file meanwhile (macOS sends it just after start-up)
+        sample = str(sample_photos()[0])
+        delay_ms = 300 if sys.platform == "darwin" else 0
+        QTimer.singleShot(delay_ms, lambda: relay.received or window.open_path(sample))
     return app.exec()
 
 

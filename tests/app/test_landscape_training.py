@@ -11,18 +11,24 @@ from core.landscape.mapping import PRECONDITIONED
 WAIT_MS = 120_000
 
 
-def test_train_pause_resume_and_gate(qtbot, tmp_path):
+def _small_training_dialog(qtbot, tmp_path, minutes):
+    """The Train Landscape dialog of a new window, set for a seconds-long run into tmp_path/theta."""
     controller = DocumentController()
     controller.gate_faces = 2  # the real gate uses 32 held-out faces; 2 keep the test short
     window = MainWindow(controller, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.landscape_dialog()
     dialog = window._landscape_dialog
-    dialog.minutes.setValue(0.1)
+    dialog.minutes.setValue(minutes)
     dialog.inner_steps.setValue(2)
     dialog.batch.setValue(2)
     dialog.width_box.setValue(16)
     dialog.output.setText(str(tmp_path / "theta"))
+    return controller, dialog
+
+
+def test_train_pause_resume_and_gate(qtbot, tmp_path):
+    controller, dialog = _small_training_dialog(qtbot, tmp_path, 0.1)
     paused = []
 
     def pause_once(records):
@@ -47,19 +53,9 @@ def test_train_pause_resume_and_gate(qtbot, tmp_path):
 
 
 def test_the_preconditioner_box_trains_a_preconditioned_theta(qtbot, tmp_path):
-    controller = DocumentController()
-    controller.gate_faces = 2
-    window = MainWindow(controller, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(window)
-    window.landscape_dialog()
-    dialog = window._landscape_dialog
+    controller, dialog = _small_training_dialog(qtbot, tmp_path, 0.01)
     assert not dialog.precondition.isChecked()  # off by default: not the shipped θ's recipe
     dialog.precondition.setChecked(True)
-    dialog.minutes.setValue(0.01)
-    dialog.inner_steps.setValue(2)
-    dialog.batch.setValue(2)
-    dialog.width_box.setValue(16)
-    dialog.output.setText(str(tmp_path / "theta"))
     with qtbot.waitSignal(controller.training_finished, timeout=WAIT_MS) as done:
         dialog.start_button.click()
     assert not done.args[0].cancelled

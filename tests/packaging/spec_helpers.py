@@ -14,6 +14,7 @@ import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_DIR = ROOT / "packaging" / "pyinstaller"
@@ -100,19 +101,11 @@ def run_spec(spec: Path, binaries: list | None = None, datas: list | None = None
     hooks.collect_data_files = lambda package, *a, **k: []
     fakes = {"PyInstaller": types.ModuleType("PyInstaller"), "PyInstaller.utils": types.ModuleType("PyInstaller.utils"),
              "PyInstaller.utils.hooks": hooks}
-    saved = {name: sys.modules.get(name) for name in fakes}
-    sys.modules.update(fakes)
-    try:
+    with mock.patch.dict(sys.modules, fakes):  # the real PyInstaller (if installed) is back afterwards
         run.namespace.update({"SPECPATH": str(SPEC_DIR), "SPEC": str(spec), "__name__": "__main__",
                               "Analysis": Analysis, "PYZ": recorder("PYZ"), "EXE": recorder("EXE"),
                               "COLLECT": recorder("COLLECT"), "BUNDLE": recorder("BUNDLE")})
         exec(compile(spec.read_text(encoding="utf-8"), str(spec), "exec"), run.namespace)
-    finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
     return run
 
 

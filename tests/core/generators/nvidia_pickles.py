@@ -9,14 +9,13 @@ stylegan2-ada-pytorch's ``training/networks.py`` generator (no forward pass: tes
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import pickle
 import sys
 import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import torch
@@ -69,23 +68,9 @@ def fake_modules() -> dict[str, types.ModuleType]:
     return fakes
 
 
-@contextlib.contextmanager
-def _modules_present() -> Iterator[None]:
-    saved = {name: sys.modules.get(name) for name in fake_modules()}
-    sys.modules.update(fake_modules())
-    try:
-        yield
-    finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
-
-
 def dump_nvidia_pickle(obj: Any, path: Path, protocol: int = 3) -> Path:
     """Write ``obj`` (e.g. ``{"G_ema": G}``) as NVIDIA's training loop does."""
-    with _modules_present(), path.open("wb") as fh:
+    with mock.patch.dict(sys.modules, fake_modules()), path.open("wb") as fh:
         pickle.dump(obj, fh, protocol=protocol)
     return path
 

@@ -237,7 +237,8 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detach", action="store_true", help="first-order training (detached trajectories)")
     p.add_argument("--precondition", action="store_true",
                    help="θ carries the model's curvature preconditioner (descent in Z ≈ Gauss-Newton in X); the "
-                        "shipped θ adds --keep-radius --handover-beta2 0.9 --handover-ramp 10")
+                        "shipped θ adds --keep-radius --handover-beta2 0.9 --handover-ramp 10 --handover-in-z "
+                        "--handover-lr 0.1")
     p.add_argument("--damping", type=float, default=d.precondition_damping,
                    help="with --precondition: damping λ as a fraction of the largest curvature eigenvalue")
     p.add_argument("--keep-radius", action="store_true",
@@ -246,6 +247,10 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
                    help="Adam's β₂ for the steps after θ's horizon")
     p.add_argument("--handover-ramp", type=int, default=d.mapping.handover_ramp,
                    help="that Adam's learning rate rises linearly over this many steps")
+    p.add_argument("--handover-in-z", action="store_true",
+                   help="after θ's horizon Adam goes on descending z (x = θ(z)) instead of x itself")
+    p.add_argument("--handover-lr", type=float, default=d.mapping.handover_lr,
+                   help="that Adam's learning rate (default: the inversion's own lr)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--gate-faces", type=int, default=32, help="held-out faces for the validation gate")
     p.add_argument("--validate-every", type=int, default=d.validate_every,

@@ -32,13 +32,14 @@ SMOOTHING = 0.1  # exponential moving average of the curves: one batch is a nois
 
 
 def gate_summary(gate: dict) -> str:
-    """"θ 18.39 vs identity 18.22 dB at 10 steps; …" from the gate's figures (best identity baseline)."""
+    """"θ 20.50 vs baseline 18.22 dB at 10 steps; …" from the gate's figures (the best of the baselines it must beat:
+    the identity mapping, and the direct method for a θ that descends its own way)."""
     figures = gate.get("psnr", {})
     theta = figures.get("theta", {})
     parts = []
     for budget, value in theta.items():
         baseline = max(v[budget] for k, v in figures.items() if k != "theta")
-        parts.append(f"θ {value:.2f} vs identity {baseline:.2f} dB at {budget} steps")
+        parts.append(f"θ {value:.2f} vs baseline {baseline:.2f} dB at {budget} steps")
     return "; ".join(parts)
 
 
@@ -78,10 +79,10 @@ class LandscapeTrainDialog(QDialog):
         self.precondition = QCheckBox("Build in the model's curvature preconditioner (fast early steps)")
         self.precondition.setToolTip(
             "θ = A·(z + MLP(z)) with A ≈ (average Gauss-Newton matrix)^-½, so descent in Z starts as damped "
-            "Gauss-Newton; ‖x‖ is kept at the start's, and Adam takes over with β₂ 0.9 and a 10-step ramp. "
-            "Measured: about +2 dB at 10 steps, but behind the identity at 100, so the gate refuses it "
+            "Gauss-Newton; ‖x‖ is kept at the start's, then Adam goes on in Z (lr 0.1, β₂ 0.9, a 10-step ramp). "
+            "The shipped θ's recipe: about +2.3 dB at 10 steps and +3.6 dB at 100 over the direct method "
             "(docs/landscape.md). Computing A costs seconds to minutes before training begins.")
-        self.precondition.setChecked(False)  # not the shipped θ's recipe: ahead at 10 steps, behind at 100
+        self.precondition.setChecked(True)  # the shipped θ's recipe
         self.output = QLineEdit(str(default_output()))
         self.start_button, self.pause_button = QPushButton("Start"), QPushButton("Pause")
         self.resume_button = QPushButton("Resume")

@@ -1,7 +1,9 @@
 """Landscape inversion: gradient descent in the learned space Z, the generator fed x = θ(z).
 
 θ carries the step size and the number of steps (its horizon) it was trained with: the method descends in Z
-for those steps, with plain gradient descent as in training, then hands x = θ(z) to the direct method's Adam.
+for those steps, with plain gradient descent as in training, then continues with Adam: on z through θ when θ
+says so (``handover_in_z``: a preconditioned θ's coordinates then scale Adam's steps as well), else on
+x = θ(z) as the direct method does.
 Starts are z ~ N(0, I), seeded like the direct method's starts. The result's latents are x in the generator's
 own space, so edits, inpainting and plots use them unchanged.
 When no ready θ exists for the model, the run falls back to the direct method with a visible warning. θ maps
@@ -38,9 +40,9 @@ log = logging.getLogger(__name__)
 def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionConfig,
                       z: torch.Tensor | None = None) -> Descent:
     """Starts z₀ = θ.start(ε), ε ~ N(0, I) for seeds seed … seed + K - 1 (or the given ``z`` [K, z_dim]); plain
-    descent in Z with
-    θ's step size for the ``horizon`` steps θ was trained for, then Adam on x = θ(z) as the direct method does
-    (θ was never trained for later steps, and descent in X is what the direct method already does well there)."""
+    descent in Z with θ's step size for the ``horizon`` steps θ was trained for, then Adam (θ was never trained
+    for later steps, where plain steps are slow): on z (:func:`adam_in_z`) or on x = θ(z) (:func:`handover_descent`),
+    as θ's config says."""
     z_dim = theta.config.z_dim
     if z is None:
         z = theta.start(torch.stack([torch.randn(z_dim, generator=seeded_generator(config.seed + i))
@@ -55,16 +57,38 @@ def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionCo
         def after_step(p: torch.Tensor) -> None:
             p.copy_(rescaled_to_radius(theta, p, radius))
 
+    if theta.config.handover_in_z:
+        def then(_: torch.Tensor) -> Descent:
+            return adam_in_z(G, theta, z.detach(), config)
+    else:
+        def then(x: torch.Tensor) -> Descent:
+            return handover_descent(G, x, config, theta.config)
+
     return Descent(z, lambda p: theta_latent(G, theta, p, config.space), torch.optim.SGD([z], lr=step), step, 1.0,
-                   handover=theta.config.horizon, then=lambda x: handover_descent(G, x, config, theta.config),
-                   records_z=True, after_step=after_step)
+                   handover=theta.config.horizon, then=then, records_z=True, after_step=after_step)
+
+
+def _handover_lr(mapping: MappingConfig, config: InversionConfig) -> float:
+    return config.lr if mapping.handover_lr is None else mapping.handover_lr
+
+
+def adam_in_z(G: Generator, theta: LandscapeMapping, z: torch.Tensor, config: InversionConfig) -> Descent:
+    """Adam on z from ``z`` [K, z_dim], x = θ(z), with θ's hand-over lr, β₂ and ramp: Adam's per-coordinate steps
+    are then taken in θ's coordinates (curvature-scaled for a preconditioned θ), not in the generator's."""
+    mapping = theta.config
+    lr = _handover_lr(mapping, config)
+    z = z.clone().requires_grad_(True)
+    return Descent(z, lambda p: theta_latent(G, theta, p, config.space),
+                   torch.optim.Adam([z], lr=lr, betas=(0.9, mapping.handover_beta2)), lr, 1.0, records_z=True,
+                   ramp=mapping.handover_ramp)
 
 
 def handover_descent(G: Generator, x: torch.Tensor, config: InversionConfig, mapping: MappingConfig) -> Descent:
-    """The direct method's Adam from x, with the β₂ and learning-rate ramp θ names (its defaults: Adam as is)."""
-    descent = direct_descent(G, x, config)
+    """The direct method's Adam from x, with the lr, β₂ and learning-rate ramp θ names (its defaults: Adam as is)."""
+    lr = _handover_lr(mapping, config)
+    descent = direct_descent(G, x, config.with_changes(lr=lr))
     if mapping.handover_beta2 != 0.999:
-        descent.optimizer = torch.optim.Adam([descent.param], lr=config.lr, betas=(0.9, mapping.handover_beta2))
+        descent.optimizer = torch.optim.Adam([descent.param], lr=lr, betas=(0.9, mapping.handover_beta2))
     descent.ramp = mapping.handover_ramp
     return descent
 

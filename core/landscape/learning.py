@@ -36,7 +36,7 @@ from core.errors import InvalidInputError
 from core.evaluation import TRAIN_SEED_LIMIT
 from core.generators.base import Generator
 from core.jobs import CancelToken
-from core.landscape.curvature import mean_gauss_newton, preconditioner
+from core.landscape.curvature import DEFAULT_DAMPING, mean_gauss_newton, preconditioner
 from core.landscape.mapping import LandscapeMapping, MappingConfig, rescaled_to_radius, theta_latent
 from core.landscape.validation import ValidationSet
 from core.weight_files import (
@@ -60,7 +60,7 @@ class LandscapeTrainConfig:
     clip: float = 1.0  # max gradient norm for θ
     seed: int = 0  # seeds targets and starts (training seeds only)
     validate_every: int = 40  # iterations between scorings on validation faces (0 = keep the last θ)
-    precondition_damping: float = 0.01  # a preconditioned θ's λ / largest curvature eigenvalue (see curvature)
+    precondition_damping: float = DEFAULT_DAMPING  # λ / largest curvature eigenvalue (see curvature)
     precondition_draws: int = 48  # prior draws its mean Gauss-Newton matrix averages
     validation_faces: int = 16  # faces each scoring uses
 
@@ -70,6 +70,7 @@ class LandscapeTrainConfig:
                   ("mapping.depth", self.mapping.depth >= 2), ("mapping.width", self.mapping.width >= 1),
                   ("mapping.handover_beta2", 0 < self.mapping.handover_beta2 < 1),
                   ("mapping.handover_ramp", 0 <= self.mapping.handover_ramp <= 1000),
+                  ("mapping.handover_lr", self.mapping.handover_lr is None or 0 < self.mapping.handover_lr < 10),
                   ("validate_every", self.validate_every >= 0), ("validation_faces", self.validation_faces >= 1),
                   ("precondition_damping", 0 < self.precondition_damping < 10),
                   ("precondition_draws", self.precondition_draws >= 1)]
@@ -194,7 +195,8 @@ def fit_to_model(G: Generator, config: LandscapeTrainConfig) -> LandscapeTrainCo
     """``config`` with θ shaped for ``G`` (:func:`mapping_config_for`, keeping its width and depth) and, for a
     learned space, a step size that does not diverge (:func:`stable_step`): what a new training run needs, so
     the CLI and the GUI's dialog start the same θ for the same model."""
-    kept = ("width", "depth", "step", "preconditioned", "keep_radius", "handover_beta2", "handover_ramp")
+    kept = ("width", "depth", "step", "preconditioned", "keep_radius", "handover_beta2", "handover_ramp",
+            "handover_in_z", "handover_lr")
     mapping = mapping_config_for(G, **{name: getattr(config.mapping, name) for name in kept})
     if mapping.standardized and not mapping.preconditioned:  # A is scaled by the step: any step is its GN step
         mapping = replace(mapping, step=stable_step(G, mapping, seed=config.seed))
@@ -246,7 +248,7 @@ def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainStat
     weights = weights / weights.sum()
     began, budget = time.perf_counter(), config.minutes * 60
     done_here = 0
-    checker: ValidationSet | None = None  # built at the first scoring (its identity baseline costs seconds)
+    checker: ValidationSet | None = None  # built at the first scoring (its baselines cost seconds)
     while time.perf_counter() - began < budget and not (cancel is not None and cancel.cancelled):
         if config.max_iterations is not None and state.iteration >= config.max_iterations:
             break

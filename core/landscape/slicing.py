@@ -12,7 +12,8 @@ A slice is ``loss(center + x · axes[0] + y · axes[1])`` on a ``grid × grid`` 
   it), so coordinates read like the Directions panel's sliders (in std units).
 
 ``space`` "x" slices the generator's own latent; "z" slices the learned space of θ (the generator sees θ(z)),
-which is where the ``landscape`` inversion method descends for its first ``horizon`` steps. A z-slice needs the
+which is where the ``landscape`` inversion method descends (for its first ``horizon`` steps, or throughout for a
+θ whose Adam goes on in Z). A z-slice needs the
 z-path of such a run: :func:`landscape_trajectory` reads it from the ``InversionStep.z`` records.
 """
 
@@ -292,8 +293,8 @@ def inversion_loss_fn(G: Generator, target: torch.Tensor, mask: torch.Tensor | N
 def landscape_trajectory(steps: Sequence[Any], start: int = 0) -> np.ndarray:
     """The z-path [T, z_dim] of start ``start`` from a landscape inversion's ``InversionStep`` records.
 
-    Only the steps taken in Z carry ``z`` (the first ``horizon`` updates, then the method continues in X);
-    the last z is the one whose θ(z) was handed to the X phase.
+    Only the steps taken in Z carry ``z``: all of them for a θ whose Adam goes on in Z (``handover_in_z``), else
+    the first ``horizon`` updates, the last z being the one whose θ(z) was handed to Adam in X.
     """
     path = [s.z[start] for s in steps if getattr(s, "z", None) is not None]
     if len(path) < 2:

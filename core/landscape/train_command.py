@@ -33,7 +33,7 @@ from core.landscape.learning import (
     save_checkpoint,
     train_landscape,
 )
-from core.landscape.mapping import MappingConfig, save_mapping
+from core.landscape.mapping import LandscapeMapping, MappingConfig, save_mapping
 from core.weight_files import checkpointed
 
 CHECKPOINT_EVERY_S = 60.0
@@ -59,6 +59,15 @@ def training_curve(history: list[dict], points: int = 200) -> list[dict]:
             for h in history[::stride]]
 
 
+def optimizer_summary(theta: LandscapeMapping) -> dict[str, Any]:
+    """How the landscape method descends with ``theta``: plain steps in Z for its horizon, then Adam (on z or x)."""
+    mapping = theta.config
+    return {"name": "gd", "step_size": float(theta.step_size.detach()), "steps": mapping.horizon,
+            "keep_radius": mapping.keep_radius,
+            "then": {"name": "adam", "on": "z" if mapping.handover_in_z else "x", "lr": mapping.handover_lr,
+                     "beta2": mapping.handover_beta2, "ramp": mapping.handover_ramp}}
+
+
 def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: bool = False,
                  cancel: CancelToken | None = None, gate_faces: int = 32) -> Job[TrainStep, None, TrainingOutcome]:
     """Train for ``config.minutes`` (continuing ``out/checkpoint`` when ``resume``), then gate and save θ.
@@ -80,7 +89,7 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
     theta = state.selected()
     verdict = gate(G, theta, n=gate_faces)
     meta = {"generator_id": G.model_id, "generator": G.name, "space": G.default_space,
-            "optimizer": {"name": "gd", "step_size": float(theta.step_size.detach())},
+            "optimizer": optimizer_summary(theta),
             "train": config.to_dict(), "train_seeds": f"[0, {TRAIN_SEED_LIMIT})", "eval_seed": HELD_OUT_SEED,
             "iterations": state.iteration, "training_seconds": round(state.seconds, 1),
             "selected_iteration": state.best_iteration if state.best is not None else state.iteration,
@@ -103,7 +112,8 @@ def train_and_gate(args: argparse.Namespace) -> int:
     config = LandscapeTrainConfig(
         mapping=MappingConfig(width=args.width, depth=args.depth, preconditioned=args.precondition,
                               keep_radius=args.keep_radius, handover_beta2=args.handover_beta2,
-                              handover_ramp=args.handover_ramp),
+                              handover_ramp=args.handover_ramp, handover_in_z=args.handover_in_z,
+                              handover_lr=args.handover_lr),
         precondition_damping=args.damping,
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, unroll=not args.detach,
         minutes=minutes, max_iterations=args.iterations, seed=args.seed, validate_every=args.validate_every,

@@ -237,10 +237,12 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detach", action="store_true", help="first-order training (detached trajectories)")
     p.add_argument("--precondition", action="store_true",
                    help="θ carries the model's curvature preconditioner (descent in Z ≈ Gauss-Newton in X); the "
-                        "shipped θ adds --keep-radius --handover-beta2 0.9 --handover-ramp 10 --handover-in-z "
-                        "--handover-lr 0.1")
+                        "shipped θ adds --momentum 0.7 --keep-radius --handover-beta2 0.9 --handover-ramp 10 "
+                        "--handover-in-z --handover-lr 0.1")
     p.add_argument("--damping", type=float, default=d.precondition_damping,
                    help="with --precondition: damping λ as a fraction of the largest curvature eigenvalue")
+    p.add_argument("--momentum", type=float, default=d.mapping.momentum,
+                   help="heavy-ball momentum of the descent steps in Z (0: plain gradient descent)")
     p.add_argument("--keep-radius", action="store_true",
                    help="descent in Z keeps ‖θ(z)‖ at its start's (x stays on the prior's shell)")
     p.add_argument("--handover-beta2", type=float, default=d.mapping.handover_beta2,

@@ -39,10 +39,10 @@ log = logging.getLogger(__name__)
 
 def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionConfig,
                       z: torch.Tensor | None = None) -> Descent:
-    """Starts z₀ = θ.start(ε), ε ~ N(0, I) for seeds seed … seed + K - 1 (or the given ``z`` [K, z_dim]); plain
-    descent in Z with θ's step size for the ``horizon`` steps θ was trained for, then Adam (θ was never trained
-    for later steps, where plain steps are slow): on z (:func:`adam_in_z`) or on x = θ(z) (:func:`handover_descent`),
-    as θ's config says."""
+    """Starts z₀ = θ.start(ε), ε ~ N(0, I) for seeds seed … seed + K - 1 (or the given ``z`` [K, z_dim]);
+    descent in Z (with θ's momentum) at θ's step size for the ``horizon`` steps θ was trained for, then Adam (θ
+    was never trained for later steps, where plain steps are slow): on z (:func:`adam_in_z`) or on x = θ(z)
+    (:func:`handover_descent`), as θ's config says."""
     z_dim = theta.config.z_dim
     if z is None:
         z = theta.start(torch.stack([torch.randn(z_dim, generator=seeded_generator(config.seed + i))
@@ -64,7 +64,8 @@ def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionCo
         def then(x: torch.Tensor) -> Descent:
             return handover_descent(G, x, config, theta.config)
 
-    return Descent(z, lambda p: theta_latent(G, theta, p, config.space), torch.optim.SGD([z], lr=step), step, 1.0,
+    plain = torch.optim.SGD([z], lr=step, momentum=theta.config.momentum)
+    return Descent(z, lambda p: theta_latent(G, theta, p, config.space), plain, step, 1.0,
                    handover=theta.config.horizon, then=then, records_z=True, after_step=after_step)
 
 

@@ -26,7 +26,8 @@ from core.landscape.mapping import LandscapeMapping, MappingConfig
 from core.metrics import psnr
 
 GATE_BUDGETS = (10, 100)
-DESCENT_FIELDS = ("keep_radius", "handover_beta2", "handover_ramp", "handover_in_z", "handover_lr")  # how θ descends
+# how θ descends, beside its mapping
+DESCENT_FIELDS = ("momentum", "keep_radius", "handover_beta2", "handover_ramp", "handover_in_z", "handover_lr")
 
 
 def landscape_psnr(G: Generator, theta: LandscapeMapping, targets: torch.Tensor, steps: int, seed: int = 0

@@ -3,8 +3,9 @@
 The algorithm, exactly as implemented (one outer iteration):
   1. targets y = G(x) for a batch of x drawn from the prior with training seeds (< TRAIN_SEED_LIMIT);
   2. starts z₀ = θ.start(ε), ε ~ N(0, I), independent of the targets (ε itself unless θ is preconditioned);
-  3. T steps of plain gradient descent in Z on the per-image pixel MSE: z_{t+1} = z_t − η·∇_z MSE(G(θ(z_t)), y),
-     with η = exp(θ.log_step) learned too; a ``keep_radius`` θ then rescales z so ‖θ(z)‖ stays at its start's
+  3. T steps of gradient descent in Z on the per-image pixel MSE: v_{t+1} = μ·v_t + ∇_z MSE(G(θ(z_t)), y),
+     z_{t+1} = z_t − η·v_{t+1} (v_0 = 0; μ = θ's momentum, 0 for plain descent), with η = exp(θ.log_step)
+     learned too; a ``keep_radius`` θ then rescales z so ‖θ(z)‖ stays at its start's
      (as the landscape method does). With ``unroll`` the steps stay in the autograd graph (second-order:
      θ learns how its own gradients move z); without it each z_t is detached (first order, the paper's
      replay-buffer variant without the buffer);
@@ -71,6 +72,7 @@ class LandscapeTrainConfig:
                   ("mapping.handover_beta2", 0 < self.mapping.handover_beta2 < 1),
                   ("mapping.handover_ramp", 0 <= self.mapping.handover_ramp <= 1000),
                   ("mapping.handover_lr", self.mapping.handover_lr is None or 0 < self.mapping.handover_lr < 10),
+                  ("mapping.momentum", 0 <= self.mapping.momentum < 1),
                   ("validate_every", self.validate_every >= 0), ("validation_faces", self.validation_faces >= 1),
                   ("precondition_damping", 0 < self.precondition_damping < 10),
                   ("precondition_draws", self.precondition_draws >= 1)]
@@ -135,6 +137,7 @@ def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, targe
     passes; its graph is kept (``retain_graph``) because θ's own loss flows back through it.
     """
     losses = []
+    velocity = None
     radius = theta.centred(z).norm(dim=1, keepdim=True).detach() if theta.config.keep_radius else None
     for t in range(steps + 1):
         z = z if z.requires_grad else z.requires_grad_(True)
@@ -144,11 +147,12 @@ def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, targe
         if t == steps:
             return losses
         (grad,) = torch.autograd.grad(loss.sum(), z, create_graph=graph, retain_graph=True)
-        z = z - theta.step_size * grad
+        velocity = grad if velocity is None else theta.config.momentum * velocity + grad  # torch's SGD, as inference
+        z = z - theta.step_size * velocity
         if radius is not None:  # as the landscape method does after each step in Z
             z = rescaled_to_radius(theta, z, radius)
         if not graph:
-            z = z.detach()
+            z, velocity = z.detach(), velocity.detach()
     return losses
 
 
@@ -196,7 +200,7 @@ def fit_to_model(G: Generator, config: LandscapeTrainConfig) -> LandscapeTrainCo
     learned space, a step size that does not diverge (:func:`stable_step`): what a new training run needs, so
     the CLI and the GUI's dialog start the same θ for the same model."""
     kept = ("width", "depth", "step", "preconditioned", "keep_radius", "handover_beta2", "handover_ramp",
-            "handover_in_z", "handover_lr")
+            "handover_in_z", "handover_lr", "momentum")
     mapping = mapping_config_for(G, **{name: getattr(config.mapping, name) for name in kept})
     if mapping.standardized and not mapping.preconditioned:  # A is scaled by the step: any step is its GN step
         mapping = replace(mapping, step=stable_step(G, mapping, seed=config.seed))

@@ -62,7 +62,8 @@ def training_curve(history: list[dict], points: int = 200) -> list[dict]:
 def optimizer_summary(theta: LandscapeMapping) -> dict[str, Any]:
     """How the landscape method descends with ``theta``: plain steps in Z for its horizon, then Adam (on z or x)."""
     mapping = theta.config
-    return {"name": "gd", "step_size": float(theta.step_size.detach()), "steps": mapping.horizon,
+    return {"name": "gd", "step_size": float(theta.step_size.detach()), "momentum": mapping.momentum,
+            "steps": mapping.horizon,
             "keep_radius": mapping.keep_radius,
             "then": {"name": "adam", "on": "z" if mapping.handover_in_z else "x", "lr": mapping.handover_lr,
                      "beta2": mapping.handover_beta2, "ramp": mapping.handover_ramp}}
@@ -113,7 +114,7 @@ def train_and_gate(args: argparse.Namespace) -> int:
         mapping=MappingConfig(width=args.width, depth=args.depth, preconditioned=args.precondition,
                               keep_radius=args.keep_radius, handover_beta2=args.handover_beta2,
                               handover_ramp=args.handover_ramp, handover_in_z=args.handover_in_z,
-                              handover_lr=args.handover_lr),
+                              handover_lr=args.handover_lr, momentum=args.momentum),
         precondition_damping=args.damping,
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, unroll=not args.detach,
         minutes=minutes, max_iterations=args.iterations, seed=args.seed, validate_every=args.validate_every,

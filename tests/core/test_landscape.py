@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -6,6 +7,8 @@ import torch
 
 from core.errors import ModelLoadError
 from core.inversion import InversionConfig, invert
+from core.inversion.landscape import landscape_descent
+from core.inversion.optimize import descend
 from core.jobs import run_job
 from core.landscape.gate import gate
 from core.landscape.learning import (
@@ -190,3 +193,23 @@ def test_training_keeps_the_best_validated_theta_and_checkpoints_it(G, tmp_path)
 def test_without_validation_the_last_theta_is_delivered(G):
     state = _train(G, LandscapeTrainConfig.from_dict({**SMALL.to_dict(), "max_iterations": 2, "validate_every": 0}))
     assert state.best is None and state.selected() is state.theta
+
+
+def test_training_descends_with_momentum_exactly_as_the_landscape_method_does(G):
+    """The trainer's own descent loop (heavy ball, keep-radius) and the method's SGD optimiser take the same steps."""
+    theta = LandscapeMapping(MappingConfig(width=16, momentum=0.5, keep_radius=True, horizon=3), seed=2)
+    with torch.no_grad():
+        theta.mlp[-1].weight.normal_(0, 0.01)
+    theta.requires_grad_(False)
+    target = G.sample(2, 5)
+    z0 = torch.randn(2, 100, generator=torch.Generator().manual_seed(4))
+    trained = torch.stack(descent_losses(G, theta, z0, target, steps=3, graph=False))  # [3, 2]
+    config = InversionConfig(method="landscape", steps=3, starts=2, preview_every=1000).with_changes(loss_lpips=0.0)
+    records = []
+    run_job(descend(G, target, config, landscape_descent(G, theta, config, z0)), records.append)
+    inferred = torch.tensor(np.stack([r.start_losses for r in records[1:]]))  # [3, 2], the pixel MSE per start
+    assert torch.allclose(trained, inferred, rtol=1e-4)
+    plain = LandscapeMapping(replace(theta.config, momentum=0.0), seed=2)
+    plain.load_state_dict(theta.state_dict())
+    without = torch.stack(descent_losses(G, plain.requires_grad_(False), z0, target, steps=3, graph=False))
+    assert not torch.allclose(trained[-1], without[-1], rtol=1e-3)  # the momentum does change the path

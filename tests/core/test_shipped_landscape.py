@@ -8,8 +8,8 @@ from core.jobs import run_job
 from core.landscape.registry import find_mapping
 from core.metrics import psnr
 
-MEASURED_AT_10 = 20.50  # dB, 32 held-out faces, shipped θ (gate figure; direct default: 18.22)
-MEASURED_AT_100 = 31.33  # dB, the first 16 of those faces (direct default: 27.15; all 32: 31.10 against 26.89)
+MEASURED_AT_10 = 21.82  # dB, 32 held-out faces, shipped θ (gate figure; direct default: 18.22)
+MEASURED_AT_100 = 33.12  # dB, the first 16 of those faces (direct default: 27.15; all 32: 33.48 against 26.89)
 
 
 def _mean_psnr(G, targets, config):
@@ -38,5 +38,5 @@ def test_landscape_at_100_steps_beats_direct_at_100_steps(G):
     base = InversionConfig(steps=100, starts=16, preview_every=1000).with_changes(loss_lpips=0.0)
     landscape = _mean_psnr(G, targets, base.with_changes(method="landscape"))
     direct = _mean_psnr(G, targets, base)
-    assert landscape > direct + 2.0
+    assert landscape > direct + 4.0
     assert landscape >= MEASURED_AT_100 - 0.3

@@ -29,9 +29,8 @@ RESTORE_MODES = [  # (label, operator): the photo crop is what the model's image
     ("Super-resolution ×4 + colorization", "downsample4+grayscale")]
 METHOD_HELP = {
     "direct": "Plain gradient steps, then Adam, on the generator's own latent from K random starts. Reliable.",
-    "landscape": "Gradient descent in a learned space Z (x = θ(z)) that builds in the model's curvature: on "
-                 "generated faces about half the steps of direct for the same quality. Uses the θ trained for "
-                 "this model; without a ready θ it runs the direct method and says so.",
+    "landscape": "Descent in a learned space Z (x = θ(z)) with the model's curvature built in: about half of "
+                 "direct's steps for the same quality. No ready θ: it runs direct and says so.",
     "encoder": "One pass of a network trained to predict the latent from an image: instant (about a millisecond), "
                "but only roughly right. Good for a quick look.",
     "hybrid": "The encoder's guess as the start, then optimisation steps from there: near the answer from the "
@@ -80,6 +79,8 @@ class InversionPanel(QWidget):
         self.method_help = QLabel()
         self.method_help.setWordWrap(True)
         self.method_help.setStyleSheet("color: palette(mid);")
+        # a wrapped label in a crowded dock gets squeezed below its text: keep room for three lines
+        self.method_help.setMinimumHeight(3 * self.method_help.fontMetrics().lineSpacing())
         self.steps = _int_spin(0, 100_000, d.steps)
         self.lr = _spin(0.001, 10.0, d.lr, 3, 0.05)
         self.schedule = QComboBox()

@@ -76,7 +76,7 @@ class LandscapeTrainDialog(QDialog):
         self.depth.setValue(d.mapping.depth)
         self.unroll = QCheckBox("Differentiate through the descent steps (slower, learns more)")
         self.unroll.setChecked(d.unroll)
-        self.precondition = QCheckBox("Build in the model's curvature preconditioner (fast early steps)")
+        self.precondition = QCheckBox("Build in the model's curvature preconditioner (the shipped θ's recipe)")
         self.precondition.setToolTip(
             "θ = A·(z + MLP(z)) with A ≈ (average Gauss-Newton matrix)^-½, so descent in Z (heavy-ball momentum "
             "0.7) starts as damped Gauss-Newton; ‖x‖ is kept at the start's, then Adam goes on in Z (lr 0.1, "
@@ -90,7 +90,8 @@ class LandscapeTrainDialog(QDialog):
         self.start_button.clicked.connect(lambda: self.start(resume=False))
         self.resume_button.clicked.connect(lambda: self.start(resume=True))
         self.pause_button.clicked.connect(controller.stop_training)
-        self.status = QLabel("Trains θ for the loaded model, then checks it against the identity mapping.")
+        self.status = QLabel("Trains θ for the loaded model, then checks it against the identity mapping and the "
+                             "direct method.")
         self.status.setWordWrap(True)
         self.plot = pg.PlotWidget()
         self.plot.setLogMode(y=True)

@@ -125,12 +125,15 @@ def test_default_model_slices_in_x_and_z_centre_equals_the_objective(G):
     assert s.center_loss == pytest.approx(float(truth.losses[0]), rel=1e-5)
     assert s.trajectory.shape == (13, 2) and s.explained_variance.sum() <= 1
     assert result.latents.shape == (1, 100)
-    # z: the landscape method records z while it descends in Z; the z-slice's centre is the objective at θ(z)
+    # z: the landscape method records z while it descends in Z (the shipped θ's Adam goes on in Z: every step);
+    # the z-slice's centre is the objective at θ(z)
     theta, _ = find_mapping(G)
+    assert theta.config.handover_in_z
     zsteps: list = []
     run_job(invert(G, target, config.with_changes(method="landscape")), zsteps.append)
     zpath = landscape_trajectory(zsteps)
-    assert zpath.shape == (theta.config.horizon + 1, 100) and zsteps[-1].z is None
+    assert zpath.shape == (config.steps + 1, 100)
+    assert np.allclose(zsteps[-1].latent, theta(torch.from_numpy(zsteps[-1].z)).detach().numpy(), atol=1e-5)
     assert np.allclose(zsteps[0].latent, theta(torch.from_numpy(zsteps[0].z)).detach().numpy(), atol=1e-5)
     zs = run_job(slice_for_photo(G, target, None, config, SliceConfig(grid=5, space="z", dirs="random"), zpath,
                                  theta=theta))

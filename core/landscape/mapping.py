@@ -55,7 +55,7 @@ class MappingConfig:
     standardized: bool = False  # x = mean + std ⊙ (z + MLP(z)) (learned spaces such as w); False: x = z + MLP(z)
     preconditioned: bool = False  # z + MLP(z) is first multiplied by the fixed curvature preconditioner A
     keep_radius: bool = False  # descent in Z keeps ‖θ(z)‖ at its start's (x stays on the prior's shell)
-    handover_beta2: float = 0.999  # Adam's β₂ for the steps after the horizon (in X)
+    handover_beta2: float = 0.999  # Adam's β₂ for the steps after the horizon
     handover_ramp: int = 0  # that Adam's learning rate rises linearly over this many steps (0: none)
     handover_in_z: bool = False  # after the horizon Adam goes on descending z (x = θ(z)); False: Adam on x itself
     handover_lr: float | None = None  # that Adam's learning rate (None: the inversion's own lr, as the direct method)

@@ -6,17 +6,14 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
-    QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
-    QMenu,
     QMessageBox,
     QProgressBar,
     QUndoView,
-    QWidget,
 )
 
 from app.align_ui import AlignPresenter
@@ -24,9 +21,11 @@ from app.commands import MaskEditCommand
 from app.controller import Adopted, DocumentController, OpenedPhoto
 from app.dialogs import Preferences, PreferencesDialog, ShortcutsDialog
 from app.directions_ui import DirectionsPresenter
+from app.docks import build_docks
 from app.edit_controller import EditController
 from app.inpainting_ui import InpaintingPresenter
 from app.landscape_ui import LandscapePresenter
+from app.menus import build_menu_bar
 from app.models_ui import ModelsPresenter
 from app.panels.directions import DirectionsPanel
 from app.panels.inpainting import InpaintingPanel
@@ -63,17 +62,9 @@ class MainWindow(QMainWindow):
         self.inpainting_panel = InpaintingPanel()
         self.landscape_panel = LandscapePanel()
         self.history = QUndoView(controller.undo_stack)
-        self.docks = {name: self._dock(title, widget, area) for name, title, widget, area in [
-            ("inversion", "Inversion", self.inversion_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("progress", "Progress", self.progress_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("directions", "Directions", self.directions_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("inpainting", "Inpainting", self.inpainting_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("history", "History", self.history, Qt.DockWidgetArea.RightDockWidgetArea),
-            ("landscape", "Landscape", self.landscape_panel, Qt.DockWidgetArea.BottomDockWidgetArea)]}
-        self.tabifyDockWidget(self.docks["inversion"], self.docks["directions"])
-        self.tabifyDockWidget(self.docks["inversion"], self.docks["inpainting"])
-        self.tabifyDockWidget(self.docks["inversion"], self.docks["history"])
-        self.docks["landscape"].hide()  # View → Landscape opens it: most edits never need it
+        self.docks = build_docks(self, {
+            "inversion": self.inversion_panel, "progress": self.progress_panel, "directions": self.directions_panel,
+            "inpainting": self.inpainting_panel, "history": self.history, "landscape": self.landscape_panel})
         self.edits = EditController(controller)
         self.projects = ProjectController(controller, self.edits)
         self.directions = DirectionsPresenter(controller, self.edits, self.directions_panel, self.canvas, self)
@@ -102,76 +93,12 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.models.label)
         self.statusBar().addPermanentWidget(self.progress)
         self.setAcceptDrops(True)
-        self._build_menus()
+        self.recent_menu, self.run_action, self.stop_action = build_menu_bar(self)
+        self._rebuild_recent()
         self._connect()
         self._restore()
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock_{title.lower()}")
-        dock.setWidget(widget)
-        self.addDockWidget(area, dock)
-        return dock
-
     # -- menus -------------------------------------------------------------------------------------------------
-    def _action(self, menu: QMenu, text: str, slot: object, shortcut: object = None) -> QAction:
-        action = menu.addAction(text)
-        action.triggered.connect(slot)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        return action
-
-    def _build_menus(self) -> None:
-        bar, keys = self.menuBar(), QKeySequence.StandardKey
-        file = bar.addMenu("&File")
-        self._action(file, "&Open…", self.open_dialog, keys.Open)
-        self.recent_menu = file.addMenu("Open &Recent")
-        file.addSeparator()
-        self.models.add_to_file_menu(file)
-        file.addSeparator()
-        self._action(file, "Save &Project", self.save_project, keys.Save)
-        self._action(file, "Save Project &As…", self.save_project_as, keys.SaveAs)
-        self._action(file, "&Export…", self.export_dialog, "Ctrl+E")
-        self._action(file, "Save &Latent…", self.save_latent_dialog, "Ctrl+Shift+L")
-        self._action(file, "&Import Mask…", self.import_mask_dialog)
-        self._action(file, "Export &Mask…", self.export_mask_dialog)
-        file.addSeparator()
-        self._action(file, "&Quit", self.close, keys.Quit)
-        edit = bar.addMenu("&Edit")
-        undo = self.controller.undo_stack.createUndoAction(self, "&Undo")
-        undo.setShortcut(QKeySequence(keys.Undo))
-        redo = self.controller.undo_stack.createRedoAction(self, "&Redo")
-        redo.setShortcut(QKeySequence(keys.Redo))
-        edit.addActions([undo, redo])
-        edit.addSeparator()
-        self._action(edit, "&Clear Mask", self.clear_mask, "Ctrl+Shift+X")
-        self._action(edit, "&Invert Mask", self.invert_mask, "Ctrl+I")
-        edit.addSeparator()
-        self._action(edit, "&Preferences…", self.preferences_dialog, keys.Preferences)
-        view = bar.addMenu("&View")
-        self._action(view, "&Fit", self.canvas.fit, "Ctrl+0")
-        self._action(view, "&100 %", self.canvas.zoom_100, "Ctrl+1")
-        self._action(view, "Zoom &In", lambda: self.canvas.zoom_by(1.25), keys.ZoomIn)
-        self._action(view, "Zoom &Out", lambda: self.canvas.zoom_by(0.8), keys.ZoomOut)
-        view.addSeparator()
-        view.addActions(self.toolbar.compare_actions)
-        view.addSeparator()
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
-        run = bar.addMenu("&Run")
-        self.run_action = self._action(run, "&Run Inversion", self.run_inversion, "Ctrl+Return")
-        run.addAction(self.alignment.action)
-        self.stop_action = self._action(run, "&Stop", self.controller.stop, "Escape")
-        self.stop_action.setEnabled(False)
-        run.addSeparator()
-        self._action(run, "&Compare Methods…", self.compare_dialog)
-        self._action(run, "Train &Landscape…", self.landscape_dialog)
-        help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&Keyboard Shortcuts", self.shortcuts_dialog, keys.HelpContents)
-        self.models.add_to_help_menu(help_menu)
-        self._action(help_menu, "&About", self.about_dialog)
-        self._rebuild_recent()
-
     def all_actions(self) -> list[QAction]:
         found = []
         for menu_action in self.menuBar().actions():

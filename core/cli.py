@@ -35,6 +35,7 @@ from core.imageio import CropBox, crop_and_resize, crop_and_resize_mask, load_ma
 from core.inpainting.blend import paste_back
 from core.inpainting.commands import add_inpainting_parsers, cmd_inpaint, cmd_restore
 from core.inversion import METHODS, InversionConfig, invert
+from core.inversion.config import REFINE_METHODS
 from core.inversion.encoder_command import add_encoder_parser, cmd_train_encoder
 from core.inversion.report import RunContext, write_outputs
 from core.landscape.slice_command import add_slice_parser, cmd_slice
@@ -98,8 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--prior", type=float, default=defaults.loss.prior, help="latent prior weight")
     inv.add_argument("--landscape", help="θ folder for --method landscape (default: the model's shipped θ)")
     inv.add_argument("--encoder", help="encoder folder for --method encoder/hybrid (default: the shipped one)")
-    inv.add_argument("--refine", default=defaults.refine, choices=("direct", "landscape"),
-                     help="hybrid: the steps after the encoder's start")
+    inv.add_argument("--refine", default=defaults.refine, choices=REFINE_METHODS,
+                     help="hybrid: the steps after the encoder's start (auto: landscape where the model has a "
+                          "ready θ, else direct)")
     inv.add_argument("--consistency", type=float, default=defaults.consistency,
                      help="hybrid: weight of the encoder consistency term ‖x − E(G(x))‖² (idinvert)")
     inv.add_argument("--pivot", default=defaults.pivot, choices=("direct", "landscape", "encoder", "hybrid"),
@@ -220,6 +222,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     from core.landscape.learning import LandscapeTrainConfig
+    from core.landscape.mapping import DEFAULT_RECIPE, RECIPES
 
     d = LandscapeTrainConfig()
     p = sub.add_parser("train-landscape", help="train θ: Z→X so a few descent steps in Z invert well")
@@ -235,24 +238,27 @@ def _add_train_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--width", type=int, default=d.mapping.width)
     p.add_argument("--depth", type=int, default=d.mapping.depth)
     p.add_argument("--detach", action="store_true", help="first-order training (detached trajectories)")
-    p.add_argument("--precondition", action="store_true",
-                   help="θ carries the model's curvature preconditioner (descent in Z ≈ Gauss-Newton in X); the "
-                        "shipped θ adds --momentum 0.7 --keep-radius --handover-beta2 0.9 --handover-ramp 10 "
-                        "--handover-in-z --handover-lr 0.1")
+    p.add_argument("--recipe", choices=tuple(RECIPES), default=DEFAULT_RECIPE,
+                   help="θ's kind and descent: 'preconditioned' (default, the shipped θ: the model's curvature "
+                        "preconditioner, momentum 0.7, --keep-radius, Adam after the horizon on z with lr 0.1, "
+                        "β₂ 0.9, a 10-step ramp) or 'plain' (θ(z) = z + MLP(z), plain descent, then Adam on x); "
+                        "the flags below change single settings of it")
+    flag = argparse.BooleanOptionalAction
+    p.add_argument("--precondition", action=flag, default=None,
+                   help="θ carries the model's curvature preconditioner (descent in Z ≈ Gauss-Newton in X)")
     p.add_argument("--damping", type=float, default=d.precondition_damping,
-                   help="with --precondition: damping λ as a fraction of the largest curvature eigenvalue")
-    p.add_argument("--momentum", type=float, default=d.mapping.momentum,
+                   help="with the preconditioner: damping λ as a fraction of the largest curvature eigenvalue")
+    p.add_argument("--momentum", type=float, default=None,
                    help="heavy-ball momentum of the descent steps in Z (0: plain gradient descent)")
-    p.add_argument("--keep-radius", action="store_true",
+    p.add_argument("--keep-radius", action=flag, default=None,
                    help="descent in Z keeps ‖θ(z)‖ at its start's (x stays on the prior's shell)")
-    p.add_argument("--handover-beta2", type=float, default=d.mapping.handover_beta2,
-                   help="Adam's β₂ for the steps after θ's horizon")
-    p.add_argument("--handover-ramp", type=int, default=d.mapping.handover_ramp,
+    p.add_argument("--handover-beta2", type=float, default=None, help="Adam's β₂ for the steps after θ's horizon")
+    p.add_argument("--handover-ramp", type=int, default=None,
                    help="that Adam's learning rate rises linearly over this many steps")
-    p.add_argument("--handover-in-z", action="store_true",
+    p.add_argument("--handover-in-z", action=flag, default=None,
                    help="after θ's horizon Adam goes on descending z (x = θ(z)) instead of x itself")
-    p.add_argument("--handover-lr", type=float, default=d.mapping.handover_lr,
-                   help="that Adam's learning rate (default: the inversion's own lr)")
+    p.add_argument("--handover-lr", type=float, default=None,
+                   help="that Adam's learning rate (the plain recipe: the inversion's own lr)")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--gate-faces", type=int, default=32, help="held-out faces for the validation gate")
     p.add_argument("--validate-every", type=int, default=d.validate_every,

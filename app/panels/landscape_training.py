@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.controller import DocumentController
 from core.landscape.learning import LandscapeTrainConfig, TrainStep
-from core.landscape.mapping import PRECONDITIONED, MappingConfig
+from core.landscape.mapping import DEFAULT_RECIPE, recipe_config
 from core.landscape.train_command import TrainingOutcome
 
 CURVE_POINTS = 2000  # kept per curve; older points are thinned
@@ -124,8 +124,8 @@ class LandscapeTrainDialog(QDialog):
         self.resize(560, 640)
 
     def config(self) -> LandscapeTrainConfig:
-        recipe = PRECONDITIONED if self.precondition.isChecked() else {}
-        mapping = MappingConfig(width=self.width_box.value(), depth=self.depth.value(), **recipe)
+        recipe = DEFAULT_RECIPE if self.precondition.isChecked() else "plain"
+        mapping = recipe_config(recipe, width=self.width_box.value(), depth=self.depth.value())
         return LandscapeTrainConfig(mapping=mapping,
                                     inner_steps=self.inner_steps.value(), batch=self.batch.value(),
                                     theta_lr=self.theta_lr.value(), unroll=self.unroll.isChecked(),

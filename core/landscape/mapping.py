@@ -27,7 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from core.errors import ModelLoadError
+from core.errors import InvalidInputError, ModelLoadError
 from core.generators.base import Generator
 from core.weight_files import read_weights, save_weights
 
@@ -40,6 +40,11 @@ SCHEMA_VERSION = 1
 # against 20.27 dB after 10 steps (0.5: 21.45, 0.9: 21.27).
 PRECONDITIONED = {"preconditioned": True, "keep_radius": True, "handover_beta2": 0.9, "handover_ramp": 10,
                   "handover_in_z": True, "handover_lr": 0.1, "momentum": 0.7}
+# Named recipes for a new θ (``train-landscape --recipe``, the dialog's box): the shipped one is the default, so
+# ``train-landscape --model default --out DIR`` trains the kind of θ the product ships; "plain" is the paper's
+# θ(z) = z + MLP(z) with plain descent in Z and the direct method's Adam after the horizon.
+RECIPES: dict[str, dict[str, Any]] = {"preconditioned": PRECONDITIONED, "plain": {}}
+DEFAULT_RECIPE = "preconditioned"
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,18 @@ class MappingConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def recipe_config(recipe: str, **changes: Any) -> MappingConfig:
+    """The :class:`MappingConfig` of a named recipe (``RECIPES``) with ``changes`` on top; a change of ``None``
+    keeps the recipe's value, so a command line's unset flags fall through to it."""
+    if recipe not in RECIPES:
+        raise InvalidInputError(f"Unknown landscape recipe '{recipe}'; choose one of: {', '.join(RECIPES)}.")
+    fields = MappingConfig.__dataclass_fields__
+    unknown = sorted(set(changes) - set(fields))
+    if unknown:
+        raise InvalidInputError(f"Unknown θ settings: {', '.join(unknown)}.")
+    return MappingConfig(**{**RECIPES[recipe], **{k: v for k, v in changes.items() if v is not None}})
 
 
 class LandscapeMapping(nn.Module):

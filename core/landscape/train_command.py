@@ -33,7 +33,7 @@ from core.landscape.learning import (
     save_checkpoint,
     train_landscape,
 )
-from core.landscape.mapping import LandscapeMapping, MappingConfig, save_mapping
+from core.landscape.mapping import LandscapeMapping, recipe_config, save_mapping
 from core.weight_files import checkpointed
 
 CHECKPOINT_EVERY_S = 60.0
@@ -103,15 +103,12 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
                            meta["selected_iteration"])
 
 
-def train_and_gate(args: argparse.Namespace) -> int:
-    """The CLI command: progress bar, Ctrl-C pauses (checkpoint kept; ``--resume`` continues)."""
-    if args.iterations is not None and args.iterations < 1:
-        raise InvalidInputError("--iterations must be at least 1.")
+def train_config_from_args(args: argparse.Namespace) -> LandscapeTrainConfig:
+    """The training config a ``train-landscape`` command line asks for: ``--recipe`` with single flags on top."""
     minutes = args.minutes if args.minutes is not None else (
         UNLIMITED_MINUTES if args.iterations is not None else LandscapeTrainConfig().minutes)
-    G = load_generator(args.model, pick_device(args.device))
-    config = LandscapeTrainConfig(
-        mapping=MappingConfig(width=args.width, depth=args.depth, preconditioned=args.precondition,
+    return LandscapeTrainConfig(
+        mapping=recipe_config(args.recipe, width=args.width, depth=args.depth, preconditioned=args.precondition,
                               keep_radius=args.keep_radius, handover_beta2=args.handover_beta2,
                               handover_ramp=args.handover_ramp, handover_in_z=args.handover_in_z,
                               handover_lr=args.handover_lr, momentum=args.momentum),
@@ -119,6 +116,14 @@ def train_and_gate(args: argparse.Namespace) -> int:
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, unroll=not args.detach,
         minutes=minutes, max_iterations=args.iterations, seed=args.seed, validate_every=args.validate_every,
         validation_faces=args.validation_faces)
+
+
+def train_and_gate(args: argparse.Namespace) -> int:
+    """The CLI command: progress bar, Ctrl-C pauses (checkpoint kept; ``--resume`` continues)."""
+    if args.iterations is not None and args.iterations < 1:
+        raise InvalidInputError("--iterations must be at least 1.")
+    config = train_config_from_args(args)
+    G = load_generator(args.model, pick_device(args.device))
     token = CancelToken()
     by_iterations = args.iterations is not None
     total = args.iterations if by_iterations else round(config.minutes * 60)

@@ -19,7 +19,7 @@ from core.landscape.learning import (
     save_checkpoint,
     train_landscape,
 )
-from core.landscape.mapping import LandscapeMapping, MappingConfig, load_mapping, save_mapping
+from core.landscape.mapping import PRECONDITIONED, LandscapeMapping, MappingConfig, load_mapping, save_mapping
 
 SMALL = LandscapeTrainConfig(mapping=MappingConfig(width=64), inner_steps=3, batch=4, theta_lr=1e-3, minutes=5)
 
@@ -122,6 +122,7 @@ def test_train_landscape_command_end_to_end(tmp_path, capsys):
     meta = json.loads((out / "theta.json").read_text())
     assert meta["generator_id"].startswith("dcgan-digiface@") and meta["iterations"] >= 1
     assert set(meta["gate"]["psnr"]["theta"]) == {"10", "100"} and isinstance(meta["ready"], bool)
+    assert {k: meta["mapping"][k] for k in PRECONDITIONED} == PRECONDITIONED  # the shipped recipe by default
     assert "READY" in capsys.readouterr().out
     first = meta["iterations"]
     assert main([*args, "--resume"]) == 0

@@ -107,8 +107,8 @@ def test_landscape_method_and_z_slice_with_a_theta_of_w(tiny_stylegan2, target, 
 def test_train_landscape_command_on_a_stylegan2_checkpoint(tiny_stylegan2_path, tmp_path, capsys):
     out = tmp_path / "theta"
     assert main(["train-landscape", "--model", str(tiny_stylegan2_path), "--out", str(out), "--iterations", "2",
-                 "--inner-steps", "2", "--batch", "2", "--width", "16", "--gate-faces", "2", "--validate-every", "0",
-                 "--quiet"]) == 0
+                 "--recipe", "plain", "--inner-steps", "2", "--batch", "2", "--width", "16", "--gate-faces", "2",
+                 "--validate-every", "0", "--quiet"]) == 0
     meta = json.loads((out / "theta.json").read_text())
     assert meta["space"] == "w" and meta["iterations"] == 2 and meta["mapping"]["z_dim"] == 32
     assert meta["mapping"]["standardized"] and meta["mapping"]["step"] < 10

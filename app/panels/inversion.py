@@ -109,7 +109,8 @@ class InversionPanel(QWidget):
                                 "and find the full-resolution colour face that explains it")
         self.refine = QComboBox()
         self.refine.addItems(list(REFINE_METHODS))
-        self.refine.setToolTip("Hybrid: the method that refines the encoder's start")
+        self.refine.setToolTip("Hybrid: the method that refines the encoder's start. auto: landscape where the "
+                               "model has a ready θ, direct otherwise")
         self.consistency = _spin(0.0, 100.0, d.consistency, 3, 0.01)
         self.consistency.setToolTip("Hybrid: weight of idinvert's term ‖x − E(G(x))‖², which keeps the latent "
                                     "where the encoder can reach it (0 = off)")

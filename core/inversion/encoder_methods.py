@@ -1,9 +1,10 @@
 """The encoder-based methods: "encoder" (one forward pass) and "hybrid" (encoder start, then optimisation).
 
 "encoder" returns x = E(y): no optimisation, ~1 ms. "hybrid" (in-domain inversion, Zhu et al. 2020) starts the
-direct method (or the landscape method, in θ's space Z) at E(y), so optimisation begins near the answer instead
-of at a random face. With ``consistency`` > 0 the loss adds idinvert's encoder term λ·‖x − E(G(x))‖² (per-dimension
-mean), which keeps the latent where the encoder, i.e. the generator's own domain, can reach it.
+landscape method (in θ's space Z, from θ's preimage of E(y)) where the model has a ready θ, or the direct method,
+at E(y), so optimisation begins near the answer instead of at a random face (``refine``: "auto" picks as said).
+With ``consistency`` > 0 the loss adds idinvert's encoder term λ·‖x − E(G(x))‖² (per-dimension mean), which keeps
+the latent where the encoder, i.e. the generator's own domain, can reach it.
 With K starts, start 0 is E(y) and start k > 0 is E(y) plus seeded Gaussian noise of half the latent std, so
 "more like this" and inpainting still get different answers. A masked photo is shown to the encoder with the
 brushed-out pixels replaced by the mean colour of the known ones (the encoder never saw brush strokes).
@@ -110,13 +111,14 @@ def invert_hybrid(G: Generator, target: torch.Tensor, config: InversionConfig, m
         return (yield from invert_direct_instead(G, target, config, mask, cancel, encoder))
     start = encoder_starts(G, encoder, target, config, mask)
     extra = consistency_term(encoder, config.consistency) if config.consistency > 0 else None
-    descent, warnings = _refine_descent(G, config, start)
+    descent, refined_by, warnings = _refine_descent(G, config, start)
     descent.extra = extra
     if descent.then is not None:
         then = descent.then
         descent.then = lambda reached: _with_extra(then(reached), extra)
     result = yield from descend(G, target, config, descent, mask, cancel)
     result.warnings[:0] = warnings
+    result.config = config.with_changes(refine=refined_by)  # the report says what ran, not "auto"
     return result
 
 
@@ -125,9 +127,13 @@ def _with_extra(descent: Descent, extra) -> Descent:
     return descent
 
 
-def _refine_descent(G: Generator, config: InversionConfig, start: torch.Tensor) -> tuple[Descent, list[str]]:
-    """Direct Adam from ``start``, or landscape descent from the z with θ(z) ≈ start."""
-    if config.refine == "landscape":
+def _refine_descent(G: Generator, config: InversionConfig, start: torch.Tensor
+                    ) -> tuple[Descent, str, list[str]]:
+    """Direct Adam from ``start``, or landscape descent from the z with θ(z) ≈ start; also the refine method used.
+
+    "landscape" that cannot run says why and refines directly; "auto" refines directly without a word, since
+    most models have no θ."""
+    if config.refine in ("landscape", "auto"):
         from core.inversion.landscape import landscape_descent, preimage
         from core.landscape.registry import find_mapping
 
@@ -136,7 +142,8 @@ def _refine_descent(G: Generator, config: InversionConfig, start: torch.Tensor) 
             if (config.space or G.default_space) != G.default_space:
                 raise ModelLoadError(f"θ descends in {G.name}'s '{G.default_space}' space, not in the run's "
                                      f"'{config.space}' (a start there has no point z of θ's space).")
-            return landscape_descent(G, theta, config, preimage(theta, start)), []
+            return landscape_descent(G, theta, config, preimage(theta, start)), "landscape", []
         except ModelLoadError as exc:
-            return direct_descent(G, start, config), [f"{exc} Refined with the direct method instead."]
-    return direct_descent(G, start, config), []
+            said = [] if config.refine == "auto" else [f"{exc} Refined with the direct method instead."]
+            return direct_descent(G, start, config), "direct", said
+    return direct_descent(G, start, config), "direct", []

@@ -52,7 +52,7 @@ def test_k_starts_spread_around_the_encoders_latent(G, tiny_encoder):
 
 def test_hybrid_refines_from_the_encoder_start(G, tiny_encoder):
     target = G.sample(1, 9)
-    config = PIXEL.with_changes(method="hybrid", encoder=str(tiny_encoder), steps=10)
+    config = PIXEL.with_changes(method="hybrid", encoder=str(tiny_encoder), steps=10, refine="direct")
     steps: list = []
     result = run_job(invert(G, target, config), steps.append)
     encoder, _ = find_encoder(G, tiny_encoder)
@@ -76,6 +76,21 @@ def test_hybrid_can_refine_in_the_landscape_space(G, tiny_encoder):
     assert steps[0].z is not None  # it descends in θ's space first
     assert np.allclose(steps[0].latent, encoder(G.sample(1, 9)).numpy(), atol=1e-4)  # θ(z₀) = E(y)
     assert result.steps_done == 12
+
+
+def test_auto_refines_through_a_ready_theta_and_directly_without_one(G, tiny_encoder, tmp_path):
+    """The default "auto" is "landscape" where the model has a ready θ (the shipped one here) and "direct",
+    without a warning, where it has none; the result's config names what ran."""
+    target = G.sample(1, 9)
+    base = PIXEL.with_changes(method="hybrid", encoder=str(tiny_encoder), steps=4)
+    assert base.refine == "auto"
+    auto, landscape = (run_job(invert(G, target, base.with_changes(refine=r))) for r in ("auto", "landscape"))
+    assert np.array_equal(auto.latents, landscape.latents) and auto.config.refine == "landscape"
+    no_theta = base.with_changes(landscape=str(tmp_path))
+    auto, direct = (run_job(invert(G, target, no_theta.with_changes(refine=r))) for r in ("auto", "direct"))
+    assert np.array_equal(auto.latents, direct.latents) and auto.config.refine == "direct" and not auto.warnings
+    asked = run_job(invert(G, target, no_theta.with_changes(refine="landscape")))
+    assert "Refined with the direct method instead" in asked.warnings[0]
 
 
 def test_without_an_encoder_both_methods_fall_back_to_direct_and_say_so(G, tmp_path):

@@ -10,7 +10,7 @@ from core.device import from_uint8_hwc, to_uint8_hwc
 from core.generators.tuning import tuned_copy
 from core.imageio import CropBox, crop_and_resize, load_photo
 from core.inversion import InversionConfig, invert
-from core.inversion.pivotal import locality_latents
+from core.inversion.pivotal import locality_latents, pivot_config
 from core.jobs import CancelToken, run_job
 from core.metrics import psnr
 from core.resources import sample_face_crop, sample_photos
@@ -153,3 +153,11 @@ def test_several_starts_and_a_mask_tune_the_best_start_only(G, crop):
     pivot = run_job(invert(G, crop, config.with_changes(method="direct"), mask=mask))
     assert np.array_equal(result.latents, pivot.best_latent[None]) and result.losses.shape == (1,)
     assert result.tuning.info["steps"] == 3 and result.history[0]["step"] == 0
+
+
+def test_a_hybrid_pivot_refines_directly_unless_told_otherwise():
+    """"auto" refines through θ for hybrid, but a θ-refined pivot tunes worse (docstring of pivot_config)."""
+    config = InversionConfig(method="pivotal", pivot="hybrid")
+    assert config.refine == "auto" and pivot_config(config).refine == "direct"
+    assert pivot_config(config).method == "hybrid"
+    assert pivot_config(config.with_changes(refine="landscape")).refine == "landscape"

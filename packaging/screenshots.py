@@ -42,6 +42,7 @@ def main() -> int:
     controller.photo_opened.connect(lambda _: wait.quit())
     window.open_path(sample_photos()[0])
     wait.exec()
+    wait_until_idle(app, controller)  # the face alignment that follows opening runs first; Run would be refused
     window.inversion_panel.steps.setValue(args.steps)
     window.inversion_panel.starts.setValue(4)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -73,6 +74,16 @@ def main() -> int:
     print(f"wrote screenshot_running.png, screenshot_done.png, screenshot_directions.png, "
           f"screenshot_inpainting.png and screenshot_compare.png to {args.out}")
     return 0
+
+
+def wait_until_idle(app: object, controller: object) -> None:
+    """Let the engine's current job (the face alignment after opening) finish, drawing meanwhile."""
+    import time
+
+    while controller.engine.busy:
+        app.processEvents()
+        time.sleep(0.05)
+    app.processEvents()
 
 
 def shoot_inpainting(app: object, window: object, out: Path) -> None:

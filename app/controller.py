@@ -88,6 +88,11 @@ class DocumentController(QObject):
         """An inversion or an inpainting runs (Stop applies, closing asks first)."""
         return self.engine.busy and self._job in ("invert", "inpaint")
 
+    @property
+    def aligning(self) -> bool:
+        """The face alignment runs: a Run asked for meanwhile waits for it (it needs the aligned square)."""
+        return self.engine.busy and self._job == "align"
+
     def model(self, device: str = "cpu") -> GeneratorModel:
         """The generator on ``device`` (loaded once; call from the engine thread or before any job runs)."""
         key = str(pick_device(device))

@@ -54,6 +54,7 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self.settings = settings or QSettings()
         self.prefs = Preferences(self.settings)
+        self._run_waits = False  # a Run asked for during the face alignment starts when it ends
         self.canvas = CanvasView()
         self.setCentralWidget(self.canvas)
         self.inversion_panel = InversionPanel()
@@ -185,8 +186,18 @@ class MainWindow(QMainWindow):
         if c.opened is None or c.crop is None:
             self.show_error("Open a photo first.")
             return
+        if c.aligning:  # the alignment after opening takes a second or two: run right after it, not never
+            if not self._run_waits:
+                self._run_waits = True
+                c.engine_idle.connect(self._run_after_alignment, Qt.ConnectionType.SingleShotConnection)
+            c.status_changed.emit("The run starts once the face is aligned…")
+            return
         self._prepare_run(self.inversion_panel.steps.value())
         c.run_inversion(self.inversion_panel.config(), self.inversion_panel.device_name(), self.canvas.mask())
+
+    def _run_after_alignment(self) -> None:
+        self._run_waits = False
+        self.run_inversion()
 
     def show_warning(self, message: str) -> None:
         """A lasting, visible notice (e.g. LPIPS unavailable): short text in the status bar, details on hover."""

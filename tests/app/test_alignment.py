@@ -215,3 +215,22 @@ def test_with_the_preference_on_a_photo_aligns_as_it_opens_and_a_project_keeps_i
     qtbot.wait(200)
     qtbot.waitUntil(lambda: not c.engine.busy, timeout=WAIT_MS)
     assert c.alignment is None  # a project is reopened as saved, never re-aligned
+
+
+def test_run_during_the_alignment_after_opening_starts_when_it_ends(window, qtbot):
+    """Run clicked while the opened photo's face is still being aligned is not refused as busy: it waits, then
+    inverts the aligned square."""
+    c, panel = window.controller, window.inversion_panel
+    window.settings.setValue("prefs/align_on_open", True)  # the suite opens photos without aligning
+    with qtbot.waitSignal(c.photo_opened, timeout=WAIT_MS):
+        window.open_path(SAMPLE)
+    qtbot.waitUntil(lambda: c.aligning, timeout=WAIT_MS)
+    panel.steps.setValue(5)
+    panel.starts.setValue(1)
+    panel.lpips.setValue(0.0)
+    with qtbot.waitSignal(c.result_applied, timeout=WAIT_MS):
+        panel.run_button.click()
+        panel.run_button.click()  # a second click while waiting queues nothing more
+    assert c.alignment is not None and c.adopted.alignment == c.alignment
+    qtbot.waitUntil(lambda: not c.engine.busy, timeout=WAIT_MS)
+    assert c.adopted.result.steps_done == 5

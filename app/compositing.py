@@ -7,7 +7,7 @@ from PIL import Image
 
 from app.document_state import OpenedPhoto, display_box
 from core.imageio import CropBox
-from core.inpainting.blend import composite
+from core.placement.blend import composite
 
 
 def display_mask(mask: np.ndarray, opened: OpenedPhoto) -> np.ndarray:

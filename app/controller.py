@@ -31,7 +31,7 @@ from core.inversion import InversionConfig, InversionResult, InversionStep, inve
 from core.inversion.report import save_npy
 from core.jobs import CancelToken, call_as_job
 from core.landscape.learning import LandscapeTrainConfig, TrainStep
-from core.landscape.train_command import TrainingOutcome, run_training
+from core.landscape.training_run import TrainingOutcome, run_training
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.1  # the progress bar and speed text change at most 10 times a second

@@ -22,7 +22,7 @@ from core.device import from_uint8_hwc, to_uint8_hwc
 from core.errors import ModelLoadError
 from core.inversion import InversionConfig, invert
 from core.jobs import CancelToken, call_as_job, run_job
-from core.landscape.registry import find_mapping
+from core.theta.registry import find_mapping
 from core.landscape.slicing import (
     LandscapeSlice,
     SliceConfig,

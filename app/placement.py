@@ -19,7 +19,7 @@ from core.alignment import Alignment, unwarp_and_paste, warp_to_model
 from core.alignment.geometry import apply as apply_transform
 from core.alignment.geometry import invert, scale_of
 from core.imageio import CropBox, crop_and_resize, crop_and_resize_mask
-from core.inpainting.blend import composite, composite_aligned, paste_back
+from core.placement.blend import composite, composite_aligned, paste_back
 
 
 def model_target(pixels: np.ndarray, crop: CropBox, alignment: Alignment | None, resolution: int) -> np.ndarray:

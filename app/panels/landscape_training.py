@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from app.controller import DocumentController
 from core.landscape.learning import LandscapeTrainConfig, TrainStep
-from core.landscape.mapping import DEFAULT_RECIPE, recipe_config
-from core.landscape.train_command import TrainingOutcome
+from core.theta.mapping import DEFAULT_RECIPE, recipe_config
+from core.landscape.training_run import TrainingOutcome
 
 CURVE_POINTS = 2000  # kept per curve; older points are thinned
 SMOOTHING = 0.1  # exponential moving average of the curves: one batch is a noisy estimate

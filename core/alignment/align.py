@@ -22,7 +22,7 @@ from core.alignment.framing import Framing
 from core.errors import InvalidInputError, NoFaceFoundError
 
 SCHEMA_VERSION = 1
-MAX_FEATHER: float = 0.5  # as in core.inpainting.blend: half the side reaches the centre from every edge
+MAX_FEATHER: float = 0.5  # as in core.placement.blend: half the side reaches the centre from every edge
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ import torch.nn.functional as F
 from core.device import from_uint8_hwc, seeded_generator
 from core.errors import InvalidInputError
 from core.generators.base import Generator
-from core.inpainting.blend import composite
 from core.inversion import InversionConfig, InversionResult, InversionStep, invert
 from core.inversion.config import INVERSE_PRIOR
 from core.jobs import CancelToken
@@ -34,6 +33,7 @@ from core.objectives.compose import LossWeights
 from core.objectives.operators import Mask
 from core.objectives.perceptual import perceptual_loss, unavailable_reason
 from core.objectives.pixel import pixel_loss, weighted_mean
+from core.placement.blend import composite
 
 __all__ = ["DEFAULT_PRIOR", "MAX_CPU_CANDIDATES", "InpaintConfig", "InpaintResult", "blur_fill", "composite",
            "diversity", "inpaint", "more_different", "starts_like"]

@@ -36,7 +36,7 @@ def invert(G: Generator, target: torch.Tensor, config: InversionConfig, mask: to
 
         return invert_pivotal(G, target, config, mask, cancel)
     if config.method == "landscape":
-        from core.inversion.landscape import invert_landscape  # imports θ's registry only when asked for
+        from core.inversion.theta_descent import invert_landscape  # imports θ's registry only when asked for
 
         return invert_landscape(G, target, config, mask, cancel)
     return invert_direct(G, target, config, mask, cancel, start)

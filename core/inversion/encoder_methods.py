@@ -134,8 +134,8 @@ def _refine_descent(G: Generator, config: InversionConfig, start: torch.Tensor
     "landscape" that cannot run says why and refines directly; "auto" refines directly without a word, since
     most models have no θ."""
     if config.refine in ("landscape", "auto"):
-        from core.inversion.landscape import landscape_descent, preimage
-        from core.landscape.registry import find_mapping
+        from core.inversion.theta_descent import landscape_descent, preimage
+        from core.theta.registry import find_mapping
 
         try:
             theta, _ = find_mapping(G, config.landscape)

@@ -17,7 +17,7 @@ import torch
 from core.evaluation import validation_faces
 from core.generators.base import Generator
 from core.landscape.gate import GATE_BUDGETS, baselines, landscape_psnr
-from core.landscape.mapping import LandscapeMapping
+from core.theta.mapping import LandscapeMapping
 
 
 @dataclass(frozen=True)

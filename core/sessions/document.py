@@ -26,7 +26,7 @@ from core.alignment.align import Alignment
 from core.errors import InvalidInputError
 from core.generators.tuning import WeightDelta
 from core.imageio import CropBox, Photo
-from core.inpainting.blend import MAX_FEATHER, composite, paste_back
+from core.placement.blend import MAX_FEATHER, composite, paste_back
 
 if TYPE_CHECKING:
     from core.inversion.optimize import InversionResult
@@ -294,7 +294,7 @@ class Document:
             return np.array(photo_pixels, copy=True)
         if self.alignment is not None:  # through the aligned square, un-warped at the photo's resolution
             from core.alignment.align import unwarp_and_paste
-            from core.inpainting.blend import composite_aligned
+            from core.placement.blend import composite_aligned
 
             transform = self.alignment.transform
             if self.fill_mask is None:

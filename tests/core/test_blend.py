@@ -1,4 +1,4 @@
-"""core.inpainting.blend: feather weights and pasting a generated square back into a full-resolution photo."""
+"""core.placement.blend: feather weights and pasting a generated square back into a full-resolution photo."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from PIL import Image
 
 from core.errors import InvalidInputError
 from core.imageio import CropBox
-from core.inpainting.blend import feather_weights, paste_back
+from core.placement.blend import feather_weights, paste_back
 
 
 def _noise(h: int, w: int, seed: int = 0) -> np.ndarray:

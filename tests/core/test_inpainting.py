@@ -7,7 +7,7 @@ import torch
 from core.device import from_uint8_hwc
 from core.errors import InvalidInputError
 from core.imageio import CropBox
-from core.inpainting.blend import fill_weights
+from core.placement.blend import fill_weights
 from core.inpainting.diverse import (
     InpaintConfig,
     blur_fill,

@@ -7,7 +7,7 @@ import torch
 
 from core.errors import ModelLoadError
 from core.inversion import InversionConfig, invert
-from core.inversion.landscape import landscape_descent
+from core.inversion.theta_descent import landscape_descent
 from core.inversion.optimize import descend
 from core.jobs import run_job
 from core.landscape.gate import gate
@@ -19,7 +19,7 @@ from core.landscape.learning import (
     save_checkpoint,
     train_landscape,
 )
-from core.landscape.mapping import PRECONDITIONED, LandscapeMapping, MappingConfig, load_mapping, save_mapping
+from core.theta.mapping import PRECONDITIONED, LandscapeMapping, MappingConfig, load_mapping, save_mapping
 
 SMALL = LandscapeTrainConfig(mapping=MappingConfig(width=64), inner_steps=3, batch=4, theta_lr=1e-3, minutes=5)
 
@@ -131,7 +131,7 @@ def test_train_landscape_command_end_to_end(tmp_path, capsys):
 
 def test_a_cancelled_training_keeps_its_checkpoint_and_skips_the_gate(G, tmp_path):
     from core.jobs import CancelToken
-    from core.landscape.train_command import run_training
+    from core.landscape.training_run import run_training
 
     token = CancelToken()
 

@@ -9,10 +9,10 @@ import torch
 
 from core.evaluation import held_out_faces
 from core.inversion.config import InversionConfig
-from core.inversion.landscape import handover_descent, landscape_descent, preimage
+from core.inversion.theta_descent import handover_descent, landscape_descent, preimage
 from core.inversion.optimize import descend
 from core.jobs import run_job
-from core.landscape.curvature import mean_gauss_newton, preconditioner
+from core.theta.curvature import mean_gauss_newton, preconditioner
 from core.landscape.gate import identity_like, landscape_psnr
 from core.landscape.learning import (
     LandscapeTrainConfig,
@@ -22,7 +22,7 @@ from core.landscape.learning import (
     save_checkpoint,
     train_landscape,
 )
-from core.landscape.mapping import LandscapeMapping, MappingConfig, load_mapping, save_mapping
+from core.theta.mapping import LandscapeMapping, MappingConfig, load_mapping, save_mapping
 
 
 def test_the_preconditioner_is_the_scaled_inverse_square_root_of_the_damped_curvature():

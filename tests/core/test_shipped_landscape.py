@@ -5,7 +5,7 @@ from core.device import from_uint8_hwc
 from core.evaluation import held_out_faces
 from core.inversion import InversionConfig, invert
 from core.jobs import run_job
-from core.landscape.registry import find_mapping
+from core.theta.registry import find_mapping
 from core.metrics import psnr
 
 MEASURED_AT_10 = 21.82  # dB, 32 held-out faces, shipped θ (gate figure; direct default: 18.22)

@@ -13,7 +13,7 @@ from core.errors import InvalidInputError
 from core.generators import load_generator
 from core.inversion import InversionConfig, invert
 from core.jobs import CancelToken, run_job
-from core.landscape.registry import find_mapping
+from core.theta.registry import find_mapping
 from core.landscape.slicing import (
     LandscapeSlice,
     SliceConfig,

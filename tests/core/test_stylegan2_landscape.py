@@ -11,7 +11,7 @@ import torch
 from core.cli import main
 from core.errors import InvalidInputError
 from core.inversion import InversionConfig, invert
-from core.inversion.landscape import preimage
+from core.inversion.theta_descent import preimage
 from core.jobs import run_job
 from core.landscape.learning import (
     LandscapeTrainConfig,
@@ -19,7 +19,7 @@ from core.landscape.learning import (
     stable_step,
     train_landscape,
 )
-from core.landscape.mapping import LandscapeMapping, MappingConfig, load_mapping, save_mapping, theta_latent
+from core.theta.mapping import LandscapeMapping, MappingConfig, load_mapping, save_mapping, theta_latent
 from core.landscape.slicing import SliceConfig, landscape_trajectory, latent_trajectory, slice_for_photo
 
 PIXEL = InversionConfig(steps=12, preview_every=1000).with_changes(loss_lpips=0.0)

@@ -11,8 +11,8 @@ from typing import Any
 
 from core.errors import ModelLoadError
 from core.generators.base import Generator
-from core.landscape.mapping import LandscapeMapping, load_mapping
 from core.resources import resources_dir
+from core.theta.mapping import LandscapeMapping, load_mapping
 
 
 def shipped_mapping_dir(G: Generator) -> Path:

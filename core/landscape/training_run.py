@@ -1,28 +1,20 @@
 """A whole training run of θ as one job: resume or start, train with periodic checkpoints, gate, save.
 
-Used by ``landscape-studio train-landscape`` and by the GUI's "Train landscape…" dialog, so both write the
-same files: ``OUT/theta.safetensors`` + ``OUT/theta.json`` (ready or not, with the gate's figures and the
-training curve) and ``OUT/checkpoint/`` (to resume).
+Used by ``landscape-studio train-landscape`` (``core.cli.train_landscape``) and by the GUI's "Train landscape…"
+dialog, so both write the same files: ``OUT/theta.safetensors`` + ``OUT/theta.json`` (ready or not, with the
+gate's figures and the training curve) and ``OUT/checkpoint/`` (to resume).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from collections.abc import Generator as Job
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
-
-from core.cli_progress import first_ctrl_c_cancels
-from core.device import pick_device
-from core.errors import InvalidInputError
 from core.evaluation import HELD_OUT_SEED, TRAIN_SEED_LIMIT
-from core.generators import load_generator
 from core.generators.base import Generator
-from core.jobs import CancelToken, run_job
+from core.jobs import CancelToken
 from core.landscape.gate import gate
 from core.landscape.learning import (
     LandscapeTrainConfig,
@@ -33,7 +25,7 @@ from core.landscape.learning import (
     save_checkpoint,
     train_landscape,
 )
-from core.landscape.mapping import LandscapeMapping, recipe_config, save_mapping
+from core.theta.mapping import LandscapeMapping, save_mapping
 from core.weight_files import checkpointed
 
 CHECKPOINT_EVERY_S = 60.0
@@ -101,55 +93,3 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
     save_mapping(theta, out, meta)
     return TrainingOutcome(out, verdict["passed"], verdict, state.iteration, state.seconds, False,
                            meta["selected_iteration"])
-
-
-def train_config_from_args(args: argparse.Namespace) -> LandscapeTrainConfig:
-    """The training config a ``train-landscape`` command line asks for: ``--recipe`` with single flags on top."""
-    minutes = args.minutes if args.minutes is not None else (
-        UNLIMITED_MINUTES if args.iterations is not None else LandscapeTrainConfig().minutes)
-    return LandscapeTrainConfig(
-        mapping=recipe_config(args.recipe, width=args.width, depth=args.depth, preconditioned=args.precondition,
-                              keep_radius=args.keep_radius, handover_beta2=args.handover_beta2,
-                              handover_ramp=args.handover_ramp, handover_in_z=args.handover_in_z,
-                              handover_lr=args.handover_lr, momentum=args.momentum),
-        precondition_damping=args.damping,
-        inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, unroll=not args.detach,
-        minutes=minutes, max_iterations=args.iterations, seed=args.seed, validate_every=args.validate_every,
-        validation_faces=args.validation_faces)
-
-
-def train_and_gate(args: argparse.Namespace) -> int:
-    """The CLI command: progress bar, Ctrl-C pauses (checkpoint kept; ``--resume`` continues)."""
-    if args.iterations is not None and args.iterations < 1:
-        raise InvalidInputError("--iterations must be at least 1.")
-    config = train_config_from_args(args)
-    G = load_generator(args.model, pick_device(args.device))
-    token = CancelToken()
-    by_iterations = args.iterations is not None
-    total = args.iterations if by_iterations else round(config.minutes * 60)
-    bar = tqdm(total=total, desc="training θ", unit="it" if by_iterations else "s", file=sys.stderr,
-               disable=args.quiet)
-    first: list[float] = []
-    margins: list[float] = []
-
-    def on_step(step: TrainStep) -> None:
-        first.append(first[0] if first else step.seconds)
-        if step.validation is not None:
-            margins.append(step.validation["margin"])
-        best = f"{max(margins):+.3f}" if margins else "-"
-        bar.set_postfix(it=step.iteration, psnr_T=f"{step.psnr_last:.2f}", step=f"{step.step_size:.2f}",
-                        best_margin=best, refresh=False)
-        done = step.iteration if by_iterations else round(step.seconds - first[0])
-        bar.update(max(0, done - bar.n))
-
-    with first_ctrl_c_cancels(token):
-        outcome = run_job(run_training(G, config, args.out, args.resume, token, args.gate_faces), on_step)
-    bar.close()
-    if outcome.cancelled:
-        print(f"Paused after {outcome.iterations} iterations; continue with --resume. Checkpoint in {args.out}")
-        return 130
-    status = "READY" if outcome.ready else "NOT READY"
-    if outcome.selected != outcome.iterations:
-        print(f"Selected θ of iteration {outcome.selected} (best validation margin) of {outcome.iterations}.")
-    print(f"θ {status}: {outcome.gate['reason']}. Gate PSNR {outcome.gate['psnr']}. Saved to {args.out.resolve()}")
-    return 0

@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import math
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from core.cli.common import add_model_args
 from core.device import pick_device, to_uint8_hwc
 from core.errors import ImageSaveError, InvalidInputError
 from core.generators.base import Generator
@@ -25,8 +25,7 @@ from core.imageio import SAVE_FORMATS, save_image
 MAX_LATENTS = 64  # rows of a batch latent file rendered at once
 
 
-def add_render_parser(sub: argparse._SubParsersAction,
-                      add_model_args: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_render_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("render", help="synthesize the image of a latent (.npy) in the model's z, w or w+ space")
     p.add_argument("--latent", type=Path, required=True,
                    help="float .npy of one code [*shape] or a batch [N, *shape] of the chosen space")

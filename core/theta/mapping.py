@@ -6,7 +6,7 @@ step size of the descent in Z it was trained with (``log_step``), so the method 
 For a learned latent space (StyleGAN's w, not N(0, I)) θ is ``standardized``: x = μ + σ ⊙ (z + MLP(z)) with the
 model's per-dimension latent mean μ and std σ stored in θ, so z ~ N(0, I) starts on the model's own distribution
 and one step size suits every dimension; the untrained θ is then the Gaussian approximation of that space.
-A ``preconditioned`` θ also carries a fixed linear map A (``core.landscape.curvature``): x = A·(z + MLP(z)) in
+A ``preconditioned`` θ also carries a fixed linear map A (``core.theta.curvature``): x = A·(z + MLP(z)) in
 those unit coordinates, with A ≈ (mean Gauss-Newton matrix of the pixel loss)^(-1/2), so plain descent in Z is
 preconditioned descent in X from the first step; starts are then z₀ = A⁻¹ε for ε ~ N(0, I) (:meth:`start`), so
 x₀ is drawn from the same Gaussian as the identity's starts. The descent method is part of θ too: whether the

@@ -31,8 +31,8 @@ from core.inversion.optimize import (
     invert_direct_instead,
 )
 from core.jobs import CancelToken
-from core.landscape.mapping import LandscapeMapping, MappingConfig, rescaled_to_radius, theta_latent
-from core.landscape.registry import find_mapping
+from core.theta.mapping import LandscapeMapping, MappingConfig, rescaled_to_radius, theta_latent
+from core.theta.registry import find_mapping
 
 log = logging.getLogger(__name__)
 

@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from tqdm import tqdm
 
-from core.cli_progress import first_ctrl_c_cancels
+from core.cli.common import add_model_args
+from core.cli.progress import first_ctrl_c_cancels
 from core.device import pick_device
 from core.generators import load_generator
 from core.inversion.encoder_training import EncoderTrainConfig, EncoderTrainStep, run_encoder_training
 from core.jobs import CancelToken, run_job
 
 
-def add_encoder_parser(sub: argparse._SubParsersAction,
-                       add_model_args: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_train_encoder_parser(sub: argparse._SubParsersAction) -> None:
     d = EncoderTrainConfig()
     p = sub.add_parser("train-encoder", help="train an encoder image → latent for the encoder/hybrid methods")
     p.add_argument("--out", type=Path, required=True, help="folder for the encoder, its metadata and checkpoint")

@@ -1,15 +1,11 @@
-"""``landscape-studio directions discover|list``: unsupervised directions to a library folder, and its listing.
-
-Registered by ``core.cli`` (which owns the one-line error handling); ``edit`` lives in ``core.cli`` because it
-pastes into the photo, which sits above this package.
-"""
+"""``landscape-studio directions discover|list``: unsupervised directions to a library folder, and its listing."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 
+from core.cli.common import OneLineParser, add_model_args
 from core.device import pick_device
 from core.directions.discover import DISCOVERY_METHODS, discover_directions
 from core.directions.library import DirectionLibrary, shipped_library_dir
@@ -20,11 +16,10 @@ from core.generators import DEFAULT_MODEL, builtin_models, load_generator
 from core.imageio import save_image
 
 
-def add_directions_parser(sub: argparse._SubParsersAction, parser_class: type[argparse.ArgumentParser],
-                          add_model_args: Callable[[argparse.ArgumentParser], None]) -> None:
+def add_directions_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``directions discover`` and ``directions list`` (the CLI passes its parser class and model args)."""
     p = sub.add_parser("directions", help="discover or list latent editing directions")
-    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=parser_class, required=True)
+    actions = p.add_subparsers(dest="action", metavar="ACTION", parser_class=OneLineParser, required=True)
     disc = actions.add_parser("discover", help="find directions without labels and write them as a library")
     disc.add_argument("--method", default="sefa", choices=DISCOVERY_METHODS)
     disc.add_argument("--count", type=int, default=10, help="how many components")
@@ -53,7 +48,7 @@ def _layers_arg(text: str) -> tuple[int, int]:
     return start, stop
 
 
-def run_directions(args: argparse.Namespace) -> int:
+def cmd_directions(args: argparse.Namespace) -> int:
     return _directions_discover(args) if args.action == "discover" else _directions_list(args)
 
 

@@ -1,0 +1,53 @@
+"""What every command shares: one-line argument errors, the model and crop arguments, exit codes, progress."""
+
+from __future__ import annotations
+
+import argparse
+
+from core.device import pick_device
+from core.errors import InvalidInputError
+from core.generators import Generator, load_generator
+from core.imageio import CropBox, Photo
+from core.photo_jobs import placement_for
+from core.placement import Placement
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line (``error: …``) and exit code 2, like every other bad input."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def crop_arg(text: str) -> CropBox:
+    try:
+        return CropBox.parse(text)
+    except InvalidInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="default", help="built-in model name or model file (default: the DCGAN)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
+
+
+def add_placement_args(p: argparse.ArgumentParser, *, align_help: str) -> None:
+    """``--crop`` or ``--align [--face N]``: where the model's square lies in the photo."""
+    p.add_argument("--crop", type=crop_arg, help="X,Y,SIZE square in photo pixels (default: the largest centred "
+                                                 "square, or a bundled sample's face box)")
+    p.add_argument("--align", action="store_true", help=align_help)
+    p.add_argument("--face", type=int, default=0, help="with --align: which face, 0 = the largest")
+
+
+def load_model(args: argparse.Namespace) -> Generator:
+    return load_generator(args.model, pick_device(args.device))
+
+
+def photo_placement(args: argparse.Namespace, photo: Photo, G: Generator) -> Placement:
+    """The placement a command line asks for (``--crop``/``--align``/``--face``), checked against the photo."""
+    if args.align and args.crop is not None:
+        raise InvalidInputError("--align finds the face square itself; leave out --crop.")
+    return placement_for(photo, G, crop=args.crop, align=args.align, face=args.face)

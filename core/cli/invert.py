@@ -1,0 +1,115 @@
+"""``landscape-studio invert``: find the latent code whose image matches a photo, and paste it back."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from core.cli.common import EXIT_INTERRUPTED, add_model_args, add_placement_args, load_model, photo_placement
+from core.cli.progress import drive_inversion
+from core.errors import InvalidInputError
+from core.imageio import load_mask, load_photo
+from core.inversion import METHODS, InversionConfig
+from core.inversion.config import REFINE_METHODS
+from core.inversion.report import RunContext, write_outputs
+from core.photo_jobs import invert_photo
+
+
+def add_invert_parser(sub: argparse._SubParsersAction) -> None:
+    inv = sub.add_parser("invert", help="find the latent code whose image matches a photo")
+    inv.add_argument("photo", type=Path)
+    inv.add_argument("--out", type=Path, required=True,
+                     help="folder for images, latents, composite.png (the photo with the result) and report.json")
+    inv.add_argument("--method", default="direct", choices=METHODS)
+    inv.add_argument("--mask", type=Path, help="PNG the size of the photo; non-zero pixels are ignored by the loss")
+    add_placement_args(inv, align_help="find the face and align it to the model's framing (instead of a square "
+                                       "crop)")
+    inv.add_argument("--feather", type=float, default=0.08, help="seam width of composite.png as a fraction of the "
+                                                                 "square (0..0.5)")
+    _add_optimizer_args(inv)
+    _add_method_args(inv)
+    inv.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_model_args(inv)
+
+
+def _add_optimizer_args(inv: argparse.ArgumentParser) -> None:
+    defaults = InversionConfig()
+    inv.add_argument("--steps", type=int, default=defaults.steps)
+    inv.add_argument("--lr", type=float, default=defaults.lr)
+    inv.add_argument("--schedule", default=defaults.schedule, choices=("constant", "rampdown"))
+    inv.add_argument("--noise", type=float, default=defaults.noise, help="early latent noise × latent std")
+    inv.add_argument("--warmup-steps", type=int, default=defaults.warmup_steps,
+                     help="plain gradient-descent steps before Adam")
+    inv.add_argument("--warmup-step", type=float, default=defaults.warmup_step, help="their step size")
+    inv.add_argument("--starts", type=int, default=defaults.starts, help="random starts optimised together")
+    inv.add_argument("--seed", type=int, default=defaults.seed)
+    inv.add_argument("--pixel", type=float, default=defaults.loss.pixel, help="pixel MSE weight")
+    inv.add_argument("--lpips", type=float, default=defaults.loss.lpips, help="LPIPS weight (0 = off)")
+    inv.add_argument("--lpips-net", default=defaults.loss.lpips_net, choices=("vgg", "alex"))
+    inv.add_argument("--prior", type=float, default=defaults.loss.prior, help="latent prior weight")
+
+
+def _add_method_args(inv: argparse.ArgumentParser) -> None:
+    defaults = InversionConfig()
+    inv.add_argument("--landscape", help="θ folder used wherever the method descends through θ (landscape, hybrid "
+                                         "refining through θ, a landscape pivot; default: the model's shipped θ)")
+    inv.add_argument("--encoder", help="encoder folder for --method encoder/hybrid (default: the shipped one)")
+    inv.add_argument("--refine", default=defaults.refine, choices=REFINE_METHODS,
+                     help="hybrid: the steps after the encoder's start (auto: landscape where the model has a "
+                          "ready θ, else direct)")
+    inv.add_argument("--consistency", type=float, default=defaults.consistency,
+                     help="hybrid: weight of the encoder consistency term ‖x − E(G(x))‖² (idinvert)")
+    inv.add_argument("--pivot", default=defaults.pivot, choices=("direct", "landscape", "encoder", "hybrid"),
+                     help="pivotal: the method that finds the pivot (it runs --steps steps)")
+    inv.add_argument("--tune-steps", type=int, default=defaults.tune_steps, help="pivotal: generator tuning steps")
+    inv.add_argument("--tune-lr", type=float, default=defaults.tune_lr, help="pivotal: tuning learning rate")
+    inv.add_argument("--tune-locality", type=float, default=defaults.tune_locality,
+                     help="pivotal: weight of the locality regulariser")
+    inv.add_argument("--tune-target", type=float, default=defaults.tune_target,
+                     help="pivotal: stop tuning once the reconstruction loss is below this")
+
+
+def config_from(args: argparse.Namespace) -> InversionConfig:
+    return InversionConfig(method=args.method, steps=args.steps, lr=args.lr, schedule=args.schedule, noise=args.noise,
+                           starts=args.starts, seed=args.seed, warmup_steps=args.warmup_steps,
+                           warmup_step=args.warmup_step, encoder=args.encoder, refine=args.refine,
+                           consistency=args.consistency, pivot=args.pivot, tune_steps=args.tune_steps,
+                           tune_lr=args.tune_lr, tune_locality=args.tune_locality,
+                           tune_target=args.tune_target).with_changes(
+        loss_pixel=args.pixel, loss_lpips=args.lpips, loss_lpips_net=args.lpips_net, loss_prior=args.prior)
+
+
+def cmd_invert(args: argparse.Namespace) -> int:
+    config = config_from(args)
+    config.validate()
+    if args.align and args.mask is not None:
+        raise InvalidInputError("--align chooses the face square itself; leave out --mask.")
+    began = time.perf_counter()
+    photo = load_photo(args.photo)
+    if args.crop is not None:
+        args.crop.validate(photo.width, photo.height)  # before the model loads: a typo fails at once
+    loaded_photo = time.perf_counter()
+    G = load_model(args)
+    loaded_model = time.perf_counter()
+    placement = photo_placement(args, photo, G)
+    placed = time.perf_counter()
+    mask = None if args.mask is None else load_mask(args.mask, photo.width, photo.height)
+    done = drive_inversion(lambda token: invert_photo(G, photo, placement=placement, config=config, mask=mask,
+                                                      theta=args.landscape, feather=args.feather, cancel=token),
+                           config.steps, args.quiet, "inverting")
+    result = done.result
+    timings = {"load_photo": loaded_photo - began, "load_model": loaded_model - loaded_photo}
+    if placement.is_aligned:
+        timings["align"] = placed - loaded_model
+    where = placement.to_dict()
+    context = RunContext(str(args.photo), (photo.width, photo.height), where["crop"],
+                         None if args.mask is None else str(args.mask), done.masked_fraction, str(G.device), timings,
+                         where["alignment"])
+    report = write_outputs(args.out, result, done.target, context, {"composite.png": done.photo})
+    m = report["metrics"]
+    lpips_text = "n/a" if m["lpips"] is None else f"{m['lpips']:.4f}"
+    state = f"cancelled after {result.steps_done} steps" if result.cancelled else f"{result.steps_done} steps"
+    print(f"{state}: PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.4f}, LPIPS {lpips_text} "
+          f"({result.seconds:.1f} s). Results in {args.out.resolve()}")
+    return EXIT_INTERRUPTED if result.cancelled else 0

@@ -1,0 +1,32 @@
+"""Result folders of the headless commands: created up front, report.json written last and atomically."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from core import __version__
+from core.errors import ImageSaveError
+from core.imageio import atomic_write_bytes
+
+SCHEMA_VERSION = 1
+
+
+def prepare_out(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImageSaveError(f"Cannot create the output folder '{out}' ({exc.strerror}).") from exc
+
+
+def write_report(out: Path, report: dict[str, Any], files: list[Path]) -> None:
+    """report.json listing ``files`` and the versions that made them (written last: a folder with a report is a
+    complete run)."""
+    report["outputs"] = [*sorted(p.name for p in files), "report.json"]
+    report["versions"] = {"landscape_studio": __version__, "torch": torch.__version__,
+                          "python": platform.python_version()}
+    atomic_write_bytes(out / "report.json", (json.dumps(report, indent=2) + "\n").encode())

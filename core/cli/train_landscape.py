@@ -1,0 +1,117 @@
+"""``landscape-studio train-landscape``: train θ for a model, gate it on held-out faces and save it.
+
+The training job itself is ``core.landscape.training_run.run_training``, which the editor's dialog runs too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from core.cli.common import add_model_args, load_model
+from core.cli.progress import first_ctrl_c_cancels
+from core.errors import InvalidInputError
+from core.jobs import CancelToken, run_job
+from core.landscape.learning import LandscapeTrainConfig, TrainStep
+from core.landscape.training_run import UNLIMITED_MINUTES, run_training
+from core.theta import DEFAULT_RECIPE, RECIPES, recipe_config
+
+
+def add_train_landscape_parser(sub: argparse._SubParsersAction) -> None:
+    d = LandscapeTrainConfig()
+    p = sub.add_parser("train-landscape", help="train θ: Z→X so a few descent steps in Z invert well")
+    p.add_argument("--out", type=Path, required=True, help="folder for θ, its metadata and the checkpoint")
+    p.add_argument("--minutes", type=float, default=None,
+                   help=f"training time of this run (default {d.minutes:g}, or no limit with --iterations)")
+    p.add_argument("--iterations", type=int, default=None,
+                   help="stop after this many outer iterations in total: a bit-reproducible budget on one machine")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
+    p.add_argument("--inner-steps", type=int, default=d.inner_steps, help="descent steps per trajectory (T)")
+    p.add_argument("--batch", type=int, default=d.batch)
+    p.add_argument("--theta-lr", type=float, default=d.theta_lr)
+    p.add_argument("--width", type=int, default=d.mapping.width)
+    p.add_argument("--depth", type=int, default=d.mapping.depth)
+    p.add_argument("--detach", action="store_true", help="first-order training (detached trajectories)")
+    p.add_argument("--recipe", choices=tuple(RECIPES), default=DEFAULT_RECIPE,
+                   help="θ's kind and descent: 'preconditioned' (default, the shipped θ: the model's curvature "
+                        "preconditioner, momentum 0.7, --keep-radius, Adam after the horizon on z with lr 0.1, "
+                        "β₂ 0.9, a 10-step ramp) or 'plain' (θ(z) = z + MLP(z), plain descent, then Adam on x); "
+                        "the flags below change single settings of it")
+    flag = argparse.BooleanOptionalAction
+    p.add_argument("--precondition", action=flag, default=None,
+                   help="θ carries the model's curvature preconditioner (descent in Z ≈ Gauss-Newton in X)")
+    p.add_argument("--damping", type=float, default=d.precondition_damping,
+                   help="with the preconditioner: damping λ as a fraction of the largest curvature eigenvalue")
+    p.add_argument("--momentum", type=float, default=None,
+                   help="heavy-ball momentum of the descent steps in Z (0: plain gradient descent)")
+    p.add_argument("--keep-radius", action=flag, default=None,
+                   help="descent in Z keeps ‖θ(z)‖ at its start's (x stays on the prior's shell)")
+    p.add_argument("--handover-beta2", type=float, default=None, help="Adam's β₂ for the steps after θ's horizon")
+    p.add_argument("--handover-ramp", type=int, default=None,
+                   help="that Adam's learning rate rises linearly over this many steps")
+    p.add_argument("--handover-in-z", action=flag, default=None,
+                   help="after θ's horizon Adam goes on descending z (x = θ(z)) instead of x itself")
+    p.add_argument("--handover-lr", type=float, default=None,
+                   help="that Adam's learning rate (the plain recipe: the inversion's own lr)")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--gate-faces", type=int, default=32, help="held-out faces for the validation gate")
+    p.add_argument("--validate-every", type=int, default=d.validate_every,
+                   help="iterations between scorings on validation faces; the best θ is kept (0 = keep the last)")
+    p.add_argument("--validation-faces", type=int, default=d.validation_faces)
+    p.add_argument("--quiet", action="store_true")
+    add_model_args(p)
+
+
+def train_config_from_args(args: argparse.Namespace) -> LandscapeTrainConfig:
+    """The training config a ``train-landscape`` command line asks for: ``--recipe`` with single flags on top."""
+    minutes = args.minutes if args.minutes is not None else (
+        UNLIMITED_MINUTES if args.iterations is not None else LandscapeTrainConfig().minutes)
+    return LandscapeTrainConfig(
+        mapping=recipe_config(args.recipe, width=args.width, depth=args.depth, preconditioned=args.precondition,
+                              keep_radius=args.keep_radius, handover_beta2=args.handover_beta2,
+                              handover_ramp=args.handover_ramp, handover_in_z=args.handover_in_z,
+                              handover_lr=args.handover_lr, momentum=args.momentum),
+        precondition_damping=args.damping,
+        inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, unroll=not args.detach,
+        minutes=minutes, max_iterations=args.iterations, seed=args.seed, validate_every=args.validate_every,
+        validation_faces=args.validation_faces)
+
+
+def cmd_train_landscape(args: argparse.Namespace) -> int:
+    """The CLI command: progress bar, Ctrl-C pauses (checkpoint kept; ``--resume`` continues)."""
+    if args.iterations is not None and args.iterations < 1:
+        raise InvalidInputError("--iterations must be at least 1.")
+    config = train_config_from_args(args)
+    G = load_model(args)
+    token = CancelToken()
+    by_iterations = args.iterations is not None
+    total = args.iterations if by_iterations else round(config.minutes * 60)
+    bar = tqdm(total=total, desc="training θ", unit="it" if by_iterations else "s", file=sys.stderr,
+               disable=args.quiet)
+    first: list[float] = []
+    margins: list[float] = []
+
+    def on_step(step: TrainStep) -> None:
+        first.append(first[0] if first else step.seconds)
+        if step.validation is not None:
+            margins.append(step.validation["margin"])
+        best = f"{max(margins):+.3f}" if margins else "-"
+        bar.set_postfix(it=step.iteration, psnr_T=f"{step.psnr_last:.2f}", step=f"{step.step_size:.2f}",
+                        best_margin=best, refresh=False)
+        done = step.iteration if by_iterations else round(step.seconds - first[0])
+        bar.update(max(0, done - bar.n))
+
+    with first_ctrl_c_cancels(token):
+        outcome = run_job(run_training(G, config, args.out, args.resume, token, args.gate_faces), on_step)
+    bar.close()
+    if outcome.cancelled:
+        print(f"Paused after {outcome.iterations} iterations; continue with --resume. Checkpoint in {args.out}")
+        return 130
+    status = "READY" if outcome.ready else "NOT READY"
+    if outcome.selected != outcome.iterations:
+        print(f"Selected θ of iteration {outcome.selected} (best validation margin) of {outcome.iterations}.")
+    print(f"θ {status}: {outcome.gate['reason']}. Gate PSNR {outcome.gate['psnr']}. Saved to {args.out.resolve()}")
+    return 0

@@ -1,0 +1,50 @@
+"""``invert_photo``: a photo and its placement in, the inversion and the photo with the result composited out."""
+
+from __future__ import annotations
+
+from collections.abc import Generator as Job
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.device import from_uint8_hwc
+from core.generators import Generator
+from core.imageio import Photo
+from core.inversion import InversionConfig, InversionResult, InversionStep, invert
+from core.jobs import CancelToken
+from core.photo_jobs.theta_rule import with_session_theta
+from core.placement import DEFAULT_FEATHER, Placement
+
+
+@dataclass(frozen=True, eq=False)
+class PhotoInversion:
+    """One inversion of one photo: the run, what the model was asked for, and the photo with the result in it."""
+
+    result: InversionResult
+    placement: Placement
+    target: np.ndarray  # uint8 [R, R, 3]: the model's view of the photo
+    photo: np.ndarray  # uint8 [H, W, 3]: the photo with the best reconstruction composited, full resolution
+    masked_fraction: float  # of the model's square ignored by the loss (0 without a mask)
+
+
+def model_inputs(G: Generator, photo: Photo, placement: Placement, mask: np.ndarray | None
+                 ) -> tuple[np.ndarray, torch.Tensor | None]:
+    """The target (uint8 [R, R, 3]) and the loss mask (float [R, R], 1 = ignored; None when nothing is marked)."""
+    target = placement.target(photo.pixels, G.resolution)
+    if mask is None or not np.any(mask):
+        return target, None
+    return target, torch.from_numpy(placement.mask(mask, G.resolution))
+
+
+def invert_photo(G: Generator, photo: Photo, *, placement: Placement, config: InversionConfig,
+                 mask: np.ndarray | None = None, theta: str | None = None, feather: float = DEFAULT_FEATHER,
+                 cancel: CancelToken | None = None) -> Job[InversionStep, None, PhotoInversion]:
+    """Invert the photo's square (``mask``: photo-sized, marked pixels are ignored by the loss) with ``config``,
+    through the session's θ ``theta`` where the method uses one (:func:`with_session_theta`)."""
+    config = with_session_theta(config, theta)
+    target, small = model_inputs(G, photo, placement, mask)
+    result = yield from invert(G, from_uint8_hwc(target, G.device), config, small, cancel)
+    composited = placement.composite(photo.pixels, result.best_image, feather=feather)
+    fraction = 0.0 if small is None else float(small.mean())
+    return PhotoInversion(result, placement, target, composited, fraction)

@@ -1,0 +1,43 @@
+"""``restore_photo``: super-resolution or colorization — invert the photo's square through a degradation."""
+
+from __future__ import annotations
+
+from collections.abc import Generator as Job
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.device import from_uint8_hwc
+from core.generators import Generator
+from core.imageio import Photo
+from core.inversion import InversionConfig, InversionResult, InversionStep, invert
+from core.jobs import CancelToken
+from core.metrics import psnr
+from core.objectives.operators import parse_operator
+from core.placement import DEFAULT_FEATHER, Placement
+
+
+@dataclass(frozen=True, eq=False)
+class PhotoRestoration:
+    result: InversionResult
+    placement: Placement
+    target: np.ndarray  # uint8 [R, R, 3]: the photo's square
+    observation: np.ndarray  # uint8 [r, r, 3]: what the model was asked to match (the degraded square)
+    observation_psnr: list[float]  # per start: the restored square degraded again against the observation
+    photo: np.ndarray  # uint8 [H, W, 3]: the restored square composited into the photo
+
+
+def restore_photo(G: Generator, photo: Photo, *, placement: Placement, config: InversionConfig,
+                  feather: float = DEFAULT_FEATHER, cancel: CancelToken | None = None
+                  ) -> Job[InversionStep, None, PhotoRestoration]:
+    """Restore the photo's square through ``config.operator`` (e.g. "downsample4", "grayscale")."""
+    operator = parse_operator(config.operator)
+    target = placement.target(photo.pixels, G.resolution)
+    result = yield from invert(G, from_uint8_hwc(target, G.device), config, None, cancel)
+    with torch.no_grad():
+        seen = operator(from_uint8_hwc(result.images))
+        fit = psnr(seen, operator.observe(from_uint8_hwc(target)).expand_as(seen))
+    composited = placement.composite(photo.pixels, result.best_image, feather=feather)
+    return PhotoRestoration(result, placement, target, operator.observe(target),
+                            [round(float(v), 4) for v in fit], composited)

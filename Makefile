@@ -44,12 +44,12 @@ lint: venv
 
 # Core tests run with Qt made unimportable, which proves the engine never needs it.
 test: lint
-	LS_BLOCK_QT=1 $(VENV)/bin/pytest -p no:pytest-qt tests/core tests/packaging
+	LS_BLOCK_QT=1 $(VENV)/bin/pytest -p no:pytest-qt tests/core tests/bench tests/packaging
 	@if [ -d tests/app ]; then QT_QPA_PLATFORM=offscreen $(VENV)/bin/pytest tests/app; fi
 
 bench: venv
-	$(PY) -m core.bench inversion
-	QT_QPA_PLATFORM=offscreen $(PY) -m app.bench gui
+	$(PY) -m bench inversion
+	QT_QPA_PLATFORM=offscreen $(PY) -m bench gui
 
 # Real screenshots of the editor for the README (needs Debian's xvfb).
 screenshots: venv

@@ -9,7 +9,7 @@ from core.device import to_uint8_hwc
 from core.generators.tuning import tuned_copy
 from core.resources import resources_dir
 
-WAIT_MS = 120_000
+WAIT_MS = 600_000  # generous: waits end on the work's own signal; this only ends a hang
 
 
 def _tune(qtbot, window):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from core.bench import main as bench_main
+from bench.__main__ import main as bench_main
 from core.cli import main
 from core.resources import resources_dir
 

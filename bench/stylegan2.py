@@ -1,4 +1,4 @@
-"""``python -m core.bench stylegan2``: what a StyleGAN2 costs here, per output resolution.
+"""``python -m bench stylegan2``: what a StyleGAN2 costs here, per output resolution.
 
 For each resolution (default 64, 256 and 1024 px) a config-F generator is built with random weights (the
 reference channel table, channel_multiplier 2: the layout and cost of a real checkpoint; random weights are
@@ -29,6 +29,7 @@ from typing import Any
 
 import torch
 
+from bench.common import machine_info
 from core.device import pick_device
 from core.errors import InvalidInputError
 from core.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator, StyleGAN2Net
@@ -150,8 +151,6 @@ def parse_resolutions(text: str | None) -> tuple[int, ...]:
 
 
 def bench_stylegan2(args: argparse.Namespace) -> dict[str, Any]:
-    from core.bench import machine_info
-
     device = pick_device(args.device)
     repeats = max(1, args.repeats)
     results = [measure_released(r, device, repeats, bool(getattr(args, "tiny", False)))

@@ -1,4 +1,4 @@
-"""``python -m core.bench methods``: the five inversion methods side by side, on real photos and generated faces.
+"""``python -m bench methods``: the five inversion methods side by side, on real photos and generated faces.
 
 For each method, each target is inverted on its own (batch 1, as a person inverts a photo) with the product's
 defaults for that method (pixel + LPIPS, falling back to pixel loss where the LPIPS backbone is missing, which
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from bench.common import machine_info, sample_targets
 from core.device import from_uint8_hwc, pick_device
 from core.directions import DirectionLibrary, apply_directions, shipped_library_dir
 from core.errors import ModelLoadError
@@ -102,8 +103,6 @@ def encoder_time_ms(G: Generator, repeats: int = 200) -> float | None:
 
 
 def bench_methods(args: argparse.Namespace) -> dict[str, Any]:
-    from core.bench import machine_info, sample_targets
-
     device = pick_device(args.device)
     G = load_generator(args.model, device)
     library = DirectionLibrary.load(shipped_library_dir(G.name))

@@ -1,4 +1,4 @@
-"""``python -m core.bench alignment``: does automatic alignment help inversion, and what does it cost?
+"""``python -m bench alignment``: does automatic alignment help inversion, and what does it cost?
 
 Targets: each bundled sample photo, and copies of it turned by +15° and −15° and shifted (Pillow, grey fill).
 For every target, direct inversion with pixel loss (the product's direct settings, LPIPS off, one start) runs for
@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from bench.common import machine_info, psnr_after
 from core.alignment import align_faces, framing_for, warp_to_model
 from core.device import from_uint8_hwc, pick_device
 from core.generators import Generator, load_generator
@@ -55,8 +56,6 @@ def align_seconds(pixels: np.ndarray, G: Generator, repeats: int) -> float:
 
 
 def bench_alignment(args: argparse.Namespace) -> dict[str, Any]:
-    from core.bench import machine_info, psnr_after
-
     torch.manual_seed(0)
     device = pick_device(args.device)
     G = load_generator(args.model, device)

@@ -41,6 +41,7 @@ demo: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # Core tests run with Qt made unimportable, which proves the engine never needs it.
 test: lint

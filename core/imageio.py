@@ -370,8 +370,8 @@ def _marked(im: Image.Image) -> np.ndarray:
         alpha = rgba[:, :, 3]
         if (alpha < 255).any():
             return alpha > 0
-        return rgba[:, :, :3].any(axis=2)
-    return np.asarray(im.convert("RGB")).any(axis=2)
+        return np.asarray(rgba[:, :, :3].any(axis=2))  # asarray: numpy's stub allows a scalar bool here
+    return np.asarray(np.asarray(im.convert("RGB")).any(axis=2))
 
 
 def _check_rgb(pixels: np.ndarray) -> None:

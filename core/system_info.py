@@ -37,8 +37,9 @@ def system_info(model: str = "default", device: str = "auto") -> dict[str, dict[
         G = load_generator(model, chosen)
         model_info: dict[str, Any] = {"name": G.name, "id": G.model_id, "resolution": G.resolution,
                                       "latent_spaces": {k: list(s.shape) for k, s in G.latent_spaces.items()}}
-        if getattr(G, "info", None):  # provenance of a foreign file, e.g. an NVIDIA pickle's hashes
-            model_info["source"] = G.info
+        source = getattr(G, "info", None)  # provenance of a foreign file, e.g. an NVIDIA pickle's hashes
+        if source:
+            model_info["source"] = source
     except CoreError as exc:
         model_info = {"error": str(exc)}
     lpips = {net: "available" if unavailable_reason(net) is None else f"unavailable: needs {backbone_path(net)}"

@@ -205,7 +205,8 @@ def _landmarks(pixels: np.ndarray, box: np.ndarray, score: float, keypoints: np.
     if presence < MIN_PRESENCE:
         log.info("dropped a detection (score %.2f): Face Mesh presence %.3f", score, presence)
         return None
-    face = Face(tuple(float(v) for v in box), score, presence, points)
+    x, y, w, h = (float(v) for v in box)
+    face = Face((x, y, w, h), score, presence, points)
     eyes = face.eye_right - face.eye_left
     ex = eyes / max(float(np.linalg.norm(eyes)), 1e-9)
     frame = np.stack([ex, [-ex[1], ex[0]]])  # rows: the levelled x and y axes

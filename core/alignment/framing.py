@@ -62,9 +62,12 @@ class Framing:
         try:
             pts = np.array([d["eye_left"], d["eye_right"], d["mouth"]], dtype=np.float64)
             spread = np.array(d["spread"], dtype=np.float64)
-            framing = cls(str(d["model_id"]), *(tuple(map(float, p)) for p in pts),  # type: ignore[arg-type]
-                          tuple(tuple(map(float, s)) for s in spread), int(d["samples"]), int(d["found"]),
-                          int(d["seed"]))
+            model_id = str(d["model_id"])
+            eye_left, eye_right, mouth = (tuple(map(float, p)) for p in pts)  # 3 rows, as 3 keys were read
+            spread_xy = tuple(tuple(map(float, s)) for s in spread)
+            # the points' and spreads' lengths (2) are checked below, so the type checker cannot know them here
+            framing = cls(model_id, eye_left, eye_right, mouth, spread_xy,  # type: ignore[arg-type]
+                          int(d["samples"]), int(d["found"]), int(d["seed"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInputError(f"The framing record is incomplete or malformed ({exc}); delete it so it is "
                                     "measured again.") from exc
@@ -95,8 +98,9 @@ def measure_framing(G: Generator, n: int = 256, seed: int = 0, batch: int = 32) 
     arr = np.stack(points)  # [found, 3, 2] fractions
     mean, std = arr.mean(0), arr.std(0)
     log.info("framing of %s: %d of %d samples had a face", G.model_id, len(points), n)
-    return Framing(G.model_id, *(tuple(map(float, p)) for p in mean),  # type: ignore[arg-type]
-                   tuple(tuple(map(float, s)) for s in std), n, len(points), seed)
+    eye_left, eye_right, mouth = ((float(x), float(y)) for x, y in mean)  # [3, 2]
+    return Framing(G.model_id, eye_left, eye_right, mouth, tuple((float(x), float(y)) for x, y in std), n,
+                   len(points), seed)
 
 
 def _key_points(image: np.ndarray) -> np.ndarray | None:

@@ -19,7 +19,7 @@ from core.device import pick_device, to_uint8_hwc
 from core.errors import ImageSaveError, InvalidInputError
 from core.generators.base import Generator
 from core.generators.registry import load_generator
-from core.generators.stylegan2 import NOISE_MODES
+from core.generators.stylegan2 import NOISE_MODES, StyleGAN2Generator
 from core.imageio import SAVE_FORMATS, save_image
 
 MAX_LATENTS = 64  # rows of a batch latent file rendered at once
@@ -60,21 +60,22 @@ def render(G: Generator, latent: torch.Tensor, space: str, psi: float | None = N
     """Images [N, 3, R, R] (unclamped) of ``space`` codes, optionally truncated towards w_avg by ``psi``."""
     if psi is not None and not math.isfinite(psi):
         raise InvalidInputError(f"--truncation must be a finite number (got {psi}).")
-    if psi is not None and not hasattr(G, "truncation"):
-        raise InvalidInputError(f"{G.name} has no average w to truncate towards; --truncation applies to StyleGAN "
-                                "models only.")
-    if noise_mode is not None and not hasattr(G, "noise_mode"):
-        raise InvalidInputError(f"{G.name} has no noise inputs; --noise applies to StyleGAN models only.")
-    previous = getattr(G, "noise_mode", None)
+    if not isinstance(G, StyleGAN2Generator):  # the only family with an average w and noise inputs
+        if psi is not None:
+            raise InvalidInputError(f"{G.name} has no average w to truncate towards; --truncation applies to "
+                                    "StyleGAN models only.")
+        if noise_mode is not None:
+            raise InvalidInputError(f"{G.name} has no noise inputs; --noise applies to StyleGAN models only.")
+        return G.synthesize(latent, space)
+    previous = G.noise_mode
     try:
         if noise_mode is not None:
             G.noise_mode = noise_mode
         if psi is None:
             return G.synthesize(latent, space)
-        return G.synthesize(G.truncation(G.ws(latent, space), psi), "w+")  # type: ignore[attr-defined]
+        return G.synthesize(G.truncation(G.ws(latent, space), psi), "w+")
     finally:
-        if previous is not None:
-            G.noise_mode = previous
+        G.noise_mode = previous
 
 
 def load_latents(path: Path, shape: tuple[int, ...]) -> np.ndarray:

@@ -28,16 +28,19 @@ def apply_directions(latent: Latent, edits: Sequence[tuple[Direction, float]]) -
     axes. With ``layers`` set, axis −2 is the layer axis ([num_ws, w_dim] or [N, num_ws, w_dim]) and only the
     rows ``layers[0]:layers[1]`` move. A new array or tensor is returned; ``latent`` is never modified.
     """
-    is_torch = isinstance(latent, torch.Tensor)
-    if not is_torch and not isinstance(latent, np.ndarray):
+    if not isinstance(latent, torch.Tensor | np.ndarray):
         raise InvalidInputError(f"A latent must be a numpy array or torch tensor, got {type(latent).__name__}.")
-    if not (latent.dtype.is_floating_point if is_torch else np.issubdtype(latent.dtype, np.floating)):
+    if isinstance(latent, torch.Tensor):
+        floating = latent.dtype.is_floating_point
+    else:
+        floating = np.issubdtype(latent.dtype, np.floating)
+    if not floating:
         raise InvalidInputError(f"A latent must hold floating-point numbers, got {latent.dtype}.")
     shape = tuple(latent.shape)
     delta = np.zeros(shape[-2:] if len(shape) >= 2 else shape, dtype=np.float64)  # [*trailing]
     for direction, alpha in edits:
         _add_edit(delta, shape, direction, float(alpha))
-    if is_torch:
+    if isinstance(latent, torch.Tensor):
         return latent + torch.as_tensor(delta, dtype=latent.dtype, device=latent.device)
     return latent + delta.astype(latent.dtype)
 

@@ -139,7 +139,8 @@ class DirectionLibrary:
         except OSError as exc:
             raise InvalidInputError(f"Cannot create the library folder '{folder}' ({exc.strerror}).") from exc
         old_files = _indexed_files(folder)
-        entries, used = [], set()
+        entries: list[dict[str, Any]] = []
+        used: set[str] = set()
         for direction in self._items.values():
             file = _unique_slug(direction.name, used) + ".npy"
             buffer = io.BytesIO()

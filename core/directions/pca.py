@@ -107,7 +107,7 @@ def pca_directions(
         _, coords, ratios = principal_components(acts, count)
         latents = z.detach().cpu().double().numpy().reshape(samples, -1)  # [N, D]
         basis = np.linalg.lstsq(coords, latents - latents.mean(axis=0), rcond=None)[0]  # [K, D]: z ≈ coords · U
-        source = {"layer": name, "regressed_to": space.name}
+        source: dict[str, str | None] = {"layer": name, "regressed_to": space.name}
     else:
         codes = z[:, 0] if len(space.shape) == 2 else z  # per-layer spaces: PCA of one layer's code (w)
         basis, _, ratios = principal_components(codes, count)

@@ -35,6 +35,7 @@ class Generator(ABC):
     default_space: str  # the space inversion optimises unless told otherwise
     device: torch.device
     net: torch.nn.Module  # the weights (pivotal tuning fine-tunes a copy of them; nothing else touches them)
+    _base_model_id: str  # set on a pivotal-tuned copy only (see ``base_model_id``)
 
     @abstractmethod
     def synthesize(self, latent: torch.Tensor, space: str | None = None) -> torch.Tensor:

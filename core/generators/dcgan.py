@@ -31,6 +31,7 @@ class DCGANNet(nn.Module):
 
     def __init__(self, z_dim: int = 100, channels: tuple[int, ...] = (512, 256, 128, 64)) -> None:
         super().__init__()
+        self.z_dim = z_dim
         widths = (z_dim, *channels)
         self.blocks = nn.Sequential(
             *[_UpBlock(widths[i], widths[i + 1], first=i == 0) for i in range(len(channels))]
@@ -51,8 +52,7 @@ class DCGANGenerator(Generator):
         self.name = name
         self.model_id = model_id
         self.resolution = net.resolution
-        z_dim = net.blocks[0].conv.in_channels
-        self.latent_spaces = {"z": LatentSpace("z", (z_dim,), gaussian_prior=True)}
+        self.latent_spaces = {"z": LatentSpace("z", (net.z_dim,), gaussian_prior=True)}
         self.default_space = "z"
         self.device = next(net.parameters()).device
 

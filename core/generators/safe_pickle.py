@@ -19,6 +19,7 @@ Plain ``torch.nn`` modules inside a network (rare in NVIDIA's code, common in fo
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import logging
 import os
@@ -231,10 +232,9 @@ def _torch_module_type(module: str, name: str) -> type[TorchModuleRecord] | None
 
 def _numpy_multiarray() -> Any:
     try:
-        from numpy._core import multiarray  # numpy >= 2
+        return importlib.import_module("numpy._core.multiarray")  # numpy >= 2
     except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core import multiarray
-    return multiarray
+        return importlib.import_module("numpy.core.multiarray")
 
 
 _ALLOWED: dict[tuple[str, str], Any] = {

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -110,6 +110,8 @@ class StyleGAN2Net(nn.Module):
     """Mapping ``style`` + synthesis with rosinality's module names; ``w_avg`` is a non-persistent buffer so the
     reference's state dicts load strictly and the net still carries its truncation centre."""
 
+    w_avg: torch.Tensor  # buffer [w_dim]
+
     def __init__(self, config: StyleGAN2Config) -> None:
         super().__init__()
         config.validate()
@@ -170,6 +172,8 @@ class StyleGAN2Generator(Generator):
     leaves the manifold, and stays available for callers that ask for it. ``noise_mode`` defaults to "const" so
     an image is a deterministic function of its latent, which optimisation needs.
     """
+
+    net: StyleGAN2Net
 
     def __init__(self, net: StyleGAN2Net, name: str, model_id: str, w_avg: torch.Tensor | None = None,
                  noise_mode: str = "const", info: dict[str, Any] | None = None) -> None:
@@ -242,8 +246,8 @@ class StyleGAN2Generator(Generator):
     def style_layers(self) -> list[tuple[int, ModulatedConv2d]]:
         """(w+ row, modulated conv) for each row: the styled convs read rows 0 … num_ws − 2, the last to-RGB the
         last row (the earlier to-RGBs share their rows with a conv), as the official SeFa's layer list."""
-        convs = [self.net.conv1.conv, *(c.conv for c in self.net.convs)]
-        return [*enumerate(convs), (self.num_ws - 1, self.net.to_rgbs[-1].conv)]
+        convs = [self.net.conv1.conv, *(cast(StyledConv, c).conv for c in self.net.convs)]  # ModuleList is untyped
+        return [*enumerate(convs), (self.num_ws - 1, cast(ToRGB, self.net.to_rgbs[-1]).conv)]
 
     def style_weights(self, layers: tuple[int, int] | None = None) -> list[torch.Tensor]:
         """The style affines A [in_ch, w_dim] (equalised scale applied) of the w+ rows in ``layers`` (half-open,

@@ -87,6 +87,8 @@ class FusedLeakyReLU(nn.Module):
 class Blur(nn.Module):
     """FIR filter with fixed padding; after a ×2 transposed conv the kernel is ×4 so the mean is kept."""
 
+    kernel: torch.Tensor  # buffer
+
     def __init__(self, pad: tuple[int, int], upsample_factor: int = 1) -> None:
         super().__init__()
         self.register_buffer("kernel", make_kernel() * upsample_factor**2)  # [4, 4], key "blur.kernel"
@@ -98,6 +100,8 @@ class Blur(nn.Module):
 
 class Upsample(nn.Module):
     """×2 FIR up-sampling of the RGB skip: zero insertion then the ×4 blur kernel, output exactly 2H × 2W."""
+
+    kernel: torch.Tensor  # buffer
 
     def __init__(self, factor: int = 2) -> None:
         super().__init__()

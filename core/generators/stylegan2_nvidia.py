@@ -154,7 +154,8 @@ class _Source:
     """NVIDIA tensors handed out by name, as float32, remembering which were used."""
 
     def __init__(self, state: dict[str, torch.Tensor], label: str) -> None:
-        self.state, self.label, self.used = state, label, set()
+        self.state, self.label = state, label
+        self.used: set[str] = set()
 
     def __contains__(self, name: str) -> bool:
         return name in self.state

@@ -243,10 +243,10 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
             with torch.no_grad():
                 descent.after_step(param)
     with torch.no_grad():
-        images = to_uint8_hwc(G.synthesize(best_latent, space))
-    return InversionResult(best_latent.cpu().numpy().copy(), best_loss.cpu().numpy().copy(), images, history, config,
-                           G.model_id, space, step, cancelled, time.perf_counter() - began, objective.warnings,
-                           objective.uses_lpips)
+        best_images = to_uint8_hwc(G.synthesize(best_latent, space))
+    return InversionResult(best_latent.cpu().numpy().copy(), best_loss.cpu().numpy().copy(), best_images, history,
+                           config, G.model_id, space, step, cancelled, time.perf_counter() - began,
+                           objective.warnings, objective.uses_lpips)
 
 
 def warm_up(G: Generator) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator as Job
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import torch
@@ -84,6 +84,12 @@ def _relay(job: Job[InversionStep, None, InversionResult]) -> Job[InversionStep,
         yield step
 
 
+@overload
+def _one(x: torch.Tensor, index: int) -> torch.Tensor: ...
+@overload
+def _one(x: None, index: int) -> None: ...
+@overload
+def _one(x: torch.Tensor | None, index: int) -> torch.Tensor | None: ...
 def _one(x: torch.Tensor | None, index: int) -> torch.Tensor | None:
     """Problem ``index`` of a per-start target or mask (a shared one, or a 2-D mask, as is)."""
     if x is None or x.dim() < 3 or x.shape[0] == 1:

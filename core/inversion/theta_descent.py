@@ -58,7 +58,7 @@ def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionCo
             p.copy_(rescaled_to_radius(theta, p, radius))
 
     if theta.config.handover_in_z:
-        def then(_: torch.Tensor) -> Descent:
+        def then(x: torch.Tensor) -> Descent:  # x unused: Adam goes on from z
             return adam_in_z(G, theta, z.detach(), config)
     else:
         def then(x: torch.Tensor) -> Descent:

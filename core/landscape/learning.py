@@ -172,9 +172,9 @@ def new_state(config: LandscapeTrainConfig, device: torch.device | str, G: Gener
     leaves both at their defaults, for a checkpoint's weights to fill."""
     mapping = replace(config.mapping, horizon=config.inner_steps)  # θ is used for as many steps as it learns
     theta = LandscapeMapping(mapping, seed=config.seed).to(device)
-    if not fit:
+    if not fit or not (mapping.standardized or mapping.preconditioned):
         return TrainState(theta, torch.optim.Adam(theta.parameters(), lr=config.theta_lr))
-    if (mapping.standardized or mapping.preconditioned) and G is None:
+    if G is None:
         raise InvalidInputError("A standardized or preconditioned θ needs the generator it is fitted to.")
     if mapping.standardized:
         theta.set_frame(*G.latent_stats())

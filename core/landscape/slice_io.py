@@ -70,7 +70,8 @@ def save_slice(s: LandscapeSlice, folder: str | Path) -> dict[str, Path]:
               "trajectory": np.zeros((0, 2)) if s.trajectory is None else np.asarray(s.trajectory, np.float64),
               "explained_variance": np.full(2, np.nan) if s.explained_variance is None else s.explained_variance}
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)  # plain numeric arrays only: loads with allow_pickle=False
+    # plain numeric arrays only: loads with allow_pickle=False (ignore: mypy matches **arrays to savez's bool flag)
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
     paths = {"npz": folder / "slice.npz", "csv": folder / "slice.csv", "json": folder / "slice.json",
              "png": folder / "slice.png"}
     atomic_write_bytes(paths["npz"], buffer.getvalue())

@@ -332,7 +332,10 @@ def slice_for_photo(G: Generator, target: torch.Tensor, mask: torch.Tensor | Non
         else:
             coords = _project(trajectory, np.asarray(center, dtype=np.float64), axes)
     else:
-        center = np.asarray(trajectory[-1] if center is None else center, dtype=np.float64)
+        if center is None:
+            assert trajectory is not None  # refused above when both are missing
+            center = trajectory[-1]
+        center = np.asarray(center, dtype=np.float64)
         if slice_config.dirs == "random":
             axes = random_axes(center.shape, slice_config.seed, float(np.linalg.norm(center)) or 1.0)
         else:

@@ -19,6 +19,7 @@ stay 3-channel RGB so every loss term (LPIPS needs RGB) and every preview applie
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 import torch
@@ -45,6 +46,10 @@ class Operator:
         """Per-pixel loss weights [N|1, 1, H, W] (None = all count) → the same on the observation's grid."""
         return weights
 
+    @overload
+    def observe(self, photo: torch.Tensor) -> torch.Tensor: ...
+    @overload
+    def observe(self, photo: np.ndarray) -> np.ndarray: ...
     @torch.no_grad()
     def observe(self, photo: torch.Tensor | np.ndarray) -> torch.Tensor | np.ndarray:
         """The observation of a full-colour crop: a tensor [N, 3, R, R] in [-1, 1], or uint8 [R, R, 3] pixels

@@ -73,8 +73,8 @@ class MethodOutcome:
     result: InversionResult | None = None  # the whole run, so a viewer can adopt it
 
     def to_dict(self) -> dict[str, Any]:
-        finite = self.psnr is not None and math.isfinite(self.psnr)
-        return {"method": self.method, "status": self.status, "psnr_db": round(self.psnr, 4) if finite else None,
+        psnr = self.psnr if self.psnr is not None and math.isfinite(self.psnr) else None
+        return {"method": self.method, "status": self.status, "psnr_db": None if psnr is None else round(psnr, 4),
                 "lpips": None if self.lpips is None else round(self.lpips, 5), "seconds": round(self.seconds, 3),
                 "steps_done": self.steps_done, "warnings": list(self.warnings), "error": self.error}
 

@@ -84,6 +84,12 @@ def recipe_config(recipe: str, **changes: Any) -> MappingConfig:
 class LandscapeMapping(nn.Module):
     """x = z + MLP(z) [N, z_dim] → [N, z_dim], plus the learned descent step size exp(log_step)."""
 
+    # buffers, registered only when the config asks for them (see ``_build``)
+    x_mean: torch.Tensor  # [D]
+    x_std: torch.Tensor  # [D]
+    precond: torch.Tensor  # [D, D]
+    precond_inv: torch.Tensor  # [D, D]
+
     def __init__(self, config: MappingConfig = MappingConfig(), seed: int = 0) -> None:
         super().__init__()
         self.config = config

@@ -41,3 +41,11 @@ def test_every_core_module_imports_with_qt_blocked():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=CORE.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_core_packages_keep_their_layers():
+    """pyproject's layers contract (import-linter): no core package imports one above it (under a second)."""
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    done = subprocess.run([str(lint_imports), "--no-cache", "--no-logo", "--contract", "core-layers"],
+                          capture_output=True, text=True, cwd=CORE.parent, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr

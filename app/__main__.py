@@ -25,10 +25,10 @@ def run_gui(argv: Sequence[str]) -> int:
     from PySide6.QtCore import QCoreApplication, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.controller import DocumentController
+    from app.document.controller import DocumentController
+    from app.engine import configure_interpreter
     from app.file_open import FileOpenRelay
     from app.main_window import MainWindow
-    from app.workers import configure_interpreter
     from core.resources import sample_photos
 
     configure_interpreter()

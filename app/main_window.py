@@ -16,25 +16,25 @@ from PySide6.QtWidgets import (
     QUndoView,
 )
 
-from app.align_ui import AlignPresenter
-from app.commands import MaskEditCommand
-from app.controller import Adopted, DocumentController, OpenedPhoto
+from app.alignment.presenter import AlignPresenter
 from app.dialogs import Preferences, PreferencesDialog, ShortcutsDialog
-from app.directions_ui import DirectionsPresenter
+from app.directions.controller import EditController
+from app.directions.panel import DirectionsPanel
+from app.directions.presenter import DirectionsPresenter
 from app.docks import build_docks
-from app.edit_controller import EditController
-from app.inpainting_ui import InpaintingPresenter
-from app.landscape_ui import LandscapePresenter
+from app.document.controller import DocumentController
+from app.document.projects import ProjectController, ReopenedProject
+from app.document.state import Adopted, OpenedPhoto
+from app.inpainting.panel import InpaintingPanel
+from app.inpainting.presenter import InpaintingPresenter
+from app.inversion.controller import InversionController
+from app.inversion.panel import InversionPanel
+from app.inversion.progress_panel import PREVIEW_PX, ProgressPanel
+from app.landscape.panel import LandscapePanel
+from app.landscape.presenter import LandscapePresenter
 from app.menus import build_menu_bar
-from app.models_ui import ModelsPresenter
-from app.panels.directions import DirectionsPanel
-from app.panels.inpainting import InpaintingPanel
-from app.panels.inversion import InversionPanel
-from app.panels.landscape import LandscapePanel
-from app.panels.progress import PREVIEW_PX, ProgressPanel
-from app.placement import display_target
-from app.projects import ProjectController, ReopenedProject
-from app.views.canvas import CanvasView, MaskEdit
+from app.models.presenter import ModelsPresenter
+from app.views.canvas import CanvasView
 from app.widgets.canvas_toolbar import CanvasToolBar
 from core.errors import CoreError
 from core.imageio import save_image
@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.docks = build_docks(self, {
             "inversion": self.inversion_panel, "progress": self.progress_panel, "directions": self.directions_panel,
             "inpainting": self.inpainting_panel, "history": self.history, "landscape": self.landscape_panel})
+        self.inversion = InversionController(controller)
         self.edits = EditController(controller)
         self.projects = ProjectController(controller, self.edits)
         self.directions = DirectionsPresenter(controller, self.edits, self.directions_panel, self.canvas, self)
@@ -113,13 +114,15 @@ class MainWindow(QMainWindow):
         c.crop_applied.connect(self.canvas.set_crop)
         c.result_applied.connect(self._result_applied)
         c.run_state_changed.connect(self._run_state_changed)
-        c.steps_received.connect(self.progress_panel.add_steps)
-        c.progress_changed.connect(self._progress_changed)
+        self.inversion.steps_received.connect(self.progress_panel.add_steps)
+        self.inversion.progress_changed.connect(self._progress_changed)
+        self.inpainting.inpaint.steps_received.connect(self.inversion.show_steps)
+        c.mask_changed.connect(self.canvas.refresh_mask)
         c.status_changed.connect(self.status.setText)
         c.warning_raised.connect(self.show_warning)
         c.error_raised.connect(self.show_error)
         self.canvas.crop_changed.connect(c.set_crop)
-        self.canvas.stroke_finished.connect(lambda edit: self._push_mask(edit, "Brush stroke"))
+        self.canvas.stroke_finished.connect(lambda edit: c.push_mask_edit(edit, "Brush stroke"))
         self.canvas.brush_size_changed.connect(self.toolbar.sync_brush_size)
         self.inversion_panel.run_requested.connect(self.run_inversion)
         self.inversion_panel.stop_requested.connect(c.stop)
@@ -129,22 +132,13 @@ class MainWindow(QMainWindow):
         c.model_changed.connect(lambda _key: self.progress_panel.reset())  # its curve and images were the old model's
         self.projects.project_saved.connect(lambda path: self._remember(Path(path)))
 
-    def clear_mask(self) -> None:
-        self._push_mask(self.canvas.clear_mask(), "Clear mask")
-
-    def invert_mask(self) -> None:
-        self._push_mask(self.canvas.invert_mask(), "Invert mask")
-
-    def _push_mask(self, edit: MaskEdit | None, text: str) -> None:
-        if edit is not None and edit.before.size:  # an empty edit (clearing an empty mask) is not history
-            self.controller.undo_stack.push(MaskEditCommand(self.canvas, edit, text))
-
     def _photo_opened(self, opened: OpenedPhoto) -> None:
         if getattr(self, "_align_when_opened", False):  # a photo (not a project: it brings its own alignment)
             self._align_when_opened = False
             self.controller.engine_idle.connect(self._align_opened_photo, Qt.ConnectionType.SingleShotConnection)
         self.canvas.set_photo(opened.display, (opened.photo.width, opened.photo.height))
-        self.canvas.set_crop(opened.crop)
+        self.canvas.attach_mask(self.controller.mask)  # the canvas draws, and paints into, the document's mask
+        self.canvas.set_crop(opened.placement.crop)
         self.progress_panel.reset()
         self.setWindowTitle(f"{opened.photo.source.name} — Landscape Studio")
         self._remember(opened.photo.source)
@@ -178,8 +172,9 @@ class MainWindow(QMainWindow):
         """Before a run: the preferences apply, and the progress view starts over on the current crop."""
         c = self.controller
         self._apply_preferences()
-        if c.opened is not None and c.crop is not None:
-            self.progress_panel.reset(display_target(c.opened, c.crop, c.alignment, PREVIEW_PX), steps)
+        if c.opened is not None and c.placement is not None:
+            shown = c.opened.on_display(c.placement).target(c.opened.display, PREVIEW_PX)
+            self.progress_panel.reset(shown, steps)
 
     def run_inversion(self) -> None:
         c = self.controller
@@ -193,7 +188,7 @@ class MainWindow(QMainWindow):
             c.status_changed.emit("The run starts once the face is aligned…")
             return
         self._prepare_run(self.inversion_panel.steps.value())
-        c.run_inversion(self.inversion_panel.config(), self.inversion_panel.device_name(), self.canvas.mask())
+        self.inversion.run(self.inversion_panel.config(), self.inversion_panel.device_name())
 
     def _run_after_alignment(self) -> None:
         self._run_waits = False
@@ -226,7 +221,7 @@ class MainWindow(QMainWindow):
         if self.projects.path is None:
             self.save_project_as()
         else:
-            self.projects.save(self.projects.path, self.canvas.mask(), self._embed_default())
+            self.projects.save(self.projects.path, self._embed_default())
 
     def save_project_as(self) -> None:
         c = self.controller
@@ -241,14 +236,12 @@ class MainWindow(QMainWindow):
                 self, "Embed the photo?", "Embed a copy of the photo in the project? The project then opens even if "
                 "the photo is moved or deleted, at the cost of its size.") == QMessageBox.StandardButton.Yes
             self.settings.setValue("projects/embed", embed)
-            self.projects.save(path, self.canvas.mask(), embed)
+            self.projects.save(path, embed)
 
     def _embed_default(self) -> bool:
         return self.settings.value("projects/embed", False, bool)
 
     def _project_opened(self, project: ReopenedProject) -> None:
-        if project.document.mask is not None:
-            self.canvas.set_mask(project.document.mask)
         self.setWindowTitle(f"{project.path.name} — Landscape Studio")
         self._remember(project.path)
 
@@ -281,18 +274,14 @@ class MainWindow(QMainWindow):
 
     def import_mask(self, path: str | Path) -> None:
         try:
-            mask = self.controller.import_mask(path)
+            self.controller.import_mask(path)
         except CoreError as exc:
             self.show_error(str(exc))
-            return
-        before = self.canvas.mask().copy()
-        self.canvas.set_mask(mask)
-        self._push_mask(MaskEdit(0, 0, before, mask.copy()), "Import mask")
 
     def export_mask_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export mask", "mask.png", "PNG (*.png)")
         if path:
-            save_image(self.canvas.mask()[..., None].repeat(3, axis=2), path)
+            save_image(self.controller.mask[..., None].repeat(3, axis=2), path)
 
     def _remember(self, path: Path) -> None:
         recent = [p for p in self.settings.value("recent", [], list) if p != str(path)]
@@ -314,7 +303,7 @@ class MainWindow(QMainWindow):
         ShortcutsDialog(self.all_actions(), CANVAS_KEYS, self).open()
 
     def landscape_dialog(self) -> None:
-        from app.panels.landscape_training import LandscapeTrainDialog
+        from app.landscape.training_dialog import LandscapeTrainDialog
 
         if getattr(self, "_landscape_dialog", None) is None:
             self._landscape_dialog = LandscapeTrainDialog(self.controller, self)
@@ -323,8 +312,8 @@ class MainWindow(QMainWindow):
 
     def compare_dialog(self) -> None:
         """One non-modal comparison window, opened on demand (its controller registers the "compare" job)."""
-        from app.compare_controller import CompareController
-        from app.panels.compare_methods import CompareMethodsDialog
+        from app.inversion.compare_controller import CompareController
+        from app.inversion.compare_dialog import CompareMethodsDialog
 
         if self.controller.opened is None:
             self.show_error("Open a photo first: methods are compared on its crop.")
@@ -336,8 +325,8 @@ class MainWindow(QMainWindow):
         self._compare_dialog.raise_()
 
     def _compare_inputs(self) -> tuple[InversionConfig, str, np.ndarray]:
-        """What a comparison runs with: the Inversion panel's settings and device, the canvas mask."""
-        return self.inversion_panel.config(), self.inversion_panel.device_name(), self.canvas.mask()
+        """What a comparison runs with: the Inversion panel's settings and device, the document's mask."""
+        return self.inversion_panel.config(), self.inversion_panel.device_name(), self.controller.mask
 
     def about_dialog(self) -> None:
         QMessageBox(QMessageBox.Icon.Information, "About Landscape Studio",

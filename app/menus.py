@@ -69,8 +69,8 @@ def _edit_menu(window: MainWindow, edit: QMenu) -> None:
     redo.setShortcut(QKeySequence(keys.Redo))
     edit.addActions([undo, redo])
     edit.addSeparator()
-    add_action(edit, "&Clear Mask", window.clear_mask, "Ctrl+Shift+X")
-    add_action(edit, "&Invert Mask", window.invert_mask, "Ctrl+I")
+    add_action(edit, "&Clear Mask", window.controller.clear_mask, "Ctrl+Shift+X")
+    add_action(edit, "&Invert Mask", window.controller.invert_mask, "Ctrl+I")
     edit.addSeparator()
     add_action(edit, "&Preferences…", window.preferences_dialog, keys.Preferences)
 

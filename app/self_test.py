@@ -65,7 +65,7 @@ def show_main_window() -> tuple[float, str]:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from app.controller import DocumentController
+    from app.document.controller import DocumentController
     from app.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -93,21 +93,21 @@ def invert_sample(out: Path, steps: int) -> tuple[float, float, float, Path]:
     returns (PSNR dB, model seconds, inversion seconds, PNG path)."""
     from core.device import from_uint8_hwc
     from core.generators import load_generator
-    from core.imageio import CropBox, crop_and_resize, load_photo, save_image
+    from core.imageio import load_photo, save_image
     from core.inversion import InversionConfig, invert
     from core.jobs import run_job
     from core.metrics import psnr
     from core.objectives.compose import LossWeights
-    from core.resources import sample_face_crop, sample_photos
+    from core.placement import Placement
+    from core.resources import sample_photos
 
     sample = sample_photos()[0]
     photo = load_photo(sample)
-    recorded = sample_face_crop(sample)
-    box = CropBox.from_dict(recorded) if recorded else CropBox.centered(photo.width, photo.height)
+    placement = Placement.default_for(photo)
     began = time.perf_counter()
     G = load_generator("default", "cpu")
     loaded = time.perf_counter()
-    target = crop_and_resize(photo.pixels, box, G.resolution)  # uint8 [R, R, 3]
+    target = placement.target(photo.pixels, G.resolution)  # uint8 [R, R, 3]
     config = InversionConfig(steps=steps, loss=LossWeights(pixel=1.0, lpips=0.0))
     result = run_job(invert(G, from_uint8_hwc(target, G.device), config))
     inverted = time.perf_counter()

@@ -16,11 +16,12 @@ import torch
 from core import __version__
 from core.device import from_uint8_hwc
 from core.generators import Generator
-from core.imageio import CropBox, crop_and_resize, load_photo
+from core.imageio import load_photo
 from core.inversion import InversionConfig, invert
 from core.jobs import run_job
 from core.metrics import psnr
-from core.resources import sample_face_crop, sample_photos
+from core.placement import Placement
+from core.resources import sample_photos
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BASE = InversionConfig(preview_every=10_000, warmup_steps=0).with_changes(loss_lpips=0.0)  # pixel loss, plain Adam
@@ -51,10 +52,8 @@ def sample_targets(G: Generator) -> tuple[list[str], torch.Tensor]:
     names, targets = [], []
     for path in sample_photos():
         photo = load_photo(path)
-        crop = sample_face_crop(path)
-        box = CropBox.from_dict(crop) if crop else CropBox.centered(photo.width, photo.height)
         names.append(path.name)
-        targets.append(from_uint8_hwc(crop_and_resize(photo.pixels, box, G.resolution), G.device))
+        targets.append(from_uint8_hwc(Placement.default_for(photo).target(photo.pixels, G.resolution), G.device))
     return names, torch.cat(targets)
 
 

@@ -53,15 +53,15 @@ class StallMeter:
 def headless_steps_per_second(steps: int, starts: int) -> float:
     from core.device import from_uint8_hwc
     from core.generators import load_generator
-    from core.imageio import CropBox, crop_and_resize, load_photo
+    from core.imageio import load_photo
     from core.inversion import InversionConfig, invert
     from core.jobs import run_job
-    from core.resources import sample_face_crop, sample_photos
+    from core.placement import Placement
+    from core.resources import sample_photos
 
     G = load_generator()
-    path = sample_photos()[0]
-    box = CropBox.from_dict(sample_face_crop(path))
-    target = from_uint8_hwc(crop_and_resize(load_photo(path).pixels, box, G.resolution))
+    photo = load_photo(sample_photos()[0])
+    target = from_uint8_hwc(Placement.default_for(photo).target(photo.pixels, G.resolution))
     began = time.perf_counter()
     run_job(invert(G, target, InversionConfig(steps=steps, starts=starts)))
     return steps / (time.perf_counter() - began)

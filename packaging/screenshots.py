@@ -27,7 +27,7 @@ def main() -> int:
     from PySide6.QtCore import QEventLoop, QPoint, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.controller import DocumentController
+    from app.document.controller import DocumentController
     from app.main_window import MainWindow
     from core.resources import sample_photos
 
@@ -53,7 +53,7 @@ def main() -> int:
             shots["running"] = True
             QTimer.singleShot(50, lambda: window.grab().save(str(args.out / "screenshot_running.png")))
 
-    controller.steps_received.connect(on_steps)
+    window.inversion.steps_received.connect(on_steps)
     done = QEventLoop()
     controller.run_state_changed.connect(lambda running: None if running else QTimer.singleShot(300, done.quit))
     window.run_inversion()
@@ -95,7 +95,7 @@ def shoot_inpainting(app: object, window: object, out: Path) -> None:
     crop = window.controller.crop
     mask = np.zeros((window.controller.opened.photo.height, window.controller.opened.photo.width), np.uint8)
     mask[crop.y + 78:crop.y + 112, crop.x + 30:crop.x + 96] = 255
-    window.canvas.set_mask(mask)
+    window.controller.replace_mask(mask, "Brush")
     window.docks["inpainting"].raise_()
     window.inpainting_panel.candidates.setValue(8)
     done = QEventLoop()
@@ -112,7 +112,7 @@ def shoot_compare(app: object, window: object, out: Path) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
     window.controller.undo_stack.setIndex(0)
-    window.canvas.set_mask(window.canvas.mask() * 0)
+    window.controller.clear_mask()
     panel = window.inversion_panel
     panel.steps.setValue(100)
     panel.starts.setValue(1)

@@ -54,7 +54,7 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
     crop_changing = Signal(object)  # CropBox, live while the user drags or resizes the box
     crop_changed = Signal(object, object)  # (old CropBox, new CropBox) on mouse release, only if it changed
     stroke_finished = Signal(object)  # MaskEdit of one press→release brush/eraser stroke that changed the mask
-    mask_changed = Signal()  # the mask's content changed (stroke, set_mask, apply_mask_edit, clear, invert)
+    mask_changed = Signal()  # the drawn mask changed (a stroke, a new array, or its owner's change)
     zoom_changed = Signal(float)  # view scale, 1.0 = one photo pixel per screen pixel
     brush_size_changed = Signal(float)  # diameter in photo pixels (also from [ ] keys and Alt+wheel)
     split_changed = Signal(float)  # split position 0..1, when the user drags the split line
@@ -149,27 +149,16 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
         """A copy of the mask, uint8 [H, W] at full photo size, 0..255 (255 = brushed)."""
         return self._mask_layer.mask.copy()
 
-    def set_mask(self, mask: np.ndarray) -> None:
-        """Replace the mask: uint8 0..255, bool, or float 0..1, shaped [H, W] like the photo (else ValueError)."""
-        self._mask_layer.assign(mask)
+    def attach_mask(self, mask: np.ndarray) -> None:
+        """Draw, and paint strokes into, ``mask`` (uint8 [H, W] the photo's size): the document's own array, so
+        what the canvas shows is the document's mask. ``set_photo`` starts an empty one of the canvas's own."""
+        self._mask_layer.attach(mask)
         self.mask_changed.emit()
 
-    def apply_mask_edit(self, edit: MaskEdit, undo: bool = False) -> None:
-        """Write ``edit.after`` (or ``edit.before`` when undoing) into the mask at (edit.x, edit.y)."""
-        self._mask_layer.apply(edit, undo)
+    def refresh_mask(self, rect: tuple[int, int, int, int] | None = None) -> None:
+        """The mask's owner changed ``rect`` (x, y, w, h; None: anywhere) of the attached array: redraw it."""
+        self._mask_layer.refresh(rect)
         self.mask_changed.emit()
-
-    def clear_mask(self) -> MaskEdit:
-        """Erase the whole mask; returns the edit (covering only the pixels that were brushed) for the undo stack."""
-        return self._replace_mask(np.zeros_like(self._mask_layer.mask))
-
-    def invert_mask(self) -> MaskEdit:
-        return self._replace_mask(255 - self._mask_layer.mask)
-
-    def _replace_mask(self, after: np.ndarray) -> MaskEdit:
-        edit = self._mask_layer.replace(after)
-        self.mask_changed.emit()
-        return edit
 
     def set_mask_visible(self, visible: bool) -> None:
         self._mask_layer.setVisible(visible)

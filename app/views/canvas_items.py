@@ -38,11 +38,8 @@ from app.views.canvas_math import (
     Rect,
     crop_corners,
     crop_grab,
-    mask_values,
     moved_crop,
-    replacement_edit,
     resized_crop,
-    write_edit,
 )
 from app.widgets.qimage import numpy_to_qimage
 from core.imageio import CropBox
@@ -98,7 +95,8 @@ class MaskLayerItem(QGraphicsItem):
 
     The overlay is an 8-bit indexed QImage over the mask's own memory (no copy) whose colour table maps 0..255 to
     transparent..red, so an edit only needs ``update(dirty rect)`` and a repaint reads just the exposed pixels.
-    Every write therefore goes into ``self.mask`` in place; the array is never replaced except by ``reset``.
+    Every write therefore goes into ``self.mask`` in place; the array is only replaced by ``reset`` (a new photo)
+    and ``attach`` (the document's own array).
     """
 
     def __init__(self) -> None:
@@ -118,19 +116,23 @@ class MaskLayerItem(QGraphicsItem):
         self._image.setColorTable(self._colors)
         self.update()
 
-    def assign(self, values: np.ndarray) -> None:
-        self.mask[...] = mask_values(values, self.mask.shape)
+    def attach(self, mask: np.ndarray) -> None:
+        """Draw straight from ``mask`` (uint8 [H, W], C-contiguous, this photo's size): its owner writes into it."""
+        if mask.dtype != np.uint8 or mask.shape != self.mask.shape or not mask.flags.c_contiguous:
+            raise ValueError(f"The mask must be a C-contiguous uint8 array of the photo's size {self.mask.shape}, "
+                             f"got {mask.dtype} {mask.shape}.")
+        self.mask = mask
+        self.stroke = None
+        height, width = mask.shape
+        self._image = QImage(self.mask.data, width, height, width, QImage.Format.Format_Indexed8)
+        self._image.setColorTable(self._colors)
         self.update()
 
-    def apply(self, edit: MaskEdit, undo: bool = False) -> None:
-        """Write ``edit.after`` (``edit.before`` when undoing) at (edit.x, edit.y); ValueError if it does not fit."""
-        self._update_rect(write_edit(self.mask, edit, undo))
-
-    def replace(self, after: np.ndarray) -> MaskEdit:
-        """Make the mask ``after``; the edit covers only the pixels that differ (empty arrays when none do)."""
-        edit = replacement_edit(self.mask, after)
-        self.apply(edit)
-        return edit
+    def refresh(self, rect: Rect | None) -> None:
+        if rect is None:
+            self.update()
+        else:
+            self._update_rect(rect)
 
     def begin_stroke(self, point: tuple[float, float], diameter: float, feather: float, erase: bool) -> None:
         self.stroke = MaskStroke(self.mask, diameter / 2, feather, erase)

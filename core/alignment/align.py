@@ -48,6 +48,13 @@ class Alignment:
         """Model pixels per photo pixel."""
         return geometry.scale_of(self.transform)
 
+    def corners(self) -> np.ndarray:
+        """float64 [4, 2]: the model square's corners in photo pixels (top-left, top-right, bottom-right,
+        bottom-left)."""
+        r = self.resolution
+        square = np.array([[0, 0], [r, 0], [r, r], [0, r]], np.float64)
+        return geometry.apply(geometry.invert(self.transform), square)
+
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": SCHEMA_VERSION, "matrix": [list(r) for r in self.matrix],
                 "resolution": self.resolution, "face_index": self.face_index, "points": [list(p) for p in self.points],

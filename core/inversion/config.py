@@ -13,7 +13,7 @@ from core.objectives.operators import parse_operator
 
 METHODS = ("direct", "landscape", "encoder", "hybrid", "pivotal")
 # What "hybrid" runs after the encoder's start; "auto": landscape through the model's ready θ where it has one
-# (core.bench methods, 100 steps: 19.81 against 19.18 dB on the photos), direct otherwise, without a warning
+# (bench methods, 100 steps: 19.81 against 19.18 dB on the photos), direct otherwise, without a warning
 REFINE_METHODS = ("auto", "direct", "landscape")
 PIVOT_METHODS = ("direct", "landscape", "encoder", "hybrid")  # what "pivotal" may take its pivot from
 # Inverse problems (inpainting, super-resolution, colorization) are underdetermined: a latent prior (BRGM) and a

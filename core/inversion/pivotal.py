@@ -44,7 +44,7 @@ LOCALITY_SEED = 1_500_000_000  # their prior draws' seeds start here (apart from
 def pivot_config(config: InversionConfig) -> InversionConfig:
     """The pivot's run: ``config.pivot`` as the method; a hybrid pivot with refine "auto" refines directly.
 
-    Measured on the sample photos (``python -m core.bench methods``, pixel loss): a pivot refined through the
+    Measured on the sample photos (``python -m bench methods``, pixel loss): a pivot refined through the
     shipped θ reconstructs better before tuning (19.81 against 19.18 dB) but tunes worse: 28.62 against 32.10 dB
     after tuning, its runs using all 300 tuning steps where the direct pivots stopped at the target after 154 and
     242. So "auto" means direct here.

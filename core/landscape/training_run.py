@@ -15,7 +15,7 @@ from typing import Any
 from core.evaluation import HELD_OUT_SEED, TRAIN_SEED_LIMIT
 from core.generators.base import Generator
 from core.jobs import CancelToken
-from core.landscape.gate import gate
+from core.landscape.gate import GATE_BUDGETS, gate
 from core.landscape.learning import (
     LandscapeTrainConfig,
     TrainStep,
@@ -62,7 +62,8 @@ def optimizer_summary(theta: LandscapeMapping) -> dict[str, Any]:
 
 
 def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: bool = False,
-                 cancel: CancelToken | None = None, gate_faces: int = 32) -> Job[TrainStep, None, TrainingOutcome]:
+                 cancel: CancelToken | None = None, gate_faces: int = 32,
+                 gate_budgets: tuple[int, ...] = GATE_BUDGETS) -> Job[TrainStep, None, TrainingOutcome]:
     """Train for ``config.minutes`` (continuing ``out/checkpoint`` when ``resume``), then gate and save θ.
 
     A cancelled run still saves its checkpoint (so Resume continues it) but skips the gate and θ.
@@ -80,7 +81,7 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
     if cancel is not None and cancel.cancelled:
         return TrainingOutcome(out, False, {}, state.iteration, state.seconds, True)
     theta = state.selected()
-    verdict = gate(G, theta, n=gate_faces)
+    verdict = gate(G, theta, n=gate_faces, budgets=gate_budgets)
     meta = {"generator_id": G.model_id, "generator": G.name, "space": G.default_space,
             "optimizer": optimizer_summary(theta),
             "train": config.to_dict(), "train_seeds": f"[0, {TRAIN_SEED_LIMIT})", "eval_seed": HELD_OUT_SEED,

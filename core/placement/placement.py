@@ -17,8 +17,6 @@ from typing import Any
 import numpy as np
 
 from core.alignment import Alignment, unwarp_and_paste, warp_to_model
-from core.alignment.geometry import apply as apply_transform
-from core.alignment.geometry import invert
 from core.errors import InvalidInputError
 from core.imageio import CropBox, Photo, crop_and_resize, crop_and_resize_mask
 from core.placement.blend import composite, composite_aligned, paste_back
@@ -84,6 +82,13 @@ class Placement:
         rgb = np.repeat(np.rint(weights * 255).astype(np.uint8)[:, :, None], 3, axis=2)
         return (warp_to_model(rgb, self.alignment.transform, resolution)[:, :, 0] / 255.0).astype(np.float32)
 
+    def touches(self, mask: np.ndarray) -> bool:
+        """Some marked pixel of a photo-sized mask lies inside the square (the model can fill it)."""
+        if self.alignment is None:
+            box = self.crop
+            return bool(np.any(mask[box.y:box.y + box.size, box.x:box.x + box.size]))
+        return bool((self.mask(mask, self.alignment.resolution) > 0).any())
+
     def covered(self, width: int, height: int, resolution: int) -> np.ndarray:
         """float32 [H, W]: 1 where the square covers the photo (a masked pixel elsewhere cannot be filled)."""
         if self.alignment is None:
@@ -118,9 +123,7 @@ class Placement:
         if self.alignment is None:
             x, y, s = self.crop.x, self.crop.y, self.crop.size
             return np.array([[x, y], [x + s, y], [x + s, y + s], [x, y + s]], np.float64)
-        r = self.alignment.resolution
-        square = np.array([[0, 0], [r, 0], [r, r], [0, r]], np.float64)
-        return apply_transform(invert(self.alignment.transform), square)
+        return self.alignment.corners()
 
     # -- other pixel grids ------------------------------------------------------------------------------------
     def scaled(self, factor: float, width: int, height: int) -> Placement:

@@ -26,7 +26,7 @@ from core.alignment.align import Alignment
 from core.errors import InvalidInputError
 from core.generators.tuning import WeightDelta
 from core.imageio import CropBox, Photo
-from core.placement.blend import MAX_FEATHER, composite, paste_back
+from core.placement import MAX_FEATHER, Placement
 
 if TYPE_CHECKING:
     from core.inversion.optimize import InversionResult
@@ -282,28 +282,19 @@ class Document:
                 raise InvalidInputError(f"The {name.replace('_', ' ')} is {mask.shape[1]}x{mask.shape[0]} but the "
                                         f"photo is {photo.width}x{photo.height}.")
 
-    def composite(self, photo_pixels: np.ndarray) -> np.ndarray:
-        """uint8 [H, W, 3]: the photo with ``result_image`` pasted into the crop, feathered — what export writes.
+    @property
+    def placement(self) -> Placement:
+        """Where the model's square lies: the aligned face square when the document has one, else the crop."""
+        return Placement(self.crop, self.alignment)
 
-        The brush mask is not applied: it steers the inversion's loss, while the paste covers the whole crop (as
-        the editor's export does). An inpainting result (``fill_mask``) fills only its masked pixels, every other
-        pixel stays the photo's. Without a result this is a copy of the photo.
-        """
+    def composite(self, photo_pixels: np.ndarray) -> np.ndarray:
+        """uint8 [H, W, 3]: the photo with ``result_image`` composited through :attr:`placement` — what export
+        writes. An inpainting result (``fill_mask``) fills only its masked pixels; without a result this is a copy
+        of the photo. The brush mask is not applied: it steers the inversion's loss, not the paste."""
         image = self.result_image
         if image is None:
             return np.array(photo_pixels, copy=True)
-        if self.alignment is not None:  # through the aligned square, un-warped at the photo's resolution
-            from core.alignment.align import unwarp_and_paste
-            from core.placement.blend import composite_aligned
-
-            transform = self.alignment.transform
-            if self.fill_mask is None:
-                return unwarp_and_paste(photo_pixels, image, transform, self.feather)
-            side = image.shape[0] / self.alignment.scale
-            return composite_aligned(photo_pixels, image, self.fill_mask, transform, self.feather * side)
-        if self.fill_mask is not None:
-            return composite(photo_pixels, image, self.fill_mask, self.crop, self.feather)
-        return paste_back(photo_pixels, image, self.crop, self.feather)
+        return self.placement.composite(photo_pixels, image, fill_mask=self.fill_mask, feather=self.feather)
 
 
 def _rows_for(edit: EditedDirection, shape: tuple[int, ...]) -> tuple[slice, ...] | slice:

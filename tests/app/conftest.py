@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 
-from app.controller import DocumentController
+from app.document.controller import DocumentController
 from app.main_window import MainWindow
 from core.resources import resources_dir
 

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.placement import square_corners
 from core.alignment import align_faces, framing_for
 from core.imageio import load_photo
 from core.resources import resources_dir
@@ -58,7 +57,7 @@ def test_align_face_turns_the_square_and_hides_the_crop_box(aligned):
     assert c.undo_stack.text(c.undo_stack.count() - 1) == "Align face"
     outline = aligned.canvas.aligned_square()
     assert outline is not None and aligned.canvas._aligned_item.isVisible()
-    assert np.allclose(outline, square_corners(c.alignment))
+    assert np.allclose(outline, c.alignment.corners())
     assert not aligned.canvas._crop_item.isVisible()
     edge = outline[1] - outline[0]
     drawn = abs(np.degrees(np.arctan2(edge[1], edge[0])))
@@ -86,9 +85,9 @@ def test_an_aligned_inversion_changes_only_the_face_square(aligned, qtbot, tmp_p
     panel.lpips.setValue(0.0)
     with qtbot.waitSignal(c.result_applied, timeout=WAIT_MS):
         panel.run_button.click()
-    assert c.adopted.alignment == c.alignment
+    assert c.adopted.placement == c.placement
     photo = load_photo(tmp_path / "tilted.png").pixels
-    far = _far_from(square_corners(c.alignment), photo.shape[:2], 2.0)
+    far = _far_from(c.alignment.corners(), photo.shape[:2], 2.0)
     assert np.array_equal(c.adopted.display[far], photo[far])  # the display copy is the photo here (512 px)
     out = tmp_path / "out.png"
     with qtbot.waitSignal(c.busy_changed, timeout=WAIT_MS, check_params_cb=lambda busy: not busy):
@@ -117,7 +116,7 @@ def test_a_project_keeps_the_alignment(aligned, qtbot, tmp_path):
     c = aligned.controller
     alignment = c.alignment
     with qtbot.waitSignal(aligned.projects.project_saved, timeout=WAIT_MS):
-        aligned.projects.save(tmp_path / "aligned.lsproj", aligned.canvas.mask())
+        aligned.projects.save(tmp_path / "aligned.lsproj")
     _open(qtbot, aligned, SAMPLE)
     assert c.alignment is None and aligned.canvas.aligned_square() is None
     with qtbot.waitSignal(aligned.projects.project_opened, timeout=WAIT_MS):
@@ -142,7 +141,7 @@ def test_several_faces_offer_a_picker_that_switches_the_alignment(window, qtbot,
     panel.face.activated.emit(1)
     assert c.alignment.face_index == 1 and c.alignment != first
     assert c.undo_stack.text(c.undo_stack.count() - 1) == "Choose face"
-    assert np.allclose(window.canvas.aligned_square(), square_corners(c.alignment))
+    assert np.allclose(window.canvas.aligned_square(), c.alignment.corners())
     c.undo_stack.undo()
     assert c.alignment == first and panel.face.currentIndex() == 0
 
@@ -159,15 +158,15 @@ def test_aligned_edits_and_projects_paste_through_the_square(aligned, qtbot, tmp
     qtbot.waitUntil(lambda: aligned.edits.last_preview is not None
                     and aligned.edits.last_preview.edits == aligned.edits.edits, timeout=WAIT_MS)
     preview = aligned.edits.last_preview
-    corners = square_corners(c.alignment)
+    corners = c.alignment.corners()
     assert preview.box.size >= np.ptp(corners, axis=0).max() and aligned.canvas.has_result_patch()
     with qtbot.waitSignal(aligned.projects.project_saved, timeout=WAIT_MS):
-        aligned.projects.save(tmp_path / "aligned.lsproj", aligned.canvas.mask())
+        aligned.projects.save(tmp_path / "aligned.lsproj")
     _open(qtbot, aligned, SAMPLE)
     assert c.alignment is None and aligned.canvas.aligned_square() is None
     with qtbot.waitSignal(aligned.projects.project_opened, timeout=WAIT_MS):
         aligned.projects.open(tmp_path / "aligned.lsproj")
-    assert c.adopted.alignment == c.alignment and c.alignment is not None
+    assert c.adopted.placement == c.placement and c.alignment is not None
     assert np.array_equal(c.adopted.display, display)
     assert np.array_equal(aligned.edits.last_preview.patch, preview.patch)
     assert aligned.edits.last_preview.box == preview.box
@@ -176,18 +175,18 @@ def test_aligned_edits_and_projects_paste_through_the_square(aligned, qtbot, tmp
 
 def test_aligned_inpainting_fills_only_brushed_pixels(aligned, qtbot, tmp_path):
     c = aligned.controller
-    corners = square_corners(c.alignment)
+    corners = c.alignment.corners()
     cx, cy = (int(v) for v in corners.mean(0))
     mask = np.zeros(c.opened.photo.pixels.shape[:2], np.uint8)
     mask[cy + 10:cy + 40, cx - 30:cx + 30] = 255
-    aligned.canvas.set_mask(mask)
+    aligned.controller.replace_mask(mask, "Brush")
     panel = aligned.inpainting_panel
     panel.candidates.setValue(2)
     panel.steps.setValue(5)
     with qtbot.waitSignal(aligned.inpainting.inpaint.finished, timeout=WAIT_MS):
         panel.run_button.click()
     assert aligned.inpainting.inpaint.apply(0)
-    assert c.adopted.alignment == c.alignment
+    assert c.adopted.placement == c.placement
     photo = c.opened.photo.pixels
     assert np.array_equal(c.adopted.display[mask == 0], photo[mask == 0])
     assert not np.array_equal(c.adopted.display[mask > 0], photo[mask > 0])
@@ -209,7 +208,7 @@ def test_with_the_preference_on_a_photo_aligns_as_it_opens_and_a_project_keeps_i
     window.alignment.action.trigger()  # back to the manual crop, then save: the project has no alignment
     assert c.alignment is None
     with qtbot.waitSignal(window.projects.project_saved, timeout=WAIT_MS):
-        window.projects.save(tmp_path / "manual.lsproj", window.canvas.mask())
+        window.projects.save(tmp_path / "manual.lsproj")
     with qtbot.waitSignal(window.projects.project_opened, timeout=WAIT_MS):
         window.open_path(tmp_path / "manual.lsproj")
     qtbot.wait(200)
@@ -231,6 +230,6 @@ def test_run_during_the_alignment_after_opening_starts_when_it_ends(window, qtbo
     with qtbot.waitSignal(c.result_applied, timeout=WAIT_MS):
         panel.run_button.click()
         panel.run_button.click()  # a second click while waiting queues nothing more
-    assert c.alignment is not None and c.adopted.alignment == c.alignment
+    assert c.alignment is not None and c.adopted.placement == c.placement
     qtbot.waitUntil(lambda: not c.engine.busy, timeout=WAIT_MS)
     assert c.adopted.result.steps_done == 5

@@ -10,6 +10,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QFocusEvent
 
 from app.views.canvas import CanvasView, MaskEdit
+from app.views.canvas_math import write_edit
 from core.errors import InvalidInputError
 from core.imageio import CropBox, load_photo
 from tests.app.events import LEFT, NONE, drag, key, send_mouse, view_pos, wheel
@@ -45,10 +46,11 @@ def test_brush_stroke_marks_path_only_and_undoes(view, qtbot):
     edit = blocker.args[0]
     assert isinstance(edit, MaskEdit)
     assert edit.before.shape == edit.after.shape and edit.before.shape[0] <= 22  # only the touched box is kept
-    view.apply_mask_edit(edit, undo=True)
-    np.testing.assert_array_equal(view.mask(), old)
-    view.apply_mask_edit(edit)
-    np.testing.assert_array_equal(view.mask(), mask)
+    owned = view.mask()  # what the owner of the array does on undo and redo: write the edit, then redraw
+    write_edit(owned, edit, undo=True)
+    np.testing.assert_array_equal(owned, old)
+    write_edit(owned, edit)
+    np.testing.assert_array_equal(owned, mask)
 
 
 def test_exactly_one_stroke_finished_per_stroke(view, qtbot):
@@ -96,48 +98,32 @@ def test_feathered_brush_falls_off_and_hard_brush_is_crisp(view):
 
 
 def test_eraser_lowers_the_mask_along_the_path(view, qtbot):
-    view.set_mask(np.full((300, 400), 255, np.uint8))
+    owned = np.full((300, 400), 255, np.uint8)
+    view.attach_mask(owned)  # the document's array: the eraser paints into it
     view.set_tool("eraser")
     view.set_brush_size(16)
     view.set_brush_feather(0.0)
     with qtbot.waitSignal(view.stroke_finished) as blocker:
         drag(view, [(200, 50), (200, 250)])
-    mask = view.mask()
-    assert (mask[50:251, 200] == 0).all()
-    assert (mask[:, :185] == 255).all() and (mask[:, 216:] == 255).all() and (mask[:35] == 255).all()
-    view.apply_mask_edit(blocker.args[0], undo=True)
+    assert (owned[50:251, 200] == 0).all()
+    assert (owned[:, :185] == 255).all() and (owned[:, 216:] == 255).all() and (owned[:35] == 255).all()
+    np.testing.assert_array_equal(view.mask(), owned)
+    write_edit(owned, blocker.args[0], undo=True)
     assert (view.mask() == 255).all()
 
 
-def test_clear_and_invert_return_undoable_edits(view):
-    view.set_tool("brush")
-    drag(view, [(100, 100), (150, 120)])
-    painted = view.mask()
-    cleared = view.clear_mask()
-    assert view.mask().max() == 0
-    assert cleared.before.shape[0] < 300  # just the brushed box
-    view.apply_mask_edit(cleared, undo=True)
-    np.testing.assert_array_equal(view.mask(), painted)
-    inverted = view.invert_mask()
-    np.testing.assert_array_equal(view.mask(), 255 - painted)
-    view.apply_mask_edit(inverted, undo=True)
-    np.testing.assert_array_equal(view.mask(), painted)
-    view.set_mask(np.zeros((300, 400), np.uint8))
-    assert view.clear_mask().before.size == 0  # nothing to clear
-
-
-def test_set_mask_checks_size_and_accepts_bool_and_float(view, qtbot):
-    with pytest.raises(ValueError, match="must match"):
-        view.set_mask(np.zeros((30, 40), np.uint8))
-    marked = np.zeros((300, 400), bool)
-    marked[10:20, 10:20] = True
+def test_attach_mask_draws_the_owners_array_and_refuses_a_wrong_one(view, qtbot):
+    with pytest.raises(ValueError, match="photo's size"):
+        view.attach_mask(np.zeros((30, 40), np.uint8))
+    with pytest.raises(ValueError, match="uint8"):
+        view.attach_mask(np.zeros((300, 400), np.float32))
+    owned = np.zeros((300, 400), np.uint8)
     with qtbot.waitSignal(view.mask_changed):
-        view.set_mask(marked)
+        view.attach_mask(owned)
+    owned[10:20, 10:20] = 255
+    with qtbot.waitSignal(view.mask_changed):
+        view.refresh_mask((10, 10, 10, 10))
     assert view.mask()[15, 15] == 255 and view.mask().sum() == 255 * 100
-    view.set_mask(marked.astype(np.float32) * 0.5)
-    assert view.mask()[15, 15] == 128
-    with pytest.raises(ValueError):
-        view.apply_mask_edit(MaskEdit(395, 0, np.zeros((4, 10), np.uint8), np.zeros((4, 10), np.uint8)))
 
 
 def test_downscaled_display_copy_keeps_photo_coordinates(view):

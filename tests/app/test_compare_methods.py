@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from app.compare_controller import DIFF_MAX
 from core.device import from_uint8_hwc
 from core.imageio import crop_and_resize, crop_and_resize_mask
 from core.inversion import InversionConfig
 from core.metrics import psnr
+from core.photo_jobs import DIFF_MAX
 
 WAIT_MS = 600_000  # generous: waits end on the work's own signal; this only ends a hang
 FAST = dict(steps=5, warmup_steps=2, preview_every=1)

@@ -84,7 +84,7 @@ def test_export_writes_the_edited_crop(qtbot, window, tmp_path):
     with qtbot.waitSignal(window.controller.status_changed, timeout=WAIT_MS, check_params_cb=lambda t: "Exported" in t):
         window.controller.export(tmp_path / "edited.png")
     plain, edited = (load_photo(tmp_path / n).pixels for n in ("plain.png", "edited.png"))
-    box = window.controller.adopted.crop
+    box = window.controller.adopted.placement.crop
     inside = (slice(box.y, box.y + box.size), slice(box.x, box.x + box.size))
     assert not np.array_equal(plain[inside], edited[inside])
     outside = np.ones(plain.shape[:2], bool)
@@ -96,13 +96,13 @@ def test_a_project_reopens_with_the_exact_pixels(qtbot, window, tmp_path):
     invert(qtbot, window)
     mask = np.zeros((512, 512), np.uint8)
     mask[300:340, 100:180] = 255
-    window.canvas.set_mask(mask)
+    window.controller.replace_mask(mask, "Brush")
     window.edits.commit({}, {"smile": 1.5, "glasses": -1.0}, "Edit")
     qtbot.waitUntil(lambda: window.edits.last_preview is not None
                     and window.edits.last_preview.edits == window.edits.edits, timeout=WAIT_MS)
     patch = window.edits.last_preview.patch.copy()
     with qtbot.waitSignal(window.projects.project_saved, timeout=WAIT_MS):
-        window.projects.save(tmp_path / "edit.lsproj", window.canvas.mask())
+        window.projects.save(tmp_path / "edit.lsproj")
     with qtbot.waitSignal(window.controller.photo_opened, timeout=WAIT_MS):
         window.open_path(resources_dir() / "samples" / "grace_hopper.jpg")
     assert window.controller.adopted is None

@@ -17,7 +17,7 @@ def brush_mouth(win) -> np.ndarray:
     crop = win.controller.crop
     mask = np.zeros((512, 512), np.uint8)
     mask[crop.y + 80:crop.y + 115, crop.x + 35:crop.x + 95] = 255
-    win.canvas.set_mask(mask)
+    win.controller.replace_mask(mask, "Brush")
     return mask
 
 
@@ -98,7 +98,7 @@ def test_a_project_with_an_applied_candidate_reopens_with_the_same_export(qtbot,
     with qtbot.waitSignal(window.controller.status_changed, timeout=WAIT_MS, check_params_cb=lambda t: "Exported" in t):
         window.controller.export(tmp_path / "before.png")
     with qtbot.waitSignal(window.projects.project_saved, timeout=WAIT_MS):
-        window.projects.save(tmp_path / "fill.lsproj", window.canvas.mask())
+        window.projects.save(tmp_path / "fill.lsproj")
     with qtbot.waitSignal(window.projects.project_opened, timeout=WAIT_MS):
         window.open_path(tmp_path / "fill.lsproj")
     assert window.controller.adopted.fill_mask is not None

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QSettings
 
-from app.controller import DocumentController
+from app.document.controller import DocumentController
 from app.main_window import MainWindow
 from core.theta.mapping import PRECONDITIONED
 
@@ -16,6 +16,7 @@ def _small_training_dialog(qtbot, tmp_path, minutes):
     """The Train Landscape dialog of a new window, set for a seconds-long run into tmp_path/theta."""
     controller = DocumentController()
     controller.gate_faces = 2  # the real gate uses 32 held-out faces; 2 keep the test short
+    controller.gate_budgets = (2,)  # and compares at 10 and 100 steps; the verdict is what is tested, not θ
     window = MainWindow(controller, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.landscape_dialog()
@@ -47,14 +48,14 @@ def test_train_pause_resume_and_gate(qtbot, tmp_path):
             paused.append(records[-1].iteration)
             dialog.pause_button.click()
 
-    controller.training_steps.connect(pause_once)
-    with qtbot.waitSignal(controller.training_finished, timeout=WAIT_MS) as first:
+    dialog.training.steps_received.connect(pause_once)
+    with qtbot.waitSignal(dialog.training.finished, timeout=WAIT_MS) as first:
         dialog.start_button.click()
     assert first.args[0].cancelled and "Paused" in dialog.status.text()
     assert (tmp_path / "theta" / "checkpoint" / "checkpoint.json").exists()
     assert dialog.curves  # the live curves were drawn
     dialog.minutes.setValue(0.02)
-    with qtbot.waitSignal(controller.training_finished, timeout=WAIT_MS) as second:
+    with qtbot.waitSignal(dialog.training.finished, timeout=WAIT_MS) as second:
         dialog.resume_button.click()
     outcome = second.args[0]
     assert not outcome.cancelled and outcome.iterations > paused[0]
@@ -67,7 +68,7 @@ def test_the_preconditioner_box_trains_a_preconditioned_theta(qtbot, tmp_path):
     controller, dialog = _small_training_dialog(qtbot, tmp_path, 0.01)
     assert dialog.precondition.isChecked()  # on by default: the shipped θ's recipe
     _with_least_work(dialog, max_iterations=1, precondition_draws=1, validate_every=0)  # the recipe, not training
-    with qtbot.waitSignal(controller.training_finished, timeout=WAIT_MS) as done:
+    with qtbot.waitSignal(dialog.training.finished, timeout=WAIT_MS) as done:
         dialog.start_button.click()
     assert not done.args[0].cancelled
     meta = json.loads((tmp_path / "theta" / "theta.json").read_text())

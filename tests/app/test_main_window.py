@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
 
-from app.controller import DocumentController
+from app.document.controller import DocumentController
 from app.main_window import MainWindow
-from bench.gui import StallMeter
 from core.imageio import load_photo
 from core.resources import resources_dir
 from tests.app.events import drag
@@ -23,7 +22,7 @@ def run(qtbot, win, steps=20, starts=1):
     win.inversion_panel.starts.setValue(starts)
     win.inversion_panel.lpips.setValue(0.0)
     batches = []
-    win.controller.steps_received.connect(batches.append)
+    win.inversion.steps_received.connect(batches.append)
     with qtbot.waitSignal(win.controller.result_applied, timeout=WAIT_MS):
         win.inversion_panel.run_button.click()
     return [r for batch in batches for r in batch]
@@ -54,7 +53,7 @@ def test_run_shows_live_previews_and_adopts_the_result(window, qtbot):
     previews = [r.preview for r in records if r.preview is not None]
     assert len(previews) >= 3 and not np.array_equal(previews[0], previews[-1])
     assert window.controller.adopted is not None and window.controller.adopted.result.steps_done == 20
-    assert window.controller.undo_stack.text(window.controller.undo_stack.count() - 1) == "Adopt inversion"
+    assert window.controller.undo_stack.text(window.controller.undo_stack.count() - 1) == "Adopt direct inversion"
     assert window.progress_panel.thumbnails.count() >= 3
     assert window.inversion_panel.run_button.text() == "Run"
     window.controller.undo_stack.undo()
@@ -71,20 +70,33 @@ def test_stop_mid_run_keeps_the_best_so_far(window, qtbot):
             stopped.append(records[-1].step)
             window.inversion_panel.run_button.click()  # the button reads "Stop" while running
 
-    window.controller.steps_received.connect(stop_once)
+    window.inversion.steps_received.connect(stop_once)
     with qtbot.waitSignal(window.controller.result_applied, timeout=WAIT_MS):
         window.inversion_panel.run_button.click()
     result = window.controller.adopted.result
     assert result.cancelled and result.steps_done < 100 and not window.controller.running
 
 
-def test_gui_thread_is_never_blocked_during_a_run(window, qtbot):
-    meter = StallMeter(interval_ms=5)
-    meter.start()
-    run(qtbot, window, steps=60, starts=4)
-    meter.stop()
-    assert len(meter.gaps) > 10
-    assert meter.longest_ms < 200
+def test_the_gui_thread_handles_events_while_a_run_computes(window, qtbot):
+    """The run computes on the engine thread: a timer fires mid-run and its click stops the run. How short the
+    GUI's stalls are is a figure of ``python -m bench gui``, not of a test."""
+    seen, scheduled = [], []
+
+    def tick() -> None:
+        seen.append(window.controller.running)
+        window.inversion_panel.run_button.click()  # reads "Stop" while running
+
+    def schedule(_records) -> None:
+        if not scheduled:
+            scheduled.append(True)
+            QTimer.singleShot(0, tick)
+
+    window.inversion_panel.steps.setValue(100_000)  # far longer than any machine needs for the timer to fire
+    window.inversion_panel.lpips.setValue(0.0)
+    window.inversion.steps_received.connect(schedule)
+    with qtbot.waitSignal(window.controller.result_applied, timeout=WAIT_MS):
+        window.inversion_panel.run_button.click()
+    assert seen == [True] and window.controller.adopted.result.cancelled
 
 
 def test_export_at_full_resolution_and_reopen(window, qtbot, tmp_path):
@@ -145,7 +157,7 @@ def test_dropping_a_photo_opens_it(window, qtbot, tmp_path):
 
 def test_closing_during_a_run_asks_first(window, qtbot, monkeypatch):
     window.inversion_panel.steps.setValue(100_000)
-    with qtbot.waitSignal(window.controller.steps_received, timeout=WAIT_MS):
+    with qtbot.waitSignal(window.inversion.steps_received, timeout=WAIT_MS):
         window.inversion_panel.run_button.click()
     monkeypatch.setattr(window, "confirm_quit_during_run", lambda: False)
     window.close()

@@ -12,7 +12,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog
 
-from app.controller import DocumentController
+from app.document.controller import DocumentController
 from app.main_window import MainWindow
 from core.directions.library import Direction
 from tests.app.models import write_tiny_stylegan2
@@ -160,6 +160,7 @@ def test_train_landscape_dialog_fits_theta_to_the_loaded_model(window, qtbot, ti
 
     load(qtbot, window, tiny)
     window.controller.gate_faces = 2
+    window.controller.gate_budgets = (2,)
     window.landscape_dialog()
     dialog = window._landscape_dialog
     dialog.minutes.setValue(0.02)
@@ -169,7 +170,7 @@ def test_train_landscape_dialog_fits_theta_to_the_loaded_model(window, qtbot, ti
     dialog.output.setText(str(tmp_path / "theta"))
     own = dialog.config  # its own settings, with the least work (the fit to the model is checked, not training)
     dialog.config = lambda: replace(own(), max_iterations=1, precondition_draws=1, validate_every=0)
-    with qtbot.waitSignal(window.controller.training_finished, timeout=WAIT_MS) as done:
+    with qtbot.waitSignal(dialog.training.finished, timeout=WAIT_MS) as done:
         dialog.start_button.click()
     assert done.args[0] is not None and not done.args[0].cancelled
     meta = json.loads((tmp_path / "theta" / "theta.json").read_text())

@@ -68,7 +68,7 @@ def test_edits_use_the_tuned_copy_and_reset_is_one_undoable_click(qtbot, window)
 def test_a_project_keeps_the_tuned_generator(qtbot, window, tmp_path):
     adopted = _tune(qtbot, window)
     with qtbot.waitSignal(window.projects.project_saved, timeout=WAIT_MS):
-        window.projects.save(tmp_path / "tuned.lsproj", window.canvas.mask())
+        window.projects.save(tmp_path / "tuned.lsproj")
     with qtbot.waitSignal(window.controller.photo_opened, timeout=WAIT_MS):
         window.open_path(resources_dir() / "samples" / "grace_hopper.jpg")
     assert window.inversion_panel.reset_model.isHidden()

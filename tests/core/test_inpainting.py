@@ -7,7 +7,6 @@ import torch
 from core.device import from_uint8_hwc
 from core.errors import InvalidInputError
 from core.imageio import CropBox
-from core.placement.blend import fill_weights
 from core.inpainting.diverse import (
     InpaintConfig,
     blur_fill,
@@ -21,6 +20,7 @@ from core.jobs import CancelToken, run_job
 from core.metrics import psnr
 from core.objectives import LossWeights, Objective
 from core.objectives.priors import colinearity
+from core.placement.blend import fill_weights
 
 BOX = (slice(20, 44), slice(20, 44))  # a centre box: eyes, nose and mouth of the model's framing
 

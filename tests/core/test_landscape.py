@@ -7,8 +7,8 @@ import torch
 
 from core.errors import ModelLoadError
 from core.inversion import InversionConfig, invert
-from core.inversion.theta_descent import landscape_descent
 from core.inversion.optimize import descend
+from core.inversion.theta_descent import landscape_descent
 from core.jobs import run_job
 from core.landscape.gate import gate
 from core.landscape.learning import (

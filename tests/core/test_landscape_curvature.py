@@ -9,10 +9,9 @@ import torch
 
 from core.evaluation import held_out_faces
 from core.inversion.config import InversionConfig
-from core.inversion.theta_descent import handover_descent, landscape_descent, preimage
 from core.inversion.optimize import descend
+from core.inversion.theta_descent import handover_descent, landscape_descent, preimage
 from core.jobs import run_job
-from core.theta.curvature import mean_gauss_newton, preconditioner
 from core.landscape.gate import identity_like, landscape_psnr
 from core.landscape.learning import (
     LandscapeTrainConfig,
@@ -22,6 +21,7 @@ from core.landscape.learning import (
     save_checkpoint,
     train_landscape,
 )
+from core.theta.curvature import mean_gauss_newton, preconditioner
 from core.theta.mapping import LandscapeMapping, MappingConfig, load_mapping, save_mapping
 
 

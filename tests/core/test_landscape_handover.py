@@ -7,8 +7,8 @@ import torch
 
 from core.evaluation import held_out_faces
 from core.inversion.config import InversionConfig
-from core.inversion.theta_descent import landscape_descent
 from core.inversion.optimize import descend
+from core.inversion.theta_descent import landscape_descent
 from core.jobs import run_job
 from core.landscape.gate import baselines, identity_like
 from core.landscape.learning import LandscapeTrainConfig, fit_to_model, new_state

@@ -5,9 +5,9 @@ from dataclasses import replace
 import pytest
 
 from core.cli import build_parser
+from core.cli.train_landscape import train_config_from_args
 from core.errors import InvalidInputError
 from core.theta.mapping import DEFAULT_RECIPE, PRECONDITIONED, MappingConfig, recipe_config
-from core.cli.train_landscape import train_config_from_args
 
 
 def test_a_recipe_gives_its_settings_and_single_changes_go_on_top():

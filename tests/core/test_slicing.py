@@ -13,7 +13,6 @@ from core.errors import InvalidInputError
 from core.generators import load_generator
 from core.inversion import InversionConfig, invert
 from core.jobs import CancelToken, run_job
-from core.theta.registry import find_mapping
 from core.landscape.slicing import (
     LandscapeSlice,
     SliceConfig,
@@ -28,6 +27,7 @@ from core.landscape.slicing import (
     slice_line,
     trajectory_axes,
 )
+from core.theta.registry import find_mapping
 
 ROOT = Path(__file__).resolve().parents[2]
 A = torch.tensor([1.0, 2.0, 0.5, 3.0], dtype=torch.float64)

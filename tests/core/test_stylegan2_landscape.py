@@ -19,8 +19,8 @@ from core.landscape.learning import (
     stable_step,
     train_landscape,
 )
-from core.theta.mapping import LandscapeMapping, MappingConfig, load_mapping, save_mapping, theta_latent
 from core.landscape.slicing import SliceConfig, landscape_trajectory, latent_trajectory, slice_for_photo
+from core.theta.mapping import LandscapeMapping, MappingConfig, load_mapping, save_mapping, theta_latent
 
 PIXEL = InversionConfig(steps=12, preview_every=1000).with_changes(loss_lpips=0.0)
 

@@ -1,0 +1,82 @@
+"""What the document holds about the open photo and its adopted result (plain frozen data, no Qt).
+
+Views, presenters and engine jobs share these types without the controller's Qt machinery. Everything that is
+shown on screen is derived through the one ``core.placement.Placement`` rule, on the display copy (a preview) or
+the full-resolution photo (export).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.generators.tuning import WeightDelta
+from core.imageio import CropBox, Photo, display_pixels, load_photo
+from core.inversion import InversionResult
+from core.placement import Placement
+
+
+@dataclass(frozen=True)
+class OpenedPhoto:
+    """A loaded photo with its on-screen copy and the placement to start with."""
+
+    photo: Photo
+    display: np.ndarray  # uint8 HWC, at most 4096 px a side
+    placement: Placement  # the photo's default square (a bundled sample's face box, else the largest centred one)
+
+    @property
+    def scale(self) -> float:
+        """Display pixels per photo pixel (1 for photos no larger than the display copy's limit)."""
+        return self.display.shape[1] / self.photo.width
+
+    def on_display(self, placement: Placement) -> Placement:
+        """``placement`` on the display copy's pixel grid (previews cost a fraction of full-resolution work)."""
+        height, width = self.display.shape[:2]
+        return placement.scaled(self.scale, width, height)
+
+    def display_mask(self, mask: np.ndarray | None) -> np.ndarray | None:
+        """A photo-sized mask (uint8 [H, W]) at the display copy's size."""
+        if mask is None:
+            return None
+        height, width = self.display.shape[:2]
+        if mask.shape == (height, width):
+            return mask
+        from PIL import Image
+
+        return np.asarray(Image.fromarray(mask).resize((width, height), Image.Resampling.BILINEAR))
+
+    def composite_on_display(self, placement: Placement, image: np.ndarray, fill_mask: np.ndarray | None,
+                             feather: float) -> np.ndarray:
+        """The display copy with ``image`` composited (what the canvas shows as "after")."""
+        return self.on_display(placement).composite(self.display, image, fill_mask=self.display_mask(fill_mask),
+                                                    feather=feather)
+
+    def patch_on_display(self, placement: Placement, image: np.ndarray, fill_mask: np.ndarray | None,
+                         feather: float) -> tuple[np.ndarray, CropBox]:
+        """Only the square's part of :meth:`composite_on_display`, and where it lies in photo pixels."""
+        patch, box = self.on_display(placement).patch(self.display, image, fill_mask=self.display_mask(fill_mask),
+                                                      feather=feather)
+        back = 1.0 / self.scale
+        return patch, CropBox(round(box.x * back), round(box.y * back), max(1, round(box.size * back)))
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """An inversion result placed into the photo: what the canvas shows as "after" and what export writes."""
+
+    result: InversionResult | None  # the run it came from (None when restored from a project file)
+    placement: Placement  # the square it was made for
+    display: np.ndarray  # the display copy with the reconstruction composited
+    latent: np.ndarray  # [*shape] the best latent: what edits move
+    image: np.ndarray  # uint8 [R, R, 3] the reconstruction of ``latent`` as adopted
+    fill_mask: np.ndarray | None = None  # uint8 [H, W]: an inpainting fills only these pixels (None: the square)
+    tuning: WeightDelta | None = None  # the generator copy tuned for this photo ("pivotal"); None: the model
+    space: str | None = None  # the latent space ``latent`` lives in (None: the model's default)
+    label: str = "inversion"  # what made it, for the history ("direct inversion", "inpainting candidate #2")
+
+
+def open_photo_job(path: Path) -> OpenedPhoto:
+    photo = load_photo(path)
+    return OpenedPhoto(photo, display_pixels(photo), Placement.default_for(photo))

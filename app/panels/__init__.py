@@ -1,1 +1,0 @@
-"""panels of the desktop editor."""

@@ -45,7 +45,12 @@ def run_gui(argv: Sequence[str]) -> int:
     else:  # the sample, unless the desktop handed over a file meanwhile (macOS sends it just after start-up)
         sample = str(sample_photos()[0])
         delay_ms = 300 if sys.platform == "darwin" else 0
-        QTimer.singleShot(delay_ms, lambda: relay.received or window.open_path(sample))
+
+        def open_sample() -> None:
+            if not relay.received:
+                window.open_path(sample)
+
+        QTimer.singleShot(delay_ms, open_sample)
     return app.exec()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -26,11 +28,12 @@ class Preferences:
 
     @property
     def jpeg_quality(self) -> int:
-        return int(self.settings.value("prefs/jpeg_quality", 95))
+        # QSettings gives back what was stored, or its text when read from a settings file
+        return int(cast("int | str", self.settings.value("prefs/jpeg_quality", 95)))
 
     @property
     def feather(self) -> float:
-        return float(self.settings.value("prefs/feather", 0.08))
+        return float(cast("float | str", self.settings.value("prefs/feather", 0.08)))
 
     @property
     def align_on_open(self) -> bool:

@@ -89,12 +89,12 @@ class EngineThread(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("engine")
+        self.qthread = QThread()  # not ``thread``: that would hide QObject.thread()
+        self.qthread.setObjectName("engine")
         self.worker = EngineWorker()
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.qthread)
         self._submitted.connect(self.worker.run)  # queued: runs on the engine thread
-        self.thread.start()
+        self.qthread.start()
         self.current: JobRequest | None = None
         self.worker.job_finished.connect(self._clear)
         self.worker.job_failed.connect(self._clear)
@@ -117,8 +117,8 @@ class EngineThread(QObject):
     def shutdown(self, timeout_ms: int = 10_000) -> None:
         """Cancel what runs, let it return, and stop the thread (call before the application quits)."""
         self.cancel()
-        self.thread.quit()
-        self.thread.wait(timeout_ms)
+        self.qthread.quit()
+        self.qthread.wait(timeout_ms)
 
 
 @dataclass(frozen=True)
@@ -143,13 +143,13 @@ class Engine(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = EngineThread(self)
+        self.engine_thread = EngineThread(self)  # not ``thread``: that would hide QObject.thread()
         self.routes: dict[str, JobRoute] = {}
         self.current_job = ""  # the name of the job on the engine ("" when free)
         self._deferred: JobRequest | None = None  # a job asked for while a quiet preview ran
-        self.thread.worker.step_yielded.connect(self._on_steps)
-        self.thread.worker.job_finished.connect(self._on_finished)
-        self.thread.worker.job_failed.connect(self._on_failed)
+        self.engine_thread.worker.step_yielded.connect(self._on_steps)
+        self.engine_thread.worker.job_finished.connect(self._on_finished)
+        self.engine_thread.worker.job_failed.connect(self._on_failed)
 
     def register(self, name: str, route: JobRoute) -> None:
         """Send the outcome of jobs called ``name`` to ``route`` (one route per name; a second replaces it)."""
@@ -157,7 +157,7 @@ class Engine(QObject):
 
     @property
     def busy(self) -> bool:
-        return self.thread.busy
+        return self.engine_thread.busy
 
     def running(self, *names: str) -> bool:
         """One of the jobs ``names`` is on the engine now."""
@@ -177,7 +177,7 @@ class Engine(QObject):
                 self.refused.emit(request.name)
             return False
         self.current_job = request.name
-        self.thread.submit(request)
+        self.engine_thread.submit(request)
         self.job_started.emit(request.name)
         if not quiet:
             self.busy_changed.emit(True)
@@ -186,10 +186,10 @@ class Engine(QObject):
     def cancel(self, *names: str) -> None:
         """Stop the current job after its step (only if it is one of ``names``, when given)."""
         if not names or self.current_job in names:
-            self.thread.cancel()
+            self.engine_thread.cancel()
 
     def shutdown(self) -> None:
-        self.thread.shutdown()
+        self.engine_thread.shutdown()
 
     def _is_quiet(self, job: str) -> bool:
         return job in self.routes and self.routes[job].quiet

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
@@ -11,6 +13,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QProgressBar,
     QUndoView,
@@ -104,7 +107,8 @@ class MainWindow(QMainWindow):
     def all_actions(self) -> list[QAction]:
         found = []
         for menu_action in self.menuBar().actions():
-            found += [a for a in menu_action.menu().actions() if not a.isSeparator()]
+            menu = cast(QMenu, menu_action.menu())  # the menu bar's actions are its menus' (typed QObject)
+            found += [a for a in menu.actions() if not a.isSeparator()]
         return found + self.toolbar.actions()
 
     # -- wiring ------------------------------------------------------------------------------------------------
@@ -140,8 +144,10 @@ class MainWindow(QMainWindow):
         self.canvas.attach_mask(self.controller.mask)  # the canvas draws, and paints into, the document's mask
         self.canvas.set_crop(opened.placement.crop)
         self.progress_panel.reset()
-        self.setWindowTitle(f"{opened.photo.source.name} — Landscape Studio")
-        self._remember(opened.photo.source)
+        source = opened.photo.source
+        if source is not None:  # None: a project's embedded photo without a path (the project titles the window)
+            self.setWindowTitle(f"{source.name} — Landscape Studio")
+            self._remember(source)
 
     def _align_opened_photo(self) -> None:
         """Once the open job has ended: align the new photo's face, unless work on it has already begun."""
@@ -239,14 +245,14 @@ class MainWindow(QMainWindow):
             self.projects.save(path, embed)
 
     def _embed_default(self) -> bool:
-        return self.settings.value("projects/embed", False, bool)
+        return cast(bool, self.settings.value("projects/embed", False, bool))
 
     def _project_opened(self, project: ReopenedProject) -> None:
         self.setWindowTitle(f"{project.path.name} — Landscape Studio")
         self._remember(project.path)
 
     def open_dialog(self) -> None:
-        start = self.settings.value("paths/last_dir", str(Path.home()))
+        start = cast(str, self.settings.value("paths/last_dir", str(Path.home())))
         path, _ = QFileDialog.getOpenFileName(self, "Open photo", start, PHOTO_FILTER)
         if path:
             self.settings.setValue("paths/last_dir", str(Path(path).parent))
@@ -257,7 +263,7 @@ class MainWindow(QMainWindow):
             self.show_error("Open a photo first.")
             return
         source = self.controller.opened.photo.source
-        suggestion = str(source.with_name(f"{source.stem}_edited.png"))
+        suggestion = str(source.with_name(f"{source.stem}_edited.png") if source else "edited.png")
         path, _ = QFileDialog.getSaveFileName(self, "Export photo", suggestion, "PNG (*.png);;JPEG (*.jpg *.jpeg)")
         if path:
             self.controller.export(path, self.prefs.jpeg_quality)
@@ -284,15 +290,15 @@ class MainWindow(QMainWindow):
             save_image(self.controller.mask[..., None].repeat(3, axis=2), path)
 
     def _remember(self, path: Path) -> None:
-        recent = [p for p in self.settings.value("recent", [], list) if p != str(path)]
+        recent = [p for p in cast(list[str], self.settings.value("recent", [], list)) if p != str(path)]
         self.settings.setValue("recent", [str(path), *recent][:MAX_RECENT])
         self._rebuild_recent()
 
     def _rebuild_recent(self) -> None:
         self.recent_menu.clear()
-        recent = self.settings.value("recent", [], list)
+        recent = cast(list[str], self.settings.value("recent", [], list))
         for path in recent:
-            self.recent_menu.addAction(Path(path).name, lambda p=path: self.open_path(p)).setToolTip(path)
+            self.recent_menu.addAction(Path(path).name, partial(self.open_path, path)).setToolTip(path)
         self.recent_menu.setEnabled(bool(recent))
 
     # -- dialogs -----------------------------------------------------------------------------------------------

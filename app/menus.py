@@ -21,7 +21,8 @@ class MenuBar(NamedTuple):
     stop_action: QAction
 
 
-def add_action(menu: QMenu, text: str, slot: Callable[..., object], shortcut: object = None) -> QAction:
+def add_action(menu: QMenu, text: str, slot: Callable[..., object],
+               shortcut: str | QKeySequence.StandardKey | None = None) -> QAction:
     action = menu.addAction(text)
     action.triggered.connect(slot)
     if shortcut is not None:

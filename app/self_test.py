@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 EXIT_FAILED = 1
 MIN_PSNR_DB = 10.0  # a reconstruction worse than this means the engine is broken (20 pixel steps reach ~17 dB)
@@ -68,7 +69,7 @@ def show_main_window() -> tuple[float, str]:
     from app.document.controller import DocumentController
     from app.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app = cast("QApplication | None", QApplication.instance()) or QApplication([sys.argv[0]])
     with tempfile.TemporaryDirectory(prefix="ls-selftest-") as folder:
         settings = QSettings(str(Path(folder) / "settings.ini"), QSettings.Format.IniFormat)
         controller = DocumentController()

@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from PIL import Image
 from bench.common import machine_info, psnr_after
 from core.alignment import align_faces, framing_for, warp_to_model
 from core.device import from_uint8_hwc, pick_device
+from core.errors import InvalidInputError
 from core.generators import Generator, load_generator
 from core.imageio import CropBox, crop_and_resize, load_photo
 from core.inversion import InversionConfig
@@ -55,6 +57,14 @@ def align_seconds(pixels: np.ndarray, G: Generator, repeats: int) -> float:
     return statistics.median(times[1:])  # the first call loads the two TFLite models
 
 
+def recorded_crop(photo: Path) -> CropBox:
+    """The face crop recorded for a bundled sample photo."""
+    crop = sample_face_crop(photo)
+    if crop is None:
+        raise InvalidInputError(f"No face crop is recorded for the sample photo '{photo.name}'.")
+    return CropBox.from_dict(crop)
+
+
 def bench_alignment(args: argparse.Namespace) -> dict[str, Any]:
     torch.manual_seed(0)
     device = pick_device(args.device)
@@ -74,8 +84,7 @@ def bench_alignment(args: argparse.Namespace) -> dict[str, Any]:
             rows[key] = {"faces": len(alignments), "angle_degrees": round(a.angle, 2), "scale": round(a.scale, 4),
                          "align_ms": round(1000 * align_seconds(pixels, G, args.repeats), 2)}
             print(f"[alignment] {key}: {rows[key]}", file=sys.stderr)
-    recorded = [crop_and_resize(load_photo(p).pixels, CropBox.from_dict(sample_face_crop(p)), G.resolution)
-                for p in sample_photos()]
+    recorded = [crop_and_resize(load_photo(p).pixels, recorded_crop(p), G.resolution) for p in sample_photos()]
     psnrs = {kind: psnr_after(G, from_uint8_hwc(np.stack(images), device), CONFIG, STEPS)
              for kind, images in {**targets, "recorded_crop": recorded}.items()}
     for i, key in enumerate(rows):

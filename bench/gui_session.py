@@ -35,7 +35,12 @@ def wait_until(done: Callable[[], bool], timeout_s: float, what: str, status: Ca
     if done():
         return
     loop, poll, deadline = QEventLoop(), QTimer(), QTimer()
-    poll.timeout.connect(lambda: done() and loop.quit())
+
+    def check() -> None:
+        if done():
+            loop.quit()
+
+    poll.timeout.connect(check)
     deadline.setSingleShot(True)
     deadline.timeout.connect(loop.quit)
     poll.start(poll_ms)

@@ -52,7 +52,7 @@ def inpaint_quality(G: Generator, faces: torch.Tensor, mask: torch.Tensor, prior
         rows["blur_fill"].append(float(psnr(blur_fill(target, mask), target, region)))
         rows["diversity"].append(result.diversity)
         rows["seconds"].append(result.timings["total"])
-    out = {k: _stats(v) for k, v in rows.items()}
+    out: dict[str, Any] = {k: _stats(v) for k, v in rows.items()}
     out["masked_psnr_best_fit_per_face"] = [round(v, 3) for v in rows["best_fit"]]
     out["diversity_metric"] = result.diversity_metric
     print(f"[inpainting] prior {prior}: {out['best_fit']} (blur {out['blur_fill']}, diversity {out['diversity']})",

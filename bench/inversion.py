@@ -87,9 +87,12 @@ def pick_default(faces: dict[str, Any], photos: dict[str, Any]) -> dict[str, Any
     def mean(sweep: dict[str, Any], name: str) -> float:
         return statistics.fmean(sweep[name]["psnr_mean"].values())
 
+    def best(sweep: dict[str, Any], budget: str) -> str:
+        return max(sweep, key=lambda name: sweep[name]["psnr_mean"][budget])
+
     score = {name: (mean(faces, name) + mean(photos, name)) / 2 for name in faces}
     budgets = next(iter(faces.values()))["psnr_mean"]
-    return {"best_per_budget_faces": {b: max(faces, key=lambda k, b=b: faces[k]["psnr_mean"][b]) for b in budgets},
-            "best_per_budget_photos": {b: max(photos, key=lambda k, b=b: photos[k]["psnr_mean"][b]) for b in budgets},
+    return {"best_per_budget_faces": {b: best(faces, b) for b in budgets},
+            "best_per_budget_photos": {b: best(photos, b) for b in budgets},
             "score_mean_psnr_faces_and_photos": {k: round(v, 3) for k, v in score.items()},
-            "best_overall": max(score, key=score.get)}
+            "best_overall": max(score, key=score.__getitem__)}

@@ -16,7 +16,7 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import torch
@@ -57,9 +57,21 @@ def edit_survival(G: Generator, tuned: Generator, latent: np.ndarray, library: D
     return {"cosine": round(statistics.fmean(cosines), 4), "norm_ratio": round(statistics.fmean(ratios), 4)}
 
 
+class TargetRow(TypedDict):
+    """One target's figures in ``run_method``."""
+
+    psnr: float
+    loss: float
+    seconds: float
+    edit: dict[str, float]
+    warnings: list[str]
+    uses_lpips: bool
+    tuning_steps: Any
+
+
 def run_method(G: Generator, name: str, config: InversionConfig, targets: torch.Tensor,
                library: DirectionLibrary) -> dict[str, Any]:
-    rows = []
+    rows: list[TargetRow] = []
     for target in targets:
         began = time.perf_counter()
         result = run_job(invert(G, target[None], config))

@@ -53,5 +53,6 @@ def bench_slice(args: argparse.Namespace) -> dict[str, Any]:
             assert uses is not None
             out[f"{label}_{space}"] = {"seconds": statistics.median(seconds), "points": int(uses.loss.size),
                                        "center_loss": uses.center_loss, "min_loss": float(np.nanmin(uses.loss)),
-                                       "explained_variance": [float(v) for v in uses.explained_variance]}
+                                       "explained_variance": None if uses.explained_variance is None else
+                                       [float(v) for v in uses.explained_variance]}
     return out

@@ -77,12 +77,12 @@ def peak_memory_mb(run: Callable[[], None], device: torch.device) -> tuple[float
     except OSError:
         run()
         return None, "unavailable"
-    before = _proc_kib("VmRSS")
+    rss_before = _proc_kib("VmRSS")
     run()
     peak = _proc_kib("VmHWM")
-    if before is None or peak is None:
+    if rss_before is None or peak is None:
         return None, "unavailable"
-    return max(peak - before, 0) / 1024, "linux_vmhwm_delta"
+    return max(peak - rss_before, 0) / 1024, "linux_vmhwm_delta"
 
 
 def _median_ms(run: Callable[[], None], repeats: int, device: torch.device) -> float:

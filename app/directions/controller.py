@@ -251,7 +251,8 @@ class EditController(QObject):
             G = self.doc.photo_model("auto", adopted.tuning)
             with torch.no_grad():
                 code = torch.from_numpy(np.ascontiguousarray(adopted.latent[None])).to(G.device)
-                layered = apply_directions(G.convert_latent(code, adopted.space, "w+"), pairs)
+                space = adopted.space or G.default_space  # None: the model's default space
+                layered = apply_directions(G.convert_latent(code, space, "w+"), pairs)
                 return to_uint8_hwc(G.synthesize(layered, "w+"))[0]
 
         return render

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayoutItem,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -44,6 +45,13 @@ def _scroll(widget: QWidget) -> QScrollArea:
     scroll.setWidgetResizable(True)
     scroll.setWidget(widget)
     return scroll
+
+
+def _delete_item(item: QLayoutItem | None) -> None:
+    """Delete the widget of an item taken out of a gallery's grid (which holds only widgets)."""
+    widget = item.widget() if item is not None else None
+    if widget is not None:
+        widget.deleteLater()
 
 
 class DiscoverDialog(QDialog):
@@ -124,7 +132,7 @@ class DiscoverDialog(QDialog):
     def show_components(self, names: list[str], strips: list[np.ndarray], notes: list[str]) -> None:
         """One row per component: a tick box, an editable name and its strip (uint8 HWC)."""
         while self.grid.count():
-            self.grid.takeAt(0).widget().deleteLater()
+            _delete_item(self.grid.takeAt(0))
         self.rows = []
         for row, (name, strip, note) in enumerate(zip(names, strips, notes, strict=True)):
             tick, field, picture = QCheckBox(), QLineEdit(name), QLabel()
@@ -187,7 +195,7 @@ class LabelDialog(QDialog):
     def show_faces(self, faces: np.ndarray) -> None:
         """uint8 [N, R, R, 3] faces for seeds seed … seed + N − 1, as toggle buttons."""
         while self.grid.count():
-            self.grid.takeAt(0).widget().deleteLater()
+            _delete_item(self.grid.takeAt(0))
         self.faces = []
         columns = 8
         for i, face in enumerate(faces):

@@ -6,6 +6,9 @@ library. ``edits_changing`` carries every value of a drag (preview), ``edits_com
 
 from __future__ import annotations
 
+from functools import partial
+from typing import cast
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -84,8 +87,9 @@ class DirectionsPanel(QWidget):
         values = self.edits()
         while self.rows.count() > 1:
             item = self.rows.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         self.sliders = {}
         for direction in directions:
             self.rows.insertWidget(self.rows.count() - 1, self._row(direction, values.get(direction.name, 0.0)))
@@ -102,13 +106,13 @@ class DirectionsPanel(QWidget):
         more.setText("⋯")
         more.setToolTip(f"Rename, set the range of, or remove '{name}'")
         menu = QMenu(more)
-        menu.addAction("Rename…", lambda n=name: self.rename_requested.emit(n))
-        menu.addAction("Range…", lambda n=name: self.range_requested.emit(n))
-        menu.addAction("Keep others fixed…", lambda n=name: self.condition_requested.emit(n))
-        menu.addAction("Remove", lambda n=name: self.remove_requested.emit(n))
+        menu.addAction("Rename…", partial(self.rename_requested.emit, name))
+        menu.addAction("Range…", partial(self.range_requested.emit, name))
+        menu.addAction("Keep others fixed…", partial(self.condition_requested.emit, name))
+        menu.addAction("Remove", partial(self.remove_requested.emit, name))
         more.setMenu(menu)
         more.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        slider.layout().addWidget(more)
+        cast(QHBoxLayout, slider.layout()).addWidget(more)  # LabelledSlider lays its row out in a QHBoxLayout
         self.sliders[name] = slider
         return slider
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
@@ -14,6 +15,7 @@ from app.document.controller import DocumentController
 from app.document.state import Adopted
 from app.views.canvas import CanvasView
 from core.directions.apply import conditional
+from core.directions.library import Direction
 from core.errors import CoreError
 
 
@@ -60,7 +62,7 @@ class DirectionsPresenter:
         self.panel.set_edits({})
 
     # -- library edits ---------------------------------------------------------------------------------------
-    def _guard(self, action: object, *args: object) -> bool:
+    def _guard(self, action: Callable[..., object], *args: object) -> bool:
         try:
             action(*args)
         except CoreError as exc:
@@ -163,7 +165,7 @@ class DirectionsPresenter:
             dialog.name.text().strip(), Path(dialog.first.text()), Path(dialog.second.text()), dialog.steps.value()))
         dialog.open()
 
-    def _made(self, direction: object) -> None:
+    def _made(self, direction: Direction) -> None:
         if self._guard(self.edits.add_direction, direction):
             accuracy = direction.provenance.get("training_accuracy")
             detail = f" (training accuracy {100 * accuracy:.0f} %)" if accuracy is not None else ""

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -23,6 +24,7 @@ from app.engine import Engine, JobRequest, JobRoute
 from app.views.canvas_math import MaskEdit, mask_values, replacement_edit, write_edit
 from core.alignment import Alignment
 from core.device import pick_device
+from core.errors import InvalidInputError
 from core.generators import Generator as GeneratorModel
 from core.generators import load_generator
 from core.generators.tuning import WeightDelta, tuned_copy
@@ -83,7 +85,7 @@ class DocumentController(QObject):
         self.register_job("reset-model", lambda adopted: self.adopt(adopted, "Reset to original model"))
 
     # -- jobs ------------------------------------------------------------------------------------------------
-    def register_job(self, name: str, on_done: Callable[[object], None],
+    def register_job(self, name: str, on_done: Callable[[Any], None],
                      on_failed: Callable[[str], None] | None = None, quiet: bool = False,
                      on_steps: Callable[[list], None] | None = None) -> None:
         """Route the results of jobs called ``name`` to ``on_done``, and what they yield to ``on_steps``.
@@ -222,7 +224,8 @@ class DocumentController(QObject):
         self.show_photo(opened)
         notes = f" ({'; '.join(opened.photo.notes)})" if opened.photo.notes else ""
         size = f"{opened.photo.width}×{opened.photo.height}"
-        self.status_changed.emit(f"Opened {opened.photo.source.name}: {size}{notes}")
+        source = opened.photo.source  # a photo opened from a file always has one
+        self.status_changed.emit(f"Opened {source.name if source is not None else 'photo'}: {size}{notes}")
 
     def set_crop(self, old: CropBox, new: CropBox) -> None:
         """A crop the user made on the canvas (already shown): record it for undo."""
@@ -267,6 +270,8 @@ class DocumentController(QObject):
 
     def import_mask(self, path: str | Path) -> None:
         """Read a mask PNG the size of the photo into the mask (one undo step)."""
+        if self.opened is None:
+            raise InvalidInputError("Open a photo before importing a mask.")
         photo = self.opened.photo
         self.replace_mask((load_mask(path, photo.width, photo.height) * 255).astype(np.uint8), "Import mask")
 

@@ -46,11 +46,12 @@ def reopen(path: Path) -> ReopenedProject:
     """Load a project and build what the views show (engine thread)."""
     doc, photo = load_project(path)
     opened = OpenedPhoto(photo, display_pixels(photo), Placement(doc.crop))
-    if doc.latents is None or doc.image is None:
+    best = doc.best_latent  # None exactly when there are no latents
+    if best is None or doc.image is None:
         return ReopenedProject(path, doc, opened, None, None)
     fill_mask = None if doc.fill_mask is None else np.array(doc.fill_mask)
     display = opened.composite_on_display(doc.placement, doc.image, fill_mask, doc.feather)
-    adopted = Adopted(None, doc.placement, display, doc.best_latent.copy(), doc.image, fill_mask, doc.tuning,
+    adopted = Adopted(None, doc.placement, display, best.copy(), doc.image, fill_mask, doc.tuning,
                       doc.space or None, label="project result")
     patch, box = None, None
     if doc.edits and doc.edited_image is not None:
@@ -138,7 +139,8 @@ class ProjectController(QObject):
         self.edits.pin({edit.name: _direction(edit, doc, project.path) for edit in doc.edits})
         edits = {e.name: e.alpha for e in doc.edits}
         self.edits.set_edits(edits, render=False)
-        if project.patch is not None and project.adopted is not None:
+        # reopen() makes a patch only from an edited image, so the last test only tells the type checker so
+        if project.patch is not None and project.adopted is not None and doc.edited_image is not None:
             box = project.patch_box or doc.crop
             self.edits.show(EditPreview(self.edits.next_stamp(), edits, project.patch, box, doc.edited_image))
         self.doc.status_changed.emit(f"Opened project {project.path.name}")

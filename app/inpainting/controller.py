@@ -107,20 +107,24 @@ class InpaintController(QObject):
     def preview_patch(self, index: int) -> tuple[np.ndarray, CropBox] | None:
         """Candidate ``index`` blended into the square on screen: (patch, where it lies in photo pixels)."""
         d = self.doc
-        if self.result is None or d.opened is None or not 0 <= index < len(self.result.candidates):
+        placement = self._placement  # set with the run, so never None once there is a result
+        if (self.result is None or placement is None or d.opened is None
+                or not 0 <= index < len(self.result.candidates)):
             return None
-        return d.opened.patch_on_display(self._placement, self.result.candidates[index], self._mask, d.feather)
+        return d.opened.patch_on_display(placement, self.result.candidates[index], self._mask, d.feather)
 
     def apply(self, index: int) -> bool:
         """Make candidate ``index`` the document's result (one undo step)."""
         d = self.doc
-        if self.result is None or d.opened is None or not 0 <= index < len(self.result.candidates):
+        placement = self._placement  # set with the run, so never None once there is a result
+        if (self.result is None or placement is None or d.opened is None
+                or not 0 <= index < len(self.result.candidates)):
             return False
         image, latent = self.result.candidates[index], self.result.latents[index]
-        display = d.opened.composite_on_display(self._placement, image, self._mask, d.feather)
+        display = d.opened.composite_on_display(placement, image, self._mask, d.feather)
         inversion = replace(self.result.inversion)
         label = f"inpainting candidate #{index + 1}"
-        adopted = Adopted(inversion, self._placement, display, latent.copy(), image, self._mask, self._tuning,
+        adopted = Adopted(inversion, placement, display, latent.copy(), image, self._mask, self._tuning,
                           inversion.space, label)
         d.adopt(adopted, f"Apply {label}")
         d.status_changed.emit(f"Applied candidate #{index + 1}: only the brushed pixels changed.")

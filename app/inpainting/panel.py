@@ -57,7 +57,8 @@ class CandidateGallery(QListWidget):
             self.item(i).setText(label)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        step = {Qt.Key.Key_Right: 1, Qt.Key.Key_Down: 1, Qt.Key.Key_Left: -1, Qt.Key.Key_Up: -1}.get(event.key())
+        steps: dict[int, int] = {Qt.Key.Key_Right: 1, Qt.Key.Key_Down: 1, Qt.Key.Key_Left: -1, Qt.Key.Key_Up: -1}
+        step = steps.get(event.key())
         if step is not None and self.count():
             row = self.currentRow()
             self.setCurrentRow((row + step) % self.count() if row >= 0 else 0)

@@ -57,7 +57,7 @@ class InpaintingPresenter:
     def preview(self, index: int) -> None:
         """Show candidate ``index`` filling the brushed pixels (nothing is applied until Apply)."""
         shown = self.inpaint.preview_patch(index)
-        if shown is None:
+        if shown is None or self.doc.opened is None:  # (no preview without an open photo)
             return
         adopted = self.doc.adopted
         base = adopted.display if adopted is not None else self.doc.opened.display

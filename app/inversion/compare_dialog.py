@@ -356,6 +356,8 @@ class CompareMethodsDialog(QDialog):
 
     def export(self, path: Path) -> list[Path]:
         """The grid as PNG at ``path`` and the figures as JSON beside it (same name, .json)."""
+        if self.comparison is None:
+            raise RuntimeError("There is no comparison to export yet: run one first.")
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)

@@ -19,11 +19,12 @@ from app.document.controller import DocumentController
 from app.engine import JobRequest
 from core.device import to_uint8_hwc
 from core.errors import ModelLoadError
+from core.generators import Generator as GeneratorModel
 from core.inversion import InversionConfig
 from core.jobs import CancelToken, call_as_job
 from core.landscape.slicing import LandscapeSlice, SliceConfig, SliceRow, save_slice
 from core.photo_jobs import PhotoSlice, slice_photo
-from core.theta import find_mapping
+from core.theta import LandscapeMapping, find_mapping
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class LandscapeController(QObject):
         super().__init__(doc)
         self.doc = doc
         self.slices: dict[str, LandscapeSlice] = {}
-        self._theta = None
+        self._theta: LandscapeMapping | None = None
         doc.register_job("slice", self._done, lambda _m: self.finished.emit(None), on_steps=self._records)
         doc.register_job("slice-image", self.image_ready.emit)
         doc.model_changed.connect(self._model_changed)
@@ -77,7 +78,7 @@ class LandscapeController(QObject):
 
         def job() -> Generator[object, None, dict[str, LandscapeSlice]]:
             G = d.photo_model(device, tuning)
-            spaces: dict[str, object] = {"x": None}
+            spaces: dict[str, LandscapeMapping | None] = {"x": None}
             try:
                 spaces["z"] = find_mapping(G, theta)[0]
             except ModelLoadError as exc:  # no ready θ: the X map alone, and say why
@@ -140,7 +141,7 @@ class LandscapeController(QObject):
 
         return self.doc.submit(JobRequest("slice-image", lambda: call_as_job(job)))
 
-    def _mapping(self, G: object) -> torch.nn.Module:
+    def _mapping(self, G: GeneratorModel) -> torch.nn.Module:
         if self._theta is None:
             self._theta = find_mapping(G, self.doc.landscape_dir)[0]
         return self._theta

@@ -109,8 +109,8 @@ class LandscapePanel(QWidget):
                               ("Span", self.span), ("Loss", self.term), ("Inversion steps", self.steps)):
             form.addRow(label, widget)
         buttons = QHBoxLayout()
-        for widget in (self.log_scale, self.compute, self.export):
-            buttons.addWidget(widget)
+        for button in (self.log_scale, self.compute, self.export):
+            buttons.addWidget(button)
         info = QHBoxLayout()
         info.addWidget(self.status, 1)
         info.addWidget(self.clicked_image)

@@ -7,6 +7,8 @@ point so the caller can show the image that latent makes.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Signal
@@ -129,7 +131,7 @@ class SliceMap(QWidget):
         self.readout.setText(" " if found is None else
                              f"({self.xs[found[1]]:+.2f}, {self.ys[found[0]]:+.2f})  loss {found[2]:.5g}")
 
-    def _clicked(self, event: object) -> None:
+    def _clicked(self, event: Any) -> None:  # pyqtgraph's MouseClickEvent (pyqtgraph is untyped)
         point = self.plot.getPlotItem().vb.mapSceneToView(event.scenePos())
         found = self.value_at(point.x(), point.y())
         if found is not None:

@@ -55,6 +55,8 @@ class LandscapeTrainDialog(QDialog):
         self.controller = controller
         self.training = TrainingController(controller)
         self._best: tuple[int, float] | None = None  # (iteration, validation margin) of the best θ so far
+        self._began: float | None = None  # the training clock at the first step this run received
+        self._budget_s = 0.0  # the run's time budget
         d = LandscapeTrainConfig()
         self.minutes = QDoubleSpinBox()
         self.minutes.setRange(0.1, 10_000)
@@ -73,9 +75,9 @@ class LandscapeTrainDialog(QDialog):
         self.width_box = QSpinBox()
         self.width_box.setRange(8, 8192)
         self.width_box.setValue(d.mapping.width)
-        self.depth = QSpinBox()
-        self.depth.setRange(2, 12)
-        self.depth.setValue(d.mapping.depth)
+        self.depth_box = QSpinBox()  # not ``depth``: that would hide QWidget.depth()
+        self.depth_box.setRange(2, 12)
+        self.depth_box.setValue(d.mapping.depth)
         self.unroll = QCheckBox("Differentiate through the descent steps (slower, learns more)")
         self.unroll.setChecked(d.unroll)
         self.precondition = QCheckBox("Build in the model's curvature preconditioner (the shipped θ's recipe)")
@@ -111,7 +113,7 @@ class LandscapeTrainDialog(QDialog):
         form = QFormLayout()
         for label, widget in [("Minutes", self.minutes), ("Descent steps T", self.inner_steps),
                               ("Batch", self.batch), ("θ learning rate", self.theta_lr),
-                              ("MLP width", self.width_box), ("MLP depth", self.depth), ("", self.unroll),
+                              ("MLP width", self.width_box), ("MLP depth", self.depth_box), ("", self.unroll),
                               ("", self.precondition),
                               ("Save to", self.output)]:
             form.addRow(label, widget)
@@ -127,7 +129,7 @@ class LandscapeTrainDialog(QDialog):
 
     def config(self) -> LandscapeTrainConfig:
         recipe = DEFAULT_RECIPE if self.precondition.isChecked() else "plain"
-        mapping = recipe_config(recipe, width=self.width_box.value(), depth=self.depth.value())
+        mapping = recipe_config(recipe, width=self.width_box.value(), depth=self.depth_box.value())
         return LandscapeTrainConfig(mapping=mapping,
                                     inner_steps=self.inner_steps.value(), batch=self.batch.value(),
                                     theta_lr=self.theta_lr.value(), unroll=self.unroll.isChecked(),
@@ -153,7 +155,7 @@ class LandscapeTrainDialog(QDialog):
 
     def add_steps(self, records: list[TrainStep]) -> None:
         last = records[-1]
-        self._began = self._began if self._began is not None else records[0].seconds
+        began = self._began = self._began if self._began is not None else records[0].seconds
         for record in records:
             for t, loss in enumerate(record.step_losses, start=1):
                 if t == 1 or t == len(record.step_losses) or t % 3 == 0:
@@ -170,7 +172,7 @@ class LandscapeTrainDialog(QDialog):
         for record in records:
             if record.validation is not None and (self._best is None or record.validation["margin"] > self._best[1]):
                 self._best = (record.iteration, record.validation["margin"])
-        left = max(0.0, self._budget_s - (last.seconds - self._began))
+        left = max(0.0, self._budget_s - (last.seconds - began))
         best = "" if self._best is None else f" · best θ so far: iteration {self._best[0]} ({self._best[1]:+.3f} dB)"
         self.status.setText(f"iteration {last.iteration} · PSNR after step T {last.psnr_last:.2f} dB · "
                             f"step size η {last.step_size:.2f} · {last.samples_per_s:.1f} trajectories/s · "

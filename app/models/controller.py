@@ -81,8 +81,9 @@ def describe(G: Generator, source: str | Path) -> ModelInfo:
     config = getattr(G, "config", None)
     if config is not None and hasattr(config, "to_dict"):
         details["config"] = config.to_dict()
-    if getattr(G, "info", None):
-        details["source"] = dict(G.info)
+    info = getattr(G, "info", None)  # what a checkpoint recorded about itself, on models that keep it
+    if info:
+        details["source"] = dict(info)
     return ModelInfo(
         name=G.name, architecture=type(G).__name__.removesuffix("Generator"), resolution=G.resolution,
         spaces={name: tuple(space.shape) for name, space in G.latent_spaces.items()}, default_space=G.default_space,

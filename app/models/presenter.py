@@ -4,7 +4,9 @@ selector of the Inversion panel and the Model Info dialog. The loading itself is
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QActionGroup
@@ -49,7 +51,7 @@ class ModelsPresenter:
         group = QActionGroup(self.noise_menu)
         self.noise_actions = {}
         for mode, text in (("const", "&Constant (stored)"), ("random", "&Random"), ("none", "N&one")):
-            action = self.noise_menu.addAction(text, lambda m=mode: self.models.set_noise(m))
+            action = self.noise_menu.addAction(text, partial(self.models.set_noise, mode))
             action.setCheckable(True)
             group.addAction(action)
             self.noise_actions[mode] = action
@@ -66,7 +68,7 @@ class ModelsPresenter:
 
     # -- loading -----------------------------------------------------------------------------------------------
     def load_dialog(self) -> None:
-        start = self.settings.value("paths/last_model_dir", str(Path.home()))
+        start = cast(str, self.settings.value("paths/last_model_dir", str(Path.home())))
         path, _ = QFileDialog.getOpenFileName(self.parent, "Load generator model", start, MODEL_FILTER)
         if path:
             self.settings.setValue("paths/last_model_dir", str(Path(path).parent))
@@ -100,7 +102,7 @@ class ModelsPresenter:
 
     # -- recent models -----------------------------------------------------------------------------------------
     def recent(self) -> list[str]:
-        return self.settings.value(RECENT_KEY, [], list)
+        return cast(list[str], self.settings.value(RECENT_KEY, [], list))
 
     def _remember(self, path: str) -> None:
         recent = [p for p in self.recent() if p != path]
@@ -111,7 +113,7 @@ class ModelsPresenter:
         self.recent_menu.clear()
         recent = self.recent()
         for path in recent:
-            self.recent_menu.addAction(Path(path).name, lambda p=path: self.load(p)).setToolTip(path)
+            self.recent_menu.addAction(Path(path).name, partial(self.load, path)).setToolTip(path)
         self.recent_menu.setEnabled(bool(recent))
 
     # -- info --------------------------------------------------------------------------------------------------

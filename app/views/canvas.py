@@ -11,8 +11,8 @@ resize the brush, \\ held shows the photo before the edit. Those handlers live i
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPixmap, QTransform
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPixmap, QResizeEvent, QTransform
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsItem,
@@ -145,7 +145,9 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
         return self._aligned_item.corners() if self._aligned_item.isVisible() else None
 
     # ------------------------------------------------------------------------------------------------ mask
-    def mask(self) -> np.ndarray:
+    # Replaces QWidget.mask() (a widget's shape region, never set on this view) on purpose: the app and its tests
+    # read the brushed mask through this name.
+    def mask(self) -> np.ndarray:  # type: ignore[override]
         """A copy of the mask, uint8 [H, W] at full photo size, 0..255 (255 = brushed)."""
         return self._mask_layer.mask.copy()
 
@@ -305,7 +307,7 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
         self.setSceneRect(QRectF(-mx, -my, w + 2 * mx, h + 2 * my))
 
     # ------------------------------------------------------------------------------------------------ painting
-    def resizeEvent(self, event: QEvent) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if self._fit_mode:
             self.fit()
@@ -319,12 +321,12 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
         elif self._split_item.isVisible():
             self._split_item.update()  # its grip sits in the middle of the visible part of the line
 
-    def drawBackground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawBackground(self, painter: QPainter, rect: QRectF | QRect) -> None:  # Qt passes a QRectF
         painter.fillRect(rect, BACKGROUND)
         if self._size[0] > 0:
             paint_photo_shadow(painter, self.viewportTransform().mapRect(self._photo_rect()))
 
-    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+    def drawForeground(self, painter: QPainter, rect: QRectF | QRect) -> None:
         if self._has_result and self._shown_compare() != "after":
             photo = self.viewportTransform().mapRect(self._photo_rect())
             paint_compare_labels(painter, photo, self._shown_compare() == "split", self._split)

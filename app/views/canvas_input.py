@@ -9,10 +9,23 @@ Qt's; the state it reads and writes (``_drag``, ``_last``, ``_space_held``, the 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QWheelEvent
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QMouseEvent, QNativeGestureEvent, QWheelEvent
 
 from app.views.canvas_items import GRAB_PX
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import Signal
+    from PySide6.QtWidgets import QGraphicsView
+
+    from app.views.canvas_items import BrushCursorItem, CropItem, MaskLayerItem, SplitItem
+    from core.imageio import CropBox
+
+    _ViewBase = QGraphicsView  # what the mixin is mixed into, as the type checker should see it
+else:
+    _ViewBase = object
 
 BRUSH_STEP = 1.25  # per [ ] key press or wheel notch
 ZOOM_STEP = 1.2  # per wheel notch (120 eighths of a degree)
@@ -21,8 +34,40 @@ CURSORS = {"pan": Qt.CursorShape.ClosedHandCursor, "move": Qt.CursorShape.SizeAl
            1: Qt.CursorShape.SizeBDiagCursor, 3: Qt.CursorShape.SizeBDiagCursor}
 
 
-class CanvasInputMixin:
+class CanvasInputMixin(_ViewBase):
     """What the user does with the mouse and keyboard on ``CanvasView``; reports it through the view's signals."""
+
+    # The state, signals and methods of ``CanvasView`` used here, declared for the type checker only (no runtime
+    # effect: bare annotations create no attributes).
+    _size: tuple[int, int]
+    _crop: CropBox
+    _tool: str
+    _split: float
+    _brush_size: float
+    _feather: float
+    _space_held: bool
+    _before_held: bool
+    _drag: str | int | None
+    _drag_button: Qt.MouseButton
+    _drag_start: tuple[QPointF, CropBox]
+    _last: QPointF
+    _mask_layer: MaskLayerItem
+    _crop_item: CropItem
+    _split_item: SplitItem
+    _cursor_item: BrushCursorItem
+    crop_changing: Signal
+    crop_changed: Signal
+    stroke_finished: Signal
+    mask_changed: Signal
+    split_changed: Signal
+
+    if TYPE_CHECKING:
+        def set_crop(self, box: CropBox) -> None: ...
+        def set_split(self, fraction: float) -> None: ...
+        def set_brush_size(self, px: float) -> None: ...
+        def zoom(self) -> float: ...
+        def _apply_zoom(self, scale: float, anchor: QPointF | None) -> None: ...
+        def _sync_compare(self) -> None: ...
 
     # ------------------------------------------------------------------------------------------------ cursor
     def _update_cursor(self, hover: str | int | None) -> None:
@@ -78,7 +123,7 @@ class CanvasInputMixin:
                 self.set_crop(new)
                 self.crop_changing.emit(new)
         elif self._size[0] > 0:
-            hover = "split" if self._near_split(pos) else None
+            hover: str | int | None = "split" if self._near_split(pos) else None
             if hover is None and self._tool == "crop" and self._crop_item.isVisible():
                 hover = self._crop_item.grab_at(scene_pos)
             self._update_cursor(hover)
@@ -125,9 +170,11 @@ class CanvasInputMixin:
         event.accept()
 
     def viewportEvent(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.NativeGesture and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture:
-            self._apply_zoom(self.zoom() * (1.0 + event.value()), event.position())  # trackpad pinch
-            return True
+        if event.type() == QEvent.Type.NativeGesture:
+            gesture = cast(QNativeGestureEvent, event)  # PySide6 delivers it as its QEvent subclass
+            if gesture.gestureType() == Qt.NativeGestureType.ZoomNativeGesture:
+                self._apply_zoom(self.zoom() * (1.0 + gesture.value()), gesture.position())  # trackpad pinch
+                return True
         if event.type() == QEvent.Type.Leave:
             self._cursor_item.hide()
         elif event.type() == QEvent.Type.Enter:
@@ -138,10 +185,11 @@ class CanvasInputMixin:
     _KEYS = (Qt.Key.Key_Space, Qt.Key.Key_Backslash, Qt.Key.Key_BracketLeft, Qt.Key.Key_BracketRight)
 
     def event(self, event: QEvent) -> bool:
-        if (event.type() == QEvent.Type.ShortcutOverride and event.key() in self._KEYS
-                and not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier):
-            event.accept()  # these keys belong to the canvas while it has focus, even if a menu action uses them
-            return True
+        if event.type() == QEvent.Type.ShortcutOverride:
+            key_event = cast(QKeyEvent, event)  # PySide6 delivers it as its QEvent subclass
+            if key_event.key() in self._KEYS and not key_event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier:
+                event.accept()  # these keys belong to the canvas while it has focus, even if a menu action uses them
+                return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -165,12 +213,12 @@ class CanvasInputMixin:
             self._set_held(key, pressed)
         return True
 
-    def focusOutEvent(self, event: QEvent) -> None:
+    def focusOutEvent(self, event: QFocusEvent) -> None:
         self._set_held(Qt.Key.Key_Space, False)  # a release we never see must not leave a key stuck down
         self._set_held(Qt.Key.Key_Backslash, False)
         super().focusOutEvent(event)
 
-    def _set_held(self, key: Qt.Key, held: bool) -> None:
+    def _set_held(self, key: int, held: bool) -> None:
         if key == Qt.Key.Key_Space:
             self._space_held = held
             self._update_cursor(None)

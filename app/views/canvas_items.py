@@ -287,27 +287,27 @@ class SplitItem(ScreenSizedItem):
 
     def __init__(self) -> None:
         super().__init__()
-        self.x = 0.0
-        self.height = 0.0
+        self.line_x = 0.0  # not ``x``: that would hide QGraphicsItem.x()
+        self.line_height = 0.0
 
     def set_line(self, x: float, height: float) -> None:
         self.prepareGeometryChange()
-        self.x, self.height = x, height
+        self.line_x, self.line_height = x, height
 
     def boundingRect(self) -> QRectF:
         m = self.margin()
-        return QRectF(self.x - m, 0, 2 * m, self.height)
+        return QRectF(self.line_x - m, 0, 2 * m, self.line_height)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        top, bottom = QPointF(self.x, 0), QPointF(self.x, self.height)
+        top, bottom = QPointF(self.line_x, 0), QPointF(self.line_x, self.line_height)
         painter.setPen(_cosmetic(QColor(0, 0, 0, 110), 3.0))
         painter.drawLine(top, bottom)
         painter.setPen(_cosmetic(Qt.GlobalColor.white, 1.5))
         painter.drawLine(top, bottom)
         world = painter.worldTransform()
-        visible = world.inverted()[0].mapRect(QRectF(painter.viewport())).intersected(QRectF(0, 0, 1, self.height))
-        mid_y = (visible.top() + visible.bottom()) / 2 if visible.height() > 0 else self.height / 2
-        c = world.map(QPointF(self.x, mid_y))
+        visible = world.inverted()[0].mapRect(QRectF(painter.viewport())).intersected(QRectF(0, 0, 1, self.line_height))
+        mid_y = (visible.top() + visible.bottom()) / 2 if visible.height() > 0 else self.line_height / 2
+        c = world.map(QPointF(self.line_x, mid_y))
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)

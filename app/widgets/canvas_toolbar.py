@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QLabel, QSlider, QToolBar, QWidget
@@ -61,7 +63,8 @@ class CanvasToolBar(QToolBar):
         self.size_slider.valueChanged.connect(self._show_size)
         self._show_size(self.size_slider.value())
 
-    def _group(self, entries: list[tuple[str, str, str, str]] | list[tuple[str, str, str]], handler: object,
+    def _group(self, entries: list[tuple[str, str, str, str]] | list[tuple[str, str, str]],
+               handler: Callable[[str], object],
                shortcut: bool = False) -> list[QAction]:
         group = QActionGroup(self)
         actions = []

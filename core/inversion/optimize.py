@@ -188,7 +188,7 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
     space = config.space or G.default_space
     objective = build_objective(G, target, config, mask)
     rng = seeded_generator(config.seed + 1)  # the noise stream, separate from the starts' draw
-    param, optimizer = descent.param, descent.optimizer
+    param = descent.param
     best_loss = torch.full((config.starts,), float("inf"), device=G.device)
     with torch.no_grad():
         best_latent = descent.to_latent(param).clone()
@@ -202,20 +202,13 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
                 log.info("The plain warm-up raised the loss at step %d; Adam takes over from the best latents.", step)
             with torch.no_grad():
                 descent = descent.then(best_latent.clone() if diverging else descent.to_latent(param).detach())
-            param, optimizer, began_at = descent.param, descent.optimizer, step
+            param, began_at = descent.param, step
         last = step == config.steps
         lr = learning_rate(step, config.steps, descent.base_lr, config.schedule)
         if descent.ramp:
             lr *= min(1.0, (step - began_at + 1) / descent.ramp)
         sigma = 0.0 if last else noise_strength(step, config.steps, config.noise, config.noise_ramp)
-        noise = torch.randn(param.shape, generator=rng).to(G.device) * descent.noise_std * sigma
-        evaluated = descent.to_latent(param + noise if sigma > 0 else param)
-        images = G.synthesize(evaluated, space)
-        terms = objective(images, evaluated)
-        if descent.extra is not None:
-            name, value = descent.extra(evaluated, images)
-            terms[name] = value
-            terms["total"] = terms["total"] + value
+        evaluated, images, terms = _evaluate(G, objective, descent, space, rng, sigma)
         total = terms["total"].detach()
         improved = total < best_loss  # NaN never improves
         best_loss = torch.where(improved, total, best_loss)
@@ -234,19 +227,39 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
         if last or (cancel is not None and cancel.cancelled):
             cancelled = not last
             break
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        optimizer.zero_grad(set_to_none=True)
-        terms["total"].sum().backward()
-        optimizer.step()
-        if descent.after_step is not None:
-            with torch.no_grad():
-                descent.after_step(param)
+        _update(descent, terms["total"], lr)
     with torch.no_grad():
         best_images = to_uint8_hwc(G.synthesize(best_latent, space))
     return InversionResult(best_latent.cpu().numpy().copy(), best_loss.cpu().numpy().copy(), best_images, history,
                            config, G.model_id, space, step, cancelled, time.perf_counter() - began,
                            objective.warnings, objective.uses_lpips)
+
+
+def _evaluate(G: Generator, objective: Objective, descent: Descent, space: str, rng: torch.Generator,
+              sigma: float) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    """The latents the generator sees (with early noise of strength ``sigma``), their images and the loss terms."""
+    param = descent.param
+    noise = torch.randn(param.shape, generator=rng).to(G.device) * descent.noise_std * sigma
+    evaluated = descent.to_latent(param + noise if sigma > 0 else param)
+    images = G.synthesize(evaluated, space)
+    terms = objective(images, evaluated)
+    if descent.extra is not None:
+        name, value = descent.extra(evaluated, images)
+        terms[name] = value
+        terms["total"] = terms["total"] + value
+    return evaluated, images, terms
+
+
+def _update(descent: Descent, total: torch.Tensor, lr: float) -> None:
+    """One optimiser update of ``descent.param`` at ``lr`` down the summed loss of the starts."""
+    for group in descent.optimizer.param_groups:
+        group["lr"] = lr
+    descent.optimizer.zero_grad(set_to_none=True)
+    total.sum().backward()
+    descent.optimizer.step()
+    if descent.after_step is not None:
+        with torch.no_grad():
+            descent.after_step(descent.param)
 
 
 def warm_up(G: Generator) -> None:

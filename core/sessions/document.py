@@ -179,9 +179,10 @@ class Document:
             raise InvalidInputError(f"The photo's SHA-256 must be 64 lowercase hex digits (got {self.photo_sha256!r}).")
 
     def _check_arrays(self) -> None:
-        for name, dtype, ndim in [("mask", np.uint8, (2,)), ("fill_mask", np.uint8, (2,)),
-                                  ("latents", np.float32, (2, 3, 4)),
-                                  ("image", np.uint8, (3,)), ("edited_image", np.uint8, (3,))]:
+        arrays: list[tuple[str, type[np.generic], tuple[int, ...]]] = [
+            ("mask", np.uint8, (2,)), ("fill_mask", np.uint8, (2,)), ("latents", np.float32, (2, 3, 4)),
+            ("image", np.uint8, (3,)), ("edited_image", np.uint8, (3,))]
+        for name, dtype, ndim in arrays:
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, _frozen_array(getattr(self, name), name, dtype, ndim))
         for name in ("image", "edited_image"):
@@ -201,7 +202,9 @@ class Document:
         for edit in self.edits:
             if not isinstance(edit, EditedDirection):
                 raise InvalidInputError(f"Document edits must be EditedDirection values (got {type(edit).__name__}).")
-        if self.edits and self.latents is None:
+        if not self.edits:
+            return
+        if self.latents is None:
             raise InvalidInputError("The document has edits but no latent to apply them to.")
         for edit in self.edits:
             _rows_for(edit, self.latents.shape[1:])

@@ -25,6 +25,7 @@ import re
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,8 @@ def save_project(doc: Document, path: str | Path) -> Path:
     if path.suffix.lower() != PROJECT_SUFFIX:
         raise InvalidInputError(f"Cannot save the project as '{path.name}': end the file name with {PROJECT_SUFFIX}.")
     member = _photo_member(doc)
-    if member is None and not (doc.photo_path.is_file() and file_sha256(doc.photo_path) == doc.photo_sha256):
+    source = doc.photo_path
+    if member is None and not (source is not None and source.is_file() and file_sha256(source) == doc.photo_sha256):
         raise InvalidInputError(
             f"Cannot save the project: the photo '{doc.photo_path}' was moved or changed on disk since it was "
             "opened, so the project could not be reopened; put the original back or open the photo again."
@@ -78,7 +80,7 @@ def save_project(doc: Document, path: str | Path) -> Path:
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr(MANIFEST, manifest, compress_type=zipfile.ZIP_DEFLATED)
         zf.writestr(ARRAYS, _arrays_bytes(doc), compress_type=zipfile.ZIP_STORED)  # npz is compressed already
-        if member is not None:
+        if member is not None and doc.embedded_photo is not None:
             zf.writestr(member, doc.embedded_photo, compress_type=zipfile.ZIP_STORED)
     atomic_write_bytes(path, buffer.getvalue())
     log.info("saved project %s (%d bytes, photo %s)", path, buffer.tell(), "embedded" if member else "referenced")
@@ -368,13 +370,22 @@ def _document(manifest: dict[str, Any], arrays: dict[str, np.ndarray], embedded:
                         e.get("method", ""))
         for i, e in enumerate(manifest["edits"])
     )
+    field = _untrusted(manifest)  # Document checks every value's type and range itself
     return Document(
         photo_path=photo_path, photo_sha256=manifest["photo"]["sha256"], crop=CropBox.from_dict(manifest["crop"]),
-        model_id=manifest.get("model_id"), space=manifest.get("space"), embedded_photo=embedded,
+        model_id=field("model_id"), space=field("space"), embedded_photo=embedded,
         mask=arrays.get("mask"), inversion=inversion, latents=arrays.get("latents"),
-        best_index=manifest.get("best_index"), image=arrays.get("image"), edits=edits,
-        edited_image=arrays.get("edited_image"), fill_mask=arrays.get("fill_mask"), feather=manifest.get("feather"),
-        tuning=tuned_weights.tuning(manifest["tuning"], arrays), created=manifest.get("created"),
+        best_index=field("best_index"), image=arrays.get("image"), edits=edits,
+        edited_image=arrays.get("edited_image"), fill_mask=arrays.get("fill_mask"), feather=field("feather"),
+        tuning=tuned_weights.tuning(manifest["tuning"], arrays), created=field("created"),
         alignment=_alignment(manifest.get("alignment")),
-        app_version=manifest.get("app_version"),
+        app_version=field("app_version"),
     )
+
+
+def _untrusted(manifest: dict[str, Any]) -> Callable[[str], Any]:
+    """A reader of the manifest's fields as they are (None when missing): values from a file, of any type."""
+    def field(key: str) -> Any:
+        return manifest.get(key)
+
+    return field

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFileDialog
 from app.document.controller import DocumentController
 from app.main_window import MainWindow
 from core.directions.library import Direction
-from tests.app.models import write_tiny_stylegan2
+from tests.app.models.tiny_stylegan2 import write_tiny_stylegan2
 
 WAIT_MS = 600_000  # generous: waits end on the work's own signal; this only ends a hang
 
@@ -237,9 +237,9 @@ def test_model_noise_menu_switches_every_copy(window, qtbot, tiny):
 
 
 def test_inpainting_and_landscape_plots_run_on_a_stylegan2(window, qtbot, tiny):
-    from tests.app.test_inpainting import brush_mouth
-    from tests.app.test_inpainting import run as inpaint
-    from tests.app.test_landscape_panel import compute
+    from tests.app.inpainting.test_inpainting import brush_mouth
+    from tests.app.inpainting.test_inpainting import run as inpaint
+    from tests.app.landscape.test_landscape_panel import compute
 
     load(qtbot, window, tiny)
     brush_mouth(window)

@@ -28,9 +28,11 @@ def test_the_shipped_library_has_eight_named_directions_for_this_model(G):
             assert direction.provenance["training_accuracy"] == 1.0  # it separates the hand labels
 
 
-def test_the_packaging_script_rebuilds_the_shipped_vectors_exactly(G):
+def test_the_packaging_script_rebuilds_the_shipped_vectors(G):
+    """To float32 rounding: the PCA direction goes through LAPACK, whose last bits change between numpy releases
+    (numpy 2.4.6 moves "lighting" by 1e-8); the supervised and SeFa ones come back bit for bit."""
     shipped = DirectionLibrary.load(shipped_library_dir(G.name))
     rebuilt = _maker().build_library()
     assert rebuilt.names() == shipped.names()
     for name in shipped.names():
-        assert np.array_equal(rebuilt.get(name).vector, shipped.get(name).vector), name
+        assert np.allclose(rebuilt.get(name).vector, shipped.get(name).vector, rtol=0, atol=1e-6), name

@@ -189,3 +189,26 @@ def test_opening_another_photo_resets_the_edits_and_disables_the_sliders(qtbot, 
     assert window.edits.edits == {} and window.directions_panel.sliders["smile"].value() == 0.0
     assert not window.directions_panel.sliders["smile"].isEnabled()
     assert not window.canvas.has_result_patch()
+
+
+def test_a_project_renders_with_its_own_vectors_and_never_writes_the_library(qtbot, window, tmp_path):
+    invert(qtbot, window)
+    window.edits.commit({}, {"smile": 2.0}, "Edit smile")
+    qtbot.waitUntil(lambda: window.edits.last_preview is not None
+                    and window.edits.last_preview.edits == {"smile": 2.0}, timeout=WAIT_MS)
+    saved_image = window.edits.last_preview.image.copy()
+    with qtbot.waitSignal(window.projects.project_saved, timeout=WAIT_MS):
+        window.projects.save(tmp_path / "smile.lsproj")
+    smile = window.edits.library.get("smile")  # the user changes the library after saving: smile turns around
+    window.edits.remove_direction("smile")
+    window.edits.add_direction(smile.replace(vector=-smile.vector))
+    library_file = window.edits.library_dir / "library.json"
+    written = library_file.read_bytes()
+    with qtbot.waitSignal(window.controller.photo_opened, timeout=WAIT_MS):
+        window.open_path(resources_dir() / "samples" / "grace_hopper.jpg")
+    with qtbot.waitSignal(window.projects.project_opened, timeout=WAIT_MS):
+        window.open_path(tmp_path / "smile.lsproj")
+    assert library_file.read_bytes() == written  # opening a project wrote nothing outside it
+    assert np.array_equal(window.edits.library.get("smile").vector, -smile.vector)  # the user's change stays
+    assert np.array_equal(window.edits.direction("smile").vector, smile.vector)  # the project's own vector
+    assert np.array_equal(window.edits.render_function({"smile": 2.0})(), saved_image)  # the same pixels again

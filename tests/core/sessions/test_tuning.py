@@ -16,7 +16,7 @@ from core.generators.tuning import WeightDelta
 from core.inversion.config import InversionConfig
 from core.inversion.optimize import InversionResult
 from core.sessions import CURRENT_SCHEMA, Document, load_project, save_project, tuned_weights
-from tests.core.test_sessions import CROP, SAMPLE, _assert_same, _document, _manifest, _npz, _rewrite
+from tests.core.sessions.test_sessions import CROP, SAMPLE, _assert_same, _document, _manifest, _npz, _rewrite
 
 MODEL = "dcgan_digiface-1234abcd"  # the model id of test_sessions._document
 SHAPES = {"mapping.fc0.bias": (8,), "torgb.weight": (3, 8), "style.affine": (2, 3, 4), "conv0.weight": (4, 3, 3, 3)}

@@ -14,7 +14,7 @@ from core.cli import main
 from core.resources import resources_dir
 
 SAMPLE = resources_dir() / "samples" / "astronaut.png"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -15,7 +15,7 @@ from core.errors import InvalidInputError
 from core.imageio import CropBox, load_photo
 from tests.app.events import LEFT, NONE, drag, key, send_mouse, view_pos, wheel
 
-SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "astronaut.png"
+SAMPLE = Path(__file__).resolve().parents[3] / "resources" / "samples" / "astronaut.png"
 
 
 @pytest.fixture

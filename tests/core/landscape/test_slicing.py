@@ -29,7 +29,7 @@ from core.landscape.slicing import (
 )
 from core.theta.registry import find_mapping
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 A = torch.tensor([1.0, 2.0, 0.5, 3.0], dtype=torch.float64)
 
 

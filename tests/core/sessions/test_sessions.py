@@ -29,7 +29,7 @@ from core.sessions import (
 )
 from core.sessions import migrations as migrations_module
 
-SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "samples" / "astronaut.png"
+SAMPLE = Path(__file__).resolve().parents[3] / "resources" / "samples" / "astronaut.png"
 CROP = CropBox(150, 40, 200)
 SCALARS = ("photo_path", "photo_sha256", "crop", "model_id", "space", "embedded_photo", "inversion", "best_index",
            "feather", "created", "app_version")

@@ -98,7 +98,7 @@ def invert_sample(out: Path, steps: int) -> tuple[float, float, float, Path]:
     from core.inversion import InversionConfig, invert
     from core.jobs import run_job
     from core.metrics import psnr
-    from core.objectives.compose import LossWeights
+    from core.objectives import LossWeights
     from core.placement import Placement
     from core.resources import sample_photos
 

@@ -38,7 +38,7 @@ def _stats(values: list[float]) -> dict[str, float]:
 def inpaint_quality(G: Generator, faces: torch.Tensor, mask: torch.Tensor, prior: float) -> dict[str, Any]:
     """Masked-region PSNR of the best-fitting candidate (and of the best of all, an oracle), a blur fill's, and
     the diversity, over ``faces`` with the default inpainting settings but ``prior``."""
-    from core.inpainting.diverse import InpaintConfig, blur_fill, inpaint
+    from core.inpainting import InpaintConfig, blur_fill, inpaint
 
     region = mask[None, None]
     rows: dict[str, list[float]] = {"best_fit": [], "oracle": [], "blur_fill": [], "diversity": [], "seconds": []}
@@ -89,7 +89,7 @@ def restore_quality(G: Generator, faces: torch.Tensor, operator: str, budgets: t
 
 def inpaint_time_s(G: Generator, repeats: int, candidates: int = 8, steps: int = 100) -> float:
     """Median wall time of one whole inpainting job (K candidates in one batch), after a warm-up run."""
-    from core.inpainting.diverse import InpaintConfig, inpaint
+    from core.inpainting import InpaintConfig, inpaint
 
     target, mask = G.sample(1, HELD_OUT_SEED), torch.zeros(G.resolution, G.resolution)
     mask[INPAINT_BOX[0]:INPAINT_BOX[1], INPAINT_BOX[0]:INPAINT_BOX[1]] = 1
@@ -104,7 +104,7 @@ def inpaint_time_s(G: Generator, repeats: int, candidates: int = 8, steps: int =
 
 
 def bench_inpainting(args: argparse.Namespace) -> dict[str, Any]:
-    from core.inpainting.diverse import DEFAULT_PRIOR, InpaintConfig
+    from core.inpainting import DEFAULT_PRIOR, InpaintConfig
 
     device = pick_device(args.device)
     G = load_generator(args.model, device)

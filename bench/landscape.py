@@ -31,8 +31,7 @@ def steps_to_reach(curve: dict[str, float], level: float) -> int | None:
 def bench_landscape(args: argparse.Namespace) -> dict[str, Any]:
     """See the module doc; ``--theta`` picks the θ folder (default: the model's shipped θ)."""
     from core.landscape.gate import identity_like, landscape_psnr
-    from core.theta.mapping import load_mapping
-    from core.theta.registry import shipped_mapping_dir
+    from core.theta import load_mapping, shipped_mapping_dir
 
     device = pick_device(args.device)
     G = load_generator(args.model, device)

@@ -20,8 +20,8 @@ from core.jobs import run_job
 def bench_slice(args: argparse.Namespace) -> dict[str, Any]:
     """A 65×65 slice around an inverted generated face, in x and in z (shipped θ), for the default objective
     (pixel + LPIPS) and for pixel loss only; seconds are the median of ``--repeats`` (at most 3) runs."""
-    from core.landscape.slicing import SliceConfig, landscape_trajectory, latent_trajectory, slice_for_photo
-    from core.theta.registry import find_mapping
+    from core.landscape import SliceConfig, landscape_trajectory, latent_trajectory, slice_for_photo
+    from core.theta import find_mapping
 
     device = pick_device(args.device)
     G = load_generator(args.model, device)

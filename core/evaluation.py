@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from core.generators.base import Generator
+from core.generators import Generator
 
 TRAIN_SEED_LIMIT = 1_000_000_000  # training seeds are in [0, TRAIN_SEED_LIMIT)
 HELD_OUT_SEED = 1_987_654_321  # evaluation faces (never below TRAIN_SEED_LIMIT)

@@ -19,11 +19,14 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.directions.library import DirectionLibrary, shipped_library_dir  # noqa: E402
-from core.directions.linear import supervised_direction  # noqa: E402
-from core.directions.pca import pca_directions  # noqa: E402
-from core.directions.sefa import sefa_directions  # noqa: E402
-from core.directions.strip import contact_sheet  # noqa: E402
+from core.directions import (  # noqa: E402
+    DirectionLibrary,
+    contact_sheet,
+    pca_directions,
+    sefa_directions,
+    shipped_library_dir,
+    supervised_direction,
+)
 from core.generators import load_generator  # noqa: E402
 
 SHEET_SEEDS = (1_000_000_001, 1_000_000_002, 1_000_000_003)  # not among the labelled faces

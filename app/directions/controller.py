@@ -1,8 +1,9 @@
 """Latent edits of the adopted result: the direction library, the slider values, and live previews.
 
-A direction is looked up in the document's own directions first (the vectors a reopened project was saved
-with, so it renders exactly as saved whatever the library holds now), then in the user's library. Opening a
-project never writes into the library.
+The slider values live in the document (``DocumentController.edits``), each with a copy of its direction's
+vector, as a project stores them. A direction is looked up in the document's own directions first (the vectors
+a reopened project was saved with, so it renders exactly as saved whatever the library holds now), then in the
+user's library. Opening a project never writes into the library.
 
 Previews follow the "latest request wins" rule: every request gets a stamp; while the engine computes one, newer
 requests replace each other in a single pending slot, so a fast drag never queues work; a result older than
@@ -18,20 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
 from PySide6.QtCore import QObject, Signal
 
 from app.document.commands import ValueCommand
 from app.document.controller import DocumentController
 from app.document.state import Adopted
 from app.engine import JobRequest
-from core.device import to_uint8_hwc
-from core.directions.apply import apply_directions
-from core.directions.library import Direction, DirectionLibrary, shipped_library_dir
+from core.directions import Direction, DirectionLibrary, apply_directions, shipped_library_dir
 from core.errors import CoreError
 from core.imageio import CropBox
 from core.jobs import call_as_job
+from core.photo_jobs import edited_latent, render_latent
 from core.resources import user_data_dir
+from core.sessions import EditedDirection
 
 log = logging.getLogger(__name__)
 Edits = dict[str, float]
@@ -81,8 +81,6 @@ class EditController(QObject):
         self.doc = doc
         self.library_dir = library_dir or user_library_dir(doc.library_key)
         self.library = library if library is not None else open_user_library(doc.library_key)
-        self.pinned: dict[str, Direction] = {}  # the document's own directions (from its project), by name
-        self.edits: Edits = {}
         self._stamp = 0  # stamp of the newest request
         self._shown = 0  # stamp of the newest preview emitted
         self._pending: tuple[int, Edits] | None = None
@@ -93,7 +91,6 @@ class EditController(QObject):
         doc.engine_idle.connect(self._flush)
         doc.result_applied.connect(self._result_changed)
         doc.model_changed.connect(self.open_library)
-        doc.photo_opened.connect(lambda _opened: self.pin({}))
 
     # -- library ---------------------------------------------------------------------------------------------
     def open_library(self, key: str) -> None:
@@ -103,26 +100,32 @@ class EditController(QObject):
         self.edits_applied.emit({})
         self.library_dir = user_library_dir(key)
         self.library = open_user_library(key)
-        self.pinned = {}
         self.library_changed.emit()
+
+    @property
+    def edits(self) -> Edits:
+        """The slider values (name → amount in std units) of the document's edits."""
+        return {edit.name: edit.alpha for edit in self.doc.edits}
+
+    @edits.setter
+    def edits(self, values: Edits) -> None:
+        """Make ``values`` the document's edits, each with a copy of its direction (the document's own first)."""
+        self.doc.edits = tuple(EditedDirection(name=d.name, vector=d.vector, scale=d.scale, alpha=value,
+                                               layers=d.layers, method=d.method)
+                               for d, value in self.pairs(values))
 
     def directions(self) -> list[Direction]:
         """What the sliders show: the library's directions, each replaced by the document's own of that name, then
         the document's own that the library lacks."""
-        names = self.library.names()
-        return [self.direction(name) for name in names] + [d for n, d in self.pinned.items() if n not in names]
+        names, own = self.library.names(), self.doc.own_directions
+        return [self.direction(name) for name in names] + [d for n, d in own.items() if n not in names]
 
     def direction(self, name: str) -> Direction:
-        return self.pinned[name] if name in self.pinned else self.library.get(name)
+        own = self.doc.own_directions
+        return own[name] if name in own else self.library.get(name)
 
     def names(self) -> list[str]:
         return [d.name for d in self.directions()]
-
-    def pin(self, directions: dict[str, Direction]) -> None:
-        """Make ``directions`` the document's own (a reopened project's saved vectors); {} forgets them."""
-        if directions or self.pinned:
-            self.pinned = dict(directions)
-            self.library_changed.emit()
 
     def pairs(self, edits: Edits) -> list[tuple[Direction, float]]:
         """(direction, amount) for every edit whose direction is known (document's own first, then library)."""
@@ -146,8 +149,8 @@ class EditController(QObject):
         self._save_library()
 
     def set_range(self, name: str, low: float, high: float) -> None:
-        if name in self.pinned:
-            self.pinned[name] = self.pinned[name].replace(value_range=(low, high))
+        if name in self.doc.own_directions:
+            self.doc.own_directions[name] = self.doc.own_directions[name].replace(value_range=(low, high))
         if name in self.edits and not low <= self.edits[name] <= high:
             self._apply({**self.edits, name: min(max(self.edits[name], low), high)})
         if name not in self.library.names():
@@ -219,41 +222,25 @@ class EditController(QObject):
             self.edits_applied.emit({})
 
     # -- rendering (engine thread for the heavy part) --------------------------------------------------------
-    def edited_latent(self, latent: np.ndarray, edits: Edits) -> np.ndarray:
+    def moved_latent(self, latent: np.ndarray, edits: Edits) -> np.ndarray:
+        """``latent`` moved by ``edits`` (a code of the adopted result's space)."""
         pairs = self.pairs(edits)
         return apply_directions(latent, pairs) if pairs else latent
 
     def render_function(self, edits: Edits) -> Callable[[], np.ndarray] | None:
-        """A call for the engine thread that synthesises the edited crop (None without an adopted result)."""
+        """A call for the engine thread that synthesises the edited square (None without an adopted result); the
+        edit rule is ``core.photo_jobs.edited_latent``, the one the CLI's ``edit`` follows."""
         adopted = self.doc.adopted
         if adopted is None:
             return None
         pairs = self.pairs(edits)
-        if adopted.latent.ndim == 1 and any(d.layers is not None for d, _ in pairs):
-            return self._per_layer_render(adopted, pairs)
-        latent = self.edited_latent(adopted.latent, edits)
-        if latent is adopted.latent:
-            return lambda: adopted.image
+        if not pairs:
+            return lambda: adopted.image  # exactly as adopted (a restored project's stored pixels)
 
         def render() -> np.ndarray:
             G = self.doc.photo_model("auto", adopted.tuning)
-            with torch.no_grad():
-                code = torch.from_numpy(np.ascontiguousarray(latent[None])).to(G.device)
-                images = G.synthesize(code, adopted.space)
-            return to_uint8_hwc(images)[0]
-
-        return render
-
-    def _per_layer_render(self, adopted: Adopted, pairs: list) -> Callable[[], np.ndarray]:
-        """Edits limited to some layers on a result found in one shared code (StyleGAN's w): the engine turns the
-        code into per-layer codes first (w → w+, each layer the same), so only the chosen layers move."""
-        def render() -> np.ndarray:
-            G = self.doc.photo_model("auto", adopted.tuning)
-            with torch.no_grad():
-                code = torch.from_numpy(np.ascontiguousarray(adopted.latent[None])).to(G.device)
-                space = adopted.space or G.default_space  # None: the model's default space
-                layered = apply_directions(G.convert_latent(code, space, "w+"), pairs)
-                return to_uint8_hwc(G.synthesize(layered, "w+"))[0]
+            latent, space = edited_latent(G, adopted.latent, pairs, adopted.space)
+            return render_latent(G, latent, space)
 
         return render
 

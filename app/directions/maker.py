@@ -17,12 +17,16 @@ from app.document.controller import DocumentController
 from app.document.state import open_photo_job
 from app.engine import JobRequest
 from core.device import from_uint8_hwc, to_uint8_hwc
-from core.directions.importers import import_ganspace, import_interfacegan
-from core.directions.library import Direction
-from core.directions.linear import direction_from_two_latents, supervised_direction
-from core.directions.pca import pca_directions
-from core.directions.sefa import sefa_directions
-from core.directions.strip import direction_strip
+from core.directions import (
+    Direction,
+    direction_from_two_latents,
+    direction_strip,
+    import_ganspace,
+    import_interfacegan,
+    pca_directions,
+    sefa_directions,
+    supervised_direction,
+)
 from core.inversion import InversionConfig, invert
 from core.jobs import call_as_job
 

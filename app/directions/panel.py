@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets.labelled_slider import LabelledSlider
-from core.directions.library import Direction
+from core.directions import Direction
 
 Edits = dict[str, float]
 NO_RESULT_HINT = "Invert a photo first: the sliders move the latent of the adopted result."

@@ -14,8 +14,7 @@ from app.directions.panel import DirectionsPanel
 from app.document.controller import DocumentController
 from app.document.state import Adopted
 from app.views.canvas import CanvasView
-from core.directions.apply import conditional
-from core.directions.library import Direction
+from core.directions import Direction, conditional
 from core.errors import CoreError
 
 

@@ -19,11 +19,12 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from app.document.commands import MaskEditCommand, ValueCommand
-from app.document.state import Adopted, OpenedPhoto, open_photo_job
+from app.document.state import Adopted, DocumentState, OpenedPhoto, open_photo_job
 from app.engine import Engine, JobRequest, JobRoute
 from app.views.canvas_math import MaskEdit, mask_values, replacement_edit, write_edit
 from core.alignment import Alignment
 from core.device import pick_device
+from core.directions import Direction
 from core.errors import InvalidInputError
 from core.generators import Generator as GeneratorModel
 from core.generators import load_generator
@@ -32,9 +33,10 @@ from core.imageio import CropBox, load_mask, save_image
 from core.inversion import warm_up
 from core.inversion.report import save_npy
 from core.jobs import call_as_job
-from core.landscape.gate import GATE_BUDGETS
+from core.landscape import GATE_BUDGETS
 from core.photo_jobs import render_latent
 from core.placement import DEFAULT_FEATHER, Placement
+from core.sessions import EditedDirection
 
 log = logging.getLogger(__name__)
 RUN_JOBS = ("invert", "inpaint")  # the long runs: Stop applies to them, closing asks first
@@ -72,6 +74,8 @@ class DocumentController(QObject):
         self.placement: Placement | None = None  # where the model's square lies in the open photo
         self.mask = np.zeros((0, 0), np.uint8)  # uint8 [H, W], 255 = brushed; the canvas draws this very array
         self.adopted: Adopted | None = None
+        self.edits: tuple[EditedDirection, ...] = ()  # the applied edits, each with its own vector and amount
+        self.own_directions: dict[str, Direction] = {}  # a reopened project's directions: they win over the library
         self.feather = DEFAULT_FEATHER
         self.landscape_dir: str | None = None  # the session's θ (trained in this editor; None: the shipped one)
         self.gate_faces = 32  # held-out faces the landscape validation gate measures on
@@ -164,6 +168,7 @@ class DocumentController(QObject):
         self._tuned = None
         self._warmed = False
         self.landscape_dir = None
+        self.edits, self.own_directions = (), {}
         dropped = self.adopted is not None or self.undo_stack.count() > 0
         self.undo_stack.clear()
         self.apply_result(None)
@@ -210,9 +215,29 @@ class DocumentController(QObject):
 
         return self.submit(JobRequest("open", lambda: call_as_job(job)))
 
+    @property
+    def state(self) -> DocumentState | None:
+        """The document as one value, field for field a project file (None before a photo is open)."""
+        if self.opened is None or self.placement is None:
+            return None
+        return DocumentState(self.opened, self.placement, self.run_mask(), self.adopted, self.edits, self.feather)
+
+    def load_state(self, state: DocumentState, directions: dict[str, Direction]) -> None:
+        """Make ``state`` (a reopened project) the document, its ``directions`` the document's own; no history."""
+        self.show_photo(state.opened)
+        if state.mask is not None:
+            self.mask[...] = state.mask
+            self.mask_changed.emit(None)
+        self.apply_alignment(state.placement.alignment)  # the outline shows the saved square
+        self.feather = state.feather
+        self.apply_result(state.adopted)
+        self.own_directions = dict(directions)
+        self.edits = state.edits
+
     def show_photo(self, opened: OpenedPhoto) -> None:
         """Make ``opened`` the document: its default placement, an empty mask, no result and no history."""
         self.opened, self.placement, self.adopted = opened, opened.placement, None
+        self.edits, self.own_directions = (), {}
         self.mask = np.zeros((opened.photo.height, opened.photo.width), np.uint8)
         self.undo_stack.clear()
         self.photo_opened.emit(opened)

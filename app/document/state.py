@@ -7,8 +7,9 @@ the full-resolution photo (export).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,6 +17,7 @@ from core.generators.tuning import WeightDelta
 from core.imageio import CropBox, Photo, display_pixels, load_photo
 from core.inversion import InversionResult
 from core.placement import Placement
+from core.sessions import Document, EditedDirection
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,55 @@ class Adopted:
     tuning: WeightDelta | None = None  # the generator copy tuned for this photo ("pivotal"); None: the model
     space: str | None = None  # the latent space ``latent`` lives in (None: the model's default)
     label: str = "inversion"  # what made it, for the history ("direct inversion", "inpainting candidate #2")
+    model_id: str = ""  # with ``result`` None (a reopened project): the model and settings that made it
+    inversion: dict[str, Any] = field(default_factory=dict)
+
+    def record(self) -> tuple[str, str, dict[str, Any]]:
+        """(model id, latent space, inversion settings) of the run that made it."""
+        if self.result is not None:
+            return self.result.model_id, self.result.space, self.result.config.to_dict()
+        return self.model_id, self.space or "", dict(self.inversion)
+
+
+@dataclass(frozen=True, eq=False)
+class DocumentState:
+    """The editor's document, field for field what a project file stores (``core.sessions.Document``): the
+    photo, where the model's square lies, the brush mask, the adopted result, the edits with their own vectors
+    and the paste-back feather. ``DocumentController.state`` builds it; reopening a project makes one back."""
+
+    opened: OpenedPhoto
+    placement: Placement
+    mask: np.ndarray | None  # uint8 [H, W], None when nothing is brushed
+    adopted: Adopted | None
+    edits: tuple[EditedDirection, ...]
+    feather: float
+
+    def to_document(self, *, embed: bool) -> Document:
+        """The project document (without the edited image, which the save job renders on the engine thread)."""
+        photo, adopted = self.opened.photo, self.adopted
+        fields: dict[str, Any] = {"crop": self.placement.crop, "alignment": self.placement.alignment,
+                                  "feather": self.feather, "mask": self.mask}
+        if adopted is not None:
+            model_id, space, inversion = adopted.record()
+            fields |= {"latents": adopted.latent[None], "best_index": 0, "image": adopted.image,
+                       "fill_mask": adopted.fill_mask, "tuning": adopted.tuning,
+                       "crop": adopted.placement.crop, "alignment": adopted.placement.alignment,
+                       "model_id": model_id, "space": space, "inversion": inversion, "edits": self.edits}
+        if photo.source is None:
+            return Document(photo_path=None, photo_sha256="", **fields)
+        return Document.for_photo(photo.source, embed=embed, **fields)
+
+    @classmethod
+    def from_document(cls, doc: Document, photo: Photo) -> DocumentState:
+        """The state a project file describes, with its result composited on the display copy (engine thread)."""
+        opened = OpenedPhoto(photo, display_pixels(photo), Placement(doc.crop))
+        adopted = None
+        if doc.latents is not None and doc.image is not None and doc.best_latent is not None:
+            fill_mask = None if doc.fill_mask is None else np.array(doc.fill_mask)
+            display = opened.composite_on_display(doc.placement, doc.image, fill_mask, doc.feather)
+            adopted = Adopted(None, doc.placement, display, doc.best_latent.copy(), doc.image, fill_mask, doc.tuning,
+                              doc.space or None, "project result", doc.model_id, dict(doc.inversion))
+        return cls(opened, doc.placement, doc.mask, adopted, doc.edits if adopted is not None else (), doc.feather)
 
 
 def open_photo_job(path: Path) -> OpenedPhoto:

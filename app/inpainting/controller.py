@@ -18,7 +18,7 @@ from app.document.state import Adopted
 from app.engine import JobRequest
 from core.generators.tuning import WeightDelta
 from core.imageio import CropBox
-from core.inpainting.diverse import InpaintConfig, InpaintResult, more_different
+from core.inpainting import InpaintConfig, InpaintResult, more_different
 from core.inversion import InversionStep
 from core.jobs import CancelToken
 from core.photo_jobs import PhotoInpainting, inpaint_photo

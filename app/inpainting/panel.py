@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets.qimage import numpy_to_qimage
-from core.inpainting.diverse import MAX_CPU_CANDIDATES, InpaintConfig
+from core.inpainting import MAX_CPU_CANDIDATES, InpaintConfig
 
 THUMB_PX = 96
 HINT = ("Brush the region to fill (B), then Run: K starts are inverted on the pixels left, and each fills the "

@@ -22,7 +22,7 @@ from core.errors import ModelLoadError
 from core.generators import Generator as GeneratorModel
 from core.inversion import InversionConfig
 from core.jobs import CancelToken, call_as_job
-from core.landscape.slicing import LandscapeSlice, SliceConfig, SliceRow, save_slice
+from core.landscape import LandscapeSlice, SliceConfig, SliceRow, save_slice
 from core.photo_jobs import PhotoSlice, slice_photo
 from core.theta import LandscapeMapping, find_mapping
 

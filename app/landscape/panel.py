@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.landscape.plot import LandscapeView
 from app.widgets.qimage import numpy_to_qimage
-from core.landscape.slicing import SliceConfig
+from core.landscape import SliceConfig
 
 DIRS = [("Trajectory (top 2 principal directions)", "trajectory"), ("Random (2 directions)", "random"),
         ("Two editing directions", "edit")]

@@ -14,8 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from app.document.controller import DocumentController
 from app.engine import JobRequest
 from core.jobs import CancelToken
-from core.landscape.learning import LandscapeTrainConfig, TrainStep
-from core.landscape.training_run import TrainingOutcome, run_training
+from core.landscape import LandscapeTrainConfig, TrainingOutcome, TrainStep, run_training
 
 
 class TrainingController(QObject):

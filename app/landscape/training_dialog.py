@@ -24,9 +24,8 @@ from PySide6.QtWidgets import (
 
 from app.document.controller import DocumentController
 from app.landscape.training import TrainingController
-from core.landscape.learning import LandscapeTrainConfig, TrainStep
-from core.landscape.training_run import TrainingOutcome
-from core.theta.mapping import DEFAULT_RECIPE, recipe_config
+from core.landscape import LandscapeTrainConfig, TrainingOutcome, TrainStep
+from core.theta import DEFAULT_RECIPE, recipe_config
 
 CURVE_POINTS = 2000  # kept per curve; older points are thinned
 SMOOTHING = 0.1  # exponential moving average of the curves: one batch is a noisy estimate

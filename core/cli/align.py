@@ -6,8 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from core.alignment.align import align_faces, pick, warp_to_model
-from core.alignment.framing import framing_for
+from core.alignment import align_faces, framing_for, pick, warp_to_model
 from core.cli.common import add_model_args
 from core.device import pick_device
 from core.generators import load_generator

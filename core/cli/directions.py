@@ -7,10 +7,8 @@ from pathlib import Path
 
 from core.cli.common import OneLineParser, add_model_args
 from core.device import pick_device
-from core.directions.discover import DISCOVERY_METHODS, discover_directions
-from core.directions.library import DirectionLibrary, shipped_library_dir
+from core.directions import DISCOVERY_METHODS, DirectionLibrary, contact_sheet, discover_directions, shipped_library_dir
 from core.directions.pca import DEFAULT_SAMPLES
-from core.directions.strip import contact_sheet
 from core.errors import InvalidInputError
 from core.generators import DEFAULT_MODEL, builtin_models, load_generator
 from core.imageio import save_image

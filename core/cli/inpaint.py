@@ -16,7 +16,7 @@ from core.cli.progress import drive_inversion
 from core.cli.reports import SCHEMA_VERSION, prepare_out, write_report
 from core.device import pick_device
 from core.imageio import load_mask, load_photo, save_image
-from core.inpainting.diverse import InpaintConfig
+from core.inpainting import InpaintConfig
 from core.inversion.report import save_npy
 from core.photo_jobs import FILL_FEATHER, PhotoInpainting, inpaint_photo
 

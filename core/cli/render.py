@@ -17,8 +17,7 @@ import torch
 from core.cli.common import add_model_args
 from core.device import pick_device, to_uint8_hwc
 from core.errors import ImageSaveError, InvalidInputError
-from core.generators.base import Generator
-from core.generators.registry import load_generator
+from core.generators import Generator, load_generator
 from core.generators.stylegan2 import NOISE_MODES, StyleGAN2Generator
 from core.imageio import SAVE_FORMATS, save_image
 

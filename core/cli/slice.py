@@ -17,7 +17,7 @@ from core.errors import InvalidInputError
 from core.imageio import load_photo, save_image
 from core.inversion import InversionConfig
 from core.jobs import CancelToken, run_job
-from core.landscape.slicing import SliceConfig, SliceRow, save_slice
+from core.landscape import SliceConfig, SliceRow, save_slice
 from core.photo_jobs import PhotoSlice, slice_photo
 
 

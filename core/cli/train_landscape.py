@@ -15,7 +15,7 @@ from core.cli.common import add_model_args, load_model
 from core.cli.progress import first_ctrl_c_cancels
 from core.errors import InvalidInputError
 from core.jobs import CancelToken, run_job
-from core.landscape.learning import LandscapeTrainConfig, TrainStep
+from core.landscape import LandscapeTrainConfig, TrainStep
 from core.landscape.training_run import UNLIMITED_MINUTES, run_training
 from core.theta import DEFAULT_RECIPE, RECIPES, recipe_config
 

@@ -15,7 +15,7 @@ import torch
 
 from core.directions.library import Direction
 from core.errors import InvalidInputError
-from core.generators.base import Generator
+from core.generators import Generator
 
 Latent = TypeVar("Latent", np.ndarray, torch.Tensor)
 MIN_RESIDUAL = 1e-3  # a conditioned direction shorter than this (of 1) lies inside the others' span

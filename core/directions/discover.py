@@ -8,7 +8,7 @@ from core.directions.library import Direction
 from core.directions.pca import DEFAULT_SAMPLES, pca_directions
 from core.directions.sefa import sefa_directions
 from core.errors import InvalidInputError
-from core.generators.base import Generator
+from core.generators import Generator
 
 DISCOVERY_METHODS = ("sefa", "pca")
 

@@ -18,7 +18,7 @@ import numpy as np
 from core.directions.apply import latent_scale
 from core.directions.library import Direction, DirectionLibrary, check_direction, load_vector, refusal
 from core.errors import InvalidInputError
-from core.generators.base import Generator
+from core.generators import Generator
 
 
 def import_interfacegan(path: str | Path, G: Generator, name: str | None = None,

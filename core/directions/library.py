@@ -23,8 +23,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import InvalidInputError
-from core.generators import DEFAULT_MODEL
-from core.generators.base import Generator
+from core.generators import DEFAULT_MODEL, Generator
 from core.imageio import atomic_write_bytes
 from core.resources import resources_dir
 

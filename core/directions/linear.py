@@ -16,7 +16,7 @@ import torch
 from core.directions.apply import latent_scale
 from core.directions.library import Direction
 from core.errors import InvalidInputError
-from core.generators.base import Generator
+from core.generators import Generator
 
 MAX_NEWTON_STEPS = 50
 

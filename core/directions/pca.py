@@ -18,7 +18,7 @@ from core.directions.apply import latent_scale
 from core.directions.library import Direction
 from core.directions.sefa import fix_signs
 from core.errors import InvalidInputError
-from core.generators.base import Generator
+from core.generators import Generator
 from core.generators.dcgan import DCGANGenerator
 
 DEFAULT_SAMPLES = 1000  # activations of 1000 faces: ~2 s on two CPU cores for the DCGAN

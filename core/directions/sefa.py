@@ -22,7 +22,7 @@ from torch import nn
 from core.directions.apply import latent_scale
 from core.directions.library import Direction
 from core.errors import InvalidInputError
-from core.generators.base import Generator
+from core.generators import Generator
 from core.generators.dcgan import DCGANGenerator
 
 

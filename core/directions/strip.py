@@ -17,7 +17,7 @@ from core.device import to_uint8_hwc
 from core.directions.apply import apply_directions
 from core.directions.library import Direction, check_direction
 from core.errors import InvalidInputError
-from core.generators.base import Generator
+from core.generators import Generator
 
 SHEET_SEEDS = (0, 1, 2)
 SHEET_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)

@@ -24,18 +24,17 @@ import torch.nn.functional as F
 
 from core.device import from_uint8_hwc, seeded_generator
 from core.errors import InvalidInputError
-from core.generators.base import Generator
+from core.generators import Generator
 from core.inversion import InversionConfig, InversionResult, InversionStep, invert
 from core.inversion.config import INVERSE_PRIOR
 from core.jobs import CancelToken
 from core.metrics import psnr
-from core.objectives.compose import LossWeights
+from core.objectives import LossWeights
 from core.objectives.operators import Mask
 from core.objectives.perceptual import perceptual_loss, unavailable_reason
 from core.objectives.pixel import pixel_loss, weighted_mean
-from core.placement.blend import composite
 
-__all__ = ["DEFAULT_PRIOR", "MAX_CPU_CANDIDATES", "InpaintConfig", "InpaintResult", "blur_fill", "composite",
+__all__ = ["DEFAULT_PRIOR", "MAX_CPU_CANDIDATES", "InpaintConfig", "InpaintResult", "blur_fill",
            "diversity", "inpaint", "more_different", "starts_like"]
 
 DEFAULT_PRIOR = INVERSE_PRIOR  # latent prior weight: 0.01 gave the best masked-region PSNR on held-out faces

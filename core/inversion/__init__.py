@@ -7,7 +7,7 @@ from collections.abc import Generator as Job
 import torch
 
 from core.errors import InvalidInputError
-from core.generators.base import Generator
+from core.generators import Generator
 from core.inversion.config import METHODS, InversionConfig, restoration_config
 from core.inversion.optimize import InversionResult, InversionStep, invert_direct, warm_up
 from core.jobs import CancelToken

@@ -8,7 +8,7 @@ from typing import Any
 
 from core.errors import InvalidInputError
 from core.inversion.schedules import SCHEDULES
-from core.objectives.compose import LossWeights
+from core.objectives import LossWeights
 from core.objectives.operators import parse_operator
 
 METHODS = ("direct", "landscape", "encoder", "hybrid", "pivotal")

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from core.errors import ModelLoadError
-from core.generators.base import Generator
+from core.generators import Generator
 from core.resources import resources_dir
 from core.weight_files import read_weights, save_weights
 

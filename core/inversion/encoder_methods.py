@@ -23,7 +23,7 @@ import torch
 
 from core.device import seeded_generator
 from core.errors import InvalidInputError, ModelLoadError
-from core.generators.base import Generator
+from core.generators import Generator
 from core.inversion.config import InversionConfig
 from core.inversion.encoder import LatentEncoder, find_encoder
 from core.inversion.optimize import (
@@ -135,7 +135,7 @@ def _refine_descent(G: Generator, config: InversionConfig, start: torch.Tensor
     most models have no θ."""
     if config.refine in ("landscape", "auto"):
         from core.inversion.theta_descent import landscape_descent, preimage
-        from core.theta.registry import find_mapping
+        from core.theta import find_mapping
 
         try:
             theta, _ = find_mapping(G, config.landscape)

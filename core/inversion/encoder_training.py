@@ -28,7 +28,7 @@ from safetensors.torch import load_file
 
 from core.errors import InvalidInputError, ModelLoadError
 from core.evaluation import TRAIN_SEED_LIMIT, held_out_faces, validation_faces
-from core.generators.base import Generator
+from core.generators import Generator
 from core.inversion.encoder import EncoderConfig, LatentEncoder, save_encoder
 from core.jobs import CancelToken
 from core.metrics import psnr

@@ -19,12 +19,12 @@ import torch
 
 from core.device import seeded_generator, to_uint8_hwc
 from core.errors import InvalidInputError
-from core.generators.base import Generator
+from core.generators import Generator
 from core.generators.tuning import WeightDelta
 from core.inversion.config import InversionConfig
 from core.inversion.schedules import learning_rate, noise_strength
 from core.jobs import CancelToken, run_job
-from core.objectives.compose import Objective
+from core.objectives import Objective
 from core.objectives.operators import Mask, compose_operators, parse_operator
 
 log = logging.getLogger(__name__)

@@ -29,12 +29,12 @@ import torch
 import torch.nn.functional as F
 
 from core.device import to_uint8_hwc
-from core.generators.base import Generator
+from core.generators import Generator
 from core.generators.tuning import WeightDelta, tuned_copy, weight_delta
 from core.inversion.config import InversionConfig
 from core.inversion.optimize import InversionResult, InversionStep, build_objective
 from core.jobs import CancelToken
-from core.objectives.compose import Objective
+from core.objectives import Objective
 
 LOCALITY_RADIUS = 3.0  # distance of the locality latents from the pivot, in latent stds (a typical edit's reach)
 LOCALITY_SAMPLES = 2  # locality latents per step

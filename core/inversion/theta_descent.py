@@ -20,7 +20,7 @@ import torch
 
 from core.device import seeded_generator
 from core.errors import InvalidInputError, ModelLoadError
-from core.generators.base import Generator
+from core.generators import Generator
 from core.inversion.config import InversionConfig
 from core.inversion.optimize import (
     Descent,
@@ -31,8 +31,7 @@ from core.inversion.optimize import (
     invert_direct_instead,
 )
 from core.jobs import CancelToken
-from core.theta.mapping import LandscapeMapping, MappingConfig, rescaled_to_radius, theta_latent
-from core.theta.registry import find_mapping
+from core.theta import LandscapeMapping, MappingConfig, find_mapping, rescaled_to_radius, theta_latent
 
 log = logging.getLogger(__name__)
 

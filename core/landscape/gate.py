@@ -17,13 +17,13 @@ import torch
 
 from core.device import from_uint8_hwc
 from core.evaluation import held_out_faces
-from core.generators.base import Generator
-from core.inversion.config import InversionConfig
+from core.generators import Generator
+from core.inversion import InversionConfig
 from core.inversion.optimize import descend
 from core.inversion.theta_descent import landscape_descent
 from core.jobs import run_job
 from core.metrics import psnr
-from core.theta.mapping import LandscapeMapping, MappingConfig
+from core.theta import LandscapeMapping, MappingConfig
 
 GATE_BUDGETS = (10, 100)
 # how θ descends, beside its mapping

@@ -35,11 +35,18 @@ from safetensors.torch import load_file
 from core.device import seeded_generator
 from core.errors import InvalidInputError
 from core.evaluation import TRAIN_SEED_LIMIT
-from core.generators.base import Generator
+from core.generators import Generator
 from core.jobs import CancelToken
 from core.landscape.validation import ValidationSet
-from core.theta.curvature import DEFAULT_DAMPING, mean_gauss_newton, preconditioner
-from core.theta.mapping import LandscapeMapping, MappingConfig, rescaled_to_radius, theta_latent
+from core.theta import (
+    DEFAULT_DAMPING,
+    LandscapeMapping,
+    MappingConfig,
+    mean_gauss_newton,
+    preconditioner,
+    rescaled_to_radius,
+    theta_latent,
+)
 from core.weight_files import (
     prefixed,
     restore_optimizer,

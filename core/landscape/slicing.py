@@ -30,12 +30,12 @@ import numpy as np
 import torch
 
 from core.errors import InvalidInputError
-from core.generators.base import Generator
+from core.generators import Generator
 from core.jobs import CancelToken
-from core.objectives.compose import LossWeights, Objective
+from core.objectives import LossWeights, Objective
 from core.objectives.operators import Mask, compose_operators, parse_operator
 from core.objectives.priors import gaussian_nll
-from core.theta.mapping import LandscapeMapping, theta_latent
+from core.theta import LandscapeMapping, theta_latent
 
 SPACES = ("x", "z")
 TERMS = ("total", "pixel", "lpips", "prior")
@@ -317,7 +317,7 @@ def slice_for_photo(G: Generator, target: torch.Tensor, mask: torch.Tensor | Non
     ``theta`` defaults to G's shipped θ for "z"; ``library`` is needed for edit axes (x only)."""
     slice_config.validate()
     if slice_config.space == "z" and theta is None:
-        from core.theta.registry import find_mapping
+        from core.theta import find_mapping
 
         theta, _ = find_mapping(G, getattr(inversion_config, "landscape", None))
     if center is None and trajectory is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core.evaluation import HELD_OUT_SEED, TRAIN_SEED_LIMIT
-from core.generators.base import Generator
+from core.generators import Generator
 from core.jobs import CancelToken
 from core.landscape.gate import GATE_BUDGETS, gate
 from core.landscape.learning import (
@@ -25,7 +25,7 @@ from core.landscape.learning import (
     save_checkpoint,
     train_landscape,
 )
-from core.theta.mapping import LandscapeMapping, save_mapping
+from core.theta import LandscapeMapping, save_mapping
 from core.weight_files import checkpointed
 
 CHECKPOINT_EVERY_S = 60.0

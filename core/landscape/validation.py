@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import torch
 
 from core.evaluation import validation_faces
-from core.generators.base import Generator
+from core.generators import Generator
 from core.landscape.gate import GATE_BUDGETS, baselines, landscape_psnr
-from core.theta.mapping import LandscapeMapping
+from core.theta import LandscapeMapping
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from core.errors import InvalidInputError, PerceptualUnavailableError
-from core.generators.base import Generator
+from core.generators import Generator
 from core.objectives.operators import Identity, Operator
 from core.objectives.perceptual import NETS, PerceptualLoss, perceptual_loss
 from core.objectives.pixel import pixel_loss

@@ -17,7 +17,7 @@ from core.photo_jobs.compare import (
     score,
     write_export,
 )
-from core.photo_jobs.edit import PhotoEdit, edit_photo, render_latent
+from core.photo_jobs.edit import PhotoEdit, edit_photo, edited_latent, render_latent
 from core.photo_jobs.inpaint import FILL_FEATHER, PhotoInpainting, inpaint_photo
 from core.photo_jobs.invert import PhotoInversion, invert_photo, model_inputs
 from core.photo_jobs.placing import align_face, placement_for
@@ -27,6 +27,6 @@ from core.photo_jobs.theta_rule import with_session_theta
 
 __all__ = ["DIFF_MAX", "FILL_FEATHER", "SLICE_METHODS", "CompareStarted", "CompareStep", "Comparison",
            "MethodOutcome", "PhotoEdit", "PhotoInpainting", "PhotoInversion", "PhotoRestoration", "PhotoSlice",
-           "align_face", "compare_methods", "difference_map", "edit_photo", "inpaint_photo", "invert_photo",
-           "model_inputs", "placement_for", "render_latent", "restore_photo", "score", "slice_inversion_config",
-           "slice_photo", "with_session_theta", "write_export"]
+           "align_face", "compare_methods", "difference_map", "edit_photo", "edited_latent", "inpaint_photo",
+           "invert_photo", "model_inputs", "placement_for", "render_latent", "restore_photo", "score",
+           "slice_inversion_config", "slice_photo", "with_session_theta", "write_export"]

@@ -31,13 +31,29 @@ def render_latent(G: Generator, latent: np.ndarray, space: str | None = None) ->
         return to_uint8_hwc(G.synthesize(code, space))[0]
 
 
+def edited_latent(G: Generator, latent: np.ndarray, edits: Sequence[tuple[Direction, float]],
+                  space: str | None = None) -> tuple[np.ndarray, str | None]:
+    """``latent`` [*shape] moved by every (direction, amount in std units), and the space it is then in.
+
+    Edits limited to some layers on a result found in one shared code (StyleGAN's w) need per-layer codes: the
+    code is turned into w+ first (each layer the same), so only the chosen layers move.
+    """
+    latent = np.asarray(latent, dtype=np.float32)
+    if latent.ndim == 1 and any(direction.layers is not None for direction, _ in edits):
+        code = torch.from_numpy(np.ascontiguousarray(latent[None])).to(G.device)
+        with torch.no_grad():
+            layered = G.convert_latent(code, space or G.default_space, "w+")[0].cpu().numpy()
+        return apply_directions(layered, edits), "w+"
+    return (apply_directions(latent, edits) if edits else latent), space
+
+
 def edit_photo(G: Generator, photo: Photo, *, placement: Placement, latent: np.ndarray,
                edits: Sequence[tuple[Direction, float]], space: str | None = None,
                fill_mask: np.ndarray | None = None, feather: float = DEFAULT_FEATHER) -> Job[None, None, PhotoEdit]:
-    """``latent`` moved by every (direction, amount in std units), rendered by ``G`` and composited (only the
-    ``fill_mask`` pixels when the result came from an inpainting). A job with no steps: it takes milliseconds."""
-    edited = apply_directions(np.asarray(latent, dtype=np.float32), edits)
-    image = render_latent(G, edited, space)
+    """``latent`` moved by every (direction, amount in std units) (:func:`edited_latent`), rendered by ``G`` and
+    composited (only the ``fill_mask`` pixels when the result came from an inpainting). A job with no steps."""
+    edited, edited_space = edited_latent(G, latent, edits, space)
+    image = render_latent(G, edited, edited_space)
     composited = placement.composite(photo.pixels, image, fill_mask=fill_mask, feather=feather)
     return PhotoEdit(edited, image, composited, placement)
     yield  # a generator function, like every photo job

@@ -12,7 +12,7 @@ from core.device import from_uint8_hwc
 from core.errors import InvalidInputError
 from core.generators import Generator
 from core.imageio import Photo
-from core.inpainting.diverse import InpaintConfig, InpaintResult, inpaint, starts_like
+from core.inpainting import InpaintConfig, InpaintResult, inpaint, starts_like
 from core.inversion import InversionStep
 from core.jobs import CancelToken
 from core.placement import Placement

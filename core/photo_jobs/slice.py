@@ -18,7 +18,7 @@ from core.generators import Generator
 from core.imageio import Photo
 from core.inversion import InversionConfig, InversionResult, InversionStep, invert
 from core.jobs import CancelToken
-from core.landscape.slicing import LandscapeSlice, SliceConfig, SliceRow, landscape_trajectory, latent_trajectory
+from core.landscape import LandscapeSlice, SliceConfig, SliceRow, landscape_trajectory, latent_trajectory
 from core.landscape.slicing import slice_for_photo as slice_around
 from core.photo_jobs.invert import model_inputs
 from core.photo_jobs.theta_rule import with_session_theta

@@ -193,7 +193,7 @@ def composite_aligned(photo: np.ndarray, candidate: np.ndarray, mask: np.ndarray
     """Fill the masked pixels of ``photo`` (uint8 [H, W, 3]) from ``candidate`` made on an aligned (rotated, scaled)
     face square: the candidate is un-warped into the photo first (``core.alignment``), then blended with
     :func:`fill_weights` over ``feather_px`` photo pixels inside the mask. Unmasked pixels keep their bytes."""
-    from core.alignment.align import unwarp_and_paste
+    from core.alignment import unwarp_and_paste
 
     _check_rgb(photo, "photo")
     if not isinstance(mask, np.ndarray) or mask.shape != photo.shape[:2]:

@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from core import __version__
-from core.alignment.align import Alignment
+from core.alignment import Alignment
 from core.errors import InvalidInputError
 from core.generators.tuning import WeightDelta
 from core.imageio import CropBox, Photo
 from core.placement import MAX_FEATHER, Placement
 
 if TYPE_CHECKING:
-    from core.inversion.optimize import InversionResult
+    from core.inversion import InversionResult
 
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 

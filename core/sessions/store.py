@@ -33,10 +33,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from core import __version__
-from core.alignment.align import Alignment
+from core.alignment import Alignment
 from core.errors import InvalidInputError
 from core.imageio import MAX_PIXELS, CropBox, Photo, atomic_write_bytes, load_photo
-from core.inversion.config import InversionConfig
+from core.inversion import InversionConfig
 from core.sessions import tuned_weights
 from core.sessions.document import Document, EditedDirection, file_sha256, sha256_hex
 from core.sessions.migrations import CURRENT_SCHEMA, migrate

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from core.device import seeded_generator
-from core.generators.base import Generator
+from core.generators import Generator
 
 CURVATURE_SIDE = 64  # J is taken on images pooled to at most this many pixels across
 # λ / largest eigenvalue of H. With Adam continuing in Z, on 64 validation faces: 0.003 → 20.27 / 31.97 dB after

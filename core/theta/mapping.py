@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from core.errors import InvalidInputError, ModelLoadError
-from core.generators.base import Generator
+from core.generators import Generator
 from core.weight_files import read_weights, save_weights
 
 SCHEMA_VERSION = 1

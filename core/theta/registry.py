@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ModelLoadError
-from core.generators.base import Generator
+from core.generators import Generator
 from core.resources import resources_dir
 from core.theta.mapping import LandscapeMapping, load_mapping
 

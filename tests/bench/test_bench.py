@@ -30,7 +30,7 @@ def test_the_default_settings_are_the_benchmark_winner():
 
 
 def test_landscape_benchmark_compares_the_methods(tmp_path):
-    from core.theta.mapping import LandscapeMapping, MappingConfig, save_mapping
+    from core.theta import LandscapeMapping, MappingConfig, save_mapping
 
     save_mapping(LandscapeMapping(MappingConfig(width=16)), tmp_path / "theta", {"ready": False})
     out = tmp_path / "landscape.json"
@@ -44,7 +44,7 @@ def test_landscape_benchmark_compares_the_methods(tmp_path):
 
 
 def test_landscape_benchmark_adds_the_gates_baseline_when_theta_descends_its_own_way(tmp_path):
-    from core.theta.mapping import LandscapeMapping, MappingConfig, save_mapping
+    from core.theta import LandscapeMapping, MappingConfig, save_mapping
 
     theta = LandscapeMapping(MappingConfig(width=16, keep_radius=True, handover_beta2=0.9, handover_ramp=2))
     save_mapping(theta, tmp_path / "theta", {"ready": False})

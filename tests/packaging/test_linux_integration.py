@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from core.sessions.store import PROJECT_SUFFIX
+from core.sessions import PROJECT_SUFFIX
 
 ROOT = Path(__file__).resolve().parents[2]
 DESKTOP = ROOT / "packaging" / "linux" / "landscape-studio.desktop"

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 
-from core.sessions.store import PROJECT_SUFFIX
+from core.sessions import PROJECT_SUFFIX
 from tests.packaging.spec_helpers import (
     MACOS_SPEC,
     ROOT,

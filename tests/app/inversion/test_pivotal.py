@@ -50,7 +50,7 @@ def test_edits_use_the_tuned_copy_and_reset_is_one_undoable_click(qtbot, window)
     window.edits.commit({}, {"smile": 2.0}, "Edit smile")
     qtbot.waitUntil(lambda: window.edits.last_preview is not None
                     and window.edits.last_preview.edits == {"smile": 2.0}, timeout=WAIT_MS)
-    edited = window.edits.edited_latent(adopted.latent, {"smile": 2.0})
+    edited = window.edits.moved_latent(adopted.latent, {"smile": 2.0})
     assert np.array_equal(window.edits.last_preview.image, _render(tuned, edited))
 
     with qtbot.waitSignal(window.controller.result_applied, timeout=WAIT_MS):

@@ -6,7 +6,7 @@ import numpy as np
 from core.imageio import load_photo
 from core.inversion import InversionConfig
 from core.jobs import run_job
-from core.landscape.slicing import SliceConfig
+from core.landscape import SliceConfig
 from core.photo_jobs import slice_photo
 from core.theta import shipped_mapping_dir
 from tests.app.conftest import SAMPLE

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from app.document.controller import DocumentController
 from app.main_window import MainWindow
-from core.directions.library import Direction
+from core.directions import Direction
 from tests.app.models.tiny_stylegan2 import write_tiny_stylegan2
 
 WAIT_MS = 600_000  # generous: waits end on the work's own signal; this only ends a hang

@@ -6,7 +6,7 @@ import importlib.util
 
 import numpy as np
 
-from core.directions.library import DirectionLibrary, shipped_library_dir
+from core.directions import DirectionLibrary, shipped_library_dir
 from core.resources import resources_dir
 
 

@@ -8,12 +8,9 @@ import pytest
 import torch
 
 from core.cli import main
-from core.directions import DirectionLibrary, apply_directions
-from core.directions.library import check_direction
-from core.directions.pca import pca_directions
-from core.directions.sefa import sefa_directions
+from core.directions import DirectionLibrary, apply_directions, check_direction, pca_directions, sefa_directions
 from core.errors import InvalidInputError
-from core.inpainting.diverse import InpaintConfig, inpaint
+from core.inpainting import InpaintConfig, inpaint
 from core.jobs import run_job
 
 

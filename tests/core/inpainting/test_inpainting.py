@@ -10,7 +10,6 @@ from core.imageio import CropBox
 from core.inpainting.diverse import (
     InpaintConfig,
     blur_fill,
-    composite,
     diversity,
     inpaint,
     more_different,
@@ -20,7 +19,7 @@ from core.jobs import CancelToken, run_job
 from core.metrics import psnr
 from core.objectives import LossWeights, Objective
 from core.objectives.priors import colinearity
-from core.placement.blend import fill_weights
+from core.placement import composite, fill_weights
 
 BOX = (slice(20, 44), slice(20, 44))  # a centre box: eyes, nose and mouth of the model's framing
 

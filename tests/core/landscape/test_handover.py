@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from core.evaluation import held_out_faces
-from core.inversion.config import InversionConfig
+from core.inversion import InversionConfig
 from core.inversion.optimize import descend
 from core.inversion.theta_descent import landscape_descent
 from core.jobs import run_job

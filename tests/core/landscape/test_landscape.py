@@ -10,7 +10,7 @@ from core.inversion import InversionConfig, invert
 from core.inversion.optimize import descend
 from core.inversion.theta_descent import landscape_descent
 from core.jobs import run_job
-from core.landscape.gate import gate
+from core.landscape import gate
 from core.landscape.learning import (
     LandscapeTrainConfig,
     descent_losses,
@@ -131,7 +131,7 @@ def test_train_landscape_command_end_to_end(tmp_path, capsys):
 
 def test_a_cancelled_training_keeps_its_checkpoint_and_skips_the_gate(G, tmp_path):
     from core.jobs import CancelToken
-    from core.landscape.training_run import run_training
+    from core.landscape import run_training
 
     token = CancelToken()
 

@@ -27,7 +27,7 @@ from core.landscape.slicing import (
     slice_line,
     trajectory_axes,
 )
-from core.theta.registry import find_mapping
+from core.theta import find_mapping
 
 ROOT = Path(__file__).resolve().parents[3]
 A = torch.tensor([1.0, 2.0, 0.5, 3.0], dtype=torch.float64)

@@ -13,14 +13,14 @@ from core.errors import InvalidInputError
 from core.inversion import InversionConfig, invert
 from core.inversion.theta_descent import preimage
 from core.jobs import run_job
+from core.landscape import SliceConfig, landscape_trajectory, latent_trajectory, slice_for_photo
 from core.landscape.learning import (
     LandscapeTrainConfig,
     mapping_config_for,
     stable_step,
     train_landscape,
 )
-from core.landscape.slicing import SliceConfig, landscape_trajectory, latent_trajectory, slice_for_photo
-from core.theta.mapping import LandscapeMapping, MappingConfig, load_mapping, save_mapping, theta_latent
+from core.theta import LandscapeMapping, MappingConfig, load_mapping, save_mapping, theta_latent
 
 PIXEL = InversionConfig(steps=12, preview_every=1000).with_changes(loss_lpips=0.0)
 

@@ -10,12 +10,13 @@ from core.cli import main
 from core.directions import Direction
 from core.generators import load_generator
 from core.imageio import load_photo
-from core.inpainting.diverse import InpaintConfig
+from core.inpainting import InpaintConfig
 from core.inversion import InversionConfig, restoration_config
 from core.jobs import run_job
-from core.landscape.slicing import SliceConfig
+from core.landscape import SliceConfig
 from core.photo_jobs import (
     edit_photo,
+    edited_latent,
     inpaint_photo,
     invert_photo,
     restore_photo,
@@ -137,3 +138,16 @@ def test_the_cli_slices_around_the_same_centre_as_the_job(G, photo, tmp_path):
                                inversion=InversionConfig(steps=4).with_changes(loss_lpips=0.0),
                                config=SliceConfig(grid=3, space="x")))
     assert np.allclose(saved, done.inversion.best_latent, atol=1e-6)
+
+
+def test_a_layer_limited_edit_of_a_w_code_moves_only_those_layers(tiny_stylegan2):
+    """The rule the editor's sliders and the CLI's ``edit`` share: w becomes w+ first, only the chosen rows move."""
+    G = tiny_stylegan2
+    w = G.sample_latent(1, 0, "w")[0].numpy()  # [w_dim]
+    vector = np.ones(w.shape, np.float32) / np.sqrt(w.size)
+    coarse = Direction(name="coarse", vector=vector, space="w", model_id=G.model_id, method="test", layers=(0, 2))
+    moved, space = edited_latent(G, w, [(coarse, 1.0)], "w")
+    assert space == "w+" and moved.shape == (G.num_ws, w.size)
+    assert not np.allclose(moved[:2], w) and np.allclose(moved[2:], w)
+    same, same_space = edited_latent(G, w, [], "w")
+    assert same_space == "w" and np.array_equal(same, w)

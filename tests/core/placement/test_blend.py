@@ -8,7 +8,7 @@ from PIL import Image
 
 from core.errors import InvalidInputError
 from core.imageio import CropBox
-from core.placement.blend import feather_weights, paste_back
+from core.placement import feather_weights, paste_back
 
 
 def _noise(h: int, w: int, seed: int = 0) -> np.ndarray:

@@ -16,8 +16,7 @@ import pytest
 from core.alignment import Alignment
 from core.errors import ImageSaveError, InvalidInputError
 from core.imageio import CropBox, load_photo
-from core.inversion.config import InversionConfig
-from core.inversion.optimize import InversionResult
+from core.inversion import InversionConfig, InversionResult
 from core.sessions import (
     CURRENT_SCHEMA,
     Document,

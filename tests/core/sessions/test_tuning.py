@@ -13,8 +13,7 @@ import pytest
 
 from core.errors import InvalidInputError
 from core.generators.tuning import WeightDelta
-from core.inversion.config import InversionConfig
-from core.inversion.optimize import InversionResult
+from core.inversion import InversionConfig, InversionResult
 from core.sessions import CURRENT_SCHEMA, Document, load_project, save_project, tuned_weights
 from tests.core.sessions.test_sessions import CROP, SAMPLE, _assert_same, _document, _manifest, _npz, _rewrite
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from core.evaluation import held_out_faces
-from core.inversion.config import InversionConfig
+from core.inversion import InversionConfig
 from core.inversion.optimize import descend
 from core.inversion.theta_descent import handover_descent, landscape_descent, preimage
 from core.jobs import run_job
@@ -21,8 +21,7 @@ from core.landscape.learning import (
     save_checkpoint,
     train_landscape,
 )
-from core.theta.curvature import mean_gauss_newton, preconditioner
-from core.theta.mapping import LandscapeMapping, MappingConfig, load_mapping, save_mapping
+from core.theta import LandscapeMapping, MappingConfig, load_mapping, mean_gauss_newton, preconditioner, save_mapping
 
 
 def test_the_preconditioner_is_the_scaled_inverse_square_root_of_the_damped_curvature():

@@ -86,9 +86,9 @@ class ShortcutsDialog(QDialog):
     def __init__(self, actions: list[QAction], extra: list[tuple[str, str]], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts")
-        rows = [(a.text().replace("&", ""), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
-                for a in actions if not a.shortcut().isEmpty()]
-        rows += extra
+        named = [(a.text().replace("&", ""), a.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
+                 for a in actions if not a.shortcut().isEmpty()]
+        rows = list(dict.fromkeys(named + extra))  # an action in a menu and on the toolbar is listed once
         table = QTableWidget(len(rows), 2)
         table.setHorizontalHeaderLabels(["Action", "Shortcut"])
         for i, (name, keys) in enumerate(rows):

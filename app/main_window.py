@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.alignment.presenter import AlignPresenter
+from app.before_key import BeforeKey
 from app.dialogs import Preferences, PreferencesDialog, ShortcutsDialog
 from app.directions.controller import EditController
 from app.directions.panel import DirectionsPanel
@@ -28,6 +29,7 @@ from app.docks import build_docks
 from app.document.controller import DocumentController
 from app.document.projects import ProjectController, ReopenedProject
 from app.document.state import Adopted, OpenedPhoto
+from app.document.unsaved import UnsavedChangesGuard
 from app.inpainting.panel import InpaintingPanel
 from app.inpainting.presenter import InpaintingPresenter
 from app.inversion.controller import InversionController
@@ -47,7 +49,7 @@ PHOTO_FILTER = ("Photos and projects (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.we
                 "Projects (*.lsproj);;Generator models (*.pt *.pth *.pkl *.safetensors);;All files (*)")
 MAX_RECENT = 10
 CANVAS_KEYS = [("Pan", "Space + drag"), ("Brush size", "[  ]  or  Alt + wheel"), ("Show before (hold)", "\\"),
-               ("Zoom", "Wheel")]
+               ("Zoom", "Wheel"), ("Browse inpainting candidates (gallery)", "←  →")]
 
 
 class MainWindow(QMainWindow):
@@ -72,6 +74,7 @@ class MainWindow(QMainWindow):
         self.inversion = InversionController(controller)
         self.edits = EditController(controller)
         self.projects = ProjectController(controller, self.edits)
+        self.unsaved = UnsavedChangesGuard(controller, self.projects, self, self.save_project)
         self.directions = DirectionsPresenter(controller, self.edits, self.directions_panel, self.canvas, self)
         self.landscape = LandscapePresenter(controller, self.edits, self.landscape_panel, self.canvas, self)
         self.inpainting = InpaintingPresenter(controller, self.inpainting_panel, self.canvas,
@@ -98,6 +101,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.models.label)
         self.statusBar().addPermanentWidget(self.progress)
         self.setAcceptDrops(True)
+        self.before_key = BeforeKey(self, self.canvas.hold_before)  # \ held shows "before", whatever has focus
         self.recent_menu, self.run_action, self.stop_action = build_menu_bar(self)
         self._rebuild_recent()
         self._connect()
@@ -146,13 +150,13 @@ class MainWindow(QMainWindow):
         self.progress_panel.reset()
         source = opened.photo.source
         if source is not None:  # None: a project's embedded photo without a path (the project titles the window)
-            self.setWindowTitle(f"{source.name} — Landscape Studio")
+            self.setWindowTitle(f"{source.name}[*] — Landscape Studio")
             self._remember(source)
 
     def _align_opened_photo(self) -> None:
         """Once the open job has ended: align the new photo's face, unless work on it has already begun."""
         if self.controller.adopted is None and self.controller.alignment is None:
-            self.alignment.aligner.align()
+            self.alignment.aligner.align(part_of_opening=True)
 
     def _result_applied(self, adopted: Adopted | None) -> None:
         self.canvas.set_result(None if adopted is None else adopted.display)
@@ -214,7 +218,11 @@ class MainWindow(QMainWindow):
 
     # -- files -------------------------------------------------------------------------------------------------
     def open_path(self, path: str | Path) -> None:
-        """Open a photo or a project, or load a model file (by its suffix: dropped files all come here)."""
+        """Open a photo or a project, or load a model file (by its suffix: dropped files all come here); unsaved
+        changes are offered for saving first, since each replaces the document."""
+        what = "loading another model" if self.models.accepts(path) else f"opening {Path(path).name}"
+        if not self.unsaved.confirm(what, lambda: self.open_path(path)):
+            return
         if self.models.accepts(path):
             self.models.load(path)
         elif Path(path).suffix.lower() == ".lsproj":
@@ -223,32 +231,33 @@ class MainWindow(QMainWindow):
             self._align_when_opened = self.prefs.align_on_open
             self.controller.open_photo(path)
 
-    def save_project(self) -> None:
+    def save_project(self) -> bool:
+        """Save to the project's file (asking for one the first time); False when no save was started."""
         if self.projects.path is None:
-            self.save_project_as()
-        else:
-            self.projects.save(self.projects.path, self._embed_default())
+            return self.save_project_as()
+        return self.projects.save(self.projects.path, self._embed_default())
 
-    def save_project_as(self) -> None:
+    def save_project_as(self) -> bool:
         c = self.controller
         if c.opened is None:
             self.show_error("Open a photo first.")
-            return
+            return False
         source = c.opened.photo.source
         suggestion = str(self.projects.path or (source.with_suffix(".lsproj") if source else "untitled.lsproj"))
         path, _ = QFileDialog.getSaveFileName(self, "Save project", suggestion, "Landscape Studio project (*.lsproj)")
-        if path:
-            embed = QMessageBox.question(
-                self, "Embed the photo?", "Embed a copy of the photo in the project? The project then opens even if "
-                "the photo is moved or deleted, at the cost of its size.") == QMessageBox.StandardButton.Yes
-            self.settings.setValue("projects/embed", embed)
-            self.projects.save(path, embed)
+        if not path:
+            return False
+        embed = QMessageBox.question(
+            self, "Embed the photo?", "Embed a copy of the photo in the project? The project then opens even if "
+            "the photo is moved or deleted, at the cost of its size.") == QMessageBox.StandardButton.Yes
+        self.settings.setValue("projects/embed", embed)
+        return self.projects.save(path, embed)
 
     def _embed_default(self) -> bool:
         return cast(bool, self.settings.value("projects/embed", False, bool))
 
     def _project_opened(self, project: ReopenedProject) -> None:
-        self.setWindowTitle(f"{project.path.name} — Landscape Studio")
+        self.setWindowTitle(f"{project.path.name}[*] — Landscape Studio")
         self._remember(project.path)
 
     def open_dialog(self) -> None:
@@ -362,6 +371,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.controller.running and not self.confirm_quit_during_run():
+            event.ignore()
+            return
+        if not self.unsaved.confirm("quitting", self.close):
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())

@@ -120,5 +120,6 @@ class GuiSession:
         return elapsed
 
     def close(self) -> None:
+        self.window.controller.undo_stack.setClean()  # a scripted session: nothing to save, so closing does not ask
         self.window.close()
 

@@ -70,6 +70,7 @@ def main() -> int:
     window.grab().save(str(args.out / "screenshot_directions.png"))
     shoot_inpainting(app, window, args.out)
     shoot_compare(app, window, args.out)
+    controller.undo_stack.setClean()  # a scripted session: nothing to save, so closing does not ask
     window.close()
     print(f"wrote screenshot_running.png, screenshot_done.png, screenshot_directions.png, "
           f"screenshot_inpainting.png and screenshot_compare.png to {args.out}")

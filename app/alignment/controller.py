@@ -39,13 +39,15 @@ class AlignController(QObject):
         super().__init__(doc)
         self.doc = doc
         self.alignments: tuple[Alignment, ...] = ()  # of the open photo, largest face first
+        self._part_of_opening = False  # the running alignment is the one that follows opening a photo
         doc.register_job("align", self._found)
         doc.photo_opened.connect(self._photo_changed)
         doc.model_changed.connect(lambda _key: self._photo_changed(None))
         doc.alignment_changed.connect(self._alignment_changed)
 
-    def align(self) -> bool:
-        """Find the faces of the open photo and align the largest to the current model (one undo step)."""
+    def align(self, part_of_opening: bool = False) -> bool:
+        """Find the faces of the open photo and align the largest to the current model (one undo step). The
+        alignment that follows opening a photo is part of opening: it leaves the document unmodified."""
         d = self.doc
         if d.opened is None:
             d.error_raised.emit("Open a photo first.")
@@ -62,6 +64,7 @@ class AlignController(QObject):
 
         if not d.submit(JobRequest("align", lambda: call_as_job(job))):
             return False
+        self._part_of_opening = part_of_opening
         d.status_changed.emit("Looking for faces…")
         return True
 
@@ -88,6 +91,9 @@ class AlignController(QObject):
         self.alignments = found.alignments
         self.faces_found.emit(face_labels(len(found.alignments)))
         self._push("Align face", found.alignments[0])
+        if self._part_of_opening:
+            d.undo_stack.setClean()
+        self._part_of_opening = False
         count = len(found.alignments)
         more = f" ({count} faces: pick another in the Inversion panel)" if count > 1 else ""
         d.status_changed.emit(f"Face aligned to the model's framing, turned {found.alignments[0].angle:+.1f}°{more}.")

@@ -90,6 +90,7 @@ class EditController(QObject):
         doc.render_edited = lambda: self.render_function(self.edits)
         doc.engine_idle.connect(self._flush)
         doc.result_applied.connect(self._result_changed)
+        doc.edits_changed.connect(self._edits_changed)
         doc.model_changed.connect(self.open_library)
 
     # -- library ---------------------------------------------------------------------------------------------
@@ -214,12 +215,16 @@ class EditController(QObject):
         self.preview(edits)
 
     def _result_changed(self, adopted: Adopted | None) -> None:
-        """A new inversion replaces the latent: edits start again from zero."""
+        """Another result (or none): previews of the old one are stale; the sliders show the document's edits
+        (the document starts them from zero with a new latent, and brings them back with an undone one)."""
         self._pending = None
         self.last_preview = None
+        self.edits_applied.emit(dict(self.edits))
+
+    def _edits_changed(self) -> None:
+        self.edits_applied.emit(dict(self.edits))
         if self.edits:
-            self.edits = {}
-            self.edits_applied.emit({})
+            self.preview(self.edits)
 
     # -- rendering (engine thread for the heavy part) --------------------------------------------------------
     def moved_latent(self, latent: np.ndarray, edits: Edits) -> np.ndarray:

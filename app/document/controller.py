@@ -48,6 +48,7 @@ class DocumentController(QObject):
     alignment_changed = Signal(object)  # Alignment | None (None: the manual crop), after a set, undo or redo
     mask_changed = Signal(object)  # (x, y, w, h) of the changed pixels, or None for the whole mask
     result_applied = Signal(object)  # Adopted | None
+    edits_changed = Signal()  # the edits changed with the result (an adopt, or its undo or redo)
     run_state_changed = Signal(bool)  # True while an inversion or an inpainting runs
     status_changed = Signal(str)  # status-bar text
     error_raised = Signal(str)  # a message for a dialog
@@ -86,7 +87,8 @@ class DocumentController(QObject):
         self.render_edited: Callable[[], Callable[[], np.ndarray] | None] | None = None  # the edits' renderer
         self.register_job("open", self._photo_loaded)
         self.register_job("export", lambda path: self.status_changed.emit(f"Exported {path}"))
-        self.register_job("reset-model", lambda adopted: self.adopt(adopted, "Reset to original model"))
+        self.register_job("reset-model", lambda adopted: self.adopt(adopted, "Reset to original model",
+                                                                    keep_edits=True))
 
     # -- jobs ------------------------------------------------------------------------------------------------
     def register_job(self, name: str, on_done: Callable[[Any], None],
@@ -305,9 +307,18 @@ class DocumentController(QObject):
         return self.mask.copy() if self.mask.any() else None
 
     # -- result ----------------------------------------------------------------------------------------------
-    def adopt(self, adopted: Adopted, text: str) -> None:
-        """Make ``adopted`` the document's result as one undo step called ``text``."""
-        self.undo_stack.push(ValueCommand(text, self.apply_result, self.adopted, adopted, False))
+    def adopt(self, adopted: Adopted, text: str, keep_edits: bool = False) -> None:
+        """Make ``adopted`` the document's result as one undo step called ``text``. A new latent starts its edits
+        from zero (``keep_edits``: the same latent, e.g. re-rendered by the original model); undo brings back the
+        previous result together with its edits, so the history and the canvas never disagree."""
+        old, new = (self.adopted, self.edits), (adopted, self.edits if keep_edits else ())
+        self.undo_stack.push(ValueCommand(text, self._apply_result_and_edits, old, new, False))
+
+    def _apply_result_and_edits(self, value: tuple[Adopted | None, tuple[EditedDirection, ...]]) -> None:
+        adopted, edits = value
+        self.edits = edits
+        self.apply_result(adopted)
+        self.edits_changed.emit()
 
     def apply_result(self, adopted: Adopted | None) -> None:
         """Show ``adopted`` (no history: undo, redo and reopened projects come here)."""

@@ -194,6 +194,10 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
     def has_result_patch(self) -> bool:
         return self._has_patch
 
+    def hold_before(self, held: bool) -> None:
+        """Show the photo before the edit while ``held`` (the \\ key, wherever the focus is: app.before_key)."""
+        self._set_held(Qt.Key.Key_Backslash, held)
+
     def set_compare(self, mode: str) -> None:
         """"after" (result over the photo), "before" (photo only) or "split" (before left, after right)."""
         if mode not in COMPARE_MODES:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QMessageBox
 
 from app.document.controller import DocumentController
 from app.main_window import MainWindow
@@ -11,6 +12,11 @@ from core.resources import resources_dir
 
 SAMPLE = resources_dir() / "samples" / "astronaut.png"
 OPEN_WAIT_MS = 600_000  # generous: waits end on the work's own signal; this only ends a hang
+
+
+def discard(box: QMessageBox) -> None:
+    """Answer "Save the changes first?" with Discard, on the real dialog, once it is open."""
+    QTimer.singleShot(0, box.button(QMessageBox.StandardButton.Discard).click)
 
 
 @pytest.fixture
@@ -25,5 +31,20 @@ def window(qtbot, tmp_path):
     qtbot.waitExposed(win)
     with qtbot.waitSignal(controller.photo_opened, timeout=OPEN_WAIT_MS):
         win.open_path(SAMPLE)
+    win.unsaved.asking.connect(discard)  # the user of these tests drops unsaved work when asked (test_unsaved
+    # answers the question itself)
     yield win
     controller.shutdown()
+
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item):
+    """When a test ends, closing its windows (pytest-qt does, in this hook) must not stop at "Save the changes
+    first?": that question and its answers are tested on their own, so whatever a test changed counts as saved."""
+    from PySide6.QtWidgets import QApplication
+
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, MainWindow):
+            widget.controller.undo_stack.setClean()
+    return (yield)

@@ -14,6 +14,10 @@ TABBED_WITH_INVERSION = ("directions", "inpainting", "history")
 
 def build_docks(window: QMainWindow, widgets: dict[str, QWidget]) -> dict[str, QDockWidget]:
     """Dock each of ``widgets`` (keyed by the names in DOCKS) in ``window``; returns the docks by the same names."""
+    # the right column runs the window's full height: the Landscape view opens under the canvas only, so the
+    # Inversion and Progress docks keep their height on a short screen
+    window.setCorner(Qt.Corner.BottomRightCorner, RIGHT)
+    window.setCorner(Qt.Corner.TopRightCorner, RIGHT)
     docks = {name: _dock(window, title, widgets[name], area) for name, title, area in DOCKS}
     for name in TABBED_WITH_INVERSION:
         window.tabifyDockWidget(docks["inversion"], docks[name])

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets.qimage import numpy_to_qimage
+from app.widgets.vertical_scroll import VerticalScrollArea
 from core.inpainting import MAX_CPU_CANDIDATES, InpaintConfig
 
 THUMB_PX = 96
@@ -42,7 +43,7 @@ class CandidateGallery(QListWidget):
         self.setSpacing(4)
         self.setGridSize(QSize(THUMB_PX + 14, THUMB_PX + 26))  # room for the rank and fit under each face
         self.setWordWrap(False)
-        self.setMinimumHeight(2 * (THUMB_PX + 26) + 12)
+        self.setMinimumHeight(THUMB_PX + 26 + 12)  # one row in sight; more rows where the dock has room
 
     def show_images(self, images: np.ndarray, labels: list[str]) -> None:
         """uint8 [K, R, R, 3]: replace the thumbnails in place (the selection stays where it was)."""
@@ -110,20 +111,7 @@ class InpaintingPanel(QWidget):
         self.more_like.setToolTip("New starts near the chosen candidate's latent")
         self.more_different = QPushButton("More different")
         self.more_different.setToolTip("New random starts (the next seeds)")
-        form = QFormLayout()
-        for label, widget in (("Candidates", self.candidates), ("Steps", self.steps), ("Prior weight", self.prior),
-                              ("Colinearity weight", self.colinearity), ("Seed", self.seed)):
-            form.addRow(label, widget)
-        actions = QHBoxLayout()
-        for button in (self.apply_button, self.more_like, self.more_different):
-            actions.addWidget(button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.hint)
-        layout.addLayout(form)
-        layout.addWidget(self.run_button)
-        layout.addWidget(self.gallery, 1)
-        layout.addWidget(self.status)
-        layout.addLayout(actions)
+        self._layout()
         self._running = False
         self.run_button.clicked.connect(lambda: self.stop_requested.emit() if self._running else
                                         self.run_requested.emit())
@@ -133,6 +121,27 @@ class InpaintingPanel(QWidget):
         self.more_like.clicked.connect(lambda: self.more_like_requested.emit(self.gallery.currentRow()))
         self.more_different.clicked.connect(self.more_different_requested)
         self._sync()
+
+    def _layout(self) -> None:
+        """The settings scroll; Run, the gallery (one row at least) and Apply stay in sight."""
+        form = QFormLayout()
+        for label, widget in (("Candidates", self.candidates), ("Steps", self.steps), ("Prior weight", self.prior),
+                              ("Colinearity weight", self.colinearity), ("Seed", self.seed)):
+            form.addRow(label, widget)
+        actions = QHBoxLayout()
+        for button in (self.apply_button, self.more_like, self.more_different):
+            actions.addWidget(button)
+        settings = QVBoxLayout()
+        settings.setContentsMargins(0, 0, 0, 0)
+        settings.addWidget(self.hint)
+        settings.addLayout(form)
+        settings.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(VerticalScrollArea(settings))
+        layout.addWidget(self.run_button)
+        layout.addWidget(self.gallery, 1)
+        layout.addWidget(self.status)
+        layout.addLayout(actions)
 
     def config(self) -> InpaintConfig:
         return InpaintConfig(candidates=self.candidates.value(), steps=self.steps.value(), prior=self.prior.value(),

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.widgets.vertical_scroll import VerticalScrollArea
 from core.device import available_devices
 from core.errors import CoreError
 from core.inversion import METHODS, InversionConfig
@@ -178,13 +179,17 @@ class InversionPanel(QWidget):
             form.addRow(label, widget)
         form.insertRow(0, "Face", self.face)
         form.setRowVisible(self.face, False)
+        settings = QVBoxLayout()
+        settings.setContentsMargins(0, 0, 0, 0)
+        settings.addLayout(form)
+        settings.addStretch(1)
+        self.settings_scroll = VerticalScrollArea(settings)  # the form scrolls; Run and Compare stay in sight
         outer = QVBoxLayout(self)
-        outer.addLayout(form)
+        outer.addWidget(self.settings_scroll, 1)
         outer.addWidget(self.run_button)
         outer.addWidget(self.compare_button)
         outer.addWidget(self.tuned_label)
         outer.addWidget(self.reset_model)
-        outer.addStretch(1)
 
     def config(self) -> InversionConfig:
         """The settings as a validated-on-run config (the engine validates again)."""

@@ -3,24 +3,56 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QPixmap
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from app.views.loss_plot import LossPlotView
 from app.views.thumbnail_strip import ThumbnailStripView
 from app.widgets.qimage import numpy_to_qimage
+from app.widgets.vertical_scroll import VerticalScrollArea
 from core.inversion import InversionStep
 
-PREVIEW_PX = 160
+PREVIEW_PX = 160  # the previews' size with room to spare; they shrink to PREVIEW_MIN_PX in a short dock
+PREVIEW_MIN_PX = 56
+PLOT_MIN_HEIGHT = 100
 PLOT_INTERVAL_MS = 250  # curves redraw at 4 Hz: drawing the plot is the GUI's most expensive work during a run
 
 
-def _image_label(caption: str) -> tuple[QLabel, QLabel]:
-    image = QLabel()
-    image.setFixedSize(PREVIEW_PX, PREVIEW_PX)
-    image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    image.setStyleSheet("background: #202020; border: 1px solid #444;")
+class PreviewImage(QLabel):
+    """A square preview, PREVIEW_PX on a side where there is room and down to PREVIEW_MIN_PX where there is not;
+    the image (kept at PREVIEW_PX: ``pixmap()``) is drawn scaled into the square it gets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setMinimumSize(PREVIEW_MIN_PX, PREVIEW_MIN_PX)
+        self.setMaximumSize(PREVIEW_PX, PREVIEW_PX)
+
+    def sizeHint(self) -> QSize:
+        return QSize(PREVIEW_PX, PREVIEW_PX)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(PREVIEW_MIN_PX, PREVIEW_MIN_PX)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        side = min(self.width(), self.height())
+        box = QRect(0, 0, side, side)
+        box.moveCenter(self.rect().center())
+        painter = QPainter(self)
+        painter.fillRect(box, QColor("#202020"))
+        pixmap = self.pixmap()
+        if not pixmap.isNull():
+            shown = pixmap.size().scaled(box.size() - QSize(2, 2), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(QPoint(0, 0), shown.boundedTo(pixmap.size()))
+            target.moveCenter(box.center())
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawPixmap(target, pixmap)
+        painter.setPen(QColor("#444444"))
+        painter.drawRect(box.adjusted(0, 0, -1, -1))
+
+
+def _image_label(caption: str) -> tuple[PreviewImage, QLabel]:
+    image = PreviewImage()
     text = QLabel(caption)
     text.setAlignment(Qt.AlignmentFlag.AlignCenter)
     return image, text
@@ -41,19 +73,26 @@ class ProgressPanel(QWidget):
         self.target, target_caption = _image_label("Target (crop)")
         self.current, self.current_caption = _image_label("Reconstruction")
         self.plot = LossPlotView()
-        self.plot.setMinimumHeight(180)
+        self.plot.setMinimumHeight(PLOT_MIN_HEIGHT)
         self.thumbnails = ThumbnailStripView()
         self.speed = QLabel("–")
         grid = QGridLayout()
-        grid.addWidget(self.target, 0, 0)
-        grid.addWidget(self.current, 0, 1)
+        grid.addWidget(self.target, 0, 0, Qt.AlignmentFlag.AlignHCenter)
+        grid.addWidget(self.current, 0, 1, Qt.AlignmentFlag.AlignHCenter)
         grid.addWidget(target_caption, 1, 0)
         grid.addWidget(self.current_caption, 1, 1)
+        content = QVBoxLayout()
+        content.setContentsMargins(6, 4, 6, 4)
+        content.setSpacing(4)
+        grid.setVerticalSpacing(2)
+        content.addLayout(grid, 1)  # the previews and the plot share the room above their least sizes
+        content.addWidget(self.speed)
+        content.addWidget(self.plot, 1)
+        content.addWidget(self.thumbnails)
+        # the previews and the plot shrink first; below their least size the whole view scrolls
         layout = QVBoxLayout(self)
-        layout.addLayout(grid)
-        layout.addWidget(self.speed)
-        layout.addWidget(self.plot, 1)
-        layout.addWidget(self.thumbnails)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(VerticalScrollArea(content))
         self.last_preview: np.ndarray | None = None
         self._pending: list[InversionStep] = []
         self._plot_timer = QTimer(self)

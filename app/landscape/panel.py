@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,11 +25,13 @@ from PySide6.QtWidgets import (
 
 from app.landscape.plot import LandscapeView
 from app.widgets.qimage import numpy_to_qimage
+from app.widgets.vertical_scroll import VerticalScrollArea
 from core.landscape import SliceConfig
 
 DIRS = [("Trajectory (top 2 principal directions)", "trajectory"), ("Random (2 directions)", "random"),
         ("Two editing directions", "edit")]
 TERMS = ["total", "pixel", "lpips", "prior"]
+PREFERRED_HEIGHT = 340  # px: the dock's height when it opens; the canvas above keeps the rest
 
 
 def opengl_available() -> bool:
@@ -114,17 +116,26 @@ class LandscapePanel(QWidget):
         info = QHBoxLayout()
         info.addWidget(self.status, 1)
         info.addWidget(self.clicked_image)
+        settings = QVBoxLayout()
+        settings.setContentsMargins(0, 0, 0, 0)
+        settings.addLayout(form)
+        settings.addStretch(1)
         controls = QWidget()
         controls.setMaximumWidth(380)
         side = QVBoxLayout(controls)
         side.setContentsMargins(0, 0, 0, 0)
-        side.addLayout(form)
+        side.addWidget(VerticalScrollArea(settings), 1)  # the settings scroll; Compute stays in sight
         side.addLayout(buttons)
         side.addLayout(info)
-        side.addStretch(1)
         layout = QHBoxLayout(self)
         layout.addWidget(controls)
         layout.addWidget(tabs, 1)
+
+    def sizeHint(self) -> QSize:
+        """Wide, and PREFERRED_HEIGHT tall (at least the settings' height): the maps' own hints (QGraphicsView's,
+        up to two thirds of the screen) would leave the canvas a strip when the dock opens."""
+        hint = super().sizeHint()
+        return QSize(hint.width(), max(PREFERRED_HEIGHT, self.minimumSizeHint().height()))
 
     def _surface_tab(self) -> QWidget:
         if opengl_available():

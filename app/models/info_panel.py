@@ -9,6 +9,7 @@ from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.models.controller import ModelInfo
+from app.widgets.vertical_scroll import VerticalScrollArea
 
 SPACE_NOTES = {"z": "Gaussian input", "w": "mapped (one w for all layers)", "w+": "one w per layer"}
 
@@ -68,7 +69,8 @@ class ModelInfoDialog(QDialog):
         buttons.addButton(copy, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        form.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(VerticalScrollArea(form), 1)  # a checkpoint's long "Source" record scrolls on a small screen
         layout.addWidget(buttons)
 
     def text(self) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 
 # Okabe–Ito colours (distinguishable with colour-blindness), chosen to read well on pyqtgraph's dark background.
 TERM_COLOURS = {
@@ -20,6 +20,8 @@ TERM_COLOURS = {
 SPARE_COLOURS = ("#009E73", "#D55E00", "#9AD0F5", "#FFB3C6", "#B5E48C", "#A0A0FF")
 IGNORED_KEYS = frozenset({"step", "lr"})  # in history dicts but not losses
 TERM_ORDER = ("total", "best")  # drawn and listed after the other terms, so they sit on top
+PREFERRED_HEIGHT = 300  # px: the plot's size hint (it grows with the room it is given); through the Progress
+# dock's hint it also sets the dock's share of the right column, enough on a 1366×768 screen for the whole panel
 
 
 class _Series:
@@ -77,6 +79,11 @@ class LossPlotView(pg.PlotWidget):
         self.setMinimumSize(240, 160)
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._series: dict[str, _Series] = {}
+
+    def sizeHint(self) -> QSize:
+        """Room for the curves and a legend; not QGraphicsView's hint (up to two thirds of the screen), which gave
+        the Progress dock most of the window's height and width."""
+        return QSize(480, PREFERRED_HEIGHT)
 
     def reset(self) -> None:
         """Remove every curve and its legend entry (a new run starts)."""

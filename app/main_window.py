@@ -41,6 +41,7 @@ from app.menus import build_menu_bar
 from app.models.presenter import ModelsPresenter
 from app.views.canvas import CanvasView
 from app.widgets.canvas_toolbar import CanvasToolBar
+from app.window_geometry import fit_to_screen
 from core.errors import CoreError
 from core.imageio import save_image
 from core.inversion import InversionConfig
@@ -368,6 +369,7 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
         self.inversion_panel.load_settings(self.settings)
+        fit_to_screen(self)  # a saved geometry (or the default) never ends up larger than, or off, the screen
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.controller.running and not self.confirm_quit_during_run():

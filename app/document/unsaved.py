@@ -30,9 +30,10 @@ class UnsavedChangesGuard(QObject):
         super().__init__(window)
         self.doc, self.projects, self.window, self.save = doc, projects, window, save
         self._then: Callable[[], object] | None = None  # what goes on once the project is saved
-        doc.undo_stack.cleanChanged.connect(lambda clean: window.setWindowModified(not clean))
+        # bound methods of this child of the window: Qt disconnects them when the window goes
+        doc.undo_stack.cleanChanged.connect(self._clean_changed)
         projects.project_saved.connect(self._saved)
-        doc.engine.job_failed.connect(lambda job, _message: self._drop() if job == "save-project" else None)
+        doc.engine.job_failed.connect(self._failed)
 
     @property
     def modified(self) -> bool:
@@ -67,6 +68,13 @@ class UnsavedChangesGuard(QObject):
             return self.projects.path.name
         source = None if self.doc.opened is None else self.doc.opened.photo.source
         return Path(source).name if source is not None else "This photo"
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.window.setWindowModified(not clean)
+
+    def _failed(self, job: str, _message: str) -> None:
+        if job == "save-project":
+            self._drop()
 
     def _saved(self, _path: object) -> None:
         then, self._then = self._then, None

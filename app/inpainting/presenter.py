@@ -64,7 +64,8 @@ class InpaintingPresenter:
         self.canvas.set_result(base)
         self.canvas.set_result_patch(*shown)
         self.show_mask(False)
-        self.panel.status.setText(f"Previewing candidate #{index + 1}: Apply keeps it, ←/→ browse.")
+        keep = "Apply keeps it once the run ends" if self.inpaint.running else "Apply keeps it"
+        self.panel.status.setText(f"Previewing candidate #{index + 1}: {keep}, ←/→ browse.")
 
     def _result_applied(self, adopted: Adopted | None) -> None:
         self.canvas.set_result_patch(None, None)

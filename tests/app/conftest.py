@@ -40,11 +40,12 @@ def window(qtbot, tmp_path):
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_teardown(item):
-    """When a test ends, closing its windows (pytest-qt does, in this hook) must not stop at "Save the changes
-    first?": that question and its answers are tested on their own, so whatever a test changed counts as saved."""
-    from PySide6.QtWidgets import QApplication
+    """When a test ends, closing its window (pytest-qt does, in this hook) must not stop at "Save the changes
+    first?": that question and its answers are tested on their own, so whatever a test changed counts as saved.
+    Only this test's own window is touched, and only while Qt still has it."""
+    import shiboken6
 
-    for widget in QApplication.topLevelWidgets():
-        if isinstance(widget, MainWindow):
-            widget.controller.undo_stack.setClean()
+    window = getattr(item, "funcargs", {}).get("window")
+    if isinstance(window, MainWindow) and shiboken6.isValid(window) and shiboken6.isValid(window.controller):
+        window.controller.undo_stack.setClean()
     return (yield)

@@ -61,12 +61,18 @@ def test_cancel_keeps_the_document_and_discard_opens_the_other_photo(qtbot, wind
     assert len(asked) == 2 and window.controller.opened.photo.source.name == "grace_hopper.jpg"
 
 
-def test_save_writes_the_project_then_opens_the_other_photo(qtbot, window, tmp_path):
+def _saved_then_brushed(qtbot, window, project, answer: QMessageBox.StandardButton) -> list[str]:
+    """Save ``project``, brush a stroke, and have the next question answered with ``answer``: what was asked."""
     with qtbot.waitSignal(window.projects.project_saved, timeout=WAIT_MS):
-        window.projects.save(tmp_path / "work.lsproj")
+        window.projects.save(project)
     _brush(window)
     asked: list[str] = []
-    _answer(Button.Save, asked)
+    _answer(answer, asked)
+    return asked
+
+
+def test_save_writes_the_project_then_opens_the_other_photo(qtbot, window, tmp_path):
+    asked = _saved_then_brushed(qtbot, window, tmp_path / "work.lsproj", Button.Save)
     with qtbot.waitSignal(window.controller.photo_opened, timeout=WAIT_MS):
         window.open_path(OTHER)
     assert asked and "work.lsproj" in asked[0]
@@ -77,11 +83,7 @@ def test_save_writes_the_project_then_opens_the_other_photo(qtbot, window, tmp_p
 
 
 def test_opening_a_project_asks_too(qtbot, window, tmp_path):
-    with qtbot.waitSignal(window.projects.project_saved, timeout=WAIT_MS):
-        window.projects.save(tmp_path / "other.lsproj")
-    _brush(window)
-    asked: list[str] = []
-    _answer(Button.Cancel, asked)
+    asked = _saved_then_brushed(qtbot, window, tmp_path / "other.lsproj", Button.Cancel)
     window.open_path(tmp_path / "other.lsproj")
     assert asked and window.controller.mask.any()
 

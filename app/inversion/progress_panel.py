@@ -100,7 +100,8 @@ class ProgressPanel(QWidget):
         self._plot_timer.timeout.connect(self.flush_plot)
 
     def reset(self, target: np.ndarray | None = None, steps: int | None = None) -> None:
-        """Start of a run: clear curves and thumbnails; show the target crop; fix the step axis."""
+        """Start of a run: clear curves and thumbnails; show the target crop; fix the step axis. Without a target
+        (another photo or model) nothing of the last run stays: not its target, speed or ETA either."""
         self._pending.clear()
         self.plot.reset()
         if steps is not None:
@@ -108,8 +109,11 @@ class ProgressPanel(QWidget):
         self.thumbnails.clear()
         self.last_preview = None
         self.current.clear()
+        self.speed.setText("–")
         if target is not None:
             self._show(self.target, target)
+        else:
+            self.target.clear()
 
     def add_steps(self, records: list[InversionStep]) -> None:
         self._pending.extend(records)

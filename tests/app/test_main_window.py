@@ -194,3 +194,13 @@ def test_no_display_points_to_the_cli(monkeypatch, capsys):
     assert entry.main([]) == 2
     assert "landscape-studio invert PHOTO --out DIR" in capsys.readouterr().err
     assert entry.main(["info", "--json"]) == 0
+
+
+def test_opening_another_photo_clears_the_last_runs_progress(qtbot, window):
+    run(qtbot, window, steps=3)
+    panel = window.progress_panel
+    assert not panel.target.pixmap().isNull() and "step 3/3" in panel.speed.text()
+    with qtbot.waitSignal(window.controller.photo_opened, timeout=WAIT_MS):
+        window.open_path(resources_dir() / "samples" / "grace_hopper.jpg")
+    assert panel.target.pixmap().isNull() and panel.current.pixmap().isNull() and panel.speed.text() == "–"
+    assert panel.thumbnails.count() == 0

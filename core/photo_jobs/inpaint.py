@@ -15,7 +15,7 @@ from core.imageio import Photo
 from core.inpainting import InpaintConfig, InpaintResult, inpaint, starts_like
 from core.inversion import InversionStep
 from core.jobs import CancelToken
-from core.placement import Placement
+from core.placement import Placement, unit_mask
 
 FILL_FEATHER = 0.03  # the ramp inside the mask, as a fraction of the square's side
 
@@ -55,7 +55,7 @@ def inpaint_photo(G: Generator, photo: Photo, *, placement: Placement, mask: np.
     """K candidates for the ``mask`` pixels (photo-sized; uint8 255 or float 1 = fill); with ``near`` (a latent)
     the starts are drawn around it, the chosen one kept as start 0."""
     config.validate(G.device)
-    unit = _unit(mask)
+    unit = unit_mask(mask)
     target = placement.target(photo.pixels, G.resolution)
     small = fill_mask_in_square(G, placement, mask)
     start = None if near is None else starts_like(G, near, config.candidates, seed=config.seed, keep_chosen=True)
@@ -69,8 +69,3 @@ def inpaint_photo(G: Generator, photo: Photo, *, placement: Placement, mask: np.
     best = placement.composite(photo.pixels, result.candidates[0], fill_mask=unit, feather=feather)
     return PhotoInpainting(result, placement, target, unit, feather, photo.pixels, best, float(small.mean()),
                            warnings)
-
-
-def _unit(mask: np.ndarray) -> np.ndarray:
-    """float32 [H, W] in [0, 1] from a uint8 (255 = fill) or float mask."""
-    return mask.astype(np.float32) / 255.0 if mask.dtype == np.uint8 else np.clip(mask.astype(np.float32), 0, 1)

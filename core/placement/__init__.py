@@ -4,7 +4,7 @@
 """
 
 from core.placement.blend import MAX_FEATHER, composite, composite_aligned, feather_weights, fill_weights, paste_back
-from core.placement.placement import DEFAULT_FEATHER, Placement
+from core.placement.placement import DEFAULT_FEATHER, Placement, unit_mask
 
 __all__ = ["DEFAULT_FEATHER", "MAX_FEATHER", "Placement", "composite", "composite_aligned", "feather_weights",
-           "fill_weights", "paste_back"]
+           "fill_weights", "paste_back", "unit_mask"]

@@ -76,7 +76,7 @@ class Placement:
 
     def mask(self, mask: np.ndarray, resolution: int) -> np.ndarray:
         """float32 [R, R] in [0, 1]: a photo-sized mask (uint8 255 = marked, or float in [0, 1]) in the square."""
-        weights = _unit_mask(mask)
+        weights = unit_mask(mask)
         if self.alignment is None:
             return crop_and_resize_mask(weights, self.crop, resolution)
         rgb = np.repeat(np.rint(weights * 255).astype(np.uint8)[:, :, None], 3, axis=2)
@@ -163,7 +163,7 @@ class Placement:
         return local.composite(region, image, fill_mask=small, feather=feather), CropBox(x0, y0, size)
 
 
-def _unit_mask(mask: np.ndarray) -> np.ndarray:
+def unit_mask(mask: np.ndarray) -> np.ndarray:
     """float32 [H, W] in [0, 1] from a uint8 (255 = marked), bool or float mask."""
     if not isinstance(mask, np.ndarray) or mask.ndim != 2:
         raise InvalidInputError(f"A mask must be a 2-D array the size of the photo, got "

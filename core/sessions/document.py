@@ -27,6 +27,7 @@ from core.errors import InvalidInputError
 from core.generators.tuning import WeightDelta
 from core.imageio import CropBox, Photo
 from core.placement import MAX_FEATHER, Placement
+from core.sessions.fill_layers import Fill, stack
 
 if TYPE_CHECKING:
     from core.inversion import InversionResult
@@ -146,6 +147,7 @@ class Document:
     tuning: WeightDelta | None = None  # the generator copy tuned for this photo ("pivotal"); None: the model itself
     feather: float = 0.08  # paste-back fall-off as a fraction of the crop's side (0 … 0.5)
     alignment: Alignment | None = None  # the aligned face square given to the model instead of ``crop`` (None: crop)
+    fills: tuple[Fill, ...] = ()  # inpainting fills stacked over the result, in the order they were applied
     created: str = field(default_factory=_now)  # ISO-8601 UTC time the document was started
     app_version: str = __version__  # the Landscape Studio that started it
 
@@ -165,6 +167,9 @@ class Document:
             raise InvalidInputError(f"The document's alignment must be an Alignment (got "
                                     f"{type(self.alignment).__name__}).")
         self._check_arrays()
+        object.__setattr__(self, "fills", tuple(self.fills))
+        if not all(isinstance(fill, Fill) for fill in self.fills):
+            raise InvalidInputError("The document's fills must be Fill values.")
         self._check_edits()
         self._check_tuning()
 
@@ -279,10 +284,11 @@ class Document:
     def check_photo(self, photo: Photo) -> None:
         """Refuse a photo the crop or mask does not fit (they are in that photo's pixels)."""
         self.crop.validate(photo.width, photo.height)
-        for name in ("mask", "fill_mask"):
-            mask = getattr(self, name)
+        masks = [(name.replace("_", " "), getattr(self, name)) for name in ("mask", "fill_mask")]
+        masks += [(f"mask of fill {i + 1}", fill.mask) for i, fill in enumerate(self.fills)]
+        for what, mask in masks:
             if mask is not None and mask.shape != (photo.height, photo.width):
-                raise InvalidInputError(f"The {name.replace('_', ' ')} is {mask.shape[1]}x{mask.shape[0]} but the "
+                raise InvalidInputError(f"The {what} is {mask.shape[1]}x{mask.shape[0]} but the "
                                         f"photo is {photo.width}x{photo.height}.")
 
     @property
@@ -292,12 +298,15 @@ class Document:
 
     def composite(self, photo_pixels: np.ndarray) -> np.ndarray:
         """uint8 [H, W, 3]: the photo with ``result_image`` composited through :attr:`placement` — what export
-        writes. An inpainting result (``fill_mask``) fills only its masked pixels; without a result this is a copy
-        of the photo. The brush mask is not applied: it steers the inversion's loss, not the paste."""
+        writes, with the fills stacked on top in order. An inpainting result of an older project (``fill_mask``)
+        fills only its masked pixels; without a result or fills this is a copy of the photo. The brush mask is not
+        applied: it steers the inversion's loss, not the paste."""
         image = self.result_image
         if image is None:
-            return np.array(photo_pixels, copy=True)
-        return self.placement.composite(photo_pixels, image, fill_mask=self.fill_mask, feather=self.feather)
+            pixels = np.array(photo_pixels, copy=True)
+        else:
+            pixels = self.placement.composite(photo_pixels, image, fill_mask=self.fill_mask, feather=self.feather)
+        return stack(pixels, self.fills)
 
 
 def _rows_for(edit: EditedDirection, shape: tuple[int, ...]) -> tuple[slice, ...] | slice:

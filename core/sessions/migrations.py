@@ -14,6 +14,9 @@ History:
 - schema 3: adds ``"alignment"``, the face alignment the model was given instead of the crop box: null, or
   ``Alignment.to_dict()`` (2×3 photo → model matrix, resolution, face index, fitted points). A schema-2 project
   used the manual crop (null).
+- schema 4: adds ``"fills"``, the inpainting fills stacked over the result (``core.sessions.fill_layers``), with
+  ``fill_image_<i>`` and ``fill_mask_<i>`` arrays. A schema-3 project has none (an inpainting result it holds
+  stays the adopted result with its ``fill_mask``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 
 from core.errors import InvalidInputError
 
-CURRENT_SCHEMA = 3
+CURRENT_SCHEMA = 4
 
 
 def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
@@ -45,7 +48,14 @@ def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 3 had no stacked fills."""
+    data.setdefault("fills", [])
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2, 2: _v2_to_v3,
+                                                                     3: _v3_to_v4}
 
 
 def schema_version(data: dict[str, Any]) -> int:

@@ -15,14 +15,12 @@ every array's dtype and shape (read from its header, before the data) are checke
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import json
 import logging
 import math
 import os
 import re
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -35,11 +33,12 @@ from PIL import Image, UnidentifiedImageError
 from core import __version__
 from core.alignment import Alignment
 from core.errors import InvalidInputError
-from core.imageio import MAX_PIXELS, CropBox, Photo, atomic_write_bytes, load_photo
+from core.imageio import MAX_PIXELS, CropBox, Photo, atomic_write_bytes
 from core.inversion import InversionConfig
-from core.sessions import tuned_weights
+from core.sessions import fill_layers, tuned_weights
 from core.sessions.document import Document, EditedDirection, file_sha256, sha256_hex
 from core.sessions.migrations import CURRENT_SCHEMA, migrate
+from core.sessions.project_photo import damaged, open_photo
 
 log = logging.getLogger(__name__)
 
@@ -118,13 +117,15 @@ def _manifest(doc: Document, path: Path, member: str | None) -> dict[str, Any]:
             "best_index": doc.best_index, "feather": doc.feather, "edits": edits,
             "arrays": [name for name in SCALAR_ARRAYS if getattr(doc, name) is not None],
             "tuning": tuned_weights.entry(doc.tuning),
-            "alignment": None if doc.alignment is None else doc.alignment.to_dict()}
+            "alignment": None if doc.alignment is None else doc.alignment.to_dict(),
+            "fills": fill_layers.entries(doc.fills)}
 
 
 def _arrays_bytes(doc: Document) -> bytes:
     arrays = {name: getattr(doc, name) for name in SCALAR_ARRAYS if getattr(doc, name) is not None}
     arrays.update({f"edit_{i}": edit.vector for i, edit in enumerate(doc.edits)})
     arrays.update(tuned_weights.arrays(doc.tuning))
+    arrays.update(fill_layers.arrays(doc.fills))
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     return buffer.getvalue()
@@ -152,10 +153,10 @@ def load_project(path: str | Path) -> tuple[Document, Photo]:
             arrays = _read_arrays(zf.read(ARRAYS), manifest, path)
             embedded = zf.read(member) if member else None
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
-        raise _damaged(path, "its zip data cannot be read") from exc
+        raise damaged(path, "its zip data cannot be read") from exc
     except OSError as exc:
         raise InvalidInputError(f"The project '{path.name}' could not be read ({exc.strerror or exc}).") from exc
-    photo, photo_path = _open_photo(manifest["photo"], embedded, path)
+    photo, photo_path = open_photo(manifest["photo"], embedded, path)
     try:
         doc = _document(manifest, arrays, embedded, photo_path)
         doc.check_photo(photo)
@@ -164,13 +165,6 @@ def load_project(path: str | Path) -> tuple[Document, Photo]:
     log.info("opened project %s (schema %d, %d edits, %s)", path, CURRENT_SCHEMA, len(doc.edits),
              "tuned" if doc.tuning else "untuned")
     return doc, photo
-
-
-def _damaged(path: Path, detail: str) -> InvalidInputError:
-    return InvalidInputError(
-        f"'{path.name}' is not a valid Landscape Studio project ({detail}); it may be damaged, incomplete or "
-        "another kind of file."
-    )
 
 
 def _unsafe(name: str) -> bool:
@@ -190,32 +184,32 @@ def _check_members(zf: zipfile.ZipFile, path: Path, where: str) -> set[str]:
                 "Landscape Studio project never contains."
             )
         if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _damaged(path, f"'{name}' in {where} is encrypted or compressed in an unsupported way")
+            raise damaged(path, f"'{name}' in {where} is encrypted or compressed in an unsupported way")
         if info.file_size > (1 << 20) and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             ratio = info.file_size // max(info.compress_size, 1)
-            raise _damaged(path, f"'{name}' in {where} claims to unpack to {ratio}× its size, like a zip bomb")
+            raise damaged(path, f"'{name}' in {where} claims to unpack to {ratio}× its size, like a zip bomb")
         total += info.file_size
     if total > MAX_UNPACKED_BYTES:
         limit = f"{MAX_UNPACKED_BYTES / 2**20:,.1f} MiB"
-        raise _damaged(path, f"{where} would unpack to {total / 2**20:,.1f} MiB, over the limit of {limit}")
+        raise damaged(path, f"{where} would unpack to {total / 2**20:,.1f} MiB, over the limit of {limit}")
     names = [info.filename for info in infos]
     if len(set(names)) != len(names):
-        raise _damaged(path, f"{where} holds two members with the same name")
+        raise damaged(path, f"{where} holds two members with the same name")
     return set(names)
 
 
 def _expect(names: set[str], required: set[str], path: Path, where: str) -> None:
     missing = sorted(required - names)
     if missing:
-        raise _damaged(path, f"{where} lacks {', '.join(missing)}")
+        raise damaged(path, f"{where} lacks {', '.join(missing)}")
     extra = sorted(names - required)
     if extra:
-        raise _damaged(path, f"{where} holds unexpected members: {', '.join(extra)}")
+        raise damaged(path, f"{where} holds unexpected members: {', '.join(extra)}")
 
 
 def _read_manifest(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
     if zf.getinfo(MANIFEST).file_size > MAX_MANIFEST_BYTES:
-        raise _damaged(path, f"{MANIFEST} is implausibly large")
+        raise damaged(path, f"{MANIFEST} is implausibly large")
 
     def refuse(constant: str) -> None:
         raise ValueError(f"{constant} is not a number")
@@ -223,30 +217,33 @@ def _read_manifest(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
     try:
         data = json.loads(zf.read(MANIFEST).decode("utf-8"), parse_constant=refuse)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise _damaged(path, f"{MANIFEST} is not valid JSON") from exc
+        raise damaged(path, f"{MANIFEST} is not valid JSON") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise _damaged(path, f"its {MANIFEST} does not describe a Landscape Studio project")
+        raise damaged(path, f"its {MANIFEST} does not describe a Landscape Studio project")
     data = migrate(data)
     for key, kind in [("photo", dict), ("crop", dict), ("inversion", dict), ("edits", list), ("arrays", list)]:
         if not isinstance(data.get(key), kind):
-            raise _damaged(path, f"'{key}' in {MANIFEST} is missing or not a {kind.__name__}")
+            raise damaged(path, f"'{key}' in {MANIFEST} is missing or not a {kind.__name__}")
     if len(data["edits"]) > MAX_EDITS or not all(isinstance(e, dict) for e in data["edits"]):
-        raise _damaged(path, f"'edits' in {MANIFEST} is not a list of at most {MAX_EDITS} edits")
+        raise damaged(path, f"'edits' in {MANIFEST} is not a list of at most {MAX_EDITS} edits")
     if not all(isinstance(a, str) for a in data["arrays"]) or not set(data["arrays"]) <= set(SCALAR_ARRAYS):
-        raise _damaged(path, f"'arrays' in {MANIFEST} names unknown arrays")
+        raise damaged(path, f"'arrays' in {MANIFEST} names unknown arrays")
     if "tuning" not in data:
-        raise _damaged(path, f"'tuning' in {MANIFEST} is missing")
+        raise damaged(path, f"'tuning' in {MANIFEST} is missing")
     problem = tuned_weights.entry_problem(data["tuning"])
     if problem:
-        raise _damaged(path, f"the tuning in {MANIFEST} is not valid: {problem}")
+        raise damaged(path, f"the tuning in {MANIFEST} is not valid: {problem}")
     if "alignment" not in data or not isinstance(data["alignment"], dict | None):
-        raise _damaged(path, f"'alignment' in {MANIFEST} is missing or not null or a dict")
+        raise damaged(path, f"'alignment' in {MANIFEST} is missing or not null or a dict")
+    problem = fill_layers.entries_problem(data.get("fills"))
+    if problem:
+        raise damaged(path, f"the fills in {MANIFEST} are not valid: {problem}")
     photo = data["photo"]
     member, sha = photo.get("embedded"), photo.get("sha256")
     if not isinstance(sha, str) or not all(isinstance(photo.get(k), str | None) for k in ("path", "relative_path")):
-        raise _damaged(path, f"the photo entry in {MANIFEST} is incomplete")
+        raise damaged(path, f"the photo entry in {MANIFEST} is incomplete")
     if member is not None and not (isinstance(member, str) and PHOTO_MEMBER.fullmatch(member)):
-        raise _damaged(path, f"the embedded photo's name {member!r} is not valid")
+        raise damaged(path, f"the embedded photo's name {member!r} is not valid")
     return data
 
 
@@ -262,6 +259,8 @@ def _array_ok(key: str, shape: tuple[int, ...]) -> bool:
         return len(shape) == 2 and math.prod(shape) <= MAX_PIXELS
     if tuned_weights.is_tune_key(key):
         return tuned_weights.shape_ok(shape)
+    if fill_layers.is_fill_key(key):
+        return fill_layers.shape_ok(key, shape)
     return len(shape) == 1 and shape[0] <= MAX_LATENT_VALUES  # edit_<i>
 
 
@@ -270,18 +269,19 @@ def _read_arrays(blob: bytes, manifest: dict[str, Any], path: Path) -> dict[str,
     tuned = [] if manifest["tuning"] is None else manifest["tuning"]["parameters"]
     tune_keys = [tuned_weights.array_key(i) for i in range(len(tuned))]
     keys = list(manifest["arrays"]) + [f"edit_{i}" for i in range(len(manifest["edits"]))] + tune_keys
+    keys += fill_layers.keys(len(manifest["fills"]))
     with zipfile.ZipFile(io.BytesIO(blob)) as npz:
         names = _check_members(npz, path, ARRAYS)
         missing = [(key, name) for key, name in zip(tune_keys, tuned, strict=True) if f"{key}.npy" not in names]
         if missing:
-            raise _damaged(path, f"{ARRAYS} lacks {missing[0][0]}.npy, the delta of the tuned weight "
+            raise damaged(path, f"{ARRAYS} lacks {missing[0][0]}.npy, the delta of the tuned weight "
                            f"'{missing[0][1]}'; {len(missing)} of the {len(tuned)} listed tuned weights are missing")
         _expect(names, {f"{key}.npy" for key in keys}, path, ARRAYS)
         labels = {key: f"{key} (tuned weight '{name}')" for key, name in zip(tune_keys, tuned, strict=True)}
         shapes = {key: _npy_shape(npz, key, labels.get(key, key), path) for key in keys}
         problem = tuned_weights.size_problem(shapes[key] for key in tune_keys)
         if problem:
-            raise _damaged(path, problem)
+            raise damaged(path, problem)
         return {key: _read_npy(npz, key) for key in keys}
 
 
@@ -291,7 +291,7 @@ def _npy_shape(npz: zipfile.ZipFile, key: str, label: str, path: Path) -> tuple[
     with npz.open(f"{key}.npy") as f:
         version = fmt.read_magic(f)
         if version not in ((1, 0), (2, 0)):
-            raise _damaged(path, f"array '{key}' has an unknown .npy version {version}")
+            raise damaged(path, f"array '{key}' has an unknown .npy version {version}")
         header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
         shape, _, dtype = header(f)
     if dtype.hasobject:
@@ -299,9 +299,10 @@ def _npy_shape(npz: zipfile.ZipFile, key: str, label: str, path: Path) -> tuple[
             f"'{path.name}' was refused: its array '{label}' holds Python objects, which would need unpickling; "
             "Landscape Studio never loads pickles from a project."
         )
-    expected = np.dtype(np.uint8 if key in ("image", "edited_image", "mask", "fill_mask") else np.float32)
+    uint8 = key in ("image", "edited_image", "mask", "fill_mask") or fill_layers.is_fill_key(key)
+    expected = np.dtype(np.uint8 if uint8 else np.float32)
     if dtype != expected or not _array_ok(key, tuple(shape)):
-        raise _damaged(path, f"array '{label}' is {dtype} of shape {tuple(shape)}, not a plausible {expected} array")
+        raise damaged(path, f"array '{label}' is {dtype} of shape {tuple(shape)}, not a plausible {expected} array")
     return tuple(shape)
 
 
@@ -311,42 +312,6 @@ def _read_npy(npz: zipfile.ZipFile, key: str) -> np.ndarray:
         array = np.lib.format.read_array(f, allow_pickle=False)
     array.setflags(write=False)  # the Document keeps read-only arrays as they are (no second copy of a mask)
     return array
-
-
-def _open_photo(source: dict[str, Any], embedded: bytes | None, path: Path) -> tuple[Photo, Path | None]:
-    """The saved photo, its SHA-256 verified, and where it now is (None when embedded without a path)."""
-    sha, absolute, relative = source["sha256"], source.get("path"), source.get("relative_path")
-    stored = Path(absolute) if absolute else None
-    if embedded is not None:
-        if sha256_hex(embedded) != sha:
-            raise _damaged(path, "the embedded photo does not match its checksum")
-        with tempfile.TemporaryDirectory(prefix="lsproj-") as folder:
-            copy = Path(folder) / source["embedded"]
-            copy.write_bytes(embedded)
-            photo = load_photo(copy)
-        return dataclasses.replace(photo, source=stored), stored
-    candidates = [path.parent / relative] if relative else []
-    candidates += [stored] if stored else []
-    if not candidates:
-        raise _damaged(path, "it neither embeds the photo nor says where it is")
-    found = _find_photo(candidates, sha, stored or candidates[0], path)
-    return load_photo(found), found
-
-
-def _find_photo(candidates: list[Path], sha: str, shown: Path, project: Path) -> Path:
-    """The first candidate file whose bytes have SHA-256 ``sha``; a clear error naming the photo otherwise."""
-    changed = None
-    for candidate in candidates:
-        if candidate.is_file():
-            if file_sha256(candidate) == sha:
-                return candidate.resolve()
-            changed = candidate
-    detail = f"the file at '{changed}' has different contents" if changed else "it is no longer there"
-    raise InvalidInputError(
-        f"The photo '{shown}' was moved or edited since the project '{project.name}' was saved ({detail}); "
-        "put the original photo back (or next to the project), or embed the photo when saving so the project "
-        "carries its own copy."
-    )
 
 
 def _alignment(entry: Any) -> Alignment | None:
@@ -378,7 +343,7 @@ def _document(manifest: dict[str, Any], arrays: dict[str, np.ndarray], embedded:
         best_index=field("best_index"), image=arrays.get("image"), edits=edits,
         edited_image=arrays.get("edited_image"), fill_mask=arrays.get("fill_mask"), feather=field("feather"),
         tuning=tuned_weights.tuning(manifest["tuning"], arrays), created=field("created"),
-        alignment=_alignment(manifest.get("alignment")),
+        alignment=_alignment(manifest.get("alignment")), fills=fill_layers.fills(manifest["fills"], arrays),
         app_version=field("app_version"),
     )
 

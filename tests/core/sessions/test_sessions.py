@@ -417,17 +417,17 @@ def test_schema_0_project_opens_with_no_edits(tmp_path: Path, photo_file: Path) 
 def test_migrate_chain_runs_each_step_once_and_does_not_modify_its_input(monkeypatch) -> None:
     old = {"format": store.FORMAT, "schema_version": 0, "crop": {"x": 0, "y": 0, "size": 1}}
     assert migrate(old) == {**old, "schema_version": CURRENT_SCHEMA, "edits": [], "tuning": None,
-                            "alignment": None}
+                            "alignment": None, "fills": []}
     assert "edits" not in old
-    # adding schema 4 is one function and one number
-    def v3_to_v4(data: dict) -> dict:
+    # adding schema 5 is one function and one number
+    def v4_to_v5(data: dict) -> dict:
         data["renamed"] = data.pop("crop")
         return data
 
-    monkeypatch.setitem(migrations_module.MIGRATIONS, 3, v3_to_v4)
-    monkeypatch.setattr(migrations_module, "CURRENT_SCHEMA", 4)
-    assert migrate(old) == {"format": store.FORMAT, "schema_version": 4, "edits": [], "tuning": None,
-                            "alignment": None, "renamed": old["crop"]}
+    monkeypatch.setitem(migrations_module.MIGRATIONS, 4, v4_to_v5)
+    monkeypatch.setattr(migrations_module, "CURRENT_SCHEMA", 5)
+    assert migrate(old) == {"format": store.FORMAT, "schema_version": 5, "edits": [], "tuning": None,
+                            "alignment": None, "fills": [], "renamed": old["crop"]}
     with pytest.raises(InvalidInputError, match="schema version"):
         migrate({"schema_version": "1"})
 

@@ -1,5 +1,7 @@
 """"Train landscape…": settings, live curves of the loss after each descent step over training time, ETA,
-Start / Pause / Resume. Training runs on the engine thread; a paused run keeps its checkpoint."""
+Start / Stop / Resume, the θ in use and "Use this θ". Training runs on the engine thread; a stopped run keeps its
+checkpoint. A finished θ replaces the session's only on the user's yes, and closing while training asks first.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from platformdirs import user_data_dir
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -16,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -23,7 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.document.controller import DocumentController
-from app.landscape.training import TrainingController
+from app.landscape.training import TrainingController, same_folder
+from app.landscape.training_questions import STOP_AND_CLOSE, gate_summary, stop_question, theta_name, use_question
 from core.landscape import LandscapeTrainConfig, TrainingOutcome, TrainStep
 from core.theta import DEFAULT_RECIPE, recipe_config
 
@@ -31,31 +36,64 @@ CURVE_POINTS = 2000  # kept per curve; older points are thinned
 SMOOTHING = 0.1  # exponential moving average of the curves: one batch is a noisy estimate
 
 
-def gate_summary(gate: dict) -> str:
-    """"θ 20.50 vs baseline 18.22 dB at 10 steps; …" from the gate's figures (the best of the baselines it must beat:
-    the identity mapping, and the direct method for a θ that descends its own way)."""
-    figures = gate.get("psnr", {})
-    theta = figures.get("theta", {})
-    parts = []
-    for budget, value in theta.items():
-        baseline = max(v[budget] for k, v in figures.items() if k != "theta")
-        parts.append(f"θ {value:.2f} vs baseline {baseline:.2f} dB at {budget} steps")
-    return "; ".join(parts)
-
-
 def default_output() -> Path:
     return Path(user_data_dir("Landscape Studio")) / "landscape" / "theta"
 
 
+def free_sibling(folder: Path) -> Path:
+    """``folder-2``, ``folder-3``, … : the first that does not exist (where the next run writes, once ``folder``
+    holds the θ in use)."""
+    n = 2
+    while (candidate := folder.with_name(f"{folder.name}-{n}")).exists():
+        n += 1
+    return candidate
+
+
 class LandscapeTrainDialog(QDialog):
+    asking = Signal(object)  # a QMessageBox, just before it opens (a scripted session or a test answers it)
+
     def __init__(self, controller: DocumentController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Train landscape θ")
         self.controller = controller
         self.training = TrainingController(controller)
+        self.outcome: TrainingOutcome | None = None  # the last finished run's, while it can still be chosen
+        self._stopping = False  # the user stopped this run: what it returns is reported, not offered
         self._best: tuple[int, float] | None = None  # (iteration, validation margin) of the best θ so far
         self._began: float | None = None  # the training clock at the first step this run received
         self._budget_s = 0.0  # the run's time budget
+        self._settings()
+        self.start_button, self.stop_button = QPushButton("Start"), QPushButton("Stop")
+        self.resume_button, self.use_button = QPushButton("Resume"), QPushButton("Use this θ")
+        self.stop_button.setToolTip("Stops after the current iteration: the checkpoint is kept (Resume continues "
+                                    "it), no θ is written and the θ in use stays.")
+        self.use_button.setToolTip("Make the last finished θ the one every method that descends through θ uses.")
+        self.stop_button.setEnabled(False)
+        self.start_button.clicked.connect(lambda: self.start(resume=False))
+        self.resume_button.clicked.connect(lambda: self.start(resume=True))
+        self.stop_button.clicked.connect(self.stop)
+        self.use_button.clicked.connect(self.use)
+        self.status = QLabel("Trains θ for the loaded model, then checks it against the identity mapping and the "
+                             "direct method.")
+        self.status.setWordWrap(True)
+        self.in_use = QLabel()
+        self.in_use.setWordWrap(True)
+        self.plot = pg.PlotWidget()
+        self.plot.setLogMode(y=True)
+        self.plot.setLabel("bottom", "training time (s)")
+        self.plot.setLabel("left", "pixel MSE after step t (smoothed)")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.addLegend(offset=(-10, 10))
+        self.curves: dict[int, pg.PlotDataItem] = {}
+        self.series: dict[int, tuple[list[float], list[float]]] = {}
+        self._layout()
+        self.training.steps_received.connect(self.add_steps)
+        self.training.finished.connect(self.show_outcome)
+        controller.landscape_changed.connect(lambda _folder: self._show_in_use())
+        controller.model_changed.connect(lambda _key: self._forget_outcome())  # its θ maps the old model's space
+        self._show_in_use()
+
+    def _settings(self) -> None:
         d = LandscapeTrainConfig()
         self.minutes = QDoubleSpinBox()
         self.minutes.setRange(0.1, 10_000)
@@ -87,26 +125,6 @@ class LandscapeTrainDialog(QDialog):
             "(docs/landscape.md). Computing A costs seconds to minutes before training begins.")
         self.precondition.setChecked(True)  # the shipped θ's recipe
         self.output = QLineEdit(str(default_output()))
-        self.start_button, self.pause_button = QPushButton("Start"), QPushButton("Pause")
-        self.resume_button = QPushButton("Resume")
-        self.pause_button.setEnabled(False)
-        self.start_button.clicked.connect(lambda: self.start(resume=False))
-        self.resume_button.clicked.connect(lambda: self.start(resume=True))
-        self.pause_button.clicked.connect(self.training.stop)
-        self.status = QLabel("Trains θ for the loaded model, then checks it against the identity mapping and the "
-                             "direct method.")
-        self.status.setWordWrap(True)
-        self.plot = pg.PlotWidget()
-        self.plot.setLogMode(y=True)
-        self.plot.setLabel("bottom", "training time (s)")
-        self.plot.setLabel("left", "pixel MSE after step t (smoothed)")
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.addLegend(offset=(-10, 10))
-        self.curves: dict[int, pg.PlotDataItem] = {}
-        self.series: dict[int, tuple[list[float], list[float]]] = {}
-        self._layout()
-        self.training.steps_received.connect(self.add_steps)
-        self.training.finished.connect(self.show_outcome)
 
     def _layout(self) -> None:
         form = QFormLayout()
@@ -117,11 +135,12 @@ class LandscapeTrainDialog(QDialog):
                               ("Save to", self.output)]:
             form.addRow(label, widget)
         buttons = QHBoxLayout()
-        for button in (self.start_button, self.pause_button, self.resume_button):
+        for button in (self.start_button, self.stop_button, self.resume_button, self.use_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(buttons)
+        layout.addWidget(self.in_use)
         layout.addWidget(self.status)
         layout.addWidget(self.plot, 1)
         self.resize(560, 640)
@@ -135,12 +154,17 @@ class LandscapeTrainDialog(QDialog):
                                     minutes=self.minutes.value())
 
     def start(self, resume: bool) -> None:
+        if same_folder(self.output.text(), self.training.in_use):
+            self.status.setText("“Save to” holds the θ in use: a finished run would replace it without asking. "
+                                "Choose another folder.")
+            return
         if not resume:
             for curve in self.curves.values():
                 self.plot.removeItem(curve)
             self.curves.clear()
             self.series.clear()
         if self.training.train(self.config(), Path(self.output.text()), resume):
+            self._stopping = False
             self._set_running(True)
             self._budget_s = self.minutes.value() * 60
             self._began = None
@@ -150,7 +174,52 @@ class LandscapeTrainDialog(QDialog):
     def _set_running(self, running: bool) -> None:
         for widget in (self.start_button, self.resume_button):
             widget.setEnabled(not running)
-        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self._show_in_use()
+
+    def stop(self) -> None:
+        """End the run after its current iteration; the θ in use stays (what is kept on disk: ``training``)."""
+        if self.training.running:
+            self._stopping = True
+            self.training.stop()
+            self.status.setText("Stopping after the current iteration…")
+
+    def reject(self) -> None:
+        """Escape and closing the window come here: while θ trains, ask first (stop and close, or keep training
+        with the dialog open) rather than close on a training that goes on unseen."""
+        if self.training.running:
+            box = stop_question(self)
+            self.ask(box)
+            clicked = box.clickedButton()
+            if clicked is None or clicked.text() != STOP_AND_CLOSE:
+                return
+            self.stop()
+        super().reject()
+
+    def ask(self, box: QMessageBox) -> int:
+        """Open ``box`` (modal) after announcing it on ``asking``; its answer (``exec``'s value)."""
+        self.asking.emit(box)
+        return box.exec()
+
+    def use(self) -> None:
+        """Make the last finished θ the session's (the user's yes); the next run then writes elsewhere."""
+        outcome = self.outcome
+        if outcome is None or not self.training.use(outcome):
+            return
+        if same_folder(self.output.text(), outcome.folder):
+            self.output.setText(str(free_sibling(Path(self.output.text()))))
+        self.status.setText(f"Now using θ {outcome.folder}. A new run saves to {self.output.text()}.")
+
+    def _show_in_use(self) -> None:
+        folder = self.training.in_use
+        self.in_use.setText(f"In use: {theta_name(folder)}")
+        outcome = self.outcome
+        self.use_button.setEnabled(outcome is not None and outcome.ready and not self.training.running
+                                   and not same_folder(outcome.folder, folder))
+
+    def _forget_outcome(self) -> None:
+        self.outcome = None
+        self._show_in_use()
 
     def add_steps(self, records: list[TrainStep]) -> None:
         last = records[-1]
@@ -178,14 +247,28 @@ class LandscapeTrainDialog(QDialog):
                             f"about {left / 60:.1f} min left{best}")
 
     def show_outcome(self, outcome: TrainingOutcome | None) -> None:
-        self._set_running(False)
+        """Report how the run ended; a θ the user did not stop is offered (never used without a yes)."""
+        stopped, self._stopping = self._stopping, False
+        now = theta_name(self.training.in_use)
         if outcome is None:
-            self.status.setText("Training failed (see the message).")
+            self.status.setText(f"Training failed (see the message); θ in use unchanged ({now}).")
         elif outcome.cancelled:
-            self.status.setText(f"Paused after {outcome.iterations} iterations. Resume continues from the checkpoint.")
+            self.status.setText(f"Training stopped after {outcome.iterations} iterations; θ in use unchanged "
+                                f"({now}). No θ was written; the checkpoint in {outcome.folder / 'checkpoint'} "
+                                "is kept, so Resume continues from it.")
         else:
-            verdict = ("passed the gate: the landscape method now uses it" if outcome.ready
-                       else "did not pass the gate, so the product keeps using the direct method")
+            self.outcome = outcome
+            verdict = "passed the gate" if outcome.ready else "did not pass the gate, so it cannot be used"
             chosen = "" if outcome.selected == outcome.iterations else f", θ of iteration {outcome.selected} kept"
             self.status.setText(f"θ {verdict} ({gate_summary(outcome.gate)}; {outcome.iterations} iterations"
-                                f"{chosen}).")
+                                f"{chosen}); saved in {outcome.folder}. θ in use unchanged ({now}).")
+        self._set_running(False)
+        if outcome is not None and not outcome.cancelled and not stopped:
+            # asked once this slot has returned: the engine finishes its book-keeping (idle, queued work) first
+            QTimer.singleShot(0, self, lambda: self.offer(outcome))
+
+    def offer(self, outcome: TrainingOutcome) -> None:
+        """"Use this θ?" for a θ that passed the gate (used on Yes only); the gate's verdict for one that did not."""
+        answer = self.ask(use_question(self, outcome, self.training.in_use))
+        if outcome.ready and QMessageBox.StandardButton(answer) == QMessageBox.StandardButton.Yes:
+            self.use()

@@ -1,0 +1,65 @@
+"""The Train Landscape dialog's questions: "Stop training?" before closing on a running training, and "Use this θ?"
+once one finishes (a θ never replaces the session's without the user's yes).
+
+Each is a real QMessageBox, built here and opened by the dialog, which emits it first (``asking``) so a scripted
+session or a test can answer it the way ``app.document.unsaved`` does.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from core.landscape import TrainingOutcome
+
+Button = QMessageBox.StandardButton
+STOP_AND_CLOSE = "Stop and close"
+KEEP_TRAINING = "Keep training"
+
+
+def theta_name(folder: str | None) -> str:
+    """How the dialog names a θ in use: its folder, or the shipped one (``landscape_dir`` None)."""
+    return "the shipped θ" if folder is None else str(folder)
+
+
+def gate_summary(gate: dict) -> str:
+    """"θ 20.50 vs baseline 18.22 dB at 10 steps; …" from the gate's figures (the best of the baselines it must beat:
+    the identity mapping, and the direct method for a θ that descends its own way)."""
+    figures = gate.get("psnr", {})
+    theta = figures.get("theta", {})
+    parts = []
+    for budget, value in theta.items():
+        baseline = max(v[budget] for k, v in figures.items() if k != "theta")
+        parts.append(f"θ {value:.2f} vs baseline {baseline:.2f} dB at {budget} steps")
+    return "; ".join(parts)
+
+
+def stop_question(parent: QWidget) -> QMessageBox:
+    """Closing while θ trains: stop it and close, or keep training (the default, and what Escape answers)."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Stop training?", "θ is still training.", parent=parent)
+    box.setInformativeText("Stop it and close? Training stops after the current iteration; its checkpoint is kept "
+                           "(Resume continues it), no θ is written and the θ in use stays as it is.")
+    box.addButton(STOP_AND_CLOSE, QMessageBox.ButtonRole.AcceptRole)
+    keep = box.addButton(KEEP_TRAINING, QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(keep)
+    box.setEscapeButton(keep)
+    return box
+
+
+def use_question(parent: QWidget, outcome: TrainingOutcome, in_use: str | None) -> QMessageBox:
+    """A finished run: "Use this θ?" (Yes / No) when it passed the gate; else a notice that it cannot be used
+    (``find_mapping`` refuses a θ that did not pass), with the gate's reason."""
+    summary, now = gate_summary(outcome.gate), theta_name(in_use)
+    if outcome.ready:
+        box = QMessageBox(QMessageBox.Icon.Question, "Use this θ?",
+                          f"The new θ passed the gate ({summary}).", Button.Yes | Button.No, parent)
+        box.setInformativeText(f"Use it from now on for every method that descends through θ, instead of {now}? "
+                               f"It is saved in {outcome.folder}; No keeps {now} (Use this θ applies it later).")
+        box.setDefaultButton(Button.Yes)
+        box.setEscapeButton(Button.No)
+        return box
+    box = QMessageBox(QMessageBox.Icon.Warning, "θ did not pass the gate",
+                      f"The new θ did not pass the gate ({summary}): {outcome.gate.get('reason', '')}.",
+                      Button.Ok, parent)
+    box.setInformativeText(f"It is saved in {outcome.folder} but cannot be used: only a θ that passes is. "
+                           f"The θ in use stays {now}.")
+    return box

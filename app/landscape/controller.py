@@ -32,6 +32,7 @@ class SliceStarted:
     space: str
     xs: np.ndarray
     ys: np.ndarray
+    config: SliceConfig  # what the axes are (directions, space) and which loss the colours show
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def _streamed(space: str, config: SliceConfig, job: Generator[object, None, Phot
         if not started:
             started = True
             axis = np.linspace(-config.span, config.span, config.grid)
-            yield SliceStarted(space, axis, axis)
+            yield SliceStarted(space, axis, axis, config)
         yield (space, record)
     yield SliceDone(space, result, (result.xs, result.loss[len(result.ys) // 2]))  # the row through the centre
     return result

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.landscape.labels import axis_texts, loss_label
 from app.landscape.plot import LandscapeView
 from app.widgets.qimage import numpy_to_qimage
 from app.widgets.vertical_scroll import VerticalScrollArea
@@ -69,6 +70,10 @@ class LandscapePanel(QWidget):
         self.steps.setValue(100)
         self.steps.setToolTip("Steps of the inversion whose path and result the surface is drawn around")
         self.log_scale = QCheckBox("Log scale")
+        self.same_scale = QCheckBox("Same colour scale")
+        self.same_scale.setChecked(True)  # X and Z side by side invite comparison: a colour must mean one loss
+        self.same_scale.setToolTip("Both maps use one colour range (the lowest to the highest loss of either), "
+                                   "so equal colours are equal losses; off, each map spans its own range")
         self.compute = QPushButton("Compute")
         self.export = QPushButton("Export…")
         self.export.setEnabled(False)
@@ -79,9 +84,8 @@ class LandscapePanel(QWidget):
         self.clicked_image.setFixedSize(96, 96)
         self.clicked_image.setToolTip("The image of the last clicked point")
         self.view = LandscapeView()
-        self.profile = pg.PlotWidget(title="1-D profile along axis 1 (through the centre)")
-        self.profile.setLabel("bottom", "axis 1")
-        self.profile.setLabel("left", "loss")
+        self.profile = pg.PlotWidget(title="1-D profile along the horizontal axis, through the centre")
+        self.describe_profile(SliceConfig())
         self.profile.addLegend()
         self.profile_curves = {space: self.profile.plot(name=space.upper(), pen=pg.mkPen(colour, width=2))
                                for space, colour in (("x", "#4fc3f7"), ("z", "#ffb74d"))}
@@ -92,6 +96,7 @@ class LandscapePanel(QWidget):
                                      self.compute_requested.emit())
         self.export.clicked.connect(self.export_requested)
         self.log_scale.toggled.connect(self.view.set_log_scale)
+        self.same_scale.toggled.connect(self.view.set_shared_scale)
         self.dirs.currentIndexChanged.connect(self._sync)
         for space, view in self.view.maps.items():
             view.point_clicked.connect(lambda x, y, s=space: self.image_requested.emit(s, x, y))
@@ -107,11 +112,15 @@ class LandscapePanel(QWidget):
         edits = QHBoxLayout()
         edits.addWidget(self.edit_a)
         edits.addWidget(self.edit_b)
+        colours = QHBoxLayout()
+        colours.addWidget(self.log_scale)
+        colours.addWidget(self.same_scale)
         for label, widget in (("Directions", self.dirs), ("Edit directions", edits), ("Grid", self.grid),
-                              ("Span", self.span), ("Loss", self.term), ("Inversion steps", self.steps)):
+                              ("Span", self.span), ("Loss", self.term), ("Inversion steps", self.steps),
+                              ("Colours", colours)):
             form.addRow(label, widget)
         buttons = QHBoxLayout()
-        for button in (self.log_scale, self.compute, self.export):
+        for button in (self.compute, self.export):
             buttons.addWidget(button)
         info = QHBoxLayout()
         info.addWidget(self.status, 1)
@@ -178,6 +187,13 @@ class LandscapePanel(QWidget):
 
     def show_profile(self, space: str, ts: np.ndarray, loss: np.ndarray) -> None:
         self.profile_curves[space].setData(ts, loss)
+
+    def describe_profile(self, config: SliceConfig) -> None:
+        """The profile runs along the maps' horizontal axis: the same words, and the same loss."""
+        horizontal = axis_texts(config, space="x or z")[0]
+        self.profile.setLabel("bottom", horizontal.label)  # one line: the profile is wide
+        self.profile.getAxis("bottom").setToolTip(horizontal.tooltip)
+        self.profile.setLabel("left", loss_label(config.term, False))
 
     def show_clicked(self, image: np.ndarray) -> None:
         pixmap = QPixmap.fromImage(numpy_to_qimage(image)).scaled(96, 96)

@@ -40,11 +40,19 @@ class LandscapePresenter:
             self.panel.set_running(True)
 
     def _started(self, started: SliceStarted) -> None:
-        self.panel.view.maps[started.space].begin(started.xs, started.ys)
+        if started.space == "x":  # a new run: the other maps' slices are of the last one
+            for space, other in self.panel.view.maps.items():
+                if space != "x":
+                    other.clear()
+            self.panel.describe_profile(started.config)
+        view = self.panel.view.maps[started.space]
+        view.describe(started.config)
+        view.begin(started.xs, started.ys)
 
     def _slice_done(self, done: SliceDone) -> None:
         sliced = done.slice
         view = self.panel.view.maps[done.space]
+        view.describe(sliced.config, sliced.explained_variance)
         view.set_loss(sliced.loss)
         view.set_trajectory(sliced.trajectory)
         self.panel.show_profile(done.space, *done.profile)
@@ -67,9 +75,13 @@ class LandscapePresenter:
             self.export(Path(folder))
 
     def export(self, folder: Path) -> list[Path]:
-        """NPZ + CSV + JSON + PNG per space from core, and the panel's own plot as ``landscape_plot.png``."""
+        """NPZ + CSV + JSON + PNG (the bare map) per space from core, and the maps as the panel shows them — axes,
+        colour bars, legend — as ``landscape_plot.png``."""
         written = self.landscape.export(folder)
         shot = folder / "landscape_plot.png"
-        self.panel.view.grab().save(str(shot))
+        folder.mkdir(parents=True, exist_ok=True)
+        if not self.panel.view.figure().save(str(shot)):
+            self.doc.error_raised.emit(f"Could not write {shot}.")
+            return written
         self.doc.status_changed.emit(f"Exported the landscape to {folder}")
         return [*written, shot]

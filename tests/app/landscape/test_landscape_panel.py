@@ -193,9 +193,7 @@ def image_rect_in_view(view_widget, view) -> tuple[int, int, int, int]:
 def test_the_figure_has_axes_labels_colour_bar_and_legend_around_the_maps(panel, qtbot, shown):
     """The exported plot is the maps as shown: larger than the loss images, with tick labels left of and below
     them. Hidden (the dock never opened), the view is laid out at a readable size first."""
-    from PySide6.QtGui import QPixmap
-
-    from tests.app.canvas_pixels import pixmap_pixels
+    from PySide6.QtGui import QImage
 
     if shown:
         panel.show()
@@ -203,7 +201,9 @@ def test_the_figure_has_axes_labels_colour_bar_and_legend_around_the_maps(panel,
     show(panel, quadratic_slice("x", 1.0, 0.5))
     show(panel, quadratic_slice("z", 30.0, 2.0))
     figure = panel.view.figure()
-    pixels = pixmap_pixels(QPixmap.fromImage(figure)).astype(int)
+    rgb = figure.convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(rgb.constBits(), np.uint8).reshape(rgb.height(), rgb.bytesPerLine())
+    pixels = rows[:, :rgb.width() * 3].reshape(rgb.height(), rgb.width(), 3).astype(int)
     left, top, width, height = image_rect_in_view(panel.view, panel.view.maps["x"])
     z_left, _, z_width, _ = image_rect_in_view(panel.view, panel.view.maps["z"])
     assert width > 40 and height > 40  # the maps are drawn at a visible size

@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
             self.alignment.aligner.align(part_of_opening=True)
 
     def _result_applied(self, adopted: Adopted | None) -> None:
-        self.canvas.set_result(None if adopted is None else adopted.display)
+        self.canvas.set_result(self.controller.shown_display())
         self.inversion_panel.set_tuned(adopted is not None and adopted.tuning is not None)
         if adopted is not None:
             self.progress_panel.show_result(adopted.image)

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
 from app.document.commands import MaskEditCommand, ValueCommand
-from app.document.state import Adopted, DocumentState, OpenedPhoto, open_photo_job
+from app.document.state import Adopted, DocumentState, OpenedPhoto, composite_photo, open_photo_job
 from app.engine import Engine, JobRequest, JobRoute
 from app.views.canvas_math import MaskEdit, mask_values, replacement_edit, write_edit
 from core.alignment import Alignment
@@ -36,7 +36,7 @@ from core.jobs import call_as_job
 from core.landscape import GATE_BUDGETS
 from core.photo_jobs import render_latent
 from core.placement import DEFAULT_FEATHER, Placement
-from core.sessions import EditedDirection
+from core.sessions import EditedDirection, Fill
 
 log = logging.getLogger(__name__)
 RUN_JOBS = ("invert", "inpaint")  # the long runs: Stop applies to them, closing asks first
@@ -76,6 +76,7 @@ class DocumentController(QObject):
         self.mask = np.zeros((0, 0), np.uint8)  # uint8 [H, W], 255 = brushed; the canvas draws this very array
         self.adopted: Adopted | None = None
         self.edits: tuple[EditedDirection, ...] = ()  # the applied edits, each with its own vector and amount
+        self.fills: tuple[Fill, ...] = ()  # applied inpainting fills, stacked over the (edited) result in order
         self.own_directions: dict[str, Direction] = {}  # a reopened project's directions: they win over the library
         self.feather = DEFAULT_FEATHER
         self.landscape_dir: str | None = None  # the session's θ (trained in this editor; None: the shipped one)
@@ -222,7 +223,8 @@ class DocumentController(QObject):
         """The document as one value, field for field a project file (None before a photo is open)."""
         if self.opened is None or self.placement is None:
             return None
-        return DocumentState(self.opened, self.placement, self.run_mask(), self.adopted, self.edits, self.feather)
+        return DocumentState(self.opened, self.placement, self.run_mask(), self.adopted, self.edits, self.feather,
+                             self.fills)
 
     def load_state(self, state: DocumentState, directions: dict[str, Direction]) -> None:
         """Make ``state`` (a reopened project) the document, its ``directions`` the document's own; no history."""
@@ -232,6 +234,7 @@ class DocumentController(QObject):
             self.mask_changed.emit(None)
         self.apply_alignment(state.placement.alignment)  # the outline shows the saved square
         self.feather = state.feather
+        self.fills = state.fills
         self.apply_result(state.adopted)
         self.own_directions = dict(directions)
         self.edits = state.edits
@@ -239,7 +242,7 @@ class DocumentController(QObject):
     def show_photo(self, opened: OpenedPhoto) -> None:
         """Make ``opened`` the document: its default placement, an empty mask, no result and no history."""
         self.opened, self.placement, self.adopted = opened, opened.placement, None
-        self.edits, self.own_directions = (), {}
+        self.edits, self.own_directions, self.fills = (), {}, ()
         self.mask = np.zeros((opened.photo.height, opened.photo.width), np.uint8)
         self.undo_stack.clear()
         self.photo_opened.emit(opened)
@@ -309,14 +312,21 @@ class DocumentController(QObject):
     # -- result ----------------------------------------------------------------------------------------------
     def adopt(self, adopted: Adopted, text: str, keep_edits: bool = False) -> None:
         """Make ``adopted`` the document's result as one undo step called ``text``. A new latent starts its edits
-        from zero (``keep_edits``: the same latent, e.g. re-rendered by the original model); undo brings back the
-        previous result together with its edits, so the history and the canvas never disagree."""
-        old, new = (self.adopted, self.edits), (adopted, self.edits if keep_edits else ())
-        self.undo_stack.push(ValueCommand(text, self._apply_result_and_edits, old, new, False))
+        and fills from zero (``keep_edits``: the same latent, e.g. re-rendered by the original model, keeps both);
+        undo brings back the previous result with its edits and fills, so the history and the canvas agree."""
+        new = (adopted, self.edits, self.fills) if keep_edits else (adopted, (), ())
+        self._push_state(text, new)
 
-    def _apply_result_and_edits(self, value: tuple[Adopted | None, tuple[EditedDirection, ...]]) -> None:
-        adopted, edits = value
-        self.edits = edits
+    def add_fill(self, fill: Fill, text: str) -> None:
+        """Stack ``fill`` over what the document shows (the result with its edits, earlier fills): one undo step."""
+        self._push_state(text, (self.adopted, self.edits, (*self.fills, fill)))
+
+    def _push_state(self, text: str, new: tuple[Adopted | None, tuple[EditedDirection, ...], tuple[Fill, ...]]) -> None:
+        old = (self.adopted, self.edits, self.fills)
+        self.undo_stack.push(ValueCommand(text, self._apply_state, old, new, False))
+
+    def _apply_state(self, value: tuple[Adopted | None, tuple[EditedDirection, ...], tuple[Fill, ...]]) -> None:
+        adopted, self.edits, self.fills = value
         self.apply_result(adopted)
         self.edits_changed.emit()
 
@@ -325,22 +335,30 @@ class DocumentController(QObject):
         self.adopted = adopted
         self.result_applied.emit(adopted)
 
+    def shown_display(self) -> np.ndarray | None:
+        """What the canvas shows as "after" before any edit's patch: the result and fills on the display copy."""
+        return None if self.opened is None else self.opened.shown(self.adopted, self.fills)
+
+    def composite_photo(self) -> Callable[[], np.ndarray] | None:
+        """A call for the engine thread: the photo as the document shows it, full resolution (edits rendered)."""
+        if self.opened is None:
+            return None
+        photo, adopted, fills, feather = self.opened.photo, self.adopted, self.fills, self.feather
+        render = None if adopted is None or self.render_edited is None else self.render_edited()
+        return lambda: composite_photo(photo.pixels, adopted, None if render is None else render(), fills, feather)
+
     # -- export ----------------------------------------------------------------------------------------------
     def export(self, path: str | Path, quality: int = 95) -> bool:
-        """Write the photo with the adopted (and edited) result composited at full resolution, EXIF kept."""
+        """Write the photo with the adopted (and edited) result and the fills composited at full resolution, EXIF
+        kept."""
         if self.opened is None:
             self.error_raised.emit("Open a photo first.")
             return False
-        photo, adopted, feather = self.opened.photo, self.adopted, self.feather
-        render = None if adopted is None or self.render_edited is None else self.render_edited()
+        photo, composite = self.opened.photo, self.composite_photo()
+        assert composite is not None  # a photo is open
 
         def write() -> Path:
-            pixels = photo.pixels
-            if adopted is not None:
-                image = render() if render is not None else adopted.image
-                pixels = adopted.placement.composite(photo.pixels, image, fill_mask=adopted.fill_mask,
-                                                     feather=feather)
-            return save_image(pixels, path, exif=photo.exif, quality=quality)
+            return save_image(composite(), path, exif=photo.exif, quality=quality)
 
         return self.submit(JobRequest("export", lambda: call_as_job(write)))
 

@@ -7,7 +7,8 @@ the full-resolution photo (export).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ from core.generators.tuning import WeightDelta
 from core.imageio import CropBox, Photo, display_pixels, load_photo
 from core.inversion import InversionResult
 from core.placement import Placement
-from core.sessions import Document, EditedDirection
+from core.sessions import Document, EditedDirection, Fill
+from core.sessions.fill_layers import stack
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,51 @@ class OpenedPhoto:
                                                     feather=feather)
 
     def patch_on_display(self, placement: Placement, image: np.ndarray, fill_mask: np.ndarray | None,
-                         feather: float) -> tuple[np.ndarray, CropBox]:
-        """Only the square's part of :meth:`composite_on_display`, and where it lies in photo pixels."""
-        patch, box = self.on_display(placement).patch(self.display, image, fill_mask=self.display_mask(fill_mask),
+                         feather: float, fills: Sequence[Fill] = (),
+                         base: np.ndarray | None = None) -> tuple[np.ndarray, CropBox]:
+        """Only the square's part of :meth:`composite_on_display` over ``base`` (default: the display copy), with
+        ``fills`` stacked on top as they lie over it, and where the part lies in photo pixels."""
+        base = self.display if base is None else base
+        patch, box = self.on_display(placement).patch(base, image, fill_mask=self.display_mask(fill_mask),
                                                       feather=feather)
+        if fills:
+            patch = self._with_fills(patch, box, base, fills)
         back = 1.0 / self.scale
         return patch, CropBox(round(box.x * back), round(box.y * back), max(1, round(box.size * back)))
+
+    def _with_fills(self, patch: np.ndarray, box: CropBox, base: np.ndarray, fills: Sequence[Fill]) -> np.ndarray:
+        """``patch`` (display pixels at ``box``) with the fills applied over it; parts past the photo stay as they
+        are (a viewer clips them)."""
+        height, width = base.shape[:2]
+        x0, y0, x1, y1 = max(box.x, 0), max(box.y, 0), min(box.x + box.size, width), min(box.y + box.size, height)
+        if x0 >= x1 or y0 >= y1:
+            return patch
+        inner = (slice(y0 - box.y, y1 - box.y), slice(x0 - box.x, x1 - box.x))
+        work = np.array(base, copy=True)
+        work[y0:y1, x0:x1] = patch[inner]
+        work = self.display_fills(work, fills)
+        patch = np.array(patch, copy=True)
+        patch[inner] = work[y0:y1, x0:x1]
+        return patch
+
+    def display_fills(self, pixels: np.ndarray, fills: Sequence[Fill]) -> np.ndarray:
+        """Display-sized ``pixels`` with ``fills`` applied in order, as they look on the display copy."""
+        for fill in fills:
+            mask = self.display_mask(fill.mask)
+            pixels = self.on_display(fill.placement).composite(pixels, fill.image, fill_mask=mask,
+                                                               feather=fill.feather)
+        return pixels
+
+    def shown(self, adopted: Adopted | None, fills: Sequence[Fill]) -> np.ndarray | None:
+        """What the canvas shows as "after" (before any edit's patch): the result and the fills over the display
+        copy; None when there is neither."""
+        if adopted is None and not fills:
+            return None
+        return self.display_fills(adopted.display if adopted is not None else self.display, fills)
+
+    def to_display(self, pixels: np.ndarray) -> np.ndarray:
+        """A full-resolution image of this photo at the display copy's size."""
+        return pixels if pixels.shape == self.display.shape else display_pixels(replace(self.photo, pixels=pixels))
 
 
 @dataclass(frozen=True)
@@ -99,12 +140,13 @@ class DocumentState:
     adopted: Adopted | None
     edits: tuple[EditedDirection, ...]
     feather: float
+    fills: tuple[Fill, ...] = ()  # inpainting fills stacked over the result, in the order applied
 
     def to_document(self, *, embed: bool) -> Document:
         """The project document (without the edited image, which the save job renders on the engine thread)."""
         photo, adopted = self.opened.photo, self.adopted
         fields: dict[str, Any] = {"crop": self.placement.crop, "alignment": self.placement.alignment,
-                                  "feather": self.feather, "mask": self.mask}
+                                  "feather": self.feather, "mask": self.mask, "fills": self.fills}
         if adopted is not None:
             model_id, space, inversion = adopted.record()
             fields |= {"latents": adopted.latent[None], "best_index": 0, "image": adopted.image,
@@ -125,7 +167,18 @@ class DocumentState:
             display = opened.composite_on_display(doc.placement, doc.image, fill_mask, doc.feather)
             adopted = Adopted(None, doc.placement, display, doc.best_latent.copy(), doc.image, fill_mask, doc.tuning,
                               doc.space or None, "project result", doc.model_id, dict(doc.inversion))
-        return cls(opened, doc.placement, doc.mask, adopted, doc.edits if adopted is not None else (), doc.feather)
+        return cls(opened, doc.placement, doc.mask, adopted, doc.edits if adopted is not None else (), doc.feather,
+                   doc.fills)
+
+
+def composite_photo(pixels: np.ndarray, adopted: Adopted | None, image: np.ndarray | None,
+                    fills: Sequence[Fill], feather: float) -> np.ndarray:
+    """The photo as the document shows it, at full resolution: the result (``image``: its edited rendering, else
+    as adopted) composited, then the fills in order — what export writes and what a new fill starts from."""
+    if adopted is not None:
+        pixels = adopted.placement.composite(pixels, adopted.image if image is None else image,
+                                             fill_mask=adopted.fill_mask, feather=feather)
+    return stack(pixels, fills)
 
 
 def open_photo_job(path: Path) -> OpenedPhoto:

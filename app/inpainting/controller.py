@@ -1,28 +1,38 @@
 """Diverse inpainting in the editor: run K candidates on the brushed photo, preview one, apply it (undoable).
 
-The run is ``core.photo_jobs.inpaint_photo`` (the CLI's ``inpaint`` runs the same job). A candidate fills only
-the brushed pixels: every other pixel stays the photo's own, on screen and in the export. Previews are blended
-into the square's part of the display copy (a small patch), so browsing the gallery never redraws the photo.
+The run is ``core.photo_jobs.inpaint_photo`` (the CLI's ``inpaint`` runs the same job) on the photo as the
+document shows it — the adopted result with its edits and the fills before — so a fill matches what surrounds it.
+A candidate fills only the brushed pixels and is applied as one more fill layer over everything (one undo step):
+every other pixel stays as it was, on screen and in the export. Previews are blended into the square's part of
+what the run started from (a small patch), so browsing the gallery never redraws the photo.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.document.controller import DocumentController
-from app.document.state import Adopted
 from app.engine import JobRequest
 from core.generators.tuning import WeightDelta
 from core.imageio import CropBox
 from core.inpainting import InpaintConfig, InpaintResult, more_different
 from core.inversion import InversionStep
 from core.jobs import CancelToken
-from core.photo_jobs import PhotoInpainting, inpaint_photo
+from core.photo_jobs import FILL_FEATHER, PhotoInpainting, inpaint_photo
 from core.placement import Placement
+from core.sessions import Fill
+
+
+@dataclass(frozen=True)
+class InpaintRun:
+    """A finished run and what it started from: the document's "after" at the display copy's size."""
+
+    done: PhotoInpainting
+    base: np.ndarray  # uint8 display-sized: the result, its edits and earlier fills, as the run saw them
 
 
 class InpaintController(QObject):
@@ -38,6 +48,7 @@ class InpaintController(QObject):
         self._mask: np.ndarray | None = None  # full-resolution mask of the current run (255 = fill)
         self._placement: Placement | None = None  # the square of the current run
         self._tuning: WeightDelta | None = None
+        self._base: np.ndarray | None = None  # the display-sized "after" the current candidates were made on
         doc.register_job("inpaint", self._done, on_steps=self._steps)
 
     @property
@@ -59,16 +70,20 @@ class InpaintController(QObject):
         if not placement.touches(mask):
             d.error_raised.emit("Brush the region to fill inside the crop first (B selects the brush).")
             return False
-        mask = mask.copy()
+        mask, composite = mask.copy(), d.composite_photo()
+        assert composite is not None  # a photo is open
 
-        def job() -> Generator[InversionStep, None, PhotoInpainting]:
+        def job() -> Generator[InversionStep, None, InpaintRun]:
             G = d.photo_model(device, tuning)
-            return (yield from inpaint_photo(G, opened.photo, placement=placement, mask=mask, config=config,
-                                             near=near, cancel=token))
+            shown = replace(opened.photo, pixels=composite())  # what the user sees, at full resolution
+            done = yield from inpaint_photo(G, shown, placement=placement, mask=mask, config=config, near=near,
+                                            cancel=token)
+            return InpaintRun(done, opened.to_display(shown.pixels))
 
         if not d.submit(JobRequest("inpaint", job, token)):
             return False
         self.config, self._mask, self._placement, self.result, self._tuning = config, mask, placement, None, tuning
+        self._base = None
         d.status_changed.emit(f"Inpainting: {config.candidates} candidates…")
         return True
 
@@ -91,7 +106,8 @@ class InpaintController(QObject):
             losses = last.start_losses
             self.candidates_changed.emit(last.preview, [f"loss {v:.4f}" for v in losses])
 
-    def _done(self, done: PhotoInpainting) -> None:
+    def _done(self, run: InpaintRun) -> None:
+        done, self._base = run.done, run.base
         result = self.result = done.result
         for warning in done.warnings[len(result.warnings):]:
             self.doc.warning_raised.emit(warning)
@@ -111,21 +127,22 @@ class InpaintController(QObject):
         if (self.result is None or placement is None or d.opened is None
                 or not 0 <= index < len(self.result.candidates)):
             return None
-        return d.opened.patch_on_display(placement, self.result.candidates[index], self._mask, d.feather)
+        return d.opened.patch_on_display(placement, self.result.candidates[index], self._mask, FILL_FEATHER,
+                                         base=self._base)
+
+    @property
+    def base(self) -> np.ndarray | None:
+        """The display-sized "after" the candidates were made on (None before a run ends)."""
+        return self._base
 
     def apply(self, index: int) -> bool:
-        """Make candidate ``index`` the document's result (one undo step)."""
+        """Stack candidate ``index`` as a fill over what the document shows (one undo step)."""
         d = self.doc
-        placement = self._placement  # set with the run, so never None once there is a result
-        if (self.result is None or placement is None or d.opened is None
+        placement, mask = self._placement, self._mask  # set with the run, so never None once there is a result
+        if (self.result is None or placement is None or mask is None or d.opened is None
                 or not 0 <= index < len(self.result.candidates)):
             return False
-        image, latent = self.result.candidates[index], self.result.latents[index]
-        display = d.opened.composite_on_display(placement, image, self._mask, d.feather)
-        inversion = replace(self.result.inversion)
         label = f"inpainting candidate #{index + 1}"
-        adopted = Adopted(inversion, placement, display, latent.copy(), image, self._mask, self._tuning,
-                          inversion.space, label)
-        d.adopt(adopted, f"Apply {label}")
+        d.add_fill(Fill(self.result.candidates[index], mask, placement, FILL_FEATHER, label), f"Apply {label}")
         d.status_changed.emit(f"Applied candidate #{index + 1}: only the brushed pixels changed.")
         return True

@@ -59,9 +59,8 @@ class InpaintingPresenter:
         shown = self.inpaint.preview_patch(index)
         if shown is None or self.doc.opened is None:  # (no preview without an open photo)
             return
-        adopted = self.doc.adopted
-        base = adopted.display if adopted is not None else self.doc.opened.display
-        self.canvas.set_result(base)
+        base = self.inpaint.base  # what the candidates were made on: the result, its edits and earlier fills
+        self.canvas.set_result(base if base is not None else self.doc.shown_display())
         self.canvas.set_result_patch(*shown)
         self.show_mask(False)
         keep = "Apply keeps it once the run ends" if self.inpaint.running else "Apply keeps it"

@@ -135,5 +135,6 @@ def fills(value: list[dict[str, Any]], loaded: dict[str, np.ndarray]) -> tuple[F
     for i, entry in enumerate(value):
         alignment = None if entry["alignment"] is None else Alignment.from_dict(entry["alignment"])
         placement = Placement(CropBox.from_dict(entry["crop"]), alignment)
-        out.append(Fill(loaded[image_key(i)], loaded[mask_key(i)], placement, entry.get("feather"), entry["label"]))
+        feather: Any = entry.get("feather")  # checked by Fill
+        out.append(Fill(loaded[image_key(i)], loaded[mask_key(i)], placement, feather, entry["label"]))
     return tuple(out)

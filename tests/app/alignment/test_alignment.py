@@ -186,10 +186,10 @@ def test_aligned_inpainting_fills_only_brushed_pixels(aligned, qtbot, tmp_path):
     with qtbot.waitSignal(aligned.inpainting.inpaint.finished, timeout=WAIT_MS):
         panel.run_button.click()
     assert aligned.inpainting.inpaint.apply(0)
-    assert c.adopted.placement == c.placement
-    photo = c.opened.photo.pixels
-    assert np.array_equal(c.adopted.display[mask == 0], photo[mask == 0])
-    assert not np.array_equal(c.adopted.display[mask > 0], photo[mask > 0])
+    assert c.fills[0].placement == c.placement  # the fill goes through the aligned square
+    photo, shown = c.opened.photo.pixels, c.shown_display()
+    assert np.array_equal(shown[mask == 0], photo[mask == 0])
+    assert not np.array_equal(shown[mask > 0], photo[mask > 0])
     out = tmp_path / "filled.png"
     with qtbot.waitSignal(c.busy_changed, timeout=WAIT_MS, check_params_cb=lambda busy: not busy):
         c.export(out)

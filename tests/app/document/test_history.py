@@ -33,12 +33,15 @@ def test_undoing_an_applied_fill_brings_back_the_edited_inversion(qtbot, window)
     with qtbot.waitSignal(inpaint.finished, timeout=WAIT_MS):
         assert inpaint.run(InpaintConfig(candidates=2, steps=3, preview_every=10_000))
     assert inpaint.apply(0)
-    assert c.adopted is not inversion and window.edits.edits == {}  # the fill's latent starts its own edits
+    assert c.adopted is inversion and window.edits.edits == {"smile": 2.0}  # the fill lies over the edited result
+    assert len(c.fills) == 1 and c.undo_stack.undoText() == "Apply inpainting candidate #1"
+    _edit_shown(qtbot, window, {"smile": 2.0})
     c.undo_stack.undo()
     assert c.undo_stack.text(c.undo_stack.index() - 1) == "Brush stroke"
     assert c.adopted is inversion and window.edits.edits == {"smile": 2.0}
     assert window.directions_panel.sliders["smile"].value() == 2.0
     _edit_shown(qtbot, window, {"smile": 2.0})  # the canvas shows the edit the history lists again
     assert window.canvas.has_result_patch()
+    assert c.fills == ()
     c.undo_stack.redo()
-    assert c.adopted is not inversion and window.edits.edits == {}
+    assert c.adopted is inversion and window.edits.edits == {"smile": 2.0} and len(c.fills) == 1

@@ -56,7 +56,7 @@ def test_apply_is_undoable_and_the_export_changes_only_brushed_pixels(qtbot, win
     stack = window.controller.undo_stack
     window.inpainting_panel.gallery.setCurrentRow(1)
     window.inpainting_panel.apply_button.click()
-    assert window.controller.adopted is not None and window.controller.adopted.fill_mask is not None
+    assert len(window.controller.fills) == 1 and window.controller.adopted is None  # a layer over the photo
     assert stack.text(stack.count() - 1).startswith("Apply inpainting")
     with qtbot.waitSignal(window.controller.status_changed, timeout=WAIT_MS, check_params_cb=lambda t: "Exported" in t):
         window.controller.export(tmp_path / "filled.png")
@@ -64,7 +64,7 @@ def test_apply_is_undoable_and_the_export_changes_only_brushed_pixels(qtbot, win
     assert np.array_equal(photo[mask == 0], filled[mask == 0])
     assert not np.array_equal(photo[mask > 0], filled[mask > 0])
     stack.undo()
-    assert window.controller.adopted is None
+    assert window.controller.fills == () and window.canvas._result_item.pixmap().isNull()
 
 
 def test_more_like_this_and_more_different_run_again(qtbot, window):
@@ -101,7 +101,7 @@ def test_a_project_with_an_applied_candidate_reopens_with_the_same_export(qtbot,
         window.projects.save(tmp_path / "fill.lsproj")
     with qtbot.waitSignal(window.projects.project_opened, timeout=WAIT_MS):
         window.open_path(tmp_path / "fill.lsproj")
-    assert window.controller.adopted.fill_mask is not None
+    assert len(window.controller.fills) == 1
     with qtbot.waitSignal(window.controller.status_changed, timeout=WAIT_MS, check_params_cb=lambda t: "Exported" in t):
         window.controller.export(tmp_path / "after.png")
     assert np.array_equal(load_photo(tmp_path / "before.png").pixels, load_photo(tmp_path / "after.png").pixels)
@@ -115,3 +115,38 @@ def test_the_colinearity_prior_says_when_the_model_cannot_use_it(qtbot, window):
     window.controller.warning_raised.connect(warnings.append)
     run(qtbot, window, candidates=2, steps=10)
     assert any("colinearity" in w for w in warnings)
+
+
+def _export(qtbot, window, path):
+    with qtbot.waitSignal(window.controller.status_changed, timeout=WAIT_MS, check_params_cb=lambda t: "Exported" in t):
+        window.controller.export(path)
+    return load_photo(path).pixels
+
+
+def test_fills_stack_over_the_edited_result_and_undo_one_at_a_time(qtbot, window, tmp_path):
+    """An artist's order: invert, edit, fill the mouth twice; each fill is one step over what was shown."""
+    c, stack = window.controller, window.controller.undo_stack
+    window.inversion_panel.steps.setValue(10)
+    window.inversion_panel.lpips.setValue(0.0)
+    with qtbot.waitSignal(c.result_applied, timeout=WAIT_MS):
+        window.inversion_panel.run_button.click()
+    window.edits.commit({}, {"smile": 2.0}, "Edit smile")
+    edited = _export(qtbot, window, tmp_path / "edited.png")
+    mask = brush_mouth(window)
+    run(qtbot, window, candidates=2, steps=10)
+    window.inpainting_panel.gallery.setCurrentRow(0)
+    window.inpainting_panel.apply_button.click()
+    once = _export(qtbot, window, tmp_path / "once.png")
+    assert np.array_equal(once[mask == 0], edited[mask == 0])  # the edited result stays around the fill
+    assert not np.array_equal(once[mask > 0], edited[mask > 0])
+    assert c.adopted is not None and [e.name for e in c.edits] == ["smile"]  # the result and its edit stay
+    run(qtbot, window, candidates=2, steps=10)
+    window.inpainting_panel.gallery.setCurrentRow(1)
+    window.inpainting_panel.apply_button.click()
+    assert len(c.fills) == 2 and stack.undoText() == "Apply inpainting candidate #2"
+    twice = _export(qtbot, window, tmp_path / "twice.png")
+    assert np.array_equal(twice[mask == 0], edited[mask == 0])
+    stack.undo()
+    assert len(c.fills) == 1 and np.array_equal(_export(qtbot, window, tmp_path / "undone.png"), once)
+    stack.undo()
+    assert stack.undoText() == "Brush" and c.fills == () and [e.name for e in c.edits] == ["smile"]

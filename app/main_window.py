@@ -166,6 +166,8 @@ class MainWindow(QMainWindow):
             self.progress_panel.show_result(adopted.image)
 
     def _run_state_changed(self, running: bool) -> None:
+        if not running:
+            self.progress_panel.finish(self.inversion.elapsed())
         self.inversion_panel.set_running(running)
         self.run_action.setEnabled(not running)
         self.stop_action.setEnabled(running)
@@ -179,13 +181,14 @@ class MainWindow(QMainWindow):
     def _apply_preferences(self) -> None:
         self.controller.feather = self.prefs.feather
 
-    def _prepare_run(self, steps: int) -> None:
-        """Before a run: the preferences apply, and the progress view starts over on the current crop."""
+    def _prepare_run(self, steps: int, tuning_steps: int = 0) -> None:
+        """Before a run: the preferences apply, and the progress view starts over on the current crop, its axis
+        the whole run (a pivotal run's weight tuning included)."""
         c = self.controller
         self._apply_preferences()
         if c.opened is not None and c.placement is not None:
             shown = c.opened.on_display(c.placement).target(c.opened.display, PREVIEW_PX)
-            self.progress_panel.reset(shown, steps)
+            self.progress_panel.reset(shown, steps, tuning_steps)
 
     def run_inversion(self) -> None:
         c = self.controller
@@ -198,8 +201,9 @@ class MainWindow(QMainWindow):
                 c.engine_idle.connect(self._run_after_alignment, Qt.ConnectionType.SingleShotConnection)
             c.status_changed.emit("The run starts once the face is aligned…")
             return
-        self._prepare_run(self.inversion_panel.steps.value())
-        self.inversion.run(self.inversion_panel.config(), self.inversion_panel.device_name())
+        config = self.inversion_panel.config()
+        self._prepare_run(config.steps, config.tune_steps if config.method == "pivotal" else 0)
+        self.inversion.run(config, self.inversion_panel.device_name())
 
     def _run_after_alignment(self) -> None:
         self._run_waits = False

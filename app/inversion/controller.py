@@ -7,6 +7,7 @@ session's θ for every method that descends through θ) and the paste-back are t
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Generator
 
 from PySide6.QtCore import QObject, Signal
@@ -14,11 +15,35 @@ from PySide6.QtCore import QObject, Signal
 from app.document.controller import DocumentController
 from app.document.state import Adopted, OpenedPhoto
 from app.engine import JobRequest
-from core.inversion import InversionConfig, InversionStep
+from core.inversion import InversionConfig, InversionResult, InversionStep
 from core.jobs import CancelToken
 from core.photo_jobs import PhotoInversion, invert_photo
+from core.placement import Placement
 
 PROGRESS_INTERVAL_S = 0.1  # the progress bar and speed text change at most 10 times a second
+RATE_WINDOW_S = 3.0  # the speed (and so the ETA) is measured over the last few seconds of steps
+
+
+class StepRate:
+    """Steps per second over the last ``RATE_WINDOW_S``: a run's phases differ in speed (a pivotal run's weight
+    tuning is slower than its pivot search), and the start-up before the first step must not count."""
+
+    def __init__(self) -> None:
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def reset(self) -> None:
+        self._samples.clear()
+
+    def add(self, now: float, step: int) -> float:
+        """Record that ``step`` was reached at ``now``; the rate measured so far (0 until two samples differ)."""
+        samples = self._samples
+        if samples and step < samples[-1][1]:
+            samples.clear()  # a new run's steps (the controller is reused)
+        samples.append((now, step))
+        while len(samples) > 2 and now - samples[1][0] >= RATE_WINDOW_S:
+            samples.popleft()
+        (t0, s0), (t1, s1) = samples[0], samples[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 and s1 > s0 else 0.0
 
 
 class InversionController(QObject):
@@ -30,6 +55,7 @@ class InversionController(QObject):
         self.doc = doc
         self._run_began = 0.0
         self._progress_shown = 0.0
+        self._rate = StepRate()
         doc.register_job("invert", self._done, on_steps=self.show_steps)
         doc.run_state_changed.connect(self._run_state)
 
@@ -56,18 +82,23 @@ class InversionController(QObject):
     def _run_state(self, running: bool) -> None:
         if running:
             self._run_began = time.perf_counter()
+            self._rate.reset()
+
+    def elapsed(self) -> float:
+        """Seconds since the current (or last) run began."""
+        return time.perf_counter() - self._run_began
 
     def show_steps(self, records: list[InversionStep]) -> None:
         """Progress of a run (an inversion, or an inpainting: the same records): notices, plot, bar and speed."""
         last = records[-1]
-        elapsed = max(time.perf_counter() - self._run_began, 1e-6)
+        rate = self._rate.add(time.perf_counter(), last.step)
         for notice in (n for r in records for n in r.notices):
             self.doc.warning_raised.emit(notice)
         self.steps_received.emit(records)
         now = time.perf_counter()
         if now - self._progress_shown >= PROGRESS_INTERVAL_S or last.step == last.steps:
             self._progress_shown = now
-            self.progress_changed.emit(last.step, last.steps, last.step / elapsed)
+            self.progress_changed.emit(last.step, last.steps, rate)
 
     def _done(self, adopted: Adopted) -> None:
         result = adopted.result
@@ -79,7 +110,13 @@ class InversionController(QObject):
 
 def adopted_from(done: PhotoInversion, opened: OpenedPhoto, feather: float) -> Adopted:
     """The result as the document adopts it, composited on the display copy (engine thread)."""
-    result = done.result
-    display = opened.composite_on_display(done.placement, result.best_image, None, feather)
-    return Adopted(result, done.placement, display, result.best_latent.copy(), result.best_image,
-                   tuning=result.tuning, space=result.space, label=f"{result.config.method} inversion")
+    return adopted_result(done.result, done.placement, opened, feather)
+
+
+def adopted_result(result: InversionResult, placement: Placement, opened: OpenedPhoto, feather: float, *,
+                   label: str | None = None) -> Adopted:
+    """Any inversion result (a Run's, a compared method's) as the document adopts it: one rule, so a result
+    adopted from Compare Methods looks and edits exactly as if Run had made it."""
+    display = opened.composite_on_display(placement, result.best_image, None, feather)
+    return Adopted(result, placement, display, result.best_latent.copy(), result.best_image,
+                   tuning=result.tuning, space=result.space, label=label or f"{result.config.method} inversion")

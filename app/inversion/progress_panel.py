@@ -95,27 +95,43 @@ class ProgressPanel(QWidget):
         layout.addWidget(VerticalScrollArea(content))
         self.last_preview: np.ndarray | None = None
         self._pending: list[InversionStep] = []
+        self._phases: list[tuple[int, str]] = []  # where a pivotal run's phases begin
+        self._total: int | None = None  # the steps the axis spans (the whole run)
+        self._last_progress: tuple[int, int] | None = None  # (step, steps) of the newest record
         self._plot_timer = QTimer(self)
         self._plot_timer.setInterval(PLOT_INTERVAL_MS)
         self._plot_timer.timeout.connect(self.flush_plot)
 
-    def reset(self, target: np.ndarray | None = None, steps: int | None = None) -> None:
-        """Start of a run: clear curves and thumbnails; show the target crop; fix the step axis. Without a target
-        (another photo or model) nothing of the last run stays: not its target, speed or ETA either."""
+    def reset(self, target: np.ndarray | None = None, steps: int | None = None, tuning_steps: int = 0) -> None:
+        """Start of a run: clear curves and thumbnails; show the target crop; fix the step axis to the whole run
+        (``steps`` plus a pivotal run's ``tuning_steps``, its two phases marked). Without a target (another photo
+        or model) nothing of the last run stays: not its target, speed or ETA either."""
         self._pending.clear()
         self.plot.reset()
+        self._total = None
+        self._phases = [(0, "pivot"), (steps, "weight tuning")] if steps is not None and tuning_steps else []
         if steps is not None:
-            self.plot.set_step_range(steps)
+            self._set_range(steps + tuning_steps)
         self.thumbnails.clear()
         self.last_preview = None
         self.current.clear()
         self.speed.setText("–")
+        self._last_progress = None
         if target is not None:
             self._show(self.target, target)
         else:
             self.target.clear()
 
+    def _set_range(self, total: int) -> None:
+        """The axis spans ``total`` steps; a pivotal run's tuning begins after its ``steps`` pivot steps."""
+        self._total = total
+        self.plot.set_step_range(total, self._phases)
+
     def add_steps(self, records: list[InversionStep]) -> None:
+        if records and self._total is not None and records[-1].steps > self._total:
+            self._set_range(records[-1].steps)  # a run that planned more than the panel was told
+        if records:
+            self._last_progress = (records[-1].step, records[-1].steps)
         self._pending.extend(records)
         if not self._plot_timer.isActive():
             self._plot_timer.start()
@@ -136,8 +152,21 @@ class ProgressPanel(QWidget):
         self.plot.append([r.step for r in records], [{**r.losses, "best": r.best_loss} for r in records])
 
     def set_speed(self, step: int, steps: int, per_second: float) -> None:
+        """Progress with the speed of the last few seconds and the time left at that speed."""
         eta = (steps - step) / per_second if per_second > 0 else float("inf")
         self.speed.setText(f"step {step}/{steps} · {per_second:.1f} steps/s · ETA {format_eta(eta)}")
+
+    def finish(self, seconds: float | None = None) -> None:
+        """The run ended: what it did replaces the speed and ETA (which would otherwise stay, stale)."""
+        if self._last_progress is None:
+            return
+        step, steps = self._last_progress
+        steps = max(steps, self._total or 0)  # a pivotal run whose tuning ended at once never reports its plan
+        if step < steps and self._total is not None:
+            self._set_range(step)  # the steps it did fill the axis; the phases stay marked where they began
+        took = "" if seconds is None else f" in {format_eta(seconds)}"
+        early = f" of {steps} planned (ended early)" if step < steps else ""
+        self.speed.setText(f"done · {step} steps{early}{took}")
 
     def show_result(self, image: np.ndarray) -> None:
         self.flush_plot()

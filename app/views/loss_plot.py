@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -79,6 +79,7 @@ class LossPlotView(pg.PlotWidget):
         self.setMinimumSize(240, 160)
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._series: dict[str, _Series] = {}
+        self._phase_lines: list[pg.InfiniteLine] = []
 
     def sizeHint(self) -> QSize:
         """Room for the curves and a legend; not QGraphicsView's hint (up to two thirds of the screen), which gave
@@ -113,11 +114,25 @@ class LossPlotView(pg.PlotWidget):
             series.extend(xs, ys)
             self._curves[term].setData(*series.view())
 
-    def set_step_range(self, steps: int) -> None:
-        """Fix the x axis to a run's length, so the axis is not re-laid-out and re-drawn on every append."""
+    def set_step_range(self, steps: int, phases: Sequence[tuple[int, str]] = ()) -> None:
+        """Fix the x axis to a whole run's length (so the axis is not re-laid-out on every append), and mark where
+        each of its ``phases`` (first step, name) begins, e.g. a pivotal run's pivot search and weight tuning."""
         item = self.getPlotItem()
         item.enableAutoRange(x=False)
         item.setXRange(0, max(steps, 1), padding=0.02)
+        for line in self._phase_lines:
+            item.removeItem(line)
+        self._phase_lines = []
+        for first, name in phases:
+            line = pg.InfiniteLine(first, angle=90, pen=pg.mkPen(150, 150, 150, style=Qt.PenStyle.DashLine),
+                                   label=f"{name} →", labelOpts={"position": 0.92, "color": (190, 190, 190),
+                                                                "anchors": [(0, 0.5), (0, 0.5)]})
+            item.addItem(line, ignoreBounds=True)
+            self._phase_lines.append(line)
+
+    def phases(self) -> list[tuple[float, str]]:
+        """(first step, label) of each marked phase."""
+        return [(float(line.value()), line.label.format) for line in self._phase_lines]
 
     def set_history(self, history: list[dict[str, float]]) -> None:
         """Replace everything with a whole run's history: dicts of ``step`` plus terms (``lr`` is not drawn)."""

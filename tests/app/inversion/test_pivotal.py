@@ -13,14 +13,7 @@ WAIT_MS = 600_000  # generous: waits end on the work's own signal; this only end
 
 
 def _tune(qtbot, window):
-    panel = window.inversion_panel
-    panel.method.setCurrentText("pivotal")
-    panel.pivot.setCurrentText("direct")
-    panel.steps.setValue(10)
-    panel.tune_steps.setValue(15)
-    panel.lpips.setValue(0.0)
-    with qtbot.waitSignal(window.controller.result_applied, timeout=WAIT_MS):
-        panel.run_button.click()
+    _tune_with(qtbot, window, tune_steps=15)
     return window.controller.adopted
 
 
@@ -78,3 +71,41 @@ def test_a_project_keeps_the_tuned_generator(qtbot, window, tmp_path):
     assert reopened.tuning is not None and reopened.tuning.digest == adopted.tuning.digest
     assert np.array_equal(reopened.image, adopted.image)
     assert not window.inversion_panel.reset_model.isHidden()
+
+
+def test_the_loss_plot_spans_both_phases_and_the_eta_goes_when_tuning_ends_early(qtbot, window):
+    """10 pivot steps + up to 400 tuning steps, stopped at a loss target the tuning reaches at once."""
+    panel, progress = window.inversion_panel, window.progress_panel
+    panel.tune_target.setValue(1.0)  # any reconstruction is below it: tuning ends after its first update
+    with qtbot.waitSignal(window.controller.run_state_changed, timeout=WAIT_MS,
+                          check_params_cb=lambda running: not running):
+        _tune_with(qtbot, window, tune_steps=400)
+    x_range = progress.plot.getPlotItem().viewRange()[0]
+    assert x_range[1] < 12 + 1  # re-fitted to what the run planned once its tuning stopped early...
+    assert [label for _, label in progress.plot.phases()] == ["pivot →", "weight tuning →"]
+    assert progress.plot.phases()[1][0] == 10.0  # ...with the tuning phase marked where it began
+    text = progress.speed.text()
+    assert text.startswith("done") and "ETA" not in text and "ended early" in text, text
+
+
+def test_a_pivotal_run_s_axis_is_the_whole_run_from_the_start(window):
+    progress = window.progress_panel
+    window.inversion_panel.method.setCurrentText("pivotal")
+    window.inversion_panel.steps.setValue(300)
+    window.inversion_panel.tune_steps.setValue(300)
+    config = window.inversion_panel.config()
+    window._prepare_run(config.steps, config.tune_steps)
+    low, high = progress.plot.getPlotItem().viewRange()[0]
+    assert low <= 0 and 600 <= high < 640
+    assert progress.plot.phases() == [(0.0, "pivot →"), (300.0, "weight tuning →")]
+
+
+def _tune_with(qtbot, window, tune_steps):
+    panel = window.inversion_panel
+    panel.method.setCurrentText("pivotal")
+    panel.pivot.setCurrentText("direct")
+    panel.steps.setValue(10)
+    panel.tune_steps.setValue(tune_steps)
+    panel.lpips.setValue(0.0)
+    with qtbot.waitSignal(window.controller.result_applied, timeout=WAIT_MS):
+        panel.run_button.click()

@@ -2,8 +2,10 @@
 
 Row 1 shows the target and each method's reconstruction, row 2 the per-pixel error |result − target| on one
 fixed colour scale, so a brighter column is a worse method wherever you look. Every view shares one zoom and pan:
-zooming into an eye in one column zooms all of them. The exact figures sit in a table below, and Export writes the
-grid as PNG and the figures as JSON.
+zooming into an eye in one column zooms all of them. The exact figures sit in a table below, each row filled the
+moment its method ends (nobody waits for the slowest method to read the fastest). "Use this result" (or a double
+click on a row) adopts that method's result into the document as one undo step, and Export writes the grid as PNG
+and the figures as JSON.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
@@ -30,142 +31,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.inversion.compare_controller import CompareController
+from app.inversion.compare_controller import ADOPTABLE, CompareController
+from app.inversion.compare_grid import CompareGridView
 from core.errors import CoreError
 from core.inversion import METHODS, InversionConfig
-from core.photo_jobs import (
-    DIFF_MAX,
-    CompareStarted,
-    CompareStep,
-    Comparison,
-    MethodOutcome,
-    difference_map,
-    write_export,
-)
+from core.photo_jobs import CompareStarted, CompareStep, Comparison, MethodDone, MethodOutcome, write_export
 
-DIFF_COLORMAP = "inferno"  # black = no error, bright = large error
-ERROR_COLOR = "#ff8a8a"
-TITLE_COLOR = "#e8e8e8"
 COLUMNS = ["Method", "Status", "PSNR (dB)", "LPIPS", "Seconds", "Steps", "Notes"]
+STATUS, STEPS = 1, 5  # the columns that change while a method runs
 RunInputs = Callable[[], tuple[InversionConfig, str, "np.ndarray | None"]]  # settings, device, mask of a run
-
-
-class CompareGridView(pg.GraphicsLayoutWidget):
-    """Target + one column per method; row 2 holds the difference maps. All views share one range."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setBackground("#202124")
-        self.images: dict[str, pg.ImageItem] = {}  # "target" and each method → its image
-        self.diffs: dict[str, pg.ImageItem] = {}  # each method → its difference map
-        self.plots: dict[str, pg.PlotItem] = {}  # "target" and each method → the plot holding its image
-        self.diff_plots: dict[str, pg.PlotItem] = {}
-        self.notes: dict[str, pg.TextItem] = {}
-        self.views: list[pg.ViewBox] = []  # every view, the target's first: all are linked to it
-        self.bar: pg.ColorBarItem | None = None
-
-    def begin(self, methods: list[str]) -> None:
-        """Empty columns for ``methods`` (the previous comparison goes).
-
-        Every view gets the same pixel size (equal column and row stretch, two-line titles in both rows):
-        pyqtgraph lines up linked views by their screen geometry, and aspect-locked views of unequal sizes
-        would keep re-expanding each other's ranges.
-        """
-        self.clear()
-        self.images, self.diffs, self.plots, self.diff_plots, self.notes, self.views = {}, {}, {}, {}, {}, []
-        self.plots["target"] = self._plot(0, 0, "<b>Target</b><br>photo crop")
-        self.images["target"] = self._image(self.plots["target"])
-        legend = pg.LabelItem(f"<b>Difference</b><br>|result − target|,<br>mean over RGB;<br>one scale for all:"
-                              f"<br>0 – {DIFF_MAX:g} of full range", size="9pt", color=TITLE_COLOR)
-        self.addItem(legend, 1, 0)
-        for column, method in enumerate(methods, start=1):
-            self.plots[method] = self._plot(0, column, f"<b>{method}</b><br>waiting…")
-            self.images[method] = self._image(self.plots[method])
-            self.diff_plots[method] = self._plot(1, column, f"|{method} − target|<br>…")
-            self.diffs[method] = self._image(self.diff_plots[method])
-            self.diffs[method].setColorMap(pg.colormap.get(DIFF_COLORMAP))
-        self.bar = pg.ColorBarItem(values=(0, DIFF_MAX), colorMap=pg.colormap.get(DIFF_COLORMAP), interactive=False,
-                                   width=14, colorMapMenu=False)
-        self.bar.setImageItem(list(self.diffs.values()))
-        self.addItem(self.bar, 1, len(methods) + 1)
-        grid = self.ci.layout
-        for column in range(len(methods) + 1):
-            grid.setColumnStretchFactor(column, 1)
-            grid.setColumnPreferredWidth(column, 150)
-        grid.setColumnStretchFactor(len(methods) + 1, 0)
-        for row in (0, 1):
-            grid.setRowStretchFactor(row, 1)
-
-    def _plot(self, row: int, column: int, title: str) -> pg.PlotItem:
-        plot = self.addPlot(row, column)
-        plot.hideAxis("left")
-        plot.hideAxis("bottom")
-        plot.hideButtons()
-        self.set_title(plot, title)
-        view = plot.getViewBox()
-        view.setAspectLocked(True)
-        view.invertY(True)  # images: row 0 at the top
-        view.setMenuEnabled(False)
-        if self.views:
-            view.setXLink(self.views[0])
-            view.setYLink(self.views[0])
-        self.views.append(view)
-        return plot
-
-    @staticmethod
-    def set_title(plot: pg.PlotItem, html: str) -> None:
-        plot.setTitle(html, size="10pt", color=TITLE_COLOR)
-
-    def _image(self, plot: pg.PlotItem) -> pg.ImageItem:
-        image = pg.ImageItem(axisOrder="row-major")
-        plot.addItem(image)
-        return image
-
-    def set_target(self, target: np.ndarray) -> None:
-        size = target.shape[0]
-        self.images["target"].setImage(target, levels=(0, 255), autoLevels=False)
-        self.set_title(self.plots["target"], f"<b>Target</b><br>photo crop, {size}×{size} px")
-        self.reset_zoom(size)
-
-    def set_preview(self, step: CompareStep) -> None:
-        """The running method's column: its current image and step (no figures until it ends)."""
-        if step.preview is not None and step.method in self.images:
-            self.images[step.method].setImage(step.preview, levels=(0, 255), autoLevels=False)
-        if step.method in self.plots:
-            self.set_title(self.plots[step.method], f"<b>{step.method}</b><br>step {step.step} / {step.steps}…")
-
-    def set_outcome(self, outcome: MethodOutcome, target: np.ndarray) -> None:
-        plot = self.plots[outcome.method]
-        if outcome.image is None:
-            self.images[outcome.method].clear()
-            self.diffs[outcome.method].clear()
-            self.set_title(self.diff_plots[outcome.method], f"|{outcome.method} − target|<br>—")
-            text = outcome.error or "not run (stopped before it)"
-            color = ERROR_COLOR if outcome.status == "failed" else "#aaaaaa"
-            self.set_title(plot, f"<b>{outcome.method}</b><br><span style='color:{color}'>{outcome.status}</span>")
-            self._note(outcome.method, text, color, target.shape[0])
-            return
-        self.images[outcome.method].setImage(outcome.image, levels=(0, 255), autoLevels=False)
-        diff = difference_map(outcome.image, target)
-        self.diffs[outcome.method].setImage(diff, levels=(0, DIFF_MAX), autoLevels=False)
-        self.set_title(self.diff_plots[outcome.method], f"|{outcome.method} − target|<br>mean {diff.mean():.3f}")
-        flag = " ⚠" if outcome.warnings else ""
-        stopped = ", stopped" if outcome.status == "stopped" else ""
-        self.set_title(plot, f"<b>{outcome.method}</b>{flag}<br>{outcome.psnr:.2f} dB · {outcome.seconds:.1f} s"
-                             f"{stopped}")
-
-    def _note(self, method: str, text: str, color: str, size: int) -> None:
-        note = pg.TextItem(text[:300], color=color, anchor=(0.5, 0.5))
-        note.setTextWidth(170)
-        note.setPos(size / 2, size / 2)
-        self.plots[method].addItem(note)
-        self.notes[method] = note
-
-    def reset_zoom(self, size: int | None = None) -> None:
-        """Show the whole image in every column (the views are linked, so setting the first sets all)."""
-        if self.views:
-            size = size or (self.images["target"].width() or 1)
-            self.views[0].setRange(xRange=(0, size), yRange=(0, size), padding=0.02)
 
 
 def shared_warnings(outcomes: list[MethodOutcome]) -> tuple[str, ...]:
@@ -176,8 +50,15 @@ def shared_warnings(outcomes: list[MethodOutcome]) -> tuple[str, ...]:
     return tuple(w for w in outcomes[0].warnings if w in common)
 
 
+def outcome_cells(o: MethodOutcome, shared: tuple[str, ...] = ()) -> list[str]:
+    """One table row: the method's status and figures (warnings every method gave are said once, elsewhere)."""
+    notes = o.error or "; ".join(w for w in o.warnings if w not in shared)
+    return [o.method, o.status, "" if o.psnr is None else f"{o.psnr:.3f}",
+            "n/a" if o.lpips is None else f"{o.lpips:.4f}", f"{o.seconds:.2f}", str(o.steps_done), notes]
+
+
 class CompareMethodsDialog(QDialog):
-    """Non-modal: choose methods, Run/Stop, see the grid and the figures, Export."""
+    """Non-modal: choose methods, Run/Stop, see the grid and the figures as each method ends, adopt one, Export."""
 
     def __init__(self, compare: CompareController, inputs: RunInputs, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -186,6 +67,7 @@ class CompareMethodsDialog(QDialog):
         self.compare, self.inputs = compare, inputs
         self.target: np.ndarray | None = None
         self.comparison: Comparison | None = None
+        self.outcomes: list[MethodOutcome | None] = []  # row → its method's outcome (None: not ended yet)
         self.checks = {m: QCheckBox(m) for m in METHODS}
         for check in self.checks.values():
             check.setChecked(True)
@@ -197,21 +79,32 @@ class CompareMethodsDialog(QDialog):
         self.run_button.clicked.connect(self._clicked)
         self.fit_button = QPushButton("Fit")
         self.fit_button.setToolTip("Show the whole crop in every column (wheel zooms, drag pans, all together)")
+        self.adopt_button = QPushButton("Use this result")
+        self.adopt_button.setToolTip("Adopt the selected method's result into the photo, as Run would (undoable); "
+                                     "double-clicking a row does the same")
+        self.adopt_button.setEnabled(False)
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Write the grid as PNG and the figures as JSON beside it")
         self.export_button.setEnabled(False)
         self.progress = QLabel("Choose methods and press Run: each runs with the Inversion panel's settings.")
         self.progress.setWordWrap(True)
         self.grid = CompareGridView()
-        self.fit_button.clicked.connect(lambda: self.grid.reset_zoom())
-        self.export_button.clicked.connect(self.export_dialog)
         self.table = QTableWidget(0, len(COLUMNS))
         self._layout()
-        compare.steps_received.connect(self._records)
-        compare.finished.connect(self._finished)
-        compare.doc.photo_opened.connect(lambda _opened: self.clear())
+        self._connect()
         self.grid.begin(self.methods())  # the empty columns show what Run will fill
         self.resize(1100, 720)
+
+    def _connect(self) -> None:
+        self.fit_button.clicked.connect(lambda: self.grid.reset_zoom())
+        self.export_button.clicked.connect(self.export_dialog)
+        self.adopt_button.clicked.connect(self.adopt_selected)
+        self.table.itemSelectionChanged.connect(self._update_adopt)
+        self.table.cellDoubleClicked.connect(lambda row, _column: self.adopt_row(row))
+        self.compare.steps_received.connect(self._records)
+        self.compare.outcome_received.connect(self._outcome)
+        self.compare.finished.connect(self._finished)
+        self.compare.doc.photo_opened.connect(lambda _opened: self.clear())
 
     def _layout(self) -> None:
         methods = QHBoxLayout()
@@ -219,12 +112,13 @@ class CompareMethodsDialog(QDialog):
         for check in self.checks.values():
             methods.addWidget(check)
         methods.addStretch(1)
-        methods.addWidget(self.fit_button)
-        methods.addWidget(self.export_button)
-        methods.addWidget(self.run_button)
+        for button in (self.fit_button, self.adopt_button, self.export_button, self.run_button):
+            methods.addWidget(button)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self._fit_table()
@@ -247,8 +141,7 @@ class CompareMethodsDialog(QDialog):
             self.progress.setText("Not started: open a photo, choose a method, and wait for any running job.")
             return False
         self.comparison, self.target = None, None
-        self.table.setRowCount(0)
-        self._fit_table()
+        self._begin_table(methods)
         self.export_button.setEnabled(False)
         self._set_running(True)
         self.progress.setText(f"Starting {len(methods)} methods…")
@@ -284,16 +177,35 @@ class CompareMethodsDialog(QDialog):
 
     def _records(self, records: list) -> None:
         for record in records:
-            if isinstance(record, CompareStarted):  # the job began: its columns replace the last run's
+            if isinstance(record, CompareStarted):  # the job began: its columns and rows replace the last run's
                 self.target = record.target
                 self.grid.begin(list(record.methods))
                 self.grid.set_target(record.target)
+                self._begin_table(list(record.methods))
         steps = [r for r in records if isinstance(r, CompareStep)]
         for step in {s.method: s for s in steps}.values():  # the newest record of each method in this batch
             self.grid.set_preview(step)
+            if step.index < len(self.outcomes) and self.outcomes[step.index] is None:
+                self._set_cell(step.index, STATUS, "running")
+                self._set_cell(step.index, STEPS, f"{step.step} / {step.steps}")
         if steps:
             s = steps[-1]
             self.progress.setText(f"{s.method} ({s.index + 1} of {s.count}): step {s.step} / {s.steps}")
+
+    def _outcome(self, done: MethodDone) -> None:
+        """One method ended: its column and row now, whatever the others are doing."""
+        o = done.outcome
+        if self.target is None or done.index >= len(self.outcomes):
+            return
+        self.outcomes[done.index] = o
+        self.grid.set_outcome(o, self.target)
+        for column, text in enumerate(outcome_cells(o)):
+            self._set_cell(done.index, column, text)
+        self._fit_table()
+        self._update_adopt()
+        if o.status in ADOPTABLE and done.index + 1 < done.count:
+            self.progress.setText(f"{o.method} ended ({done.index + 1} of {done.count}): select its row and "
+                                  f"press Use this result to adopt it, or wait for the others.")
 
     def _finished(self, comparison: Comparison | None) -> None:
         self._set_running(False)
@@ -302,28 +214,45 @@ class CompareMethodsDialog(QDialog):
             return
         self.comparison = comparison
         if self.target is None:
+            self.target = comparison.target
             self.grid.set_target(comparison.target)
-        for outcome in comparison.outcomes:
-            self.grid.set_outcome(outcome, comparison.target)
+        if len(self.outcomes) != len(comparison.outcomes):
+            self._begin_table([o.method for o in comparison.outcomes])
+        for index, outcome in enumerate(comparison.outcomes):
+            if self.outcomes[index] is None:  # its record never came (it always does; drawn once either way)
+                self._outcome(MethodDone(index, len(comparison.outcomes), outcome))
         shared = shared_warnings(comparison.outcomes)
-        self._fill_table(comparison.outcomes, shared)
+        for row, outcome in enumerate(comparison.outcomes):
+            self._set_cell(row, len(COLUMNS) - 1, outcome_cells(outcome, shared)[-1])
+        self._fit_table()
         self.grid.reset_zoom()
         self.export_button.setEnabled(True)
         self.progress.setText(("Stopped. " if comparison.cancelled else "Done. ")
-                              + "Wheel zooms and drag pans every column together; Fit shows the whole crop."
+                              + "Wheel zooms and drag pans every column together; Fit shows the whole crop. "
+                              + "Select a row and press Use this result to adopt it."
                               + "".join(f"\nAll methods: {w}" for w in shared))
 
-    def _fill_table(self, outcomes: list[MethodOutcome], shared: tuple[str, ...] = ()) -> None:
-        self.table.setRowCount(len(outcomes))
-        for row, o in enumerate(outcomes):
-            notes = o.error or "; ".join(w for w in o.warnings if w not in shared)
-            cells = [o.method, o.status, "" if o.psnr is None else f"{o.psnr:.3f}",
-                     "n/a" if o.lpips is None else f"{o.lpips:.4f}", f"{o.seconds:.2f}", str(o.steps_done), notes]
-            for column, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
-                self.table.setItem(row, column, item)
+    # -- the table ---------------------------------------------------------------------------------------------
+    def _begin_table(self, methods: list[str]) -> None:
+        """A row per method, "pending" until it runs: the table says at once what is still to come."""
+        self.outcomes = [None] * len(methods)
+        self.table.clearSelection()
+        self.table.setRowCount(0)
+        self.table.setRowCount(len(methods))
+        for row, method in enumerate(methods):
+            self._set_cell(row, 0, method)
+            self._set_cell(row, STATUS, "pending")
         self._fit_table()
+        self._update_adopt()
+
+    def _set_cell(self, row: int, column: int, text: str) -> None:
+        """Change a cell's text in place (a replaced item would drop the user's selection)."""
+        item = self.table.item(row, column)
+        if item is None:
+            item = QTableWidgetItem()
+            self.table.setItem(row, column, item)
+        item.setText(text)
+        item.setToolTip(text)
 
     def _fit_table(self) -> None:
         """As tall as its rows: the images get the rest of the height."""
@@ -336,9 +265,36 @@ class CompareMethodsDialog(QDialog):
         if not self.compare.running:
             self.comparison, self.target = None, None
             self.grid.begin(self.methods())
-            self.table.setRowCount(0)
-            self._fit_table()
+            self._begin_table([])
             self.export_button.setEnabled(False)
+
+    # -- adopting ----------------------------------------------------------------------------------------------
+    def selected_row(self) -> int | None:
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].row() if rows else None
+
+    def _adoptable(self, row: int | None) -> MethodOutcome | None:
+        if row is None or not 0 <= row < len(self.outcomes):
+            return None
+        outcome = self.outcomes[row]
+        return outcome if outcome is not None and outcome.result is not None and outcome.status in ADOPTABLE else None
+
+    def _update_adopt(self) -> None:
+        self.adopt_button.setEnabled(self._adoptable(self.selected_row()) is not None)
+
+    def adopt_selected(self) -> bool:
+        row = self.selected_row()
+        return row is not None and self.adopt_row(row)
+
+    def adopt_row(self, row: int) -> bool:
+        """Adopt row ``row``'s result into the document (one undo step); False, said why, when it cannot be."""
+        outcome = self._adoptable(row)
+        if outcome is None:
+            self.progress.setText("Only a method that ended with a result (done or stopped) can be adopted.")
+            return False
+        adopted, text = self.compare.adopt(outcome)
+        self.progress.setText(text)
+        return adopted
 
     # -- export ------------------------------------------------------------------------------------------------
     def export_dialog(self) -> None:

@@ -11,6 +11,7 @@ from core.photo_jobs.compare import (
     CompareStarted,
     CompareStep,
     Comparison,
+    MethodDone,
     MethodOutcome,
     compare_methods,
     difference_map,
@@ -26,7 +27,7 @@ from core.photo_jobs.slice import SLICE_METHODS, PhotoSlice, slice_inversion_con
 from core.photo_jobs.theta_rule import with_session_theta
 
 __all__ = ["DIFF_MAX", "FILL_FEATHER", "SLICE_METHODS", "CompareStarted", "CompareStep", "Comparison",
-           "MethodOutcome", "PhotoEdit", "PhotoInpainting", "PhotoInversion", "PhotoRestoration", "PhotoSlice",
-           "align_face", "compare_methods", "difference_map", "edit_photo", "edited_latent", "inpaint_photo",
-           "invert_photo", "model_inputs", "placement_for", "render_latent", "restore_photo", "score",
-           "slice_inversion_config", "slice_photo", "with_session_theta", "write_export"]
+           "MethodDone", "MethodOutcome", "PhotoEdit", "PhotoInpainting", "PhotoInversion", "PhotoRestoration",
+           "PhotoSlice", "align_face", "compare_methods", "difference_map", "edit_photo", "edited_latent",
+           "inpaint_photo", "invert_photo", "model_inputs", "placement_for", "render_latent", "restore_photo",
+           "score", "slice_inversion_config", "slice_photo", "with_session_theta", "write_export"]

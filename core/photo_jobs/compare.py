@@ -80,6 +80,16 @@ class MethodOutcome:
 
 
 @dataclass(frozen=True)
+class MethodDone:
+    """A method ended (done, stopped, failed or skipped): its outcome at once, so a viewer can show and adopt it
+    while the later methods still run. The same object ends up in :attr:`Comparison.outcomes`."""
+
+    index: int  # 0-based position of the method in the run
+    count: int  # methods in the run
+    outcome: MethodOutcome
+
+
+@dataclass(frozen=True)
 class Comparison:
     """The whole run: the target, one outcome per requested method (in order) and what it was run with."""
 
@@ -130,19 +140,23 @@ def write_export(png: bytes, comparison: Comparison, path: Path) -> list[Path]:
 def compare_methods(G: Generator, photo: Photo, *, placement: Placement, methods: Sequence[str],
                     config: InversionConfig, mask: np.ndarray | None = None, theta: str | None = None,
                     device: str = "", model: str = "", cancel: CancelToken | None = None
-                    ) -> Job[CompareStarted | CompareStep, None, Comparison]:
-    """Run ``methods`` in order with the shared ``config`` (and the session's θ, as a plain run uses it)."""
+                    ) -> Job[CompareStarted | CompareStep | MethodDone, None, Comparison]:
+    """Run ``methods`` in order with the shared ``config`` (and the session's θ, as a plain run uses it).
+
+    Each method's end is yielded as a :class:`MethodDone` right away: nobody waits for the slowest method to see
+    (or adopt) the others."""
     base = with_session_theta(config, theta)
     pixels, small = model_inputs(G, photo, placement, mask)
     yield CompareStarted(pixels, tuple(methods))
     outcomes = []
     for index, method in enumerate(methods):
         if cancel is not None and cancel.cancelled:
-            outcomes.append(MethodOutcome(method, "skipped"))
-            continue
-        outcome = yield from _run_one(G, pixels, small, base.with_changes(method=method), index, len(methods),
-                                      cancel)
+            outcome = MethodOutcome(method, "skipped")
+        else:
+            outcome = yield from _run_one(G, pixels, small, base.with_changes(method=method), index, len(methods),
+                                          cancel)
         outcomes.append(outcome)
+        yield MethodDone(index, len(methods), outcome)
     name = photo.source.name if photo.source else ""
     return Comparison(pixels, outcomes, base, device or str(G.device), small is not None, placement, name,
                       model or G.name, cancelled=cancel is not None and cancel.cancelled)

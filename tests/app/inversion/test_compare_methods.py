@@ -1,4 +1,5 @@
-"""Compare methods, offscreen, real engine and model: columns fill, views zoom together, errors stay in their column."""
+"""Compare methods, offscreen, real engine and model: columns and rows fill as each method ends, views zoom
+together, errors stay in their column, and a method's result can be adopted (undoably)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import json
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import Qt
 
 from core.device import from_uint8_hwc
-from core.imageio import crop_and_resize, crop_and_resize_mask
+from core.imageio import CropBox, crop_and_resize, crop_and_resize_mask
 from core.inversion import InversionConfig
 from core.metrics import psnr
 from core.photo_jobs import DIFF_MAX
+from tests.app.canvas_pixels import shown_after
 
 WAIT_MS = 600_000  # generous: waits end on the work's own signal; this only ends a hang
 FAST = dict(steps=5, warmup_steps=2, preview_every=1)
@@ -167,3 +170,94 @@ def test_the_menu_refuses_without_a_photo_and_keeps_one_dialog(qtbot, window):
     first = window._compare_dialog
     window.compare_dialog()
     assert window._compare_dialog is first and first.isVisible()
+
+
+def _row(dialog, row):
+    return [dialog.table.item(row, column).text() if dialog.table.item(row, column) else ""
+            for column in range(dialog.table.columnCount())]
+
+
+def test_a_row_fills_when_its_method_ends_while_the_next_still_runs(qtbot, window):
+    """The first method fails at once, the second runs 100 000 steps: its row must already say so."""
+    dialog = open_dialog(window)
+    compare = dialog.compare
+    config = InversionConfig(steps=100_000, warmup_steps=2, preview_every=1).with_changes(loss_lpips=0.0)
+    with qtbot.waitSignal(compare.outcome_received, timeout=WAIT_MS) as first:
+        assert compare.compare(["no-such-method", "direct", "landscape"], config, "cpu", None)
+    assert first.args[0].index == 0 and first.args[0].outcome.status == "failed"
+    assert compare.running and dialog.comparison is None  # the comparison has not ended
+    assert _row(dialog, 0)[:2] == ["no-such-method", "failed"] and "Unknown method" in _row(dialog, 0)[6]
+    assert "failed" in dialog.grid.plots["no-such-method"].titleLabel.text
+    qtbot.waitUntil(lambda: _row(dialog, 1)[1] == "running", timeout=WAIT_MS)
+    assert _row(dialog, 2)[:2] == ["landscape", "pending"]
+    dialog.table.selectRow(0)
+    assert not dialog.adopt_button.isEnabled() and not dialog.adopt_row(0)  # a failed method has nothing
+    with qtbot.waitSignal(compare.finished, timeout=WAIT_MS):
+        dialog.stop()
+    assert [_row(dialog, r)[1] for r in range(3)] == ["failed", "stopped", "skipped"]
+
+
+def test_figures_appear_per_method_before_the_comparison_ends(qtbot, window):
+    dialog = open_dialog(window)
+    seen = {}  # what the dialog showed the moment each method's record arrived
+
+    def look(done):
+        seen[done.index] = (dialog.comparison, _row(dialog, done.index), _row(dialog, 1)[1],
+                            np.array(dialog.grid.images[done.outcome.method].image))
+
+    dialog.compare.outcome_received.connect(look)
+    comparison = run(qtbot, dialog)
+    assert sorted(seen) == [0, 1]
+    for index, outcome in enumerate(comparison.outcomes):
+        ended, row, _, image = seen[index]
+        assert ended is None  # drawn from the method's own record, not from the final comparison
+        assert row[:3] == [outcome.method, "done", f"{outcome.psnr:.3f}"] and row[5] == "5"
+        assert np.array_equal(image, outcome.image)
+    assert seen[0][2] in ("pending", "running")  # the second method had not ended when the first showed
+
+
+def test_adopting_a_row_is_one_undo_step_like_run(qtbot, window):
+    dialog = open_dialog(window)
+    comparison = run(qtbot, dialog)
+    c = window.controller
+    direct, landscape = comparison.outcomes
+    assert c.adopted is None and not dialog.adopt_button.isEnabled()
+    count = c.undo_stack.count()
+    rect = dialog.table.visualItemRect(dialog.table.item(0, 0))
+    qtbot.mouseClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a double click
+    qtbot.mouseDClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # adopts the row
+    assert c.adopted.result is direct.result
+    dialog.table.selectRow(1)
+    assert dialog.adopt_button.isEnabled()
+    dialog.adopt_button.click()
+    adopted = c.adopted
+    assert adopted.result is landscape.result and adopted.placement == comparison.placement
+    assert np.array_equal(adopted.latent, landscape.result.best_latent)
+    assert np.array_equal(adopted.image, landscape.image)
+    expected = c.opened.composite_on_display(comparison.placement, landscape.image, None, c.feather)
+    assert np.array_equal(adopted.display, expected) and np.array_equal(shown_after(window.canvas), expected)
+    assert c.undo_stack.count() == count + 2
+    assert c.undo_stack.undoText() == "Adopt landscape inversion (Compare)" and "landscape" in window.status.text()
+    c.undo_stack.undo()
+    assert c.adopted.result is direct.result and np.array_equal(shown_after(window.canvas), c.adopted.display)
+    c.undo_stack.undo()
+    assert c.adopted is None and shown_after(window.canvas) is None
+    c.undo_stack.redo()
+    c.undo_stack.redo()
+    assert c.adopted is adopted and np.array_equal(shown_after(window.canvas), expected)
+
+
+def test_adopting_is_refused_once_the_square_moved(qtbot, window):
+    dialog = open_dialog(window)
+    run(qtbot, dialog)
+    c = window.controller
+    old = c.crop
+    c.set_crop(old, CropBox(old.x - 4 if old.x >= 4 else old.x + 4, old.y, old.size))
+    count = c.undo_stack.count()
+    dialog.table.selectRow(0)
+    assert not dialog.adopt_selected()
+    assert c.adopted is None and c.undo_stack.count() == count
+    assert "changed since this comparison ran" in dialog.progress.text()
+    assert "changed since this comparison ran" in window.status.text()
+    c.undo_stack.undo()  # the crop is back where the comparison ran: adopting works again
+    assert dialog.adopt_selected() and c.adopted.placement == c.placement

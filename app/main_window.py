@@ -103,7 +103,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.setAcceptDrops(True)
         self.before_key = BeforeKey(self, self.canvas.hold_before)  # \ held shows "before", whatever has focus
-        self.recent_menu, self.run_action, self.stop_action = build_menu_bar(self)
+        self.recent_menu, self.run_action, self.stop_action, self.reset_model_action = build_menu_bar(self)
         self._rebuild_recent()
         self._connect()
         self._restore()
@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         c.mask_changed.connect(self.canvas.refresh_mask)
         c.status_changed.connect(self.status.setText)
         c.warning_raised.connect(self.show_warning)
+        c.landscape_changed.connect(self.inversion_panel.set_theta)
         c.error_raised.connect(self.show_error)
         self.canvas.crop_changed.connect(c.set_crop)
         self.canvas.stroke_finished.connect(lambda edit: c.push_mask_edit(edit, "Brush stroke"))
@@ -161,7 +162,9 @@ class MainWindow(QMainWindow):
 
     def _result_applied(self, adopted: Adopted | None) -> None:
         self.canvas.set_result(self.controller.shown_display())
-        self.inversion_panel.set_tuned(adopted is not None and adopted.tuning is not None)
+        tuned = adopted is not None and adopted.tuning is not None
+        self.inversion_panel.set_tuned(tuned)
+        self.reset_model_action.setEnabled(tuned)
         if adopted is not None:
             self.progress_panel.show_result(adopted.image)
 

@@ -19,6 +19,7 @@ class MenuBar(NamedTuple):
     recent_menu: QMenu
     run_action: QAction
     stop_action: QAction
+    reset_model_action: QAction  # enabled while the result uses a pivotal-tuned generator copy
 
 
 def add_action(menu: QMenu, text: str, slot: Callable[..., object],
@@ -36,12 +37,12 @@ def build_menu_bar(window: MainWindow) -> MenuBar:
     recent_menu = _file_menu(window, bar.addMenu("&File"))
     _edit_menu(window, bar.addMenu("&Edit"))
     _view_menu(window, bar.addMenu("&View"))
-    run_action, stop_action = _run_menu(window, bar.addMenu("&Run"))
+    run_action, stop_action, reset_model = _run_menu(window, bar.addMenu("&Run"))
     help_menu = bar.addMenu("&Help")
     add_action(help_menu, "&Keyboard Shortcuts", window.shortcuts_dialog, QKeySequence.StandardKey.HelpContents)
     window.models.add_to_help_menu(help_menu)
     add_action(help_menu, "&About", window.about_dialog)
-    return MenuBar(recent_menu, run_action, stop_action)
+    return MenuBar(recent_menu, run_action, stop_action, reset_model)
 
 
 def _file_menu(window: MainWindow, file: QMenu) -> QMenu:
@@ -89,7 +90,7 @@ def _view_menu(window: MainWindow, view: QMenu) -> None:
         view.addAction(dock.toggleViewAction())
 
 
-def _run_menu(window: MainWindow, run: QMenu) -> tuple[QAction, QAction]:
+def _run_menu(window: MainWindow, run: QMenu) -> tuple[QAction, QAction, QAction]:
     run_action = add_action(run, "&Run Inversion", window.run_inversion, "Ctrl+Return")
     run.addAction(window.alignment.action)
     stop_action = add_action(run, "&Stop", window.controller.stop, "Escape")
@@ -97,4 +98,7 @@ def _run_menu(window: MainWindow, run: QMenu) -> tuple[QAction, QAction]:
     run.addSeparator()
     add_action(run, "&Compare Methods…", window.compare_dialog)
     add_action(run, "Train &Landscape…", window.landscape_dialog)
-    return run_action, stop_action
+    run.addSeparator()
+    reset_model = add_action(run, "Reset to &Original Model", window.controller.reset_model)
+    reset_model.setEnabled(False)  # only while the result uses a generator copy tuned for the photo (pivotal)
+    return run_action, stop_action, reset_model

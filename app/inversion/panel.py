@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
@@ -22,7 +23,7 @@ from core.errors import CoreError
 from core.inversion import METHODS, InversionConfig
 from core.inversion.config import PIVOT_METHODS, REFINE_METHODS
 from core.inversion.schedules import SCHEDULES
-from core.objectives.perceptual import NETS
+from core.objectives.perceptual import NETS, unavailable_reason
 
 RESTORE_MODES = [  # (label, operator): the photo crop is what the model's image looks like through the operator
     ("None: match the photo", None), ("Super-resolution ×2", "downsample2"), ("Super-resolution ×4", "downsample4"),
@@ -31,7 +32,7 @@ RESTORE_MODES = [  # (label, operator): the photo crop is what the model's image
 METHOD_HELP = {
     "direct": "Plain gradient steps, then Adam, on the generator's own latent from K random starts. Reliable.",
     "landscape": "Descent in a learned space Z (x = θ(z)) with the model's curvature built in: about half of "
-                 "direct's steps for the same quality. No ready θ: it runs direct and says so.",
+                 "direct's steps for the same quality. θ in use: {theta}.",
     "encoder": "One pass of a network trained to predict the latent from an image: instant (about a millisecond), "
                "but only roughly right. Good for a quick look.",
     "hybrid": "The encoder's guess as the start, then optimisation steps from there: near the answer from the "
@@ -93,6 +94,7 @@ class InversionPanel(QWidget):
         self.lpips = _spin(0.0, 100.0, d.loss.lpips)
         self.lpips_net = QComboBox()
         self.lpips_net.addItems(list(NETS))
+        self.lpips_net.currentTextChanged.connect(lambda _net: self._lpips_changed())
         self.prior = _spin(0.0, 100.0, d.loss.prior, 4, 0.001)
         self.starts = _int_spin(1, 64, d.starts)
         self.seed = _int_spin(0, 2**31 - 1, d.seed)
@@ -101,9 +103,11 @@ class InversionPanel(QWidget):
         self._method_widgets(d)
         self._action_widgets()
         self._running = False
+        self._theta = ""
         self._layout()
         self.method.currentTextChanged.connect(self._method_changed)
-        self._method_changed(self.method.currentText())
+        self.set_theta(None)
+        self._lpips_changed()
 
     def _method_widgets(self, d: InversionConfig) -> None:
         """The settings that only some methods use (shown for those methods)."""
@@ -159,7 +163,7 @@ class InversionPanel(QWidget):
 
     def _method_changed(self, method: str) -> None:
         """Show the method's explanation and only the settings that apply to it."""
-        self.method_help.setText(METHOD_HELP.get(method, ""))
+        self.method_help.setText(METHOD_HELP.get(method, "").format(theta=self._theta))
         for label, widget in self._method_rows.items():
             shown = (label in HYBRID_ROWS and method == "hybrid") or (label in PIVOTAL_ROWS and method == "pivotal")
             self.form.setRowVisible(widget, shown)
@@ -269,6 +273,19 @@ class InversionPanel(QWidget):
         self.tuned_label.setVisible(tuned)
         self.reset_model.setVisible(tuned)
 
+    def set_theta(self, folder: str | None) -> None:
+        """Name the θ the landscape method uses: the model's shipped one, or one trained in this editor."""
+        self._theta = (f"yours, from '{Path(folder).name}'" if folder else
+                       "the one shipped with the model (a model without one runs direct and says so)")
+        self._method_changed(self.method.currentText())
+
+    def _lpips_changed(self) -> None:
+        """An LPIPS weight that cannot apply (no backbone here) is shown as off, with the reason on hover."""
+        reason = unavailable_reason(self.lpips_net.currentText())
+        self.lpips.setSuffix("  (off: pixel loss only)" if reason else "")
+        self.lpips.setEnabled(reason is None and not self._running)
+        self.lpips.setToolTip(reason or "Weight of the perceptual (LPIPS) loss")
+
     def set_running(self, running: bool) -> None:
         self._running = running
         self.run_button.setText("Stop" if running else "Run")
@@ -276,6 +293,7 @@ class InversionPanel(QWidget):
                        self.pixel, self.lpips, self.lpips_net, self.prior, self.starts, self.seed, self.device,
                        self.space, self.restore, *self._method_rows.values()):
             widget.setEnabled(not running)
+        self._lpips_changed()
 
     def _clicked(self) -> None:
         (self.stop_requested if self._running else self.run_requested).emit()

@@ -164,7 +164,7 @@ class ProgressPanel(QWidget):
         steps = max(steps, self._total or 0)  # a pivotal run whose tuning ended at once never reports its plan
         if step < steps and self._total is not None:
             self._set_range(step)  # the steps it did fill the axis; the phases stay marked where they began
-        took = "" if seconds is None else f" in {format_eta(seconds)}"
+        took = "" if seconds is None else f" in {seconds:.1f} s" if seconds < 60 else f" in {format_eta(seconds)}"
         early = f" of {steps} planned (ended early)" if step < steps else ""
         self.speed.setText(f"done · {step} steps{early}{took}")
 

@@ -37,7 +37,7 @@ def test_edits_use_the_tuned_copy_and_reset_is_one_undoable_click(qtbot, window)
     adopted = _tune(qtbot, window)
     G = window.controller.model("cpu")
     assert adopted.tuning is not None and adopted.tuning.base_model_id == G.model_id
-    assert not window.inversion_panel.reset_model.isHidden()
+    assert not window.inversion_panel.reset_model.isHidden() and window.reset_model_action.isEnabled()
     tuned = tuned_copy(G, adopted.tuning)
     assert np.array_equal(adopted.image, _render(tuned, adopted.latent))
     window.edits.commit({}, {"smile": 2.0}, "Edit smile")
@@ -50,6 +50,7 @@ def test_edits_use_the_tuned_copy_and_reset_is_one_undoable_click(qtbot, window)
         window.inversion_panel.reset_model.click()
     reset = window.controller.adopted
     assert reset.tuning is None and window.inversion_panel.reset_model.isHidden()
+    assert not window.reset_model_action.isEnabled()  # Run → Reset to Original Model, as the README says
     assert np.array_equal(reset.image, _render(G, adopted.latent))
     assert np.array_equal(reset.latent, adopted.latent)
     stack = window.controller.undo_stack
@@ -70,7 +71,7 @@ def test_a_project_keeps_the_tuned_generator(qtbot, window, tmp_path):
     reopened = window.controller.adopted
     assert reopened.tuning is not None and reopened.tuning.digest == adopted.tuning.digest
     assert np.array_equal(reopened.image, adopted.image)
-    assert not window.inversion_panel.reset_model.isHidden()
+    assert not window.inversion_panel.reset_model.isHidden() and window.reset_model_action.isEnabled()
 
 
 def test_the_loss_plot_spans_both_phases_and_the_eta_goes_when_tuning_ends_early(qtbot, window):

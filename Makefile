@@ -52,9 +52,13 @@ bench: venv
 	$(PY) -m bench inversion
 	QT_QPA_PLATFORM=offscreen $(PY) -m bench gui
 
-# Real screenshots of the editor for the README (needs Debian's xvfb).
+# Real screenshots of the editor for the README (needs Debian's xvfb): the states a user meets, then the window
+# filling a laptop's, a small desktop's and a full-HD screen.
 screenshots: venv
 	xvfb-run -a -s "-screen 0 1600x1000x24" $(PY) packaging/screenshots.py --out docs
+	for size in 1366x768 1600x900 1920x1080; do \
+		xvfb-run -a -s "-screen 0 $${size}x24" $(PY) packaging/screenshot_sizes.py --out docs || exit 1; \
+	done
 
 # The installable build: PyInstaller one-folder bundle with CPU-only torch in dist/landscape-studio/, its offscreen
 # --self-test, then dist/landscape-studio_<version>_amd64.deb (see packaging/README.md). Not part of `make test`.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import cast
 
@@ -30,6 +29,7 @@ from app.document.controller import DocumentController
 from app.document.projects import ProjectController, ReopenedProject
 from app.document.state import Adopted, OpenedPhoto
 from app.document.unsaved import UnsavedChangesGuard
+from app.guide import Guide
 from app.inpainting.panel import InpaintingPanel
 from app.inpainting.presenter import InpaintingPresenter
 from app.inversion.controller import InversionController
@@ -39,6 +39,7 @@ from app.landscape.panel import LandscapePanel
 from app.landscape.presenter import LandscapePresenter
 from app.menus import build_menu_bar
 from app.models.presenter import ModelsPresenter
+from app.recent_files import RecentFiles
 from app.views.canvas import CanvasView
 from app.widgets.canvas_toolbar import CanvasToolBar
 from app.window_geometry import fit_to_screen
@@ -48,7 +49,6 @@ from core.inversion import InversionConfig
 
 PHOTO_FILTER = ("Photos and projects (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif *.lsproj);;"
                 "Projects (*.lsproj);;Generator models (*.pt *.pth *.pkl *.safetensors);;All files (*)")
-MAX_RECENT = 10
 CANVAS_KEYS = [("Pan", "Space + drag"), ("Brush size", "[  ]  or  Alt + wheel"), ("Show before (hold)", "\\"),
                ("Zoom", "Wheel"), ("Browse inpainting candidates (gallery)", "←  →")]
 
@@ -98,14 +98,17 @@ class MainWindow(QMainWindow):
         self.warning.setStyleSheet("color: #b36b00; padding: 0 6px;")
         self.warning.hide()
         self.statusBar().addWidget(self.status, 1)
+        self.hint = QLabel()
+        self.statusBar().addWidget(self.hint, 2)
         self.statusBar().addPermanentWidget(self.warning)
         self.statusBar().addPermanentWidget(self.models.label)
         self.statusBar().addPermanentWidget(self.progress)
         self.setAcceptDrops(True)
         self.before_key = BeforeKey(self, self.canvas.hold_before)  # \ held shows "before", whatever has focus
         self.recent_menu, self.run_action, self.stop_action, self.reset_model_action = build_menu_bar(self)
-        self._rebuild_recent()
+        self.recent = RecentFiles(self.settings, self.recent_menu, self.open_path)
         self._connect()
+        self.guide = Guide(controller, self.canvas, self.toolbar, self.hint, self.settings)
         self._restore()
 
     # -- menus -------------------------------------------------------------------------------------------------
@@ -140,7 +143,7 @@ class MainWindow(QMainWindow):
         self.inversion_panel.compare_requested.connect(self.compare_dialog)
         self.projects.project_opened.connect(self._project_opened)
         c.model_changed.connect(lambda _key: self.progress_panel.reset())  # its curve and images were the old model's
-        self.projects.project_saved.connect(lambda path: self._remember(Path(path)))
+        self.projects.project_saved.connect(lambda path: self.recent.remember(Path(path)))
 
     def _photo_opened(self, opened: OpenedPhoto) -> None:
         if getattr(self, "_align_when_opened", False):  # a photo (not a project: it brings its own alignment)
@@ -153,7 +156,7 @@ class MainWindow(QMainWindow):
         source = opened.photo.source
         if source is not None:  # None: a project's embedded photo without a path (the project titles the window)
             self.setWindowTitle(f"{source.name}[*] — Landscape Studio")
-            self._remember(source)
+            self.recent.remember(source)
 
     def _align_opened_photo(self) -> None:
         """Once the open job has ended: align the new photo's face, unless work on it has already begun."""
@@ -266,7 +269,7 @@ class MainWindow(QMainWindow):
 
     def _project_opened(self, project: ReopenedProject) -> None:
         self.setWindowTitle(f"{project.path.name}[*] — Landscape Studio")
-        self._remember(project.path)
+        self.recent.remember(project.path)
 
     def open_dialog(self) -> None:
         start = cast(str, self.settings.value("paths/last_dir", str(Path.home())))
@@ -305,18 +308,6 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Export mask", "mask.png", "PNG (*.png)")
         if path:
             save_image(self.controller.mask[..., None].repeat(3, axis=2), path)
-
-    def _remember(self, path: Path) -> None:
-        recent = [p for p in cast(list[str], self.settings.value("recent", [], list)) if p != str(path)]
-        self.settings.setValue("recent", [str(path), *recent][:MAX_RECENT])
-        self._rebuild_recent()
-
-    def _rebuild_recent(self) -> None:
-        self.recent_menu.clear()
-        recent = cast(list[str], self.settings.value("recent", [], list))
-        for path in recent:
-            self.recent_menu.addAction(Path(path).name, partial(self.open_path, path)).setToolTip(path)
-        self.recent_menu.setEnabled(bool(recent))
 
     # -- dialogs -----------------------------------------------------------------------------------------------
     def preferences_dialog(self) -> None:

@@ -44,6 +44,10 @@ METHOD_HELP = {
 SPACE_HELP = ("The latent space the inversion optimises. z: the Gaussian input. w: StyleGAN's mapped space, one "
               "code for all layers; results stay natural and edit well. w+: one w per layer; reconstructs more "
               "closely but may edit less cleanly.")
+# The editor starts on the method `python -m bench methods` measures best on real photos: pivotal tuning from a
+# 100-step hybrid pivot, 32.1 dB on the sample photos in 10.8 s where direct stays at 19.2 dB (a different person).
+# The command line keeps direct as its default: scripts should not change behaviour under their feet.
+EDITOR_DEFAULTS = InversionConfig(method="pivotal", steps=100)
 HYBRID_ROWS = ("Refine with", "Encoder term")
 PIVOTAL_ROWS = ("Pivot from", "Tuning steps", "Tuning lr", "Locality weight", "Stop at loss")
 
@@ -107,6 +111,7 @@ class InversionPanel(QWidget):
         self._layout()
         self.method.currentTextChanged.connect(self._method_changed)
         self.set_theta(None)
+        self.set_config(EDITOR_DEFAULTS)
         self._lpips_changed()
 
     def _method_widgets(self, d: InversionConfig) -> None:

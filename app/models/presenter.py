@@ -16,9 +16,9 @@ from app.document.controller import DocumentController
 from app.inversion.panel import InversionPanel
 from app.models.controller import DEFAULT, MODEL_FILTER, ModelController, ModelInfo, is_model_file
 from app.models.info_panel import ModelInfoDialog
+from app.recent_files import RecentFiles
 from core.generators import DEFAULT_MODEL
 
-MAX_RECENT_MODELS = 10
 RECENT_KEY = "models/recent"
 
 
@@ -42,9 +42,9 @@ class ModelsPresenter:
         file.addAction("Load &Model…", self.load_dialog).setToolTip(
             "Use your own StyleGAN2 generator (.pt/.pth from rosinality, .pkl from NVIDIA)")
         self.recent_menu = file.addMenu("Recent Mo&dels")
+        self.recent_models = RecentFiles(self.settings, self.recent_menu, self.load, RECENT_KEY)
         file.addAction("Defa&ult Model", lambda: self.load(DEFAULT)).setToolTip(
             "Go back to the embedded DCGAN face model")
-        self._rebuild_recent()
         self.noise_menu = file.addMenu("Model &Noise")
         self.noise_menu.setToolTip("StyleGAN2's per-pixel noise: the stored constants (renders repeat), fresh "
                                    "noise each render, or none")
@@ -84,7 +84,7 @@ class ModelsPresenter:
 
     def _loaded(self, info: ModelInfo) -> None:
         if not info.builtin:
-            self._remember(info.path)
+            self.recent_models.remember(info.path)
 
     def _described(self, info: ModelInfo) -> None:
         self._set_label(info.name)
@@ -102,19 +102,7 @@ class ModelsPresenter:
 
     # -- recent models -----------------------------------------------------------------------------------------
     def recent(self) -> list[str]:
-        return cast(list[str], self.settings.value(RECENT_KEY, [], list))
-
-    def _remember(self, path: str) -> None:
-        recent = [p for p in self.recent() if p != path]
-        self.settings.setValue(RECENT_KEY, [path, *recent][:MAX_RECENT_MODELS])
-        self._rebuild_recent()
-
-    def _rebuild_recent(self) -> None:
-        self.recent_menu.clear()
-        recent = self.recent()
-        for path in recent:
-            self.recent_menu.addAction(Path(path).name, partial(self.load, path)).setToolTip(path)
-        self.recent_menu.setEnabled(bool(recent))
+        return self.recent_models.paths()
 
     # -- info --------------------------------------------------------------------------------------------------
     def info_dialog(self) -> None:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.document.controller import DocumentController
 from app.main_window import MainWindow
+from core.inversion import InversionConfig
 from core.resources import resources_dir
 
 SAMPLE = resources_dir() / "samples" / "astronaut.png"
@@ -26,6 +27,8 @@ def window(qtbot, tmp_path):
     settings.setValue("prefs/align_on_open", False)  # these tests work on the crop box; test_alignment aligns
     win = MainWindow(controller, settings)
     qtbot.addWidget(win)
+    win.inversion_panel.set_config(InversionConfig())  # these tests run the direct method unless they choose one
+    # (the editor itself starts on pivotal: test_guide checks that)
     win.resize(1200, 800)
     win.show()
     qtbot.waitExposed(win)

@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.document.controller import DocumentController
 from app.main_window import MainWindow
@@ -170,6 +170,13 @@ def test_train_landscape_dialog_fits_theta_to_the_loaded_model(window, qtbot, ti
     dialog.output.setText(str(tmp_path / "theta"))
     own = dialog.config  # its own settings, with the least work (the fit to the model is checked, not training)
     dialog.config = lambda: replace(own(), max_iterations=1, precondition_draws=1, validate_every=0)
+    answered = []
+
+    def keep_the_theta_in_use(box: QMessageBox) -> None:  # "Use this θ?" (or the gate's verdict): No / OK
+        button = box.button(QMessageBox.StandardButton.No) or box.button(QMessageBox.StandardButton.Ok)
+        QTimer.singleShot(0, lambda: (answered.append(box.text()), button.click()))
+
+    dialog.asking.connect(keep_the_theta_in_use)
     with qtbot.waitSignal(dialog.training.finished, timeout=WAIT_MS) as done:
         dialog.start_button.click()
     assert done.args[0] is not None and not done.args[0].cancelled
@@ -177,6 +184,8 @@ def test_train_landscape_dialog_fits_theta_to_the_loaded_model(window, qtbot, ti
     G = window.controller.model("cpu")
     assert meta["mapping"]["z_dim"] == G.space().shape[0] and meta["mapping"]["standardized"]
     assert meta["generator_id"] == G.model_id
+    qtbot.waitUntil(lambda: bool(answered), timeout=WAIT_MS)  # the outcome was put to the user, not applied
+    assert window.controller.landscape_dir is None
 
 
 def test_a_layer_range_edit_on_a_w_result_moves_only_those_layers(window, qtbot, tiny):

@@ -39,6 +39,7 @@ class CanvasNote(QLabel):
         super().__init__(text, canvas.viewport())
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.RichText)
+        self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.setStyleSheet("background: rgba(20, 20, 20, 215); color: #f0f0f0; border: 1px solid #777;"
                            "border-radius: 6px; padding: 8px 12px;")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
@@ -53,8 +54,7 @@ class CanvasNote(QLabel):
     def _place(self) -> None:
         parent = cast(QWidget, self.parentWidget())
         width = min(520, max(parent.width() - 24, 160))
-        self.setFixedWidth(width)
-        self.adjustSize()
+        self.setFixedSize(width, self.heightForWidth(width))  # wrapped text: the height its lines need
         self.move((parent.width() - width) // 2, 12)
 
     def mousePressEvent(self, event: object) -> None:

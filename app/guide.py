@@ -23,8 +23,7 @@ HINTS = {
     "photo": "Next: press Run (Ctrl+Return) to find this face in the model; drag the dashed square to frame "
              "another face.",
     "running": "Running… Esc stops it and keeps the best result so far.",
-    "result": "Next: move a Directions slider to edit, brush (B) a region and Inpaint, hold \\ to compare with "
-              "the photo, Ctrl+E to export.",
+    "result": "Next: edit with a Directions slider, brush (B) and Inpaint, hold \\ for the photo, Ctrl+E exports.",
 }
 FIRST_RUN = ("<b>Welcome.</b> This is a sample photo. Press <b>Run</b> (Ctrl+Return) and the model finds the face "
              "in the dashed square; then edit it with the Directions sliders. Open your own photo with Ctrl+O. "

@@ -30,6 +30,7 @@ def main() -> int:
     args = parser.parse_args()
     from PySide6.QtCore import QEventLoop, QPoint, QSettings, QTimer
     from PySide6.QtWidgets import QApplication
+    from screenshot_sizes import settle, wait_until_idle  # a sibling script (packaging/ is not a package)
 
     from app.document.controller import DocumentController
     from app.main_window import MainWindow
@@ -83,8 +84,8 @@ def main() -> int:
     shoot_landscape(app, window, args.out)
     controller.undo_stack.setClean()  # a scripted session: nothing to save, so closing does not ask
     window.close()
-    print(f"wrote screenshot_running.png, screenshot_done.png, screenshot_directions.png, "
-          f"screenshot_inpainting.png and screenshot_compare.png to {args.out}")
+    print(f"wrote screenshot_first_run, _running, _done, _directions, _split, _inpainting, _compare and _landscape "
+          f"(.png) to {args.out}")
     return 0
 
 
@@ -101,26 +102,10 @@ def shoot_landscape(app: object, window: object, out: Path) -> None:
     window.landscape.landscape.finished.connect(lambda _f: QTimer.singleShot(500, done.quit))
     window.landscape_panel.compute.click()
     done.exec()
+    from screenshot_sizes import settle
+
     settle(app)
     window.grab().save(str(out / "screenshot_landscape.png"))
-
-
-def settle(app: object) -> None:
-    import time
-
-    for _ in range(6):
-        app.processEvents()
-        time.sleep(0.05)
-
-
-def wait_until_idle(app: object, controller: object) -> None:
-    """Let the engine's current job (the face alignment after opening) finish, drawing meanwhile."""
-    import time
-
-    while controller.engine.busy:
-        app.processEvents()
-        time.sleep(0.05)
-    app.processEvents()
 
 
 def shoot_inpainting(app: object, window: object, out: Path) -> None:

@@ -8,6 +8,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -18,6 +19,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from core.placement import COMPOSITE_MODES, DEFAULT_COMPOSITE, check_composite_mode
+
+COMPOSITE_LABELS = {"detail": "Keep the photo's detail", "replace": "Replace with the model's face"}
+COMPOSITE_HINT = ("Keep the photo's detail: only what an edit, fill or restoration changes is added to the photo, at "
+                  "its resolution; Replace: the model's own (softer) face is pasted over it.")
 
 
 class Preferences:
@@ -40,11 +47,20 @@ class Preferences:
         """Align the largest face to the model's framing as soon as a photo opens (the crop box stays available)."""
         return str(self.settings.value("prefs/align_on_open", True)).lower() not in ("false", "0")
 
-    def set(self, jpeg_quality: int, feather: float, align_on_open: bool | None = None) -> None:
+    @property
+    def composite(self) -> str:
+        """How results enter a newly opened photo: "detail" (the model's change added) or "replace"."""
+        mode = str(self.settings.value("prefs/composite", DEFAULT_COMPOSITE))
+        return mode if mode in COMPOSITE_MODES else DEFAULT_COMPOSITE
+
+    def set(self, jpeg_quality: int, feather: float, align_on_open: bool | None = None,
+            composite: str | None = None) -> None:
         self.settings.setValue("prefs/jpeg_quality", jpeg_quality)
         self.settings.setValue("prefs/feather", feather)
         if align_on_open is not None:
             self.settings.setValue("prefs/align_on_open", align_on_open)
+        if composite is not None:
+            self.settings.setValue("prefs/composite", check_composite_mode(composite))
 
 
 class PreferencesDialog(QDialog):
@@ -64,10 +80,16 @@ class PreferencesDialog(QDialog):
         self.align_on_open.setChecked(prefs.align_on_open)
         self.align_on_open.setToolTip("Snap the model's square to the largest face (Run → Align Face); off: the "
                                       "crop box")
+        self.composite = QComboBox()
+        for mode, label in COMPOSITE_LABELS.items():
+            self.composite.addItem(label, mode)
+        self.composite.setCurrentIndex(max(self.composite.findData(prefs.composite), 0))
+        self.composite.setToolTip(COMPOSITE_HINT)
         form = QFormLayout()
         form.addRow("JPEG export quality", self.quality)
         form.addRow("Paste-back feather", self.feather)
         form.addRow("", self.align_on_open)
+        form.addRow("Results in new photos", self.composite)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -76,7 +98,8 @@ class PreferencesDialog(QDialog):
         layout.addWidget(buttons)
 
     def accept(self) -> None:
-        self.prefs.set(self.quality.value(), self.feather.value(), self.align_on_open.isChecked())
+        self.prefs.set(self.quality.value(), self.feather.value(), self.align_on_open.isChecked(),
+                       self.composite.currentData())
         super().accept()
 
 

@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self.settings = settings or QSettings()
         self.prefs = Preferences(self.settings)
+        controller.default_composite = self.prefs.composite
         self._run_waits = False  # a Run asked for during the face alignment starts when it ends
         self.canvas = CanvasView()
         self.setCentralWidget(self.canvas)
@@ -105,7 +106,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.setAcceptDrops(True)
         self.before_key = BeforeKey(self, self.canvas.hold_before)  # \ held shows "before", whatever has focus
-        self.recent_menu, self.run_action, self.stop_action, self.reset_model_action = build_menu_bar(self)
+        (self.recent_menu, self.run_action, self.stop_action, self.reset_model_action,
+         self.composite_action) = build_menu_bar(self)
         self.recent = RecentFiles(self.settings, self.recent_menu, self.open_path)
         self._connect()
         self.guide = Guide(controller, self.canvas, self.toolbar, self.hint, self.settings)
@@ -186,6 +188,7 @@ class MainWindow(QMainWindow):
 
     def _apply_preferences(self) -> None:
         self.controller.feather = self.prefs.feather
+        self.controller.default_composite = self.prefs.composite  # photos opened from now on
 
     def _prepare_run(self, steps: int, tuning_steps: int = 0) -> None:
         """Before a run: the preferences apply, and the progress view starts over on the current crop, its axis
@@ -311,7 +314,9 @@ class MainWindow(QMainWindow):
 
     # -- dialogs -----------------------------------------------------------------------------------------------
     def preferences_dialog(self) -> None:
-        PreferencesDialog(self.prefs, self).open()
+        dialog = PreferencesDialog(self.prefs, self)
+        dialog.accepted.connect(self._apply_preferences)
+        dialog.open()
 
     def shortcuts_dialog(self) -> None:
         ShortcutsDialog(self.all_actions(), CANVAS_KEYS, self).open()

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
+from app.dialogs import COMPOSITE_HINT
+
 if TYPE_CHECKING:
     from app.main_window import MainWindow
 
@@ -20,6 +22,7 @@ class MenuBar(NamedTuple):
     run_action: QAction
     stop_action: QAction
     reset_model_action: QAction  # enabled while the result uses a pivotal-tuned generator copy
+    composite_action: QAction  # Edit → Keep Photo Detail (checked: "detail"), follows the document
 
 
 def add_action(menu: QMenu, text: str, slot: Callable[..., object],
@@ -35,14 +38,14 @@ def build_menu_bar(window: MainWindow) -> MenuBar:
     """Fill ``window``'s menu bar (File, Edit, View, Run, Help); the recent-files menu is left empty."""
     bar = window.menuBar()
     recent_menu = _file_menu(window, bar.addMenu("&File"))
-    _edit_menu(window, bar.addMenu("&Edit"))
+    composite = _edit_menu(window, bar.addMenu("&Edit"))
     _view_menu(window, bar.addMenu("&View"))
     run_action, stop_action, reset_model = _run_menu(window, bar.addMenu("&Run"))
     help_menu = bar.addMenu("&Help")
     add_action(help_menu, "&Keyboard Shortcuts", window.shortcuts_dialog, QKeySequence.StandardKey.HelpContents)
     window.models.add_to_help_menu(help_menu)
     add_action(help_menu, "&About", window.about_dialog)
-    return MenuBar(recent_menu, run_action, stop_action, reset_model)
+    return MenuBar(recent_menu, run_action, stop_action, reset_model, composite)
 
 
 def _file_menu(window: MainWindow, file: QMenu) -> QMenu:
@@ -63,7 +66,7 @@ def _file_menu(window: MainWindow, file: QMenu) -> QMenu:
     return recent_menu
 
 
-def _edit_menu(window: MainWindow, edit: QMenu) -> None:
+def _edit_menu(window: MainWindow, edit: QMenu) -> QAction:
     keys = QKeySequence.StandardKey
     undo = window.controller.undo_stack.createUndoAction(window, "&Undo")
     undo.setShortcut(QKeySequence(keys.Undo))
@@ -74,7 +77,29 @@ def _edit_menu(window: MainWindow, edit: QMenu) -> None:
     add_action(edit, "&Clear Mask", window.controller.clear_mask, "Ctrl+Shift+X")
     add_action(edit, "&Invert Mask", window.controller.invert_mask, "Ctrl+I")
     edit.addSeparator()
+    composite = _composite_action(window)
+    edit.addAction(composite)
+    edit.addSeparator()
     add_action(edit, "&Preferences…", window.preferences_dialog, keys.Preferences)
+    return composite
+
+
+def _composite_action(window: MainWindow) -> QAction:
+    """Edit → Keep Photo Detail: this document's results add their change to the photo (checked) or replace it."""
+    controller = window.controller
+    action = QAction("Keep Photo &Detail", window)
+    action.setCheckable(True)
+    action.setChecked(controller.detail)
+    action.setStatusTip(COMPOSITE_HINT)
+    action.setToolTip(COMPOSITE_HINT)
+
+    def toggled(on: bool) -> None:
+        if not controller.set_composite("detail" if on else "replace"):
+            action.setChecked(controller.detail)  # refused (busy, no photo): show what the document does
+
+    action.toggled.connect(toggled)
+    controller.composite_changed.connect(lambda mode: action.setChecked(mode == "detail"))
+    return action
 
 
 def _view_menu(window: MainWindow, view: QMenu) -> None:

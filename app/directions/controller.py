@@ -255,6 +255,7 @@ class EditController(QObject):
         stamp, edits = self._pending
         self._pending = None
         opened, adopted, feather, fills = self.doc.opened, self.doc.adopted, self.doc.feather, self.doc.fills
+        detail = self.doc.detail
         render = self.render_function(edits)
         if opened is None or adopted is None or render is None:
             return
@@ -265,7 +266,8 @@ class EditController(QObject):
                 return EditPreview(stamp, edits, None, adopted.placement.crop, image)
             # an inpainting's edit too changes only the filled pixels; an aligned result goes through its square;
             # the fills stay on top of the edited result
-            patch, box = opened.patch_on_display(adopted.placement, image, adopted.fill_mask, feather, fills)
+            patch, box = opened.patch_on_display(adopted.placement, image, adopted.fill_mask, feather, fills,
+                                                 reference=adopted.change_reference(detail), detail=detail)
             return EditPreview(stamp, edits, patch, box, image)
 
         self._in_flight = self.doc.submit(JobRequest("preview", lambda: call_as_job(job)), quiet=True)

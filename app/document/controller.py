@@ -1,9 +1,10 @@
 """The document controller: the one owner of the open photo's state, its undo stack and the loaded model.
 
 State: the photo (with its display copy), its ``Placement`` (crop box, or an aligned face square), the brush mask
-(uint8 [H, W], drawn by the canvas but owned here), the adopted result, the paste-back feather and the session's
-θ. Feature controllers read it, submit photo-level jobs through ``engine`` and hand results back through the
-public methods below; none of them reaches into another's members.
+(uint8 [H, W], drawn by the canvas but owned here), the adopted result, how results enter the photo ("detail" or
+"replace"), the paste-back feather and the session's θ. Feature controllers read it, submit photo-level jobs
+through ``engine`` and hand results back through the public methods below; none of them reaches into another's
+members. The mask's own history lives in ``app.document.mask_history``.
 """
 
 from __future__ import annotations
@@ -18,31 +19,32 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoStack
 
-from app.document.commands import MaskEditCommand, ValueCommand
+from app.document.commands import ValueCommand
+from app.document.mask_history import MaskHistory
 from app.document.state import Adopted, DocumentState, OpenedPhoto, composite_photo, open_photo_job
 from app.engine import Engine, JobRequest, JobRoute
-from app.views.canvas_math import MaskEdit, mask_values, replacement_edit, write_edit
 from core.alignment import Alignment
 from core.device import pick_device
 from core.directions import Direction
-from core.errors import InvalidInputError
 from core.generators import Generator as GeneratorModel
 from core.generators import load_generator
 from core.generators.tuning import WeightDelta, tuned_copy
-from core.imageio import CropBox, load_mask, save_image
+from core.imageio import CropBox, save_image
 from core.inversion import warm_up
 from core.inversion.report import save_npy
 from core.jobs import call_as_job
 from core.landscape import GATE_BUDGETS
+from core.objectives.operators import parse_operator
 from core.photo_jobs import render_latent
-from core.placement import DEFAULT_FEATHER, Placement
+from core.placement import DEFAULT_COMPOSITE, DEFAULT_FEATHER, Placement, check_composite_mode
 from core.sessions import EditedDirection, Fill
 
 log = logging.getLogger(__name__)
+HistoryState = tuple[Adopted | None, tuple[EditedDirection, ...], tuple[Fill, ...], str]  # result, edits, fills, mode
 RUN_JOBS = ("invert", "inpaint")  # the long runs: Stop applies to them, closing asks first
 
 
-class DocumentController(QObject):
+class DocumentController(MaskHistory, QObject):
     photo_opened = Signal(object)  # OpenedPhoto
     crop_applied = Signal(object)  # CropBox, after a set, undo or redo
     alignment_changed = Signal(object)  # Alignment | None (None: the manual crop), after a set, undo or redo
@@ -56,6 +58,7 @@ class DocumentController(QObject):
     busy_changed = Signal(bool)  # any job running (open, export, invert, train)
     landscape_changed = Signal(str)  # folder of the θ the session now uses (every method that descends through θ)
     model_changed = Signal(str)  # the generator was replaced: its library key (see ``switch_model``)
+    composite_changed = Signal(str)  # "detail" | "replace", after a change, undo or redo
     engine_idle = Signal()  # a job ended (finished or failed): queued interactive work may go now
 
     def __init__(self, model: str = "default", parent: QObject | None = None) -> None:
@@ -79,6 +82,8 @@ class DocumentController(QObject):
         self.fills: tuple[Fill, ...] = ()  # applied inpainting fills, stacked over the (edited) result in order
         self.own_directions: dict[str, Direction] = {}  # a reopened project's directions: they win over the library
         self.feather = DEFAULT_FEATHER
+        self.composite = DEFAULT_COMPOSITE  # how this document's results enter the photo ("detail" | "replace")
+        self.default_composite = DEFAULT_COMPOSITE  # what a newly opened photo starts with (the Preferences')
         self.landscape_dir: str | None = None  # the session's θ (trained in this editor; None: the shipped one)
         self.gate_faces = 32  # held-out faces the landscape validation gate measures on
         self.gate_budgets = GATE_BUDGETS  # the step budgets it compares θ at
@@ -90,6 +95,7 @@ class DocumentController(QObject):
         self.register_job("export", lambda path: self.status_changed.emit(f"Exported {path}"))
         self.register_job("reset-model", lambda adopted: self.adopt(adopted, "Reset to original model",
                                                                     keep_edits=True))
+        self.register_job("composite", lambda done: self._push_state(*done))
 
     # -- jobs ------------------------------------------------------------------------------------------------
     def register_job(self, name: str, on_done: Callable[[Any], None],
@@ -190,13 +196,15 @@ class DocumentController(QObject):
         adopted, opened = self.adopted, self.opened
         if adopted is None or adopted.tuning is None or opened is None:
             return False
-        feather = self.feather
+        feather, detail = self.feather, self.detail
 
         def job() -> Adopted:
             image = render_latent(self.model("auto"), adopted.latent, adopted.space)
-            display = opened.composite_on_display(adopted.placement, image, adopted.fill_mask, feather)
             result = None if adopted.result is None else replace(adopted.result, tuning=None, images=image[None])
-            return replace(adopted, result=result, display=display, image=image, tuning=None)
+            operator = adopted.record()[2].get("operator")
+            reference = None if adopted.reference is None else parse_operator(operator).seen(image)
+            return replace(adopted, result=result, image=image, tuning=None, reference=reference).redisplayed(
+                opened, feather, detail)
 
         return self.submit(JobRequest("reset-model", lambda: call_as_job(job)))
 
@@ -224,7 +232,7 @@ class DocumentController(QObject):
         if self.opened is None or self.placement is None:
             return None
         return DocumentState(self.opened, self.placement, self.run_mask(), self.adopted, self.edits, self.feather,
-                             self.fills)
+                             self.fills, self.composite)
 
     def load_state(self, state: DocumentState, directions: dict[str, Direction]) -> None:
         """Make ``state`` (a reopened project) the document, its ``directions`` the document's own; no history."""
@@ -235,6 +243,7 @@ class DocumentController(QObject):
         self.apply_alignment(state.placement.alignment)  # the outline shows the saved square
         self.feather = state.feather
         self.fills = state.fills
+        self._apply_composite(state.composite)
         self.apply_result(state.adopted)
         self.own_directions = dict(directions)
         self.edits = state.edits
@@ -243,6 +252,7 @@ class DocumentController(QObject):
         """Make ``opened`` the document: its default placement, an empty mask, no result and no history."""
         self.opened, self.placement, self.adopted = opened, opened.placement, None
         self.edits, self.own_directions, self.fills = (), {}, ()
+        self._apply_composite(self.default_composite)
         self.mask = np.zeros((opened.photo.height, opened.photo.width), np.uint8)
         self.undo_stack.clear()
         self.photo_opened.emit(opened)
@@ -274,61 +284,56 @@ class DocumentController(QObject):
             self.placement = self.placement.aligned(alignment)
         self.alignment_changed.emit(alignment)
 
-    # -- mask ------------------------------------------------------------------------------------------------
-    def push_mask_edit(self, edit: MaskEdit | None, text: str) -> None:
-        """A mask change already made in ``mask`` (a brush stroke drawn live): record it for undo."""
-        if edit is not None and edit.before.size:  # an empty edit (clearing an empty mask) is not history
-            self.undo_stack.push(MaskEditCommand(self, edit, text))
-
-    def apply_mask_edit(self, edit: MaskEdit, undo: bool = False) -> None:
-        """Write ``edit.after`` (``edit.before`` when undoing) into the mask."""
-        self.mask_changed.emit(write_edit(self.mask, edit, undo))
-
-    def replace_mask(self, after: np.ndarray, text: str) -> None:
-        """Make the mask ``after`` (uint8 0..255, bool or float 0..1, shaped like the photo; else ValueError) as one
-        undo step covering only the pixels that change."""
-        edit = replacement_edit(self.mask, mask_values(after, self.mask.shape))
-        if edit.before.size:
-            self.apply_mask_edit(edit)
-            self.push_mask_edit(edit, text)
-
-    def clear_mask(self) -> None:
-        self.replace_mask(np.zeros_like(self.mask), "Clear mask")
-
-    def invert_mask(self) -> None:
-        self.replace_mask(255 - self.mask, "Invert mask")
-
-    def import_mask(self, path: str | Path) -> None:
-        """Read a mask PNG the size of the photo into the mask (one undo step)."""
-        if self.opened is None:
-            raise InvalidInputError("Open a photo before importing a mask.")
-        photo = self.opened.photo
-        self.replace_mask((load_mask(path, photo.width, photo.height) * 255).astype(np.uint8), "Import mask")
-
-    def run_mask(self) -> np.ndarray | None:
-        """A copy of the mask for a job, or None when nothing is brushed (strokes made during a run wait)."""
-        return self.mask.copy() if self.mask.any() else None
-
     # -- result ----------------------------------------------------------------------------------------------
     def adopt(self, adopted: Adopted, text: str, keep_edits: bool = False) -> None:
         """Make ``adopted`` the document's result as one undo step called ``text``. A new latent starts its edits
         and fills from zero (``keep_edits``: the same latent, e.g. re-rendered by the original model, keeps both);
-        undo brings back the previous result with its edits and fills, so the history and the canvas agree."""
-        new = (adopted, self.edits, self.fills) if keep_edits else (adopted, (), ())
+        undo brings back the previous result with its edits and fills, so the history and the canvas agree. The
+        document takes the composite the result was blended with (the one it had when the run started)."""
+        mode = adopted.composite
+        new = (adopted, self.edits, self.fills, mode) if keep_edits else (adopted, (), (), mode)
         self._push_state(text, new)
 
     def add_fill(self, fill: Fill, text: str) -> None:
         """Stack ``fill`` over what the document shows (the result with its edits, earlier fills): one undo step."""
-        self._push_state(text, (self.adopted, self.edits, (*self.fills, fill)))
+        self._push_state(text, (self.adopted, self.edits, (*self.fills, fill), self.composite))
 
-    def _push_state(self, text: str, new: tuple[Adopted | None, tuple[EditedDirection, ...], tuple[Fill, ...]]) -> None:
-        old = (self.adopted, self.edits, self.fills)
+    def _push_state(self, text: str, new: HistoryState) -> None:
+        old = (self.adopted, self.edits, self.fills, self.composite)
         self.undo_stack.push(ValueCommand(text, self._apply_state, old, new, False))
 
-    def _apply_state(self, value: tuple[Adopted | None, tuple[EditedDirection, ...], tuple[Fill, ...]]) -> None:
-        adopted, self.edits, self.fills = value
+    def _apply_state(self, value: HistoryState) -> None:
+        adopted, self.edits, self.fills, composite = value
+        self._apply_composite(composite)
         self.apply_result(adopted)
         self.edits_changed.emit()
+
+    # -- how results enter the photo -------------------------------------------------------------------------
+    @property
+    def detail(self) -> bool:
+        """Results add only their change to the photo, which keeps its own detail ("detail"; else "replace")."""
+        return self.composite == "detail"
+
+    def set_composite(self, mode: str) -> bool:
+        """Switch this document between "detail" and "replace" (one undo step; the result is re-blended on the
+        engine thread)."""
+        check_composite_mode(mode)
+        if mode == self.composite or self.opened is None:
+            return False
+        adopted, opened, feather = self.adopted, self.opened, self.feather
+        text = "Keep photo detail" if mode == "detail" else "Replace with the model's face"
+        edits, fills = self.edits, self.fills
+
+        def job() -> tuple[str, HistoryState]:
+            again = None if adopted is None else adopted.redisplayed(opened, feather, mode == "detail")
+            return text, (again, edits, fills, mode)
+
+        return self.submit(JobRequest("composite", lambda: call_as_job(job)))
+
+    def _apply_composite(self, mode: str) -> None:
+        if mode != self.composite:
+            self.composite = mode
+            self.composite_changed.emit(mode)
 
     def apply_result(self, adopted: Adopted | None) -> None:
         """Show ``adopted`` (no history: undo, redo and reopened projects come here)."""
@@ -337,15 +342,16 @@ class DocumentController(QObject):
 
     def shown_display(self) -> np.ndarray | None:
         """What the canvas shows as "after" before any edit's patch: the result and fills on the display copy."""
-        return None if self.opened is None else self.opened.shown(self.adopted, self.fills)
+        return None if self.opened is None else self.opened.shown(self.adopted, self.fills, self.detail)
 
     def composite_photo(self) -> Callable[[], np.ndarray] | None:
         """A call for the engine thread: the photo as the document shows it, full resolution (edits rendered)."""
         if self.opened is None:
             return None
-        photo, adopted, fills, feather = self.opened.photo, self.adopted, self.fills, self.feather
+        photo, adopted, fills, feather, detail = self.opened.photo, self.adopted, self.fills, self.feather, self.detail
         render = None if adopted is None or self.render_edited is None else self.render_edited()
-        return lambda: composite_photo(photo.pixels, adopted, None if render is None else render(), fills, feather)
+        return lambda: composite_photo(photo.pixels, adopted, None if render is None else render(), fills, feather,
+                                       detail)
 
     # -- export ----------------------------------------------------------------------------------------------
     def export(self, path: str | Path, quality: int = 95) -> bool:

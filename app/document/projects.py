@@ -40,7 +40,8 @@ def reopen(path: Path) -> ReopenedProject:
     patch, box = None, None
     if state.adopted is not None and doc.edits and doc.edited_image is not None:
         patch, box = state.opened.patch_on_display(doc.placement, doc.edited_image, state.adopted.fill_mask,
-                                                   doc.feather, state.fills)
+                                                   doc.feather, state.fills, reference=doc.result_reference,
+                                                   detail=doc.composite == "detail")
     return ReopenedProject(path, doc, state, patch, box)
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from core.generators.tuning import WeightDelta
 from core.imageio import CropBox, Photo, display_pixels, load_photo
 from core.inversion import InversionResult
-from core.placement import Placement
+from core.placement import DEFAULT_COMPOSITE, Placement
 from core.sessions import Document, EditedDirection, Fill
 from core.sessions.fill_layers import stack
 
@@ -52,25 +52,28 @@ class OpenedPhoto:
         return np.asarray(Image.fromarray(mask).resize((width, height), Image.Resampling.BILINEAR))
 
     def composite_on_display(self, placement: Placement, image: np.ndarray, fill_mask: np.ndarray | None,
-                             feather: float) -> np.ndarray:
-        """The display copy with ``image`` composited (what the canvas shows as "after")."""
+                             feather: float, reference: np.ndarray | None = None) -> np.ndarray:
+        """The display copy with ``image`` composited (what the canvas shows as "after"); with ``reference`` only
+        its change from the reference is added (the "detail" composite)."""
         return self.on_display(placement).composite(self.display, image, fill_mask=self.display_mask(fill_mask),
-                                                    feather=feather)
+                                                    feather=feather, reference=reference)
 
     def patch_on_display(self, placement: Placement, image: np.ndarray, fill_mask: np.ndarray | None,
-                         feather: float, fills: Sequence[Fill] = (),
-                         base: np.ndarray | None = None) -> tuple[np.ndarray, CropBox]:
+                         feather: float, fills: Sequence[Fill] = (), base: np.ndarray | None = None, *,
+                         reference: np.ndarray | None = None, detail: bool = True) -> tuple[np.ndarray, CropBox]:
         """Only the square's part of :meth:`composite_on_display` over ``base`` (default: the display copy), with
-        ``fills`` stacked on top as they lie over it, and where the part lies in photo pixels."""
+        ``fills`` stacked on top as they lie over it (``detail``: as "detail" fills), and where the part lies in
+        photo pixels."""
         base = self.display if base is None else base
         patch, box = self.on_display(placement).patch(base, image, fill_mask=self.display_mask(fill_mask),
-                                                      feather=feather)
+                                                      feather=feather, reference=reference)
         if fills:
-            patch = self._with_fills(patch, box, base, fills)
+            patch = self._with_fills(patch, box, base, fills, detail)
         back = 1.0 / self.scale
         return patch, CropBox(round(box.x * back), round(box.y * back), max(1, round(box.size * back)))
 
-    def _with_fills(self, patch: np.ndarray, box: CropBox, base: np.ndarray, fills: Sequence[Fill]) -> np.ndarray:
+    def _with_fills(self, patch: np.ndarray, box: CropBox, base: np.ndarray, fills: Sequence[Fill],
+                    detail: bool) -> np.ndarray:
         """``patch`` (display pixels at ``box``) with the fills applied over it; parts past the photo stay as they
         are (a viewer clips them)."""
         height, width = base.shape[:2]
@@ -80,25 +83,32 @@ class OpenedPhoto:
         inner = (slice(y0 - box.y, y1 - box.y), slice(x0 - box.x, x1 - box.x))
         work = np.array(base, copy=True)
         work[y0:y1, x0:x1] = patch[inner]
-        work = self.display_fills(work, fills)
+        work = self.display_fills(work, fills, detail)
         patch = np.array(patch, copy=True)
         patch[inner] = work[y0:y1, x0:x1]
         return patch
 
-    def display_fills(self, pixels: np.ndarray, fills: Sequence[Fill]) -> np.ndarray:
-        """Display-sized ``pixels`` with ``fills`` applied in order, as they look on the display copy."""
+    def display_fills(self, pixels: np.ndarray, fills: Sequence[Fill], detail: bool) -> np.ndarray:
+        """Display-sized ``pixels`` with ``fills`` applied in order, as they look on the display copy (the rule of
+        ``core.sessions.Fill.apply``, on the display's grid)."""
         for fill in fills:
-            mask = self.display_mask(fill.mask)
-            pixels = self.on_display(fill.placement).composite(pixels, fill.image, fill_mask=mask,
-                                                               feather=fill.feather)
+            pixels = self.on_display(fill.placement).composite(
+                pixels, fill.image, fill_mask=self.display_mask(fill.mask), feather=fill.feather,
+                reference=self.fill_reference(fill.placement, pixels, fill.image.shape[0], detail))
         return pixels
 
-    def shown(self, adopted: Adopted | None, fills: Sequence[Fill]) -> np.ndarray | None:
+    def fill_reference(self, placement: Placement, pixels: np.ndarray, resolution: int,
+                       detail: bool) -> np.ndarray | None:
+        """A "detail" fill's reference on the display: the display pixels' own view of the square at the model's
+        resolution (None: the fill replaces the pixels)."""
+        return self.on_display(placement).target(pixels, resolution) if detail else None
+
+    def shown(self, adopted: Adopted | None, fills: Sequence[Fill], detail: bool) -> np.ndarray | None:
         """What the canvas shows as "after" (before any edit's patch): the result and the fills over the display
         copy; None when there is neither."""
         if adopted is None and not fills:
             return None
-        return self.display_fills(adopted.display if adopted is not None else self.display, fills)
+        return self.display_fills(adopted.display if adopted is not None else self.display, fills, detail)
 
     def to_display(self, pixels: np.ndarray) -> np.ndarray:
         """A full-resolution image of this photo at the display copy's size."""
@@ -120,6 +130,22 @@ class Adopted:
     label: str = "inversion"  # what made it, for the history ("direct inversion", "inpainting candidate #2")
     model_id: str = ""  # with ``result`` None (a reopened project): the model and settings that made it
     inversion: dict[str, Any] = field(default_factory=dict)
+    reference: np.ndarray | None = None  # uint8 [R, R, 3]: the model's image of the photo when not ``image``
+    composite: str = DEFAULT_COMPOSITE  # the composite ``display`` was blended with ("detail" | "replace")
+
+    def change_reference(self, detail: bool) -> np.ndarray | None:
+        """What an image of this result is composited against: under "detail" the model's image of the photo as
+        it is (``reference``, else the adopted image), so only changes enter the photo; None under "replace" and
+        for an older inpainting result (``fill_mask``), which always replaced its pixels."""
+        if not detail or self.fill_mask is not None:
+            return None
+        return self.image if self.reference is None else self.reference
+
+    def redisplayed(self, opened: OpenedPhoto, feather: float, detail: bool) -> Adopted:
+        """The same result on the display copy under the other composite (engine thread: it blends pixels)."""
+        display = opened.composite_on_display(self.placement, self.image, self.fill_mask, feather,
+                                              self.change_reference(detail))
+        return replace(self, display=display, composite="detail" if detail else "replace")
 
     def record(self) -> tuple[str, str, dict[str, Any]]:
         """(model id, latent space, inversion settings) of the run that made it."""
@@ -141,18 +167,21 @@ class DocumentState:
     edits: tuple[EditedDirection, ...]
     feather: float
     fills: tuple[Fill, ...] = ()  # inpainting fills stacked over the result, in the order applied
+    composite: str = DEFAULT_COMPOSITE  # how results enter the photo: "detail" (their change) or "replace"
 
     def to_document(self, *, embed: bool) -> Document:
         """The project document (without the edited image, which the save job renders on the engine thread)."""
         photo, adopted = self.opened.photo, self.adopted
         fields: dict[str, Any] = {"crop": self.placement.crop, "alignment": self.placement.alignment,
-                                  "feather": self.feather, "mask": self.mask, "fills": self.fills}
+                                  "feather": self.feather, "mask": self.mask, "fills": self.fills,
+                                  "composite": self.composite}
         if adopted is not None:
             model_id, space, inversion = adopted.record()
             fields |= {"latents": adopted.latent[None], "best_index": 0, "image": adopted.image,
                        "fill_mask": adopted.fill_mask, "tuning": adopted.tuning,
                        "crop": adopted.placement.crop, "alignment": adopted.placement.alignment,
-                       "model_id": model_id, "space": space, "inversion": inversion, "edits": self.edits}
+                       "model_id": model_id, "space": space, "inversion": inversion, "edits": self.edits,
+                       "reference": adopted.reference}
         if photo.source is None:
             return Document(photo_path=None, photo_sha256="", **fields)
         return Document.for_photo(photo.source, embed=embed, **fields)
@@ -164,21 +193,25 @@ class DocumentState:
         adopted = None
         if doc.latents is not None and doc.image is not None and doc.best_latent is not None:
             fill_mask = None if doc.fill_mask is None else np.array(doc.fill_mask)
-            display = opened.composite_on_display(doc.placement, doc.image, fill_mask, doc.feather)
+            display = opened.composite_on_display(doc.placement, doc.image, fill_mask, doc.feather,
+                                                  doc.result_reference)
             adopted = Adopted(None, doc.placement, display, doc.best_latent.copy(), doc.image, fill_mask, doc.tuning,
-                              doc.space or None, "project result", doc.model_id, dict(doc.inversion))
+                              doc.space or None, "project result", doc.model_id, dict(doc.inversion), doc.reference,
+                              doc.composite)
         return cls(opened, doc.placement, doc.mask, adopted, doc.edits if adopted is not None else (), doc.feather,
-                   doc.fills)
+                   doc.fills, doc.composite)
 
 
 def composite_photo(pixels: np.ndarray, adopted: Adopted | None, image: np.ndarray | None,
-                    fills: Sequence[Fill], feather: float) -> np.ndarray:
+                    fills: Sequence[Fill], feather: float, detail: bool) -> np.ndarray:
     """The photo as the document shows it, at full resolution: the result (``image``: its edited rendering, else
-    as adopted) composited, then the fills in order — what export writes and what a new fill starts from."""
+    as adopted) composited, then the fills in order — what export writes and what a new fill starts from.
+    ``detail``: the "detail" composite (results add their change; the photo keeps its own detail)."""
     if adopted is not None:
         pixels = adopted.placement.composite(pixels, adopted.image if image is None else image,
-                                             fill_mask=adopted.fill_mask, feather=feather)
-    return stack(pixels, fills)
+                                             fill_mask=adopted.fill_mask, feather=feather,
+                                             reference=adopted.change_reference(detail))
+    return stack(pixels, fills, detail=detail)
 
 
 def open_photo_job(path: Path) -> OpenedPhoto:

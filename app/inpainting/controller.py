@@ -70,14 +70,14 @@ class InpaintController(QObject):
         if not placement.touches(mask):
             d.error_raised.emit("Brush the region to fill inside the crop first (B selects the brush).")
             return False
-        mask, composite = mask.copy(), d.composite_photo()
+        mask, composite, composite_mode = mask.copy(), d.composite_photo(), d.composite
         assert composite is not None  # a photo is open
 
         def job() -> Generator[InversionStep, None, InpaintRun]:
             G = d.photo_model(device, tuning)
             shown = replace(opened.photo, pixels=composite())  # what the user sees, at full resolution
             done = yield from inpaint_photo(G, shown, placement=placement, mask=mask, config=config, near=near,
-                                            cancel=token)
+                                            composite=composite_mode, cancel=token)
             return InpaintRun(done, opened.to_display(shown.pixels))
 
         if not d.submit(JobRequest("inpaint", job, token)):
@@ -127,8 +127,10 @@ class InpaintController(QObject):
         if (self.result is None or placement is None or d.opened is None
                 or not 0 <= index < len(self.result.candidates)):
             return None
-        return d.opened.patch_on_display(placement, self.result.candidates[index], self._mask, FILL_FEATHER,
-                                         base=self._base)
+        candidate, base = self.result.candidates[index], self._base
+        reference = None if base is None else d.opened.fill_reference(placement, base, candidate.shape[0], d.detail)
+        return d.opened.patch_on_display(placement, candidate, self._mask, FILL_FEATHER, base=base,
+                                         reference=reference)
 
     @property
     def base(self) -> np.ndarray | None:

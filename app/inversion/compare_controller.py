@@ -101,7 +101,7 @@ class CompareController(QObject):
                     "Run the comparison again on the current square.")
         else:
             opened, placement = self.source
-            adopted = adopted_result(outcome.result, placement, opened, d.feather,
+            adopted = adopted_result(outcome.result, placement, opened, d.feather, detail=d.detail,
                                      label=f"{outcome.method} inversion (Compare)")
             d.adopt(adopted, f"Adopt {adopted.label}")
             text = f"Adopted the {outcome.method} result from the comparison (Undo brings back the previous one)."

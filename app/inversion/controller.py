@@ -17,7 +17,7 @@ from app.document.state import Adopted, OpenedPhoto
 from app.engine import JobRequest
 from core.inversion import InversionConfig, InversionResult, InversionStep
 from core.jobs import CancelToken
-from core.photo_jobs import PhotoInversion, invert_photo
+from core.photo_jobs import PhotoInversion, invert_photo, result_reference
 from core.placement import Placement
 
 PROGRESS_INTERVAL_S = 0.1  # the progress bar and speed text change at most 10 times a second
@@ -66,13 +66,13 @@ class InversionController(QObject):
             d.error_raised.emit("Open a photo first.")
             return False
         opened, placement, mask, theta, feather = d.opened, d.placement, d.run_mask(), d.landscape_dir, d.feather
-        token = CancelToken()
+        token, mode = CancelToken(), d.composite
 
         def job() -> Generator[InversionStep, None, Adopted]:
             G = d.model(device)
             done = yield from invert_photo(G, opened.photo, placement=placement, config=config, mask=mask,
-                                           theta=theta, feather=feather, cancel=token)
-            return adopted_from(done, opened, feather)
+                                           theta=theta, feather=feather, composite=mode, cancel=token)
+            return adopted_from(done, opened, feather, mode == "detail")
 
         if not d.submit(JobRequest("invert", job, token)):
             return False
@@ -108,15 +108,18 @@ class InversionController(QObject):
         self.doc.status_changed.emit(f"{state}, best loss {float(result.losses.min()):.4f} ({result.seconds:.1f} s)")
 
 
-def adopted_from(done: PhotoInversion, opened: OpenedPhoto, feather: float) -> Adopted:
+def adopted_from(done: PhotoInversion, opened: OpenedPhoto, feather: float, detail: bool) -> Adopted:
     """The result as the document adopts it, composited on the display copy (engine thread)."""
-    return adopted_result(done.result, done.placement, opened, feather)
+    return adopted_result(done.result, done.placement, opened, feather, detail=detail)
 
 
 def adopted_result(result: InversionResult, placement: Placement, opened: OpenedPhoto, feather: float, *,
-                   label: str | None = None) -> Adopted:
+                   detail: bool, label: str | None = None) -> Adopted:
     """Any inversion result (a Run's, a compared method's) as the document adopts it: one rule, so a result
-    adopted from Compare Methods looks and edits exactly as if Run had made it."""
-    display = opened.composite_on_display(placement, result.best_image, None, feather)
-    return Adopted(result, placement, display, result.best_latent.copy(), result.best_image,
-                   tuning=result.tuning, space=result.space, label=label or f"{result.config.method} inversion")
+    adopted from Compare Methods looks and edits exactly as if Run had made it. A restoration keeps its square
+    as degraded (``result_reference``): under "detail" only what it restores enters the photo."""
+    reference = result_reference(result)
+    adopted = Adopted(result, placement, opened.display, result.best_latent.copy(), result.best_image,
+                      tuning=result.tuning, space=result.space, label=label or f"{result.config.method} inversion",
+                      reference=None if reference is result.best_image else reference)
+    return adopted.redisplayed(opened, feather, detail)

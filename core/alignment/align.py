@@ -111,17 +111,24 @@ def warp_to_model(pixels: np.ndarray, transform: np.ndarray, resolution: int) ->
 
 
 def unwarp_and_paste(pixels: np.ndarray, generated: np.ndarray, transform: np.ndarray,
-                     feather: float = 0.08) -> np.ndarray:
+                     feather: float = 0.08, reference: np.ndarray | None = None) -> np.ndarray:
     """Map ``generated`` (uint8 [R, R, 3], model pixels) back into a copy of ``pixels`` through ``transform``.
 
     The blend weight is 1 inside the warped square and falls with smoothstep to 0 over ``feather`` × R model
     pixels towards its edges (0 = a hard edge), so only the face square changes and every other pixel keeps its
     exact bytes. The square is upscaled with Lanczos to the photo's scale before the bicubic affine step.
+
+    With ``reference`` (uint8 [R, R, 3]) only the square's change from it is mapped back and added (see
+    ``core.placement.blend``): where the two agree the photo keeps its bytes and its own detail.
     """
     _check_rgb(pixels, "photo")
     _check_rgb(generated, "generated image")
     if generated.shape[0] != generated.shape[1]:
         raise InvalidInputError(f"The generated image must be square [R, R, 3], got {generated.shape}.")
+    if reference is not None and (not isinstance(reference, np.ndarray) or reference.shape != generated.shape
+                                  or reference.dtype != np.uint8):
+        raise InvalidInputError(f"The reference image must be uint8 pixels shaped like the generated image "
+                                f"{generated.shape}.")
     if not math.isfinite(feather) or not 0.0 <= feather <= MAX_FEATHER:
         raise InvalidInputError(f"The feather must be between 0 and {MAX_FEATHER} of the square's side "
                                 f"(got {feather}).")
@@ -137,14 +144,18 @@ def unwarp_and_paste(pixels: np.ndarray, generated: np.ndarray, transform: np.nd
     uv = geometry.apply(transform, np.stack([xs.ravel() + 0.5, ys.ravel() + 0.5], 1)).reshape(y1 - y0, x1 - x0, 2)
     weights = _edge_weights(uv, size, feather)  # [h, w]
     upscaled_side = max(size, round(size / geometry.scale_of(transform)))
-    up = generated if upscaled_side == size else np.asarray(
-        Image.fromarray(np.ascontiguousarray(generated)).resize((upscaled_side, upscaled_side),
-                                                                Image.Resampling.LANCZOS))
     box_to_up = (upscaled_side / size) * (transform @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64))
-    sample = geometry.render(up, box_to_up, (x1 - x0, y1 - y0)).astype(np.float32)
+
+    def unwarped(square: np.ndarray) -> np.ndarray:
+        up = square if upscaled_side == size else np.asarray(
+            Image.fromarray(np.ascontiguousarray(square)).resize((upscaled_side, upscaled_side),
+                                                                 Image.Resampling.LANCZOS))
+        return geometry.render(up, box_to_up, (x1 - x0, y1 - y0)).astype(np.float32)
+
     region = out[y0:y1, x0:x1]
     blended = region.astype(np.float32)
-    blended += weights[:, :, None] * (sample - blended)
+    below = blended if reference is None else unwarped(reference)
+    blended += weights[:, :, None] * (unwarped(generated) - below)
     out[y0:y1, x0:x1] = np.where(weights[:, :, None] > 0, np.rint(blended).clip(0, 255).astype(np.uint8), region)
     return out
 

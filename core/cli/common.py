@@ -9,7 +9,7 @@ from core.errors import InvalidInputError
 from core.generators import Generator, load_generator
 from core.imageio import CropBox, Photo
 from core.photo_jobs import placement_for
-from core.placement import Placement
+from core.placement import COMPOSITE_MODES, DEFAULT_COMPOSITE, Placement
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -40,6 +40,13 @@ def add_placement_args(p: argparse.ArgumentParser, *, align_help: str) -> None:
                                                  "square, or a bundled sample's face box)")
     p.add_argument("--align", action="store_true", help=align_help)
     p.add_argument("--face", type=int, default=0, help="with --align: which face, 0 = the largest")
+
+
+def add_composite_arg(p: argparse.ArgumentParser) -> None:
+    """``--composite detail|replace``: how the result enters the photo."""
+    p.add_argument("--composite", choices=COMPOSITE_MODES, default=DEFAULT_COMPOSITE,
+                   help="detail (default): add only what the model changes, keeping the photo's own detail; "
+                        "replace: paste the model's face over the photo")
 
 
 def load_model(args: argparse.Namespace) -> Generator:

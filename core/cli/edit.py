@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.cli.common import add_model_args, add_placement_args, load_model, photo_placement
+from core.cli.common import add_composite_arg, add_model_args, add_placement_args, load_model, photo_placement
 from core.cli.render import load_latents
 from core.directions import Direction, DirectionLibrary, find_direction, shipped_library_dir
 from core.errors import InvalidInputError
@@ -42,6 +42,7 @@ def add_edit_parser(sub: argparse._SubParsersAction) -> None:
                                      "face alignment")
     p.add_argument("--feather", type=float, default=0.08, help="seam width as a fraction of the crop (0..0.5)")
     p.add_argument("--out", type=Path, required=True, help="PNG or JPEG, at the photo's resolution")
+    add_composite_arg(p)
     add_model_args(p)
 
 
@@ -83,7 +84,8 @@ def cmd_edit(args: argparse.Namespace) -> int:
     latent = _load_latent(args.latent, G.space().shape)  # [*shape]
     edits = _edit_directions(args, G)
     placement = photo_placement(args, photo, G)
-    done = run_job(edit_photo(G, photo, placement=placement, latent=latent, edits=edits, feather=args.feather))
+    done = run_job(edit_photo(G, photo, placement=placement, latent=latent, edits=edits, feather=args.feather,
+                              composite=args.composite))
     path = save_image(done.photo, args.out, exif=photo.exif)
     applied = ", ".join(f"{d.name} {a:+g}" for d, a in edits) or "no edits"
     print(f"{applied}: {placement.describe()} of the {photo.width}x{photo.height} photo written to {path.resolve()}")

@@ -11,7 +11,14 @@ import sys
 import time
 from pathlib import Path
 
-from core.cli.common import EXIT_INTERRUPTED, add_model_args, add_placement_args, load_model, photo_placement
+from core.cli.common import (
+    EXIT_INTERRUPTED,
+    add_composite_arg,
+    add_model_args,
+    add_placement_args,
+    load_model,
+    photo_placement,
+)
 from core.cli.progress import drive_inversion
 from core.cli.reports import SCHEMA_VERSION, prepare_out, write_report
 from core.device import pick_device
@@ -36,6 +43,7 @@ def add_inpaint_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--feather", type=float, default=FILL_FEATHER, help="ramp inside the mask, fraction of the "
                                                                        "square's side")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_composite_arg(p)
     add_model_args(p)
 
 
@@ -54,7 +62,8 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
     placement = photo_placement(args, photo, G)
     done: PhotoInpainting = drive_inversion(
         lambda token: inpaint_photo(G, photo, placement=placement, mask=full_mask, config=config,
-                                    feather=args.feather, cancel=token), config.steps, args.quiet, "inpainting")
+                                    feather=args.feather, composite=args.composite, cancel=token), config.steps,
+        args.quiet, "inpainting")
     result = done.result
     prepare_out(args.out)
     files = [save_image(done.target, args.out / "target.png"), save_npy(args.out / "latents.npy", result.latents)]
@@ -70,7 +79,7 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
     report = {"schema_version": SCHEMA_VERSION, "command": "inpaint", "model_id": G.model_id,
               "photo": str(args.photo), "photo_size": [photo.width, photo.height], **placement.to_dict(),
               "mask": str(args.mask), "masked_fraction": round(done.masked_fraction, 6), "device": str(G.device),
-              "settings": config.to_dict(), "space": result.inversion.space, **summary,
+              "settings": config.to_dict(), "space": result.inversion.space, "composite": args.composite, **summary,
               "files_note": "candidate_NN.png: rank NN composited into the photo; raw_NN.png: the model's image",
               "loss_history": result.inversion.history}
     write_report(args.out, report, files)

@@ -6,7 +6,14 @@ import argparse
 import time
 from pathlib import Path
 
-from core.cli.common import EXIT_INTERRUPTED, add_model_args, add_placement_args, load_model, photo_placement
+from core.cli.common import (
+    EXIT_INTERRUPTED,
+    add_composite_arg,
+    add_model_args,
+    add_placement_args,
+    load_model,
+    photo_placement,
+)
 from core.cli.progress import drive_inversion
 from core.errors import InvalidInputError
 from core.imageio import load_mask, load_photo
@@ -30,6 +37,7 @@ def add_invert_parser(sub: argparse._SubParsersAction) -> None:
     _add_optimizer_args(inv)
     _add_method_args(inv)
     inv.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_composite_arg(inv)
     add_model_args(inv)
 
 
@@ -96,7 +104,8 @@ def cmd_invert(args: argparse.Namespace) -> int:
     placed = time.perf_counter()
     mask = None if args.mask is None else load_mask(args.mask, photo.width, photo.height)
     done = drive_inversion(lambda token: invert_photo(G, photo, placement=placement, config=config, mask=mask,
-                                                      theta=args.landscape, feather=args.feather, cancel=token),
+                                                      theta=args.landscape, feather=args.feather,
+                                                      composite=args.composite, cancel=token),
                            config.steps, args.quiet, "inverting")
     result = done.result
     timings = {"load_photo": loaded_photo - began, "load_model": loaded_model - loaded_photo}
@@ -105,7 +114,7 @@ def cmd_invert(args: argparse.Namespace) -> int:
     where = placement.to_dict()
     context = RunContext(str(args.photo), (photo.width, photo.height), where["crop"],
                          None if args.mask is None else str(args.mask), done.masked_fraction, str(G.device), timings,
-                         where["alignment"])
+                         where["alignment"], args.composite)
     report = write_outputs(args.out, result, done.target, context, {"composite.png": done.photo})
     m = report["metrics"]
     lpips_text = "n/a" if m["lpips"] is None else f"{m['lpips']:.4f}"

@@ -9,7 +9,14 @@ import argparse
 import time
 from pathlib import Path
 
-from core.cli.common import EXIT_INTERRUPTED, add_model_args, add_placement_args, load_model, photo_placement
+from core.cli.common import (
+    EXIT_INTERRUPTED,
+    add_composite_arg,
+    add_model_args,
+    add_placement_args,
+    load_model,
+    photo_placement,
+)
 from core.cli.progress import drive_inversion
 from core.cli.reports import SCHEMA_VERSION, prepare_out, write_report
 from core.imageio import load_photo, save_image
@@ -33,6 +40,7 @@ def add_restore_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--lpips", type=float, default=c.loss.lpips, help="LPIPS weight (0 = off)")
     r.add_argument("--feather", type=float, default=0.08, help="seam width when pasting back (fraction of the crop)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_composite_arg(r)
     add_model_args(r)
 
 
@@ -51,7 +59,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     placement = photo_placement(args, photo, G)
     done: PhotoRestoration = drive_inversion(
         lambda token: restore_photo(G, photo, placement=placement, config=config, feather=args.feather,
-                                    cancel=token), config.steps, args.quiet, f"restoring ({operator.name})")
+                                    composite=args.composite, cancel=token),
+        config.steps, args.quiet, f"restoring ({operator.name})")
     result = done.result
     prepare_out(args.out)
     files = [save_image(done.observation, args.out / "observation.png"),
@@ -62,7 +71,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     report = {"schema_version": SCHEMA_VERSION, "command": "restore", "operator": operator.name,
               "model_id": G.model_id, "photo": str(args.photo), "photo_size": [photo.width, photo.height],
               **placement.to_dict(), "device": str(G.device), "settings": config.to_dict(), "space": result.space,
-              "observation_psnr": fits[result.best_index], "observation_psnr_per_start": fits,
+              "composite": args.composite, "observation_psnr": fits[result.best_index],
+              "observation_psnr_per_start": fits,
               "best_start": result.best_index, "steps_done": result.steps_done, "cancelled": result.cancelled,
               "uses_lpips": result.uses_lpips, "warnings": result.warnings,
               "timings": {"load_photo": round(loaded - began, 4), "load_model": round(model_ready - loaded, 4),

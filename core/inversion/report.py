@@ -38,6 +38,7 @@ class RunContext:
     device: str
     timings: dict[str, float]  # seconds: load_model, load_photo, invert, …
     alignment: dict[str, Any] | None = None  # Alignment.to_dict() when the target was aligned automatically
+    composite: str | None = None  # how the result entered the photo ("detail" | "replace"), when it did
 
 
 def save_npy(path: Path, array: np.ndarray) -> Path:
@@ -71,6 +72,7 @@ def build_report(result: InversionResult, target: np.ndarray, context: RunContex
         "versions": {"landscape_studio": __version__, "torch": torch.__version__, "python": platform.python_version()},
         "metrics_note": "against the cropped target at the model's resolution; lpips is null without its backbone",
         "alignment": context.alignment,
+        "composite": context.composite,
     }
 
 

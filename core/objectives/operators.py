@@ -66,6 +66,18 @@ class Operator:
             return y.permute(1, 2, 0).numpy().copy()
         return self(photo)
 
+    @torch.no_grad()
+    def seen(self, images: np.ndarray) -> np.ndarray:
+        """uint8 [R, R, 3] → uint8 [R, R, 3]: ``images`` as the degradation leaves them, back on their own grid
+        (bicubic where the observation is smaller): how a photo would look if the model's image were the truth.
+
+        A restored square enters the photo as its change from this view (``core.placement``): super-resolution
+        adds only the detail the photo lacks, colorization only the colour, and the photo keeps the rest."""
+        seen = torch.from_numpy(self.observe(images)).permute(2, 0, 1)[None].float()
+        if seen.shape[-2:] != images.shape[:2]:
+            seen = F.interpolate(seen, size=images.shape[:2], mode="bicubic", align_corners=False)
+        return seen[0].round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy().copy()
+
     def __repr__(self) -> str:
         return f"<operator {self.name}>"
 

@@ -20,7 +20,7 @@ from core.photo_jobs.compare import (
 )
 from core.photo_jobs.edit import PhotoEdit, edit_photo, edited_latent, render_latent
 from core.photo_jobs.inpaint import FILL_FEATHER, PhotoInpainting, inpaint_photo
-from core.photo_jobs.invert import PhotoInversion, invert_photo, model_inputs
+from core.photo_jobs.invert import PhotoInversion, invert_photo, model_inputs, result_reference
 from core.photo_jobs.placing import align_face, placement_for
 from core.photo_jobs.restore import PhotoRestoration, restore_photo
 from core.photo_jobs.slice import SLICE_METHODS, PhotoSlice, slice_inversion_config, slice_photo
@@ -30,4 +30,4 @@ __all__ = ["DIFF_MAX", "FILL_FEATHER", "SLICE_METHODS", "CompareStarted", "Compa
            "MethodDone", "MethodOutcome", "PhotoEdit", "PhotoInpainting", "PhotoInversion", "PhotoRestoration",
            "PhotoSlice", "align_face", "compare_methods", "difference_map", "edit_photo", "edited_latent",
            "inpaint_photo", "invert_photo", "model_inputs", "placement_for", "render_latent", "restore_photo",
-           "score", "slice_inversion_config", "slice_photo", "with_session_theta", "write_export"]
+           "result_reference", "score", "slice_inversion_config", "slice_photo", "with_session_theta", "write_export"]

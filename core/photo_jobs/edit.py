@@ -13,7 +13,7 @@ from core.device import to_uint8_hwc
 from core.directions import Direction, apply_directions
 from core.generators import Generator
 from core.imageio import Photo
-from core.placement import DEFAULT_FEATHER, Placement
+from core.placement import DEFAULT_COMPOSITE, DEFAULT_FEATHER, Placement, check_composite_mode
 
 
 @dataclass(frozen=True, eq=False)
@@ -22,6 +22,7 @@ class PhotoEdit:
     image: np.ndarray  # uint8 [R, R, 3] the generator's image of it
     photo: np.ndarray  # uint8 [H, W, 3] the photo with ``image`` composited
     placement: Placement
+    reference: np.ndarray | None = None  # uint8 [R, R, 3] the unedited image the change was taken from ("detail")
 
 
 def render_latent(G: Generator, latent: np.ndarray, space: str | None = None) -> np.ndarray:
@@ -49,11 +50,20 @@ def edited_latent(G: Generator, latent: np.ndarray, edits: Sequence[tuple[Direct
 
 def edit_photo(G: Generator, photo: Photo, *, placement: Placement, latent: np.ndarray,
                edits: Sequence[tuple[Direction, float]], space: str | None = None,
-               fill_mask: np.ndarray | None = None, feather: float = DEFAULT_FEATHER) -> Job[None, None, PhotoEdit]:
+               fill_mask: np.ndarray | None = None, feather: float = DEFAULT_FEATHER,
+               composite: str = DEFAULT_COMPOSITE, reference: np.ndarray | None = None) -> Job[None, None, PhotoEdit]:
     """``latent`` moved by every (direction, amount in std units) (:func:`edited_latent`), rendered by ``G`` and
-    composited (only the ``fill_mask`` pixels when the result came from an inpainting). A job with no steps."""
+    composited (only the ``fill_mask`` pixels when the result came from an inpainting). A job with no steps.
+
+    ``composite`` "detail" adds only the edit's change — the edited image minus ``reference`` (default: the
+    unedited latent's image) — to the photo, which keeps its own detail; "replace" pastes the edited image."""
+    check_composite_mode(composite)
     edited, edited_space = edited_latent(G, latent, edits, space)
     image = render_latent(G, edited, edited_space)
-    composited = placement.composite(photo.pixels, image, fill_mask=fill_mask, feather=feather)
-    return PhotoEdit(edited, image, composited, placement)
+    if composite == "replace":
+        reference = None
+    elif reference is None:
+        reference = render_latent(G, np.asarray(latent, dtype=np.float32), space)
+    composited = placement.composite(photo.pixels, image, fill_mask=fill_mask, feather=feather, reference=reference)
+    return PhotoEdit(edited, image, composited, placement, reference)
     yield  # a generator function, like every photo job

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator as Job
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -15,7 +15,7 @@ from core.imageio import Photo
 from core.inpainting import InpaintConfig, InpaintResult, inpaint, starts_like
 from core.inversion import InversionStep
 from core.jobs import CancelToken
-from core.placement import Placement, unit_mask
+from core.placement import DEFAULT_COMPOSITE, Placement, check_composite_mode, unit_mask
 
 FILL_FEATHER = 0.03  # the ramp inside the mask, as a fraction of the square's side
 
@@ -33,11 +33,14 @@ class PhotoInpainting:
     photo: np.ndarray  # uint8 [H, W, 3]: candidate 0 (the best fit) filled in
     masked_fraction: float  # of the model's square to fill
     warnings: list[str] = field(default_factory=list)
+    composite: str = DEFAULT_COMPOSITE  # "detail": the photo keeps its grain inside the fill; "replace"
 
     def filled(self, rank: int) -> np.ndarray:
-        """uint8 [H, W, 3]: the photo with candidate ``rank`` filled in (only the masked pixels change)."""
+        """uint8 [H, W, 3]: the photo with candidate ``rank`` filled in (only the masked pixels change); "detail"
+        takes the photo's own model-resolution view as the reference (see ``core.sessions.Fill.apply``)."""
+        reference = self.target if self.composite == "detail" else None
         return self.placement.composite(self.source, self.result.candidates[rank], fill_mask=self.mask,
-                                        feather=self.feather)
+                                        feather=self.feather, reference=reference)
 
 
 def fill_mask_in_square(G: Generator, placement: Placement, mask: np.ndarray) -> torch.Tensor:
@@ -51,10 +54,12 @@ def fill_mask_in_square(G: Generator, placement: Placement, mask: np.ndarray) ->
 
 def inpaint_photo(G: Generator, photo: Photo, *, placement: Placement, mask: np.ndarray,
                   config: InpaintConfig, near: np.ndarray | None = None, feather: float = FILL_FEATHER,
-                  cancel: CancelToken | None = None) -> Job[InversionStep, None, PhotoInpainting]:
+                  composite: str = DEFAULT_COMPOSITE, cancel: CancelToken | None = None
+                  ) -> Job[InversionStep, None, PhotoInpainting]:
     """K candidates for the ``mask`` pixels (photo-sized; uint8 255 or float 1 = fill); with ``near`` (a latent)
     the starts are drawn around it, the chosen one kept as start 0."""
     config.validate(G.device)
+    check_composite_mode(composite)
     unit = unit_mask(mask)
     target = placement.target(photo.pixels, G.resolution)
     small = fill_mask_in_square(G, placement, mask)
@@ -66,6 +71,6 @@ def inpaint_photo(G: Generator, photo: Photo, *, placement: Placement, mask: np.
     if outside:
         warnings.append(f"{outside} masked pixels lie outside the model's square and were left as they are; "
                         "choose a crop that covers the whole mask.")
-    best = placement.composite(photo.pixels, result.candidates[0], fill_mask=unit, feather=feather)
-    return PhotoInpainting(result, placement, target, unit, feather, photo.pixels, best, float(small.mean()),
-                           warnings)
+    done = PhotoInpainting(result, placement, target, unit, feather, photo.pixels, photo.pixels, float(small.mean()),
+                           warnings, composite)
+    return replace(done, photo=done.filled(0))

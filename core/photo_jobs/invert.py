@@ -13,8 +13,9 @@ from core.generators import Generator
 from core.imageio import Photo
 from core.inversion import InversionConfig, InversionResult, InversionStep, invert
 from core.jobs import CancelToken
+from core.objectives.operators import parse_operator
 from core.photo_jobs.theta_rule import with_session_theta
-from core.placement import DEFAULT_FEATHER, Placement
+from core.placement import DEFAULT_COMPOSITE, DEFAULT_FEATHER, Placement, check_composite_mode
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,14 +38,29 @@ def model_inputs(G: Generator, photo: Photo, placement: Placement, mask: np.ndar
     return target, torch.from_numpy(placement.mask(mask, G.resolution))
 
 
+def result_reference(result: InversionResult) -> np.ndarray:
+    """uint8 [R, R, 3]: the model's image of the photo as it is, the "detail" composite's reference — the
+    reconstruction itself, or for a restoration (``config.operator``) the restored square seen through the
+    degradation, so only what the restoration adds (detail, colour) enters the photo."""
+    if result.config.operator is None:
+        return result.best_image
+    return parse_operator(result.config.operator).seen(result.best_image)
+
+
 def invert_photo(G: Generator, photo: Photo, *, placement: Placement, config: InversionConfig,
                  mask: np.ndarray | None = None, theta: str | None = None, feather: float = DEFAULT_FEATHER,
-                 cancel: CancelToken | None = None) -> Job[InversionStep, None, PhotoInversion]:
+                 composite: str = DEFAULT_COMPOSITE, cancel: CancelToken | None = None
+                 ) -> Job[InversionStep, None, PhotoInversion]:
     """Invert the photo's square (``mask``: photo-sized, marked pixels are ignored by the loss) with ``config``,
-    through the session's θ ``theta`` where the method uses one (:func:`with_session_theta`)."""
+    through the session's θ ``theta`` where the method uses one (:func:`with_session_theta`).
+
+    ``composite`` "detail": the reconstruction is the photo's reference, so the composite is the photo unchanged
+    (edits later add only their change); "replace": the photo with the model's square pasted in."""
+    check_composite_mode(composite)
     config = with_session_theta(config, theta)
     target, small = model_inputs(G, photo, placement, mask)
     result = yield from invert(G, from_uint8_hwc(target, G.device), config, small, cancel)
-    composited = placement.composite(photo.pixels, result.best_image, feather=feather)
+    reference = result_reference(result) if composite == "detail" else None
+    composited = placement.composite(photo.pixels, result.best_image, feather=feather, reference=reference)
     fraction = 0.0 if small is None else float(small.mean())
     return PhotoInversion(result, placement, target, composited, fraction)

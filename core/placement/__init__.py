@@ -4,7 +4,16 @@
 """
 
 from core.placement.blend import MAX_FEATHER, composite, composite_aligned, feather_weights, fill_weights, paste_back
-from core.placement.placement import DEFAULT_FEATHER, Placement, unit_mask
+from core.placement.detail import detail_kept, high_frequency_energy
+from core.placement.placement import (
+    COMPOSITE_MODES,
+    DEFAULT_COMPOSITE,
+    DEFAULT_FEATHER,
+    Placement,
+    check_composite_mode,
+    unit_mask,
+)
 
-__all__ = ["DEFAULT_FEATHER", "MAX_FEATHER", "Placement", "composite", "composite_aligned", "feather_weights",
-           "fill_weights", "paste_back", "unit_mask"]
+__all__ = ["COMPOSITE_MODES", "DEFAULT_COMPOSITE", "DEFAULT_FEATHER", "MAX_FEATHER", "Placement",
+           "check_composite_mode", "composite", "composite_aligned", "detail_kept", "feather_weights", "fill_weights",
+           "high_frequency_energy", "paste_back", "unit_mask"]

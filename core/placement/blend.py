@@ -1,9 +1,16 @@
-"""Paste a generated square back into the full-resolution photo, feathered so no seam shows.
+"""Put a generated square back into the full-resolution photo, feathered so no seam shows.
 
 The model sees only a small square crop (``CropBox``) of the photo; its output is upscaled to the crop's size in
 photo pixels and blended in with a weight that is 1 inside and falls smoothly to 0 at the square's border, so the
 photo's own pixels take over exactly where the crop ends. Only the box is touched: everything outside it is
 byte-identical to the photo, and only the box (not the whole photo) is ever converted to float.
+
+Two ways to blend (``reference``):
+- *replace* (no reference): the upscaled square takes the photo's place — the model's face, at the model's
+  sharpness;
+- *change* (a reference): only what the square changes relative to ``reference`` (the model's image of the photo
+  as it is) is upscaled and added to the photo. An unchanged square leaves the photo's bytes as they were, and an
+  edit keeps the photo's own detail above the model's resolution (skin, hair, eyes) wherever it does not move.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ def paste_back(
     box: CropBox,
     feather: float = 0.08,
     keep: np.ndarray | None = None,
+    reference: np.ndarray | None = None,
 ) -> np.ndarray:
     """Blend ``generated`` (uint8 [R, R, 3]) into a copy of ``photo`` (uint8 [H, W, 3]) inside ``box``.
 
@@ -61,30 +69,50 @@ def paste_back(
     multiplied by ``1 - keep``, so 1 keeps the photo exactly, 0 lets the generated image through (feather
     permitting), and values between mix them. For inpainting pass ``1 - mask``, ideally softened, so only the
     painted region is replaced. Values outside [0, 1] are clipped; NaN or infinity is refused.
+
+    ``reference`` (uint8 [R, R, 3], optional) switches to the *change* blend: ``generated − reference`` is added.
     """
     _check_rgb(photo, "photo")
-    _check_rgb(generated, "generated image")
-    if generated.shape[0] != generated.shape[1]:
-        raise InvalidInputError(
-            f"The generated image must be square [R, R, 3], got shape {generated.shape}; "
-            "pass the model's output unchanged."
-        )
+    _check_square(generated, reference)
     height, width = photo.shape[:2]
     box.validate(width, height)
     weights = feather_weights(box.size, feather)  # [S, S]
     if keep is not None:
         weights *= 1.0 - _keep_in_box(keep, box, width, height)
 
-    upscaled = _upscale(generated, box.size)  # uint8 [S, S, 3]
     out = photo.copy()
     rows, cols = slice(box.y, box.y + box.size), slice(box.x, box.x + box.size)
     region = out[rows, cols].astype(np.float32)  # [S, S, 3]
-    region += weights[:, :, None] * (upscaled.astype(np.float32) - region)
+    region += weights[:, :, None] * _difference(generated, reference, region, box.size)
     out[rows, cols] = np.rint(region).clip(0, 255).astype(np.uint8)
     log.debug(
         "pasted %dx%d result into %s (feather %.3f, keep %s)", *generated.shape[:2], box, feather, keep is not None
     )
     return out
+
+
+def _difference(generated: np.ndarray, reference: np.ndarray | None, region: np.ndarray, size: int) -> np.ndarray:
+    """float32 [S, S, 3] to add to ``region`` (float, the photo's pixels): towards the upscaled square (replace),
+    or the upscaled square's change from the upscaled reference (change; exactly 0 where they agree)."""
+    upscaled = _upscale(generated, size).astype(np.float32)
+    if reference is None:
+        return upscaled - region
+    return upscaled - _upscale(reference, size).astype(np.float32)
+
+
+def _check_square(generated: np.ndarray, reference: np.ndarray | None) -> None:
+    """A square uint8 RGB model image, and a reference (if any) of the same shape."""
+    _check_rgb(generated, "generated image")
+    if generated.shape[0] != generated.shape[1]:
+        raise InvalidInputError(
+            f"The generated image must be square [R, R, 3], got shape {generated.shape}; "
+            "pass the model's output unchanged."
+        )
+    if reference is not None:
+        _check_rgb(reference, "reference image")
+        if reference.shape != generated.shape:
+            raise InvalidInputError(f"The reference image {reference.shape} must have the generated image's shape "
+                                    f"{generated.shape}; both come from the same model.")
 
 
 def _upscale(generated: np.ndarray, size: int) -> np.ndarray:
@@ -156,17 +184,17 @@ def _erode(inside: np.ndarray) -> np.ndarray:
 
 
 def composite(photo: np.ndarray, candidate: np.ndarray, mask: np.ndarray, crop: CropBox,
-              feather: float = 0.03) -> np.ndarray:
+              feather: float = 0.03, reference: np.ndarray | None = None) -> np.ndarray:
     """Fill the masked part of ``crop`` in ``photo`` (uint8 [H, W, 3]) from ``candidate`` (uint8 [R, R, 3]).
 
     ``mask`` is [H, W] the size of the photo: float in [0, 1], or uint8/bool (255/True = fill). The candidate is
     resized (Lanczos) from the model's resolution to the crop's side and blended with :func:`fill_weights`, the
     feather being ``feather`` × the crop's side. Every pixel where the mask is 0, and everything outside the crop,
     is bit-identical to ``photo`` (masked pixels outside the crop cannot be filled and stay too). Returns a new
-    array; only the crop is converted to float.
+    array; only the crop is converted to float. ``reference``: add only the candidate's change from it.
     """
     _check_rgb(photo, "photo")
-    _check_rgb(candidate, "candidate")
+    _check_square(candidate, reference)
     height, width = photo.shape[:2]
     if not isinstance(mask, np.ndarray) or mask.shape != (height, width):
         raise InvalidInputError(f"The mask must be the size of the photo [{height}, {width}], "
@@ -182,24 +210,27 @@ def composite(photo: np.ndarray, candidate: np.ndarray, mask: np.ndarray, crop: 
     alpha = fill_weights(region_mask, feather * crop.size)[:, :, None]  # [S, S, 1]
     out = photo.copy()
     region = out[rows, cols].astype(np.float32)
-    region += alpha * (_upscale(candidate, crop.size).astype(np.float32) - region)
+    region += alpha * _difference(candidate, reference, region, crop.size)
     filled = np.rint(region).clip(0, 255).astype(np.uint8)
     out[rows, cols] = np.where(alpha > 0, filled, out[rows, cols])  # unmasked: the photo's bytes, not a round trip
     return out
 
 
 def composite_aligned(photo: np.ndarray, candidate: np.ndarray, mask: np.ndarray, transform: np.ndarray,
-                      feather_px: float) -> np.ndarray:
+                      feather_px: float, reference: np.ndarray | None = None) -> np.ndarray:
     """Fill the masked pixels of ``photo`` (uint8 [H, W, 3]) from ``candidate`` made on an aligned (rotated, scaled)
     face square: the candidate is un-warped into the photo first (``core.alignment``), then blended with
-    :func:`fill_weights` over ``feather_px`` photo pixels inside the mask. Unmasked pixels keep their bytes."""
+    :func:`fill_weights` over ``feather_px`` photo pixels inside the mask. Unmasked pixels keep their bytes.
+    ``reference``: add only the candidate's change from it (both un-warped the same way)."""
     from core.alignment import unwarp_and_paste
 
     _check_rgb(photo, "photo")
+    _check_square(candidate, reference)
     if not isinstance(mask, np.ndarray) or mask.shape != photo.shape[:2]:
         raise InvalidInputError(f"The mask must be the size of the photo {list(photo.shape[:2])}.")
     weights = mask.astype(np.float32) / 255.0 if mask.dtype == np.uint8 else mask.astype(np.float32)
     alpha = fill_weights(np.clip(np.nan_to_num(weights, nan=0.0), 0.0, 1.0), feather_px)[:, :, None]
     unwarped = unwarp_and_paste(photo, candidate, transform, feather=0.0).astype(np.float32)
-    filled = np.rint(photo + alpha * (unwarped - photo)).clip(0, 255).astype(np.uint8)
+    below = photo if reference is None else unwarp_and_paste(photo, reference, transform, feather=0.0)
+    filled = np.rint(photo + alpha * (unwarped - below)).clip(0, 255).astype(np.uint8)
     return np.where(alpha > 0, filled, photo)

@@ -23,6 +23,15 @@ from core.placement.blend import composite, composite_aligned, paste_back
 from core.resources import sample_face_crop
 
 DEFAULT_FEATHER = 0.08  # paste-back fall-off as a fraction of the square's side
+COMPOSITE_MODES = ("detail", "replace")  # add the model's change and keep the photo's detail | paste the model's face
+DEFAULT_COMPOSITE = "detail"
+
+
+def check_composite_mode(mode: str) -> str:
+    """``mode`` when it is one of :data:`COMPOSITE_MODES`, else a clear error."""
+    if mode not in COMPOSITE_MODES:
+        raise InvalidInputError(f"Unknown composite '{mode}'; choose one of: {', '.join(COMPOSITE_MODES)}.")
+    return mode
 
 
 @dataclass(frozen=True)
@@ -101,22 +110,24 @@ class Placement:
 
     # -- model → photo -----------------------------------------------------------------------------------------
     def composite(self, pixels: np.ndarray, image: np.ndarray, *, fill_mask: np.ndarray | None = None,
-                  feather: float = DEFAULT_FEATHER) -> np.ndarray:
+                  feather: float = DEFAULT_FEATHER, reference: np.ndarray | None = None) -> np.ndarray:
         """uint8 [H, W, 3]: a copy of ``pixels`` with ``image`` (uint8 [R, R, 3]) blended in at their resolution.
 
-        Without ``fill_mask`` the whole square is replaced, feathered at its edges over ``feather`` × its side;
-        with one (``pixels``' size) only the masked pixels change, the ramp running inside the mask. Every other
-        pixel keeps its exact bytes.
+        Without ``fill_mask`` the whole square changes, feathered at its edges over ``feather`` × its side; with
+        one (``pixels``' size) only the masked pixels change, the ramp running inside the mask. Every other pixel
+        keeps its exact bytes. Without ``reference`` the square replaces the photo; with one (the model's image of
+        the photo as it is, uint8 [R, R, 3]) only ``image − reference`` is added, so the photo keeps its own detail
+        (``core.placement.blend``).
         """
         if self.alignment is None:
             if fill_mask is None:
-                return paste_back(pixels, image, self.crop, feather)
-            return composite(pixels, image, fill_mask, self.crop, feather)
+                return paste_back(pixels, image, self.crop, feather, reference=reference)
+            return composite(pixels, image, fill_mask, self.crop, feather, reference=reference)
         transform = self.alignment.transform
         if fill_mask is None:
-            return unwarp_and_paste(pixels, image, transform, feather)
+            return unwarp_and_paste(pixels, image, transform, feather, reference=reference)
         side = image.shape[0] / self.alignment.scale  # the square's side in these pixels
-        return composite_aligned(pixels, image, fill_mask, transform, feather * side)
+        return composite_aligned(pixels, image, fill_mask, transform, feather * side, reference=reference)
 
     def corners(self) -> np.ndarray:
         """float64 [4, 2]: the square's corners in photo pixels (top-left, top-right, bottom-right, bottom-left)."""
@@ -142,7 +153,7 @@ class Placement:
         return Placement(CropBox(x, y, size), alignment)
 
     def patch(self, pixels: np.ndarray, image: np.ndarray, *, fill_mask: np.ndarray | None = None,
-              feather: float = DEFAULT_FEATHER) -> tuple[np.ndarray, CropBox]:
+              feather: float = DEFAULT_FEATHER, reference: np.ndarray | None = None) -> tuple[np.ndarray, CropBox]:
         """Only the square's bounding box of :meth:`composite`: (uint8 [s, s, 3], where it lies in ``pixels``).
 
         Much cheaper than compositing the whole photo for a live preview. An aligned square's box may reach past
@@ -152,7 +163,8 @@ class Placement:
             box = self.crop
             region = np.ascontiguousarray(pixels[box.y:box.y + box.size, box.x:box.x + box.size])
             small = None if fill_mask is None else fill_mask[box.y:box.y + box.size, box.x:box.x + box.size]
-            return Placement(CropBox(0, 0, box.size)).composite(region, image, fill_mask=small, feather=feather), box
+            local_box = Placement(CropBox(0, 0, box.size))
+            return local_box.composite(region, image, fill_mask=small, feather=feather, reference=reference), box
         corners = self.corners()
         x0, y0 = (math.floor(v) for v in corners.min(0))
         size = max(1, math.ceil(max(*(corners.max(0) - (x0, y0)))))
@@ -160,7 +172,8 @@ class Placement:
         small = None if fill_mask is None else _padded(fill_mask, x0, y0, size, "constant")
         shifted = self.alignment.transform @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64)
         local = Placement(CropBox(0, 0, size), replace(self.alignment, matrix=_rows(shifted)))
-        return local.composite(region, image, fill_mask=small, feather=feather), CropBox(x0, y0, size)
+        return local.composite(region, image, fill_mask=small, feather=feather, reference=reference), CropBox(x0, y0,
+                                                                                                          size)
 
 
 def unit_mask(mask: np.ndarray) -> np.ndarray:

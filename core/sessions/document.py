@@ -26,7 +26,7 @@ from core.alignment import Alignment
 from core.errors import InvalidInputError
 from core.generators.tuning import WeightDelta
 from core.imageio import CropBox, Photo
-from core.placement import MAX_FEATHER, Placement
+from core.placement import DEFAULT_COMPOSITE, MAX_FEATHER, Placement, check_composite_mode
 from core.sessions.fill_layers import Fill, stack
 
 if TYPE_CHECKING:
@@ -148,6 +148,8 @@ class Document:
     feather: float = 0.08  # paste-back fall-off as a fraction of the crop's side (0 … 0.5)
     alignment: Alignment | None = None  # the aligned face square given to the model instead of ``crop`` (None: crop)
     fills: tuple[Fill, ...] = ()  # inpainting fills stacked over the result, in the order they were applied
+    composite: str = DEFAULT_COMPOSITE  # "detail": results add their change to the photo; "replace": pasted over it
+    reference: np.ndarray | None = None  # uint8 [R, R, 3]: the model's image of the photo as it is, when not ``image``
     created: str = field(default_factory=_now)  # ISO-8601 UTC time the document was started
     app_version: str = __version__  # the Landscape Studio that started it
 
@@ -166,6 +168,7 @@ class Document:
         if self.alignment is not None and not isinstance(self.alignment, Alignment):
             raise InvalidInputError(f"The document's alignment must be an Alignment (got "
                                     f"{type(self.alignment).__name__}).")
+        check_composite_mode(self.composite)
         self._check_arrays()
         object.__setattr__(self, "fills", tuple(self.fills))
         if not all(isinstance(fill, Fill) for fill in self.fills):
@@ -186,7 +189,7 @@ class Document:
     def _check_arrays(self) -> None:
         arrays: list[tuple[str, type[np.generic], tuple[int, ...]]] = [
             ("mask", np.uint8, (2,)), ("fill_mask", np.uint8, (2,)), ("latents", np.float32, (2, 3, 4)),
-            ("image", np.uint8, (3,)), ("edited_image", np.uint8, (3,))]
+            ("image", np.uint8, (3,)), ("edited_image", np.uint8, (3,)), ("reference", np.uint8, (3,))]
         for name, dtype, ndim in arrays:
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, _frozen_array(getattr(self, name), name, dtype, ndim))
@@ -194,8 +197,10 @@ class Document:
             image = getattr(self, name)
             if image is not None and (image.shape[0] != image.shape[1] or image.shape[2] != 3):
                 raise InvalidInputError(f"The document's {name} must be square RGB [R, R, 3] (got {image.shape}).")
-        if self.edited_image is not None and (self.image is None or self.edited_image.shape != self.image.shape):
-            raise InvalidInputError("The edited image needs the adopted image, at the same size.")
+        for name in ("edited_image", "reference"):
+            image = getattr(self, name)
+            if image is not None and (self.image is None or image.shape != self.image.shape):
+                raise InvalidInputError(f"The {name.replace('_', ' ')} needs the adopted image, at the same size.")
         count = 0 if self.latents is None else self.latents.shape[0]
         if isinstance(self.best_index, bool) or not isinstance(self.best_index, int):
             raise InvalidInputError(f"The best start must be a whole number (got {self.best_index!r}).")
@@ -261,11 +266,20 @@ class Document:
         """Adopt an inversion result: its latents, best start, image and tuning; edits start again from zero."""
         return self.with_changes(model_id=result.model_id, space=result.space, inversion=result.config.to_dict(),
                                  latents=result.latents, best_index=result.best_index, image=result.best_image,
-                                 edits=(), edited_image=None, tuning=result.tuning)
+                                 edits=(), edited_image=None, tuning=result.tuning, reference=None)
 
     @property
     def best_latent(self) -> np.ndarray | None:
         return None if self.latents is None else self.latents[self.best_index]  # [*shape]
+
+    @property
+    def result_reference(self) -> np.ndarray | None:
+        """What the result's change is measured from under the "detail" composite: the model's image of the photo
+        as it is — ``reference`` when one was kept (a restoration: its square as degraded), else the adopted image.
+        None under "replace", and for an older inpainting result (``fill_mask``), which always replaced."""
+        if self.composite == "replace" or self.fill_mask is not None:
+            return None
+        return self.reference if self.reference is not None else self.image
 
     @property
     def result_image(self) -> np.ndarray | None:
@@ -296,17 +310,18 @@ class Document:
         """Where the model's square lies: the aligned face square when the document has one, else the crop."""
         return Placement(self.crop, self.alignment)
 
-    def composite(self, photo_pixels: np.ndarray) -> np.ndarray:
+    def composited(self, photo_pixels: np.ndarray) -> np.ndarray:
         """uint8 [H, W, 3]: the photo with ``result_image`` composited through :attr:`placement` — what export
         writes, with the fills stacked on top in order. An inpainting result of an older project (``fill_mask``)
         fills only its masked pixels; without a result or fills this is a copy of the photo. The brush mask is not
-        applied: it steers the inversion's loss, not the paste."""
+        applied: it steers the inversion's loss, not the paste. ``composite`` says how results enter the photo."""
         image = self.result_image
         if image is None:
             pixels = np.array(photo_pixels, copy=True)
         else:
-            pixels = self.placement.composite(photo_pixels, image, fill_mask=self.fill_mask, feather=self.feather)
-        return stack(pixels, self.fills)
+            pixels = self.placement.composite(photo_pixels, image, fill_mask=self.fill_mask, feather=self.feather,
+                                              reference=self.result_reference)
+        return stack(pixels, self.fills, detail=self.composite == "detail")
 
 
 def _rows_for(edit: EditedDirection, shape: tuple[int, ...]) -> tuple[slice, ...] | slice:

@@ -57,9 +57,17 @@ class Fill:
         object.__setattr__(self, "image", _read_only(image))
         object.__setattr__(self, "mask", _read_only(mask))
 
-    def apply(self, pixels: np.ndarray) -> np.ndarray:
-        """A copy of ``pixels`` (the photo's size) with this fill blended into its masked pixels."""
-        return self.placement.composite(pixels, self.image, fill_mask=self.mask, feather=float(self.feather))
+    def apply(self, pixels: np.ndarray, *, detail: bool = True) -> np.ndarray:
+        """A copy of ``pixels`` (the photo's size) with this fill blended into its masked pixels.
+
+        ``detail``: the candidate replaces only what the model can see of ``pixels`` — their own view of the square
+        at the model's resolution is the reference — so the brushed region takes the candidate's shapes and
+        colours while keeping the photo's grain above the model's resolution (a frequency split; a fill no longer
+        looks like a blurry patch). Otherwise the candidate replaces the masked pixels outright.
+        """
+        reference = self.placement.target(pixels, self.image.shape[0]) if detail else None
+        return self.placement.composite(pixels, self.image, fill_mask=self.mask, feather=float(self.feather),
+                                        reference=reference)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -69,10 +77,10 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def stack(pixels: np.ndarray, fills: Iterable[Fill]) -> np.ndarray:
+def stack(pixels: np.ndarray, fills: Iterable[Fill], *, detail: bool = True) -> np.ndarray:
     """``pixels`` with every fill applied in order (the first applied lies lowest); ``pixels`` when there are none."""
     for fill in fills:
-        pixels = fill.apply(pixels)
+        pixels = fill.apply(pixels, detail=detail)
     return pixels
 
 

@@ -17,6 +17,10 @@ History:
 - schema 4: adds ``"fills"``, the inpainting fills stacked over the result (``core.sessions.fill_layers``), with
   ``fill_image_<i>`` and ``fill_mask_<i>`` arrays. A schema-3 project has none (an inpainting result it holds
   stays the adopted result with its ``fill_mask``).
+- schema 5: adds ``"composite"``, how results enter the photo ("detail": their change is added and the photo keeps
+  its detail; "replace": the model's square is pasted), and the optional ``reference`` array (the model's image
+  of the photo as it is, when that is not the adopted image, e.g. a restoration's square as degraded). Schema-4
+  projects were made when results were pasted: they become "replace", so they reopen looking as they were saved.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Any
 
 from core.errors import InvalidInputError
 
-CURRENT_SCHEMA = 4
+CURRENT_SCHEMA = 5
 
 
 def _v0_to_v1(data: dict[str, Any]) -> dict[str, Any]:
@@ -54,8 +58,14 @@ def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _v4_to_v5(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 4 pasted results over the photo: keep that look."""
+    data.setdefault("composite", "replace")
+    return data
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _v0_to_v1, 1: _v1_to_v2, 2: _v2_to_v3,
-                                                                     3: _v3_to_v4}
+                                                                     3: _v3_to_v4, 4: _v4_to_v5}
 
 
 def schema_version(data: dict[str, Any]) -> int:

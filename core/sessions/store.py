@@ -46,7 +46,8 @@ PROJECT_SUFFIX = ".lsproj"
 FORMAT = "landscape-studio-project"
 MANIFEST, ARRAYS = "project.json", "arrays.npz"
 PHOTO_MEMBER = re.compile(r"photo\.[a-z0-9]{1,5}")
-SCALAR_ARRAYS = ("latents", "image", "edited_image", "mask", "fill_mask")
+SCALAR_ARRAYS = ("latents", "image", "edited_image", "reference", "mask", "fill_mask")
+IMAGE_ARRAYS = ("image", "edited_image", "reference")
 MAX_UNPACKED_BYTES = 2 << 30  # per archive (the project, and arrays.npz inside it): refuses decompression bombs
 MAX_RATIO = 1100  # unpacked / packed size of a member above 1 MiB; deflate tops out near 1032, so more is forged
 MAX_MANIFEST_BYTES = 16 << 20
@@ -118,7 +119,7 @@ def _manifest(doc: Document, path: Path, member: str | None) -> dict[str, Any]:
             "arrays": [name for name in SCALAR_ARRAYS if getattr(doc, name) is not None],
             "tuning": tuned_weights.entry(doc.tuning),
             "alignment": None if doc.alignment is None else doc.alignment.to_dict(),
-            "fills": fill_layers.entries(doc.fills)}
+            "fills": fill_layers.entries(doc.fills), "composite": doc.composite}
 
 
 def _arrays_bytes(doc: Document) -> bytes:
@@ -253,7 +254,7 @@ def _array_ok(key: str, shape: tuple[int, ...]) -> bool:
         return False
     if key == "latents":
         return 2 <= len(shape) <= 4 and shape[0] <= MAX_STARTS and math.prod(shape[1:]) <= MAX_LATENT_VALUES
-    if key in ("image", "edited_image"):
+    if key in IMAGE_ARRAYS:
         return len(shape) == 3 and shape[0] == shape[1] <= MAX_RESOLUTION and shape[2] == 3
     if key in ("mask", "fill_mask"):
         return len(shape) == 2 and math.prod(shape) <= MAX_PIXELS
@@ -299,7 +300,7 @@ def _npy_shape(npz: zipfile.ZipFile, key: str, label: str, path: Path) -> tuple[
             f"'{path.name}' was refused: its array '{label}' holds Python objects, which would need unpickling; "
             "Landscape Studio never loads pickles from a project."
         )
-    uint8 = key in ("image", "edited_image", "mask", "fill_mask") or fill_layers.is_fill_key(key)
+    uint8 = key in (*IMAGE_ARRAYS, "mask", "fill_mask") or fill_layers.is_fill_key(key)
     expected = np.dtype(np.uint8 if uint8 else np.float32)
     if dtype != expected or not _array_ok(key, tuple(shape)):
         raise damaged(path, f"array '{label}' is {dtype} of shape {tuple(shape)}, not a plausible {expected} array")
@@ -344,7 +345,7 @@ def _document(manifest: dict[str, Any], arrays: dict[str, np.ndarray], embedded:
         edited_image=arrays.get("edited_image"), fill_mask=arrays.get("fill_mask"), feather=field("feather"),
         tuning=tuned_weights.tuning(manifest["tuning"], arrays), created=field("created"),
         alignment=_alignment(manifest.get("alignment")), fills=fill_layers.fills(manifest["fills"], arrays),
-        app_version=field("app_version"),
+        composite=field("composite"), reference=arrays.get("reference"), app_version=field("app_version"),
     )
 
 

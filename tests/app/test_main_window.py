@@ -11,6 +11,7 @@ from app.document.controller import DocumentController
 from app.main_window import MainWindow
 from core.imageio import load_photo
 from core.resources import resources_dir
+from tests.app.canvas_pixels import shown_after
 from tests.app.events import drag
 
 SAMPLE = resources_dir() / "samples" / "astronaut.png"
@@ -99,15 +100,29 @@ def test_the_gui_thread_handles_events_while_a_run_computes(window, qtbot):
     assert seen == [True] and window.controller.adopted.result.cancelled
 
 
-def test_export_at_full_resolution_and_reopen(window, qtbot, tmp_path):
-    run(qtbot, window, steps=5)
-    out = tmp_path / "edited.png"
+def _export(qtbot, window, out):
     with qtbot.waitSignal(window.controller.busy_changed, timeout=WAIT_MS, check_params_cb=lambda busy: not busy):
         window.controller.export(out)
-    exported, original = load_photo(out).pixels, load_photo(SAMPLE).pixels
+    return load_photo(out).pixels
+
+
+def test_an_unedited_result_exports_the_photo_unchanged_and_replace_is_one_undoable_choice(window, qtbot, tmp_path):
+    c, original = window.controller, load_photo(SAMPLE).pixels
+    run(qtbot, window, steps=5)
+    assert c.composite == "detail" and window.composite_action.isChecked()
+    assert _export(qtbot, window, tmp_path / "detail.png").tobytes() == original.tobytes()
+    with qtbot.waitSignal(c.composite_changed, timeout=WAIT_MS):
+        window.composite_action.trigger()  # Edit → Keep Photo Detail off: the model's face is pasted
+    assert c.composite == "replace" and not window.composite_action.isChecked()
+    assert c.undo_stack.undoText() == "Replace with the model's face"
+    exported = _export(qtbot, window, tmp_path / "replaced.png")
     assert exported.shape == original.shape
     assert np.array_equal(exported[300:], original[300:])  # below the crop: untouched
     assert not np.array_equal(exported[60:150, 180:270], original[60:150, 180:270])  # the face: replaced
+    assert np.array_equal(shown_after(window.canvas), c.adopted.display)
+    c.undo_stack.undo()
+    assert c.composite == "detail" and window.composite_action.isChecked()
+    assert np.array_equal(shown_after(window.canvas), original)  # the canvas shows the photo as it was
 
 
 def test_jpeg_export_keeps_exif(qtbot, tmp_path, window):

@@ -83,6 +83,8 @@ def test_an_aligned_inversion_changes_only_the_face_square(aligned, qtbot, tmp_p
     panel.steps.setValue(5)
     panel.starts.setValue(1)
     panel.lpips.setValue(0.0)
+    with qtbot.waitSignal(c.composite_changed, timeout=WAIT_MS):
+        aligned.composite_action.trigger()  # paste the model's face, so the square's footprint shows
     with qtbot.waitSignal(c.result_applied, timeout=WAIT_MS):
         panel.run_button.click()
     assert c.adopted.placement == c.placement

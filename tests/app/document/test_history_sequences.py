@@ -27,6 +27,7 @@ class State:
     adopted: Adopted | None
     edits: tuple[tuple[str, float], ...]
     fills: tuple[Fill, ...]
+    composite: str = "detail"
 
 
 class HistoryModel:
@@ -65,7 +66,8 @@ def _expected(window, G, state: State) -> np.ndarray | None:
         pairs = [(window.edits.direction(name), value) for name, value in state.edits]
         latent, space = edited_latent(G, state.adopted.latent, pairs, state.adopted.space)
         image = render_latent(G, latent, space)
-    return composite_photo(c.opened.photo.pixels, state.adopted, image, state.fills, c.feather)
+    return composite_photo(c.opened.photo.pixels, state.adopted, image, state.fills, c.feather,
+                           state.composite == "detail")
 
 
 def _prepare(qtbot, window) -> tuple[list[Adopted], list[Fill]]:
@@ -94,25 +96,31 @@ def _prepare(qtbot, window) -> tuple[list[Adopted], list[Fill]]:
     return adopted, fills
 
 
-def _step(rng: random.Random, window, model: HistoryModel, adopted: list[Adopted], fills: list[Fill]) -> str:
+def _step(rng: random.Random, window, model: HistoryModel, adopted: list[Adopted], fills: list[Fill],
+          qtbot) -> str:
     """One random user action, done through the editor and mirrored in ``model``; returns its name."""
     c, stack, now = window.controller, window.controller.undo_stack, model.now
-    action = rng.choice(["adopt", "edit", "edit", "fill", "fill", "undo", "undo", "redo"])
+    action = rng.choice(["adopt", "edit", "edit", "fill", "fill", "undo", "undo", "redo", "composite"])
     if action == "adopt":
         chosen = rng.choice(adopted)
         c.adopt(chosen, "Adopt direct inversion")
-        model.push(State(chosen, (), ()))
+        model.push(State(chosen, (), (), chosen.composite))
+    elif action == "composite":  # Edit → Keep Photo Detail, as a user toggles it
+        with qtbot.waitSignal(c.composite_changed, timeout=WAIT_MS):
+            window.composite_action.trigger()
+        model.push(State(c.adopted, now.edits, now.fills, c.composite))
+        assert c.composite != now.composite
     elif action == "edit" and now.adopted is not None:
         values = {name: round(rng.uniform(-3, 3), 2) for name in rng.sample(EDIT_NAMES, rng.randint(0, 2))}
         values = {k: v for k, v in values.items() if v != 0}
         if values == dict(now.edits):
             return "edit (unchanged)"
         window.edits.commit(window.edits.edits, values, "Edit")
-        model.push(State(now.adopted, tuple(values.items()), now.fills))
+        model.push(State(now.adopted, tuple(values.items()), now.fills, now.composite))
     elif action == "fill":
         index = rng.randrange(len(fills))
         assert window.inpainting.inpaint.apply(index)
-        model.push(State(now.adopted, now.edits, (*now.fills, fills[index])))
+        model.push(State(now.adopted, now.edits, (*now.fills, fills[index]), now.composite))
     elif action == "undo" and model.index > 0:
         stack.undo()
         model.index -= 1
@@ -135,11 +143,11 @@ def test_random_histories_keep_the_canvas_equal_to_the_history_state(qtbot, wind
     G = load_generator("default")
     rng, model, done = random.Random(seed), HistoryModel(), []
     photo = load_photo(SAMPLE).pixels
-    for _ in range(14):
-        done.append(_step(rng, window, model, adopted, fills))
+    for _ in range(16):
+        done.append(_step(rng, window, model, adopted, fills, qtbot))
         _settle(qtbot, window)
         state = model.now
-        assert (c.adopted is state.adopted and _same_fills(c.fills, state.fills)
+        assert (c.adopted is state.adopted and _same_fills(c.fills, state.fills) and c.composite == state.composite
                 and {e.name: e.alpha for e in c.edits} == dict(state.edits)), done
         expected, shown = _expected(window, G, state), shown_after(window.canvas)
         if expected is None:

@@ -234,7 +234,8 @@ def test_adopting_a_row_is_one_undo_step_like_run(qtbot, window):
     assert adopted.result is landscape.result and adopted.placement == comparison.placement
     assert np.array_equal(adopted.latent, landscape.result.best_latent)
     assert np.array_equal(adopted.image, landscape.image)
-    expected = c.opened.composite_on_display(comparison.placement, landscape.image, None, c.feather)
+    expected = c.opened.composite_on_display(comparison.placement, landscape.image, None, c.feather,
+                                             reference=landscape.image)  # "detail": the photo as it was
     assert np.array_equal(adopted.display, expected) and np.array_equal(shown_after(window.canvas), expected)
     assert c.undo_stack.count() == count + 2
     assert c.undo_stack.undoText() == "Adopt landscape inversion (Compare)" and "landscape" in window.status.text()

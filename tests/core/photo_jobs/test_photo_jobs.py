@@ -49,7 +49,7 @@ def _outside(pixels: np.ndarray, box) -> np.ndarray:
 
 def test_invert_photo_returns_the_photo_with_the_result_composited(G, photo):
     placement = Placement.default_for(photo)
-    done = run_job(invert_photo(G, photo, placement=placement, config=FAST, feather=0.05))
+    done = run_job(invert_photo(G, photo, placement=placement, config=FAST, feather=0.05, composite="replace"))
     assert done.photo.shape == photo.pixels.shape and done.target.shape == (G.resolution, G.resolution, 3)
     assert np.array_equal(done.photo, placement.composite(photo.pixels, done.result.best_image, feather=0.05))
     assert np.array_equal(_outside(done.photo, placement.crop), _outside(photo.pixels, placement.crop))

@@ -53,17 +53,46 @@ def _two_overlapping(shape: tuple[int, int]) -> tuple[Fill, Fill]:
     return first, second
 
 
-def test_fills_stack_in_order_and_touch_only_their_masks(photo_file: Path) -> None:
+@pytest.mark.parametrize("detail", [True, False])
+def test_fills_stack_in_order_and_touch_only_their_masks(photo_file: Path, detail: bool) -> None:
     pixels = load_photo(photo_file).pixels
     first, second = _two_overlapping(pixels.shape[:2])
-    stacked = stack(pixels, (first, second))
-    assert np.array_equal(stacked, second.apply(first.apply(pixels)))
+    stacked = stack(pixels, (first, second), detail=detail)
+    assert np.array_equal(stacked, second.apply(first.apply(pixels, detail=detail), detail=detail))
     untouched = (first.mask == 0) & (second.mask == 0)
     assert np.array_equal(stacked[untouched], pixels[untouched])
-    inside = (slice(100, 140), slice(230, 290))  # deep inside the second mask (past its feathered ramp)
-    assert np.array_equal(stacked[inside], second.apply(pixels)[inside])  # the later one lies on top
-    assert not np.array_equal(stack(pixels, (second, first)), stacked)  # order matters where they overlap
-    assert stack(pixels, ()) is pixels
+    assert not np.array_equal(stack(pixels, (second, first), detail=detail), stacked)  # order matters
+    assert stack(pixels, (), detail=detail) is pixels
+    if not detail:
+        inside = (slice(100, 140), slice(230, 290))  # deep inside the second mask (past its feathered ramp)
+        assert np.array_equal(stacked[inside], second.apply(pixels, detail=False)[inside])  # the later one on top
+
+
+def test_a_detail_fill_takes_the_candidates_shapes_and_keeps_the_photos_grain(photo_file: Path) -> None:
+    """Inside the brush the model-resolution view of the result is the candidate's, while what the model cannot
+    see (the photo's finer grain) stays: the fill is not a blurred patch."""
+    pixels = load_photo(photo_file).pixels
+    mask = np.zeros(pixels.shape[:2], dtype=np.uint8)
+    mask[60:200, 180:320] = 255
+    ramp = np.linspace(30, 220, 64, dtype=np.float32)  # a smooth candidate, as a model makes at its resolution
+    image = np.stack([ramp[None, :].repeat(64, 0), ramp[:, None].repeat(64, 1), np.full((64, 64), 90.0)], -1)
+    fill = Fill(image.astype(np.uint8), mask, Placement(CROP), 0.03)
+    placement, size = fill.placement, fill.image.shape[0]
+    detailed, replaced = fill.apply(pixels, detail=True), fill.apply(pixels, detail=False)
+    inside = (slice(90, 170), slice(210, 290))  # deep inside the mask, past the ramp
+
+    def model_view(image: np.ndarray) -> np.ndarray:
+        return placement.target(image, size).astype(np.float32)
+
+    def grain(image: np.ndarray) -> np.ndarray:  # what is left after the model's view, upscaled, is taken away
+        up = Placement(CROP).composite(image, placement.target(image, size), feather=0.0)
+        return image[inside].astype(np.float32) - up[inside].astype(np.float32)
+
+    region = (slice(25, 45), slice(15, 35))  # the same pixels deep inside the mask, in the model's 64-px view
+    assert np.abs(model_view(detailed)[region] - model_view(replaced)[region]).mean() < 12.0
+    kept = np.abs(grain(detailed) - grain(pixels)).mean()
+    lost = np.abs(grain(replaced) - grain(pixels)).mean()
+    assert kept < 0.6 * lost, (kept, lost)
 
 
 def test_a_document_composites_its_fills_over_the_result(photo_file: Path) -> None:
@@ -71,8 +100,10 @@ def test_a_document_composites_its_fills_over_the_result(photo_file: Path) -> No
     image = np.full((64, 64, 3), 40, dtype=np.uint8)
     fills = _two_overlapping(pixels.shape[:2])
     doc = Document.for_photo(photo_file, CROP, latents=np.zeros((1, 100), np.float32), image=image, fills=fills)
+    assert np.array_equal(doc.composited(pixels), stack(pixels, fills))  # "detail": the result alone changes nothing
+    replaced = doc.with_changes(composite="replace")
     result = Placement(CROP).composite(pixels, image, feather=doc.feather)
-    assert np.array_equal(doc.composite(pixels), stack(result, fills))
+    assert np.array_equal(replaced.composited(pixels), stack(result, fills, detail=False))
 
 
 def test_fills_round_trip_bit_exact_through_a_project(tmp_path: Path, photo_file: Path) -> None:
@@ -88,7 +119,7 @@ def test_fills_round_trip_bit_exact_through_a_project(tmp_path: Path, photo_file
     for saved, back in zip(fills, loaded.fills, strict=True):
         assert back.image.tobytes() == saved.image.tobytes() and back.mask.tobytes() == saved.mask.tobytes()
         assert back.placement == saved.placement and back.feather == saved.feather and back.label == saved.label
-    assert np.array_equal(loaded.composite(photo.pixels), doc.composite(pixels))
+    assert np.array_equal(loaded.composited(photo.pixels), doc.composited(pixels))
 
 
 def test_a_fill_of_another_photo_size_is_refused_on_opening(tmp_path: Path, photo_file: Path) -> None:

@@ -131,16 +131,16 @@ def test_embedded_photo_survives_the_original_being_deleted(tmp_path: Path, phot
 
 def test_composite_after_reopening_is_byte_identical(tmp_path: Path, photo_file: Path) -> None:
     doc, path = _saved(tmp_path, photo_file)
-    before = doc.composite(load_photo(photo_file).pixels)
+    before = doc.composited(load_photo(photo_file).pixels)
     loaded, photo = load_project(path)
-    after = loaded.composite(photo.pixels)
+    after = loaded.composited(photo.pixels)
     assert after.tobytes() == before.tobytes()
     outside = np.ones(photo.pixels.shape[:2], dtype=bool)
     outside[CROP.y : CROP.y + CROP.size, CROP.x : CROP.x + CROP.size] = False
     assert np.array_equal(after[outside], photo.pixels[outside])
     assert not np.array_equal(after[~outside], photo.pixels[~outside])
     # the edited image is what is pasted; without it, the adopted reconstruction
-    unedited = loaded.with_changes(edited_image=None).composite(photo.pixels)
+    unedited = loaded.with_changes(edited_image=None).composited(photo.pixels)
     assert not np.array_equal(unedited, after)
 
 
@@ -149,7 +149,7 @@ def test_minimal_document_round_trips(tmp_path: Path, photo_file: Path) -> None:
     doc = Document.for_photo(photo_file, CropBox.centered(512, 512))
     loaded, photo = load_project(save_project(doc, tmp_path / "fresh.lsproj"))
     _assert_same(doc, loaded)
-    assert loaded.composite(photo.pixels).tobytes() == photo.pixels.tobytes()
+    assert loaded.composited(photo.pixels).tobytes() == photo.pixels.tobytes()
 
 
 def test_project_folder_moved_with_its_photo_still_opens(tmp_path: Path, photo_file: Path) -> None:
@@ -417,17 +417,17 @@ def test_schema_0_project_opens_with_no_edits(tmp_path: Path, photo_file: Path) 
 def test_migrate_chain_runs_each_step_once_and_does_not_modify_its_input(monkeypatch) -> None:
     old = {"format": store.FORMAT, "schema_version": 0, "crop": {"x": 0, "y": 0, "size": 1}}
     assert migrate(old) == {**old, "schema_version": CURRENT_SCHEMA, "edits": [], "tuning": None,
-                            "alignment": None, "fills": []}
+                            "alignment": None, "fills": [], "composite": "replace"}
     assert "edits" not in old
-    # adding schema 5 is one function and one number
-    def v4_to_v5(data: dict) -> dict:
+    # adding schema 6 is one function and one number
+    def v5_to_v6(data: dict) -> dict:
         data["renamed"] = data.pop("crop")
         return data
 
-    monkeypatch.setitem(migrations_module.MIGRATIONS, 4, v4_to_v5)
-    monkeypatch.setattr(migrations_module, "CURRENT_SCHEMA", 5)
-    assert migrate(old) == {"format": store.FORMAT, "schema_version": 5, "edits": [], "tuning": None,
-                            "alignment": None, "fills": [], "renamed": old["crop"]}
+    monkeypatch.setitem(migrations_module.MIGRATIONS, 5, v5_to_v6)
+    monkeypatch.setattr(migrations_module, "CURRENT_SCHEMA", 6)
+    assert migrate(old) == {"format": store.FORMAT, "schema_version": 6, "edits": [], "tuning": None,
+                            "alignment": None, "fills": [], "composite": "replace", "renamed": old["crop"]}
     with pytest.raises(InvalidInputError, match="schema version"):
         migrate({"schema_version": "1"})
 
@@ -440,10 +440,10 @@ def test_an_inpainting_result_fills_only_its_mask_and_round_trips(tmp_path: Path
     path = save_project(doc, tmp_path / "fill.lsproj")
     loaded, photo = load_project(path)
     assert np.array_equal(loaded.fill_mask, fill)
-    composed = loaded.composite(photo.pixels)
+    composed = loaded.composited(photo.pixels)
     assert np.array_equal(composed[fill == 0], photo.pixels[fill == 0])
     assert not np.array_equal(composed[fill > 0], photo.pixels[fill > 0])
-    assert np.array_equal(composed, doc.composite(photo.pixels))
+    assert np.array_equal(composed, doc.composited(photo.pixels))
 
 
 # ---- face alignment (schema 3) -------------------------------------------------------------------------------
@@ -454,13 +454,14 @@ def _alignment() -> Alignment:
 
 
 def test_an_alignment_round_trips_and_places_the_result_through_it(tmp_path: Path, photo_file: Path) -> None:
-    doc = _document(photo_file).with_changes(alignment=_alignment(), edits=(), edited_image=None)
+    doc = _document(photo_file).with_changes(alignment=_alignment(), edits=(), edited_image=None,
+                                              composite="replace")
     path = save_project(doc, tmp_path / "aligned.lsproj")
     assert _manifest(path)["alignment"] == doc.alignment.to_dict()
     loaded, photo = load_project(path)
     assert loaded.alignment == doc.alignment
     _assert_same(doc, loaded)
-    placed = loaded.composite(photo.pixels)
+    placed = loaded.composited(photo.pixels)
     assert not np.array_equal(placed, photo.pixels)
     assert np.array_equal(placed[-5:, -5:], photo.pixels[-5:, -5:])  # far from the square: the photo's bytes
 
@@ -490,3 +491,30 @@ def test_a_damaged_alignment_is_refused(tmp_path: Path, photo_file: Path) -> Non
     _rewrite(path, {"project.json": json.dumps(manifest).encode()})
     with pytest.raises(InvalidInputError):
         load_project(path)
+
+
+def test_the_composite_and_a_restorations_reference_round_trip(tmp_path: Path, photo_file: Path) -> None:
+    doc = _document(photo_file)
+    reference = np.full_like(doc.image, 77)
+    for changed in (doc.with_changes(composite="replace"), doc.with_changes(reference=reference)):
+        path = save_project(changed, tmp_path / f"{changed.composite}.lsproj")
+        loaded, photo = load_project(path)
+        assert loaded.composite == changed.composite and _manifest(path)["composite"] == changed.composite
+        assert (loaded.reference is None) == (changed.reference is None)
+        assert np.array_equal(loaded.composited(photo.pixels), changed.composited(photo.pixels))
+    assert np.array_equal(doc.with_changes(edited_image=None).composited(load_photo(photo_file).pixels),
+                          load_photo(photo_file).pixels)  # "detail", no edit: the photo as it was
+    with pytest.raises(InvalidInputError, match="composite"):
+        doc.with_changes(composite="blend")
+
+
+def test_a_schema_4_project_reopens_as_it_was_saved_pasting_its_result(tmp_path: Path, photo_file: Path) -> None:
+    doc, path = _saved(tmp_path, photo_file)
+    manifest = _manifest(path)
+    del manifest["composite"]
+    manifest["schema_version"] = 4
+    _rewrite(path, {"project.json": json.dumps(manifest).encode()})
+    loaded, photo = load_project(path)
+    assert loaded.composite == "replace"
+    assert np.array_equal(loaded.composited(photo.pixels),
+                          doc.with_changes(composite="replace").composited(photo.pixels))

@@ -77,7 +77,7 @@ def test_tuning_round_trips_bit_exact(tmp_path: Path, photo_file: Path) -> None:
         assert not y.flags.writeable
     assert (b.base_model_id, b.info, b.digest, b.tuned_model_id) == (a.base_model_id, INFO, a.digest, a.tuned_model_id)
     manifest = _manifest(path)
-    assert manifest["schema_version"] == CURRENT_SCHEMA == 4
+    assert manifest["schema_version"] == CURRENT_SCHEMA == 5
     assert manifest["tuning"] == {"base_model_id": MODEL, "info": INFO, "parameters": list(SHAPES)}
     with zipfile.ZipFile(path) as zf, zipfile.ZipFile(io.BytesIO(zf.read("arrays.npz"))) as npz:
         assert {f"tune_{i}.npy" for i in range(len(SHAPES))} <= set(npz.namelist())

@@ -37,3 +37,7 @@ class CancelledError(CoreError):
 
 class NoFaceFoundError(CoreError):
     """Automatic alignment found no face in the photo (or not the one asked for)."""
+
+
+class IdentityUnavailableError(CoreError):
+    """The face-identity network's weights are missing or damaged (the message names the file and the fix)."""

@@ -7,10 +7,15 @@ inputs' device; results are computed in at least float32 so half-precision previ
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 
 from core.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from core.alignment.framing import Framing
 
 SSIM_WINDOW = 11  # Gaussian window size (the standard of Wang et al. 2004, and scikit-image's for sigma 1.5)
 SSIM_SIGMA = 1.5  # Gaussian window std, in pixels
@@ -120,11 +125,26 @@ def lpips_distance(a: torch.Tensor, b: torch.Tensor, net: str = "alex") -> torch
         return perceptual_loss(net, a.device)(a.float(), b.float())
 
 
-def reconstruction_metrics(images: torch.Tensor, target: torch.Tensor) -> dict[str, list[float] | None]:
-    """PSNR (dB), SSIM and LPIPS-or-None of each image against ``target``, JSON-ready lists."""
+def identity_distances(a: torch.Tensor, b: torch.Tensor, framing: Framing | None) -> torch.Tensor | None:
+    """dlib identity distance per image [N] (same person below 0.6), or None without a framing or the network."""
+    from core.objectives.identity import identity_loss, unavailable_reason
+
+    _check_pair(a, b)
+    if framing is None or unavailable_reason():
+        return None
+    with torch.no_grad():
+        return identity_loss(framing, a.device)(a.float(), b.float())
+
+
+def reconstruction_metrics(images: torch.Tensor, target: torch.Tensor, framing: Framing | None = None
+                           ) -> dict[str, list[float] | None]:
+    """PSNR (dB), SSIM, LPIPS-or-None and identity-distance-or-None (needs the model's ``framing``) of each image
+    against ``target``, JSON-ready lists."""
     target = target.expand_as(images)
     with torch.no_grad():
         distance = lpips_distance(images, target)
+        identity = identity_distances(images, target, framing)
         return {"psnr": [round(float(v), 4) for v in psnr(images, target)],
                 "ssim": [round(float(v), 5) for v in ssim(images, target)],
-                "lpips": None if distance is None else [round(float(v), 5) for v in distance]}
+                "lpips": None if distance is None else [round(float(v), 5) for v in distance],
+                "identity": None if identity is None else [round(float(v), 5) for v in identity]}

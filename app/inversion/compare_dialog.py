@@ -37,8 +37,8 @@ from core.errors import CoreError
 from core.inversion import METHODS, InversionConfig
 from core.photo_jobs import CompareStarted, CompareStep, Comparison, MethodDone, MethodOutcome, write_export
 
-COLUMNS = ["Method", "Status", "PSNR (dB)", "LPIPS", "Seconds", "Steps", "Notes"]
-STATUS, STEPS = 1, 5  # the columns that change while a method runs
+COLUMNS = ["Method", "Status", "PSNR (dB)", "LPIPS", "Identity", "Seconds", "Steps", "Notes"]
+STATUS, STEPS = 1, 6  # the columns that change while a method runs
 RunInputs = Callable[[], tuple[InversionConfig, str, "np.ndarray | None"]]  # settings, device, mask of a run
 
 
@@ -54,7 +54,8 @@ def outcome_cells(o: MethodOutcome, shared: tuple[str, ...] = ()) -> list[str]:
     """One table row: the method's status and figures (warnings every method gave are said once, elsewhere)."""
     notes = o.error or "; ".join(w for w in o.warnings if w not in shared)
     return [o.method, o.status, "" if o.psnr is None else f"{o.psnr:.3f}",
-            "n/a" if o.lpips is None else f"{o.lpips:.4f}", f"{o.seconds:.2f}", str(o.steps_done), notes]
+            "n/a" if o.lpips is None else f"{o.lpips:.4f}", "n/a" if o.identity is None else f"{o.identity:.3f}",
+            f"{o.seconds:.2f}", str(o.steps_done), notes]
 
 
 class CompareMethodsDialog(QDialog):

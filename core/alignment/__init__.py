@@ -6,7 +6,7 @@
 
 from core.alignment.align import Alignment, align_faces, align_transform, pick, unwarp_and_paste, warp_to_model
 from core.alignment.faces import Face, find_faces
-from core.alignment.framing import Framing, framing_for, measure_framing
+from core.alignment.framing import Framing, framing_for, known_framing, measure_framing
 
 __all__ = ["Alignment", "Face", "Framing", "align_faces", "align_transform", "find_faces", "framing_for",
-           "measure_framing", "pick", "unwarp_and_paste", "warp_to_model"]
+           "known_framing", "measure_framing", "pick", "unwarp_and_paste", "warp_to_model"]

@@ -130,6 +130,14 @@ def cached_framing_dir() -> Path:
     return user_data_dir() / "framing"
 
 
+def known_framing(G: Generator) -> Framing | None:
+    """``G``'s framing when it is shipped or already measured, else None (reports never start a measurement)."""
+    try:
+        return framing_for(G, measure=False)
+    except InvalidInputError:
+        return None
+
+
 def framing_for(G: Generator, measure: bool = True, n: int = 256) -> Framing:
     """``G``'s framing: shipped, else cached, else measured now (``measure``) and cached for next time."""
     for folder in (shipped_framing_dir(), cached_framing_dir()):

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from core.alignment import known_framing
 from core.cli.common import (
     EXIT_INTERRUPTED,
     add_composite_arg,
@@ -55,6 +56,8 @@ def _add_optimizer_args(inv: argparse.ArgumentParser) -> None:
     inv.add_argument("--pixel", type=float, default=defaults.loss.pixel, help="pixel MSE weight")
     inv.add_argument("--lpips", type=float, default=defaults.loss.lpips, help="LPIPS weight (0 = off)")
     inv.add_argument("--lpips-net", default=defaults.loss.lpips_net, choices=("vgg", "alex"))
+    inv.add_argument("--identity", type=float, default=defaults.loss.identity,
+                     help="identity weight: dlib face-embedding distance to the photo (0 = off)")
     inv.add_argument("--prior", type=float, default=defaults.loss.prior, help="latent prior weight")
 
 
@@ -85,7 +88,8 @@ def config_from(args: argparse.Namespace) -> InversionConfig:
                            consistency=args.consistency, pivot=args.pivot, tune_steps=args.tune_steps,
                            tune_lr=args.tune_lr, tune_locality=args.tune_locality,
                            tune_target=args.tune_target).with_changes(
-        loss_pixel=args.pixel, loss_lpips=args.lpips, loss_lpips_net=args.lpips_net, loss_prior=args.prior)
+        loss_pixel=args.pixel, loss_lpips=args.lpips, loss_lpips_net=args.lpips_net, loss_prior=args.prior,
+        loss_identity=args.identity)
 
 
 def cmd_invert(args: argparse.Namespace) -> int:
@@ -115,9 +119,11 @@ def cmd_invert(args: argparse.Namespace) -> int:
     context = RunContext(str(args.photo), (photo.width, photo.height), where["crop"],
                          None if args.mask is None else str(args.mask), done.masked_fraction, str(G.device), timings,
                          where["alignment"], args.composite)
-    report = write_outputs(args.out, result, done.target, context, {"composite.png": done.photo})
+    report = write_outputs(args.out, result, done.target, context, {"composite.png": done.photo},
+                           known_framing(G))
     m = report["metrics"]
     lpips_text = "n/a" if m["lpips"] is None else f"{m['lpips']:.4f}"
+    lpips_text += "" if m["identity"] is None else f", identity distance {m['identity']:.3f}"
     state = f"cancelled after {result.steps_done} steps" if result.cancelled else f"{result.steps_done} steps"
     print(f"{state}: PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.4f}, LPIPS {lpips_text} "
           f"({result.seconds:.1f} s). Results in {args.out.resolve()}")

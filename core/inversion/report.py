@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from core import __version__
+from core.alignment import Framing
 from core.device import from_uint8_hwc
 from core.errors import ImageSaveError
 from core.imageio import atomic_write_bytes, save_image
@@ -48,10 +49,12 @@ def save_npy(path: Path, array: np.ndarray) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
-def build_report(result: InversionResult, target: np.ndarray, context: RunContext) -> dict[str, Any]:
-    """The ``report.json`` content: metrics of the best start against ``target`` (uint8 [R, R, 3]), and more."""
+def build_report(result: InversionResult, target: np.ndarray, context: RunContext,
+                 framing: Framing | None = None) -> dict[str, Any]:
+    """The ``report.json`` content: metrics of the best start against ``target`` (uint8 [R, R, 3]), and more
+    (the identity distance needs the model's ``framing``)."""
     images = from_uint8_hwc(result.images)  # [K, 3, R, R]
-    per_start = reconstruction_metrics(images, from_uint8_hwc(target))
+    per_start = reconstruction_metrics(images, from_uint8_hwc(target), framing)
     best = result.best_index
     metrics = {k: (None if v is None else v[best]) for k, v in per_start.items()}
     summary = result.summary()
@@ -70,14 +73,16 @@ def build_report(result: InversionResult, target: np.ndarray, context: RunContex
                     "invert": round(result.seconds, 4), "per_step_ms": round(1000 * result.seconds / steps, 3)},
         "loss_history": summary["history"],
         "versions": {"landscape_studio": __version__, "torch": torch.__version__, "python": platform.python_version()},
-        "metrics_note": "against the cropped target at the model's resolution; lpips is null without its backbone",
+        "metrics_note": "against the cropped target at the model's resolution; lpips is null without its weights, "
+                        "identity (dlib embedding distance, same person below 0.6) without the model's framing",
         "alignment": context.alignment,
         "composite": context.composite,
     }
 
 
 def write_outputs(out: Path, result: InversionResult, target: np.ndarray, context: RunContext,
-                  extra_images: dict[str, np.ndarray] | None = None) -> dict[str, Any]:
+                  extra_images: dict[str, np.ndarray] | None = None, framing: Framing | None = None
+                  ) -> dict[str, Any]:
     """Write target.png, reconstruction.png (best start), one PNG per start, latent(s).npy and report.json, plus
     ``extra_images`` (file name → uint8 [H, W, 3], e.g. the result pasted back into the photo)."""
     try:
@@ -90,7 +95,7 @@ def write_outputs(out: Path, result: InversionResult, target: np.ndarray, contex
     files += [save_image(pixels, out / name) for name, pixels in (extra_images or {}).items()]
     files.append(save_npy(out / "latent.npy", result.best_latent))
     files.append(save_npy(out / "latents.npy", result.latents))
-    report = build_report(result, target, context)
+    report = build_report(result, target, context, framing)
     report["outputs"] = [*sorted(p.name for p in files), "report.json"]
     atomic_write_bytes(out / "report.json", (json.dumps(report, indent=2) + "\n").encode())
     return report

@@ -1,8 +1,10 @@
-"""The inversion objective: a weighted sum of pixel, LPIPS and prior terms, each reported on its own.
+"""The inversion objective: a weighted sum of pixel, LPIPS, identity and prior terms, each reported on its own.
 
 Terms are per image ([N]) so K starts in one batch stay K independent problems. When LPIPS is asked for but
 cannot run here, the objective drops it, makes sure a pixel term remains, and records a warning for the
-caller to show (the fallback must be visible, never silent).
+caller to show (the fallback must be visible, never silent). The identity term (dlib's face embedding distance,
+``core.objectives.identity``) needs the photo's whole face: it compares G(x) with the target itself, and is left
+out, with a note, under a degradation (a low-resolution or grey observation has no identity to match).
 
 With a forward model A (``core.objectives.operators``: mask, downsample, grayscale) every image term compares
 A(G(x)) with A(target), on A's grid and with the weights A carries there. LPIPS on a downsampled observation
@@ -20,8 +22,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from core.errors import InvalidInputError, PerceptualUnavailableError
+from core.alignment import framing_for
+from core.errors import IdentityUnavailableError, InvalidInputError, PerceptualUnavailableError
 from core.generators import Generator
+from core.objectives.identity import IdentityLoss, identity_loss
 from core.objectives.operators import Identity, Operator
 from core.objectives.perceptual import NETS, PerceptualLoss, perceptual_loss
 from core.objectives.pixel import pixel_loss
@@ -39,9 +43,10 @@ class LossWeights:
     prior: float = 0.0  # Gaussian NLL of the latent per dimension (keeps codes where the generator was trained)
     lpips_net: str = "vgg"  # LPIPS backbone: "vgg" (default, as the NVIDIA projector) or "alex" (faster)
     colinearity: float = 0.0  # BRGM: 1 − mean cosine between the layers of a per-layer latent (w+); off for z
+    identity: float = 0.0  # dlib face-embedding distance to the photo (same person below 0.6); 0 = off
 
     def validate(self) -> None:
-        for name in ("pixel", "lpips", "prior", "colinearity"):
+        for name in ("pixel", "lpips", "prior", "colinearity", "identity"):
             value = getattr(self, name)
             if not value >= 0 or value == float("inf"):
                 raise InvalidInputError(f"The {name} loss weight must be a finite number ≥ 0 (got {value}).")
@@ -75,6 +80,26 @@ class Objective:
                 self.lpips = perceptual_loss(loss.lpips_net, target.device)
             except PerceptualUnavailableError as exc:
                 self._fall_back_to_pixel(str(exc))
+        self.identity_weight = loss.identity
+        self.identity: IdentityLoss | None = None
+        self.identity_target: torch.Tensor | None = None  # [1|N, 128]: the photo's embedding, computed once
+        if loss.identity > 0:
+            self._load_identity(G, target)
+
+    def _load_identity(self, G: Generator, target: torch.Tensor) -> None:
+        if type(self.operator) is not Identity:
+            self.warnings.append(f"The identity term compares whole faces; it is off under the '{self.operator.name}' "
+                                 "degradation.")
+            return
+        try:
+            self.identity = identity_loss(framing_for(G), target.device)
+        except (IdentityUnavailableError, InvalidInputError) as exc:
+            message = f"{exc} The identity term is off."
+            self.warnings.append(message)
+            log.warning(message)
+            return
+        with torch.no_grad():
+            self.identity_target = self.identity.embed(target)
 
     def _fall_back_to_pixel(self, reason: str) -> None:
         self.lpips_weight = 0.0
@@ -99,6 +124,9 @@ class Objective:
         if self.lpips is not None:
             terms["lpips"] = self.lpips(*self._perceptual_view(observed, images.shape[-1]))
             total = total + self.lpips_weight * terms["lpips"]
+        if self.identity is not None and self.identity_target is not None:
+            terms["identity"] = self.identity(images, self.identity_target)
+            total = total + self.identity_weight * terms["identity"]
         if self.prior_weight > 0:
             terms["prior"] = gaussian_nll(latent, self.mean, self.std)
             total = total + self.prior_weight * terms["prior"]

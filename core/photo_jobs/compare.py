@@ -21,13 +21,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.alignment import Framing, known_framing
 from core.device import from_uint8_hwc
 from core.errors import CoreError
 from core.generators import Generator
 from core.imageio import Photo, atomic_write_bytes
 from core.inversion import InversionConfig, InversionResult, InversionStep, invert
 from core.jobs import CancelToken
-from core.metrics import lpips_distance, psnr
+from core.metrics import identity_distances, lpips_distance, psnr
 from core.photo_jobs.invert import model_inputs
 from core.photo_jobs.theta_rule import with_session_theta
 from core.placement import Placement
@@ -65,7 +66,8 @@ class MethodOutcome:
     status: str  # "done", "stopped" (Stop pressed during it), "failed" or "skipped" (Stop pressed before it)
     image: np.ndarray | None = None  # uint8 [R, R, 3] the method's best reconstruction
     psnr: float | None = None  # dB against the target (known pixels only when a mask was painted)
-    lpips: float | None = None  # None when LPIPS's backbone is not on this machine
+    lpips: float | None = None  # None when LPIPS's weights are not on this machine
+    identity: float | None = None  # dlib identity distance to the target (same person below 0.6); None: n/a
     seconds: float = 0.0  # wall-clock time of the whole method, set-up (θ, encoder) included
     steps_done: int = 0
     warnings: tuple[str, ...] = ()
@@ -75,7 +77,9 @@ class MethodOutcome:
     def to_dict(self) -> dict[str, Any]:
         psnr = self.psnr if self.psnr is not None and math.isfinite(self.psnr) else None
         return {"method": self.method, "status": self.status, "psnr_db": None if psnr is None else round(psnr, 4),
-                "lpips": None if self.lpips is None else round(self.lpips, 5), "seconds": round(self.seconds, 3),
+                "lpips": None if self.lpips is None else round(self.lpips, 5),
+                "identity_distance": None if self.identity is None else round(self.identity, 5),
+                "seconds": round(self.seconds, 3),
                 "steps_done": self.steps_done, "warnings": list(self.warnings), "error": self.error}
 
 
@@ -122,12 +126,16 @@ def difference_map(image: np.ndarray, target: np.ndarray) -> np.ndarray:
     return delta.mean(axis=2) / 255.0
 
 
-def score(image: np.ndarray, target: np.ndarray, keep: torch.Tensor | None = None) -> tuple[float, float | None]:
-    """(PSNR dB, LPIPS or None) of uint8 ``image`` against uint8 ``target``. ``keep`` [1, 1, R, R] weighs pixels
-    (PSNR only: LPIPS has no mask, so only whole-square runs get it)."""
+def score(image: np.ndarray, target: np.ndarray, keep: torch.Tensor | None = None,
+          framing: Framing | None = None) -> tuple[float, float | None, float | None]:
+    """(PSNR dB, LPIPS or None, identity distance or None) of uint8 ``image`` against uint8 ``target``. ``keep``
+    [1, 1, R, R] weighs pixels (PSNR only: LPIPS and identity have no mask, so only whole-square runs get them);
+    the identity distance needs the model's ``framing``."""
     a, b = from_uint8_hwc(image), from_uint8_hwc(target)
     distance = lpips_distance(a, b) if keep is None else None
-    return float(psnr(a, b, keep)[0]), None if distance is None else float(distance[0])
+    identity = identity_distances(a, b, framing) if keep is None else None
+    return (float(psnr(a, b, keep)[0]), None if distance is None else float(distance[0]),
+            None if identity is None else float(identity[0]))
 
 
 def write_export(png: bytes, comparison: Comparison, path: Path) -> list[Path]:
@@ -177,7 +185,7 @@ def _run_one(G: Generator, pixels: np.ndarray, mask: torch.Tensor | None, config
             preview = None if record.preview is None else record.preview[int(np.argmin(record.start_losses))]
             yield CompareStep(config.method, index, count, record.step, record.steps, preview)
         keep = None if mask is None else (1.0 - mask.float().clamp(0, 1))[None, None]
-        value, distance = score(result.best_image, pixels, keep)
+        value, distance, identity = score(result.best_image, pixels, keep, known_framing(G))
     except CoreError as exc:
         return MethodOutcome(config.method, "failed", seconds=time.perf_counter() - began, error=str(exc))
     except Exception as exc:  # a method still being written must not sink the others: say so in its column
@@ -185,5 +193,5 @@ def _run_one(G: Generator, pixels: np.ndarray, mask: torch.Tensor | None, config
         return MethodOutcome(config.method, "failed", seconds=time.perf_counter() - began,
                              error=f"Unexpected error: {exc}")
     return MethodOutcome(config.method, "stopped" if result.cancelled else "done", result.best_image.copy(),
-                         value, distance, time.perf_counter() - began, result.steps_done, tuple(result.warnings),
-                         result=result)
+                         value, distance, identity, time.perf_counter() - began, result.steps_done,
+                         tuple(result.warnings), result=result)

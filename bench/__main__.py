@@ -5,6 +5,7 @@
     python -m bench inpainting [--faces 16] [--priors 0,0.001,0.003,0.01,0.03,0.1] [--repeats 5] [--out FILE]
     python -m bench slice [--repeats 3] [--device cpu] [--out FILE]
     python -m bench methods [--faces 16] [--configs direct,hybrid,...] [--budgets STEPS] [--tune-steps N]
+    python -m bench quality [--faces 8] [--configs direct,pivotal,...]
     python -m bench stylegan2 [--resolutions 64,256,1024] [--repeats 5] [--device cpu] [--tiny]
     python -m bench alignment [--repeats 5] [--model default]
     python -m bench gui [--steps 200] [--starts 1] [--repeats 3]
@@ -23,7 +24,7 @@ import os
 import sys
 from pathlib import Path
 
-BENCHMARKS = ("inversion", "landscape", "inpainting", "slice", "methods", "stylegan2", "alignment", "gui",
+BENCHMARKS = ("inversion", "landscape", "inpainting", "slice", "methods", "quality", "stylegan2", "alignment", "gui",
               "sliders")
 GUI = ("gui", "sliders")
 DEFAULT_REPEATS = {"gui": 3, "sliders": 3}  # the others: 5

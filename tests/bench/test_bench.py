@@ -67,3 +67,19 @@ def test_stylegan2_benchmark_writes_figures_per_resolution(tmp_path):
         assert row["forward_ms"] > 0 and row["inversion_step_ms"] > 0 and row["parameters"] > 0
         assert row["memory_method"] in ("linux_vmhwm_delta", "unavailable")
         assert row["memory_method"] == "unavailable" or row["inversion_step_peak_mb"] >= 0
+
+
+def test_quality_benchmark_pairs_the_loss_variants_and_measures_the_edits(tmp_path):
+    out = tmp_path / "quality.json"
+    assert main(["quality", "--faces", "2", "--budgets", "2", "--tune-steps", "1", "--configs", "direct",
+                 "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    direct = report["held_out_faces"]["results"]["direct"]
+    assert set(direct) == {"pixel", "lpips", "lpips+identity", "lpips_minus_pixel", "lpips+identity_minus_pixel"}
+    assert direct["pixel"]["identity"]["n"] == 2 and 0 < direct["pixel"]["identity"]["mean"] < 2
+    assert direct["lpips"]["lpips"]["mean"] > 0  # LPIPS runs offline
+    for photo in report["edits"]["per_photo"].values():
+        assert photo["unedited_detail_is_the_photo"] is True
+        assert set(photo["edits"]) == {f"{e} {a}" for e in ("smile", "age", "glasses") for a in ("-2", "+2")}
+        for row in photo["edits"].values():
+            assert row["detail"]["detail_kept"] > row["replace"]["detail_kept"]

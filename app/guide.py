@@ -24,6 +24,8 @@ HINTS = {
              "another face.",
     "running": "Running… Esc stops it and keeps the best result so far.",
     "result": "Next: edit with a Directions slider, brush (B) and Inpaint, hold \\ for the photo, Ctrl+E exports.",
+    "result_detail": "Found. The photo keeps its own detail and changes only where you edit: move a Directions slider, "
+                     "brush (B) and Inpaint; Ctrl+E exports.",
 }
 FIRST_RUN = ("<b>Welcome.</b> This is a sample photo. Press <b>Run</b> (Ctrl+Return) and the model finds the face "
              "in the dashed square; then edit it with the Directions sliders. Open your own photo with Ctrl+O. "
@@ -75,7 +77,7 @@ class Guide(QObject):
             settings.setValue(SEEN_KEY, True)
             self.note = CanvasNote(canvas, FIRST_RUN)
             doc.run_state_changed.connect(self._run_started)
-        for signal in (doc.photo_opened, doc.result_applied, doc.run_state_changed):
+        for signal in (doc.photo_opened, doc.result_applied, doc.run_state_changed, doc.composite_changed):
             signal.connect(lambda *_: self.update())
         for signal in (doc.photo_opened, doc.crop_applied, doc.alignment_changed, canvas.crop_changed):
             signal.connect(lambda *_: self.split_on_face())
@@ -98,7 +100,8 @@ class Guide(QObject):
         return "result" if d.adopted is not None or d.fills else "photo"
 
     def update(self) -> None:
-        text = HINTS[self.state()]
+        state = self.state()
+        text = HINTS["result_detail" if state == "result" and self.doc.detail else state]
         self.hint.setText(text)
         self.hint.setToolTip(text)
 

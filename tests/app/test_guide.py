@@ -53,8 +53,12 @@ def test_the_hint_follows_the_run_and_the_result(qtbot, window):
     window.controller.run_state_changed.connect(lambda running: texts.append(window.hint.text()))
     with qtbot.waitSignal(window.controller.result_applied, timeout=WAIT_MS):
         window.inversion_panel.run_button.click()
-    qtbot.waitUntil(lambda: window.hint.text() == HINTS["result"], timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.hint.text() == HINTS["result_detail"], timeout=WAIT_MS)
     assert HINTS["running"] in texts
+    with qtbot.waitSignal(window.controller.composite_changed, timeout=WAIT_MS):
+        window.composite_action.trigger()  # the model's face pasted: the hint no longer says the photo is kept
+    assert window.hint.text() == HINTS["result"]
+    window.controller.undo_stack.undo()
     window.controller.undo_stack.undo()
     assert window.hint.text() == HINTS["photo"]
 

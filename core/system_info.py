@@ -12,7 +12,7 @@ from core import __version__
 from core.device import available_devices, pick_device
 from core.errors import CoreError
 from core.generators import load_generator
-from core.objectives.perceptual import NETS, backbone_path, unavailable_reason
+from core.objectives.perceptual import NETS, unavailable_reason, weights_path
 from core.resources import resources_dir
 
 PACKAGES = ("torch", "torchvision", "lpips", "numpy", "pillow", "safetensors", "PySide6-Essentials", "pyqtgraph")
@@ -42,7 +42,8 @@ def system_info(model: str = "default", device: str = "auto") -> dict[str, dict[
             model_info["source"] = source
     except CoreError as exc:
         model_info = {"error": str(exc)}
-    lpips = {net: "available" if unavailable_reason(net) is None else f"unavailable: needs {backbone_path(net)}"
-             for net in NETS}
+    reasons = {net: unavailable_reason(net) for net in NETS}
+    lpips = {net: f"available: {weights_path(net)}" if reason is None else f"unavailable: {reason}"
+             for net, reason in reasons.items()}
     return {"versions": versions, "devices": devices, "model": model_info, "lpips": lpips,
             "paths": {"resources": str(resources_dir())}}

@@ -33,13 +33,14 @@ def G():
 
 
 @pytest.fixture
-def empty_torch_home(tmp_path, monkeypatch):
-    """A TORCH_HOME with no cached backbones, and a fresh LPIPS cache, so LPIPS is unavailable."""
+def missing_lpips_weights(tmp_path, monkeypatch):
+    """LPIPS weights looked for in an empty folder (and a fresh LPIPS cache), so LPIPS is unavailable."""
     from core.objectives import perceptual
 
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    folder = tmp_path / "no_lpips"
+    monkeypatch.setattr(perceptual, "weights_path", lambda net="vgg": folder / f"{net}.safetensors")
     monkeypatch.setattr(perceptual, "_cache", {})
-    return tmp_path / "torch_home"
+    return folder
 
 
 @pytest.fixture(autouse=True)
@@ -48,21 +49,6 @@ def user_data(tmp_path_factory, monkeypatch):
     folder = tmp_path_factory.mktemp("user_data")
     monkeypatch.setenv("LANDSCAPE_STUDIO_DATA", str(folder))
     return folder
-
-
-@pytest.fixture
-def stand_in_alexnet(empty_torch_home):
-    """A randomly initialised AlexNet saved where torchvision's cache would hold the real backbone (LPIPS runs)."""
-    import torch
-    import torchvision
-
-    from core.objectives.perceptual import backbone_path
-
-    path = backbone_path("alex")
-    path.parent.mkdir(parents=True)
-    torch.manual_seed(0)
-    torch.save(torchvision.models.alexnet(weights=None).state_dict(), path)
-    return path
 
 
 TINY_STYLEGAN2 = {"resolution": 32, "style_dim": 32, "n_mlp": 2, "channel_max": 32}  # ~0.1 M weights, 8 ws

@@ -285,7 +285,8 @@ class InversionPanel(QWidget):
         self._method_changed(self.method.currentText())
 
     def _lpips_changed(self) -> None:
-        """An LPIPS weight that cannot apply (no backbone here) is shown as off, with the reason on hover."""
+        """An LPIPS weight that cannot apply (its weights file missing or damaged) is shown as off, with the reason
+        on hover."""
         reason = unavailable_reason(self.lpips_net.currentText())
         self.lpips.setSuffix("  (off: pixel loss only)" if reason else "")
         self.lpips.setEnabled(reason is None and not self._running)

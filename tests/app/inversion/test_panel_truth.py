@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from core.objectives.perceptual import backbone_path, unavailable_reason
+import shutil
+
+from core.objectives import perceptual
+from core.objectives.perceptual import unavailable_reason, weights_path
 
 
 def test_the_landscape_help_names_the_theta_in_use(window, tmp_path):
@@ -17,16 +20,17 @@ def test_the_landscape_help_names_the_theta_in_use(window, tmp_path):
 
 def test_an_lpips_weight_that_cannot_apply_shows_as_off(window, tmp_path, monkeypatch):
     panel = window.inversion_panel
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
+    shipped = weights_path("alex")
+    monkeypatch.setattr(perceptual, "weights_path", lambda net="vgg": tmp_path / f"{net}.safetensors")
     panel.lpips_net.setCurrentText("alex")
     panel._lpips_changed()
     assert unavailable_reason("alex") is not None
     assert "off" in panel.lpips.suffix() and not panel.lpips.isEnabled()
-    assert "backbone" in panel.lpips.toolTip()
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "with-backbone"))
-    path = backbone_path("alex")
-    path.parent.mkdir(parents=True)
-    path.write_bytes(b"")  # the panel asks only whether the file is there; the loss itself checks its contents
+    assert "alex.safetensors' is missing" in panel.lpips.toolTip() and "fetch_lpips.py" in panel.lpips.toolTip()
+    (tmp_path / "alex.safetensors").write_bytes(b"")  # there, but damaged: the panel checks the contents too
+    panel._lpips_changed()
+    assert "off" in panel.lpips.suffix() and "is damaged" in panel.lpips.toolTip()
+    shutil.copyfile(shipped, tmp_path / "alex.safetensors")
     panel._lpips_changed()
     assert panel.lpips.suffix() == "" and panel.lpips.isEnabled()
     panel.set_running(True)

@@ -40,9 +40,9 @@ def test_invert_writes_images_latents_and_report(tmp_path, capsys):
         assert (out / name).exists()
 
 
-def test_lpips_fallback_is_announced(tmp_path, capsys, empty_torch_home):
+def test_lpips_fallback_is_announced(tmp_path, capsys, missing_lpips_weights):
     assert main(["invert", str(SAMPLE), "--steps", "1", "--lpips", "1", "--quiet", "--out", str(tmp_path)]) == 0
-    assert "warning: LPIPS (vgg) needs" in capsys.readouterr().err
+    assert "warning: LPIPS (vgg) cannot run: its weights file" in capsys.readouterr().err
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["uses_lpips"] is False and report["warnings"] and report["metrics"]["lpips"] is None
 

@@ -33,7 +33,7 @@ def test_inpaint_writes_ranked_candidates_composited_into_the_photo(tmp_path, ma
     assert [c["rank"] for c in report["candidates"]] == [0, 1, 2]
     fits = [c["fit_mse"] for c in report["candidates"]]
     assert fits == sorted(fits) and sorted(report["ranking"]) == [0, 1, 2]
-    assert report["diversity"]["metric"] == "pixel_rmse" and report["diversity"]["value"] > 0
+    assert report["diversity"]["metric"] == "lpips_alex" and report["diversity"]["value"] > 0  # the shipped LPIPS
     assert report["settings"]["candidates"] == 3 and len(report["loss_history"]) == 9
     for name in report["outputs"]:
         assert (out / name).exists()

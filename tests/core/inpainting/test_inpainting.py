@@ -17,7 +17,7 @@ from core.inpainting.diverse import (
 )
 from core.jobs import CancelToken, run_job
 from core.metrics import psnr
-from core.objectives import LossWeights, Objective
+from core.objectives import LossWeights, Objective, perceptual
 from core.objectives.priors import colinearity
 from core.placement import composite, fill_weights
 
@@ -61,7 +61,7 @@ def test_candidates_are_ranked_by_their_fit_to_the_known_pixels(run):
     assert np.array_equal(result.candidates, result.inversion.images[result.order])
     summary = result.summary()
     assert summary["ranking"] == result.order.tolist() and summary["candidates"][0]["rank"] == 0
-    assert summary["diversity"]["metric"] == "pixel_rmse"  # no LPIPS backbone on the test machine
+    assert summary["diversity"]["metric"] == "lpips_alex"  # LPIPS's weights ship with the app
     assert set(result.timings) == {"invert", "rank", "diversity", "total"}
 
 
@@ -73,12 +73,15 @@ def test_the_best_candidate_beats_a_blur_fill_inside_the_mask(run, face, box_mas
     assert ours > blur + 3.0, (ours, blur)  # measured 26.3 vs 21.1 dB on this face
 
 
-def test_candidates_differ_inside_the_mask_and_agree_outside(run, box_mask):
+def test_candidates_differ_inside_the_mask_and_agree_outside(run, box_mask, tmp_path, monkeypatch):
     result, _ = run
     images = from_uint8_hwc(result.candidates)
-    inside, _ = diversity(images, box_mask)
+    assert result.diversity == pytest.approx(diversity(images, box_mask)[0])
+    # measured in pixels (LPIPS's receptive fields reach across the mask's edge): no LPIPS weights here
+    monkeypatch.setattr(perceptual, "weights_path", lambda net="vgg": tmp_path / f"{net}.safetensors")
+    inside, metric = diversity(images, box_mask)
     outside, _ = diversity(images, 1 - box_mask)
-    assert result.diversity == pytest.approx(inside)
+    assert metric == "pixel_rmse"
     assert inside > 0.05 and inside > 1.2 * outside, (inside, outside)  # measured RMSE 0.064 inside, 0.047 outside
     top_inside, _ = diversity(images[:4], box_mask)  # the best-fitting half agrees closely where the photo is known
     top_outside, _ = diversity(images[:4], 1 - box_mask)

@@ -3,7 +3,7 @@ import torch
 
 from core.errors import InvalidInputError, PerceptualUnavailableError
 from core.objectives import LossWeights, Objective
-from core.objectives.perceptual import BACKBONE_FILES, PerceptualLoss, unavailable_reason
+from core.objectives.perceptual import PerceptualLoss, unavailable_reason
 from core.objectives.pixel import pixel_loss
 from core.objectives.priors import gaussian_nll
 
@@ -47,14 +47,15 @@ def test_bad_weights_are_refused(weights):
         weights.validate()
 
 
-def test_missing_backbone_names_the_file_and_folder(empty_torch_home):
+def test_missing_weights_name_the_file_and_how_to_restore_it(missing_lpips_weights):
     reason = unavailable_reason("vgg")
-    assert BACKBONE_FILES["vgg"] in reason and str(empty_torch_home / "hub" / "checkpoints") in reason
-    with pytest.raises(PerceptualUnavailableError, match=r"vgg16-397923af\.pth"):
+    assert str(missing_lpips_weights / "vgg.safetensors") in reason and "is missing" in reason
+    assert "Re-install" in reason and "packaging/fetch_lpips.py" in reason
+    with pytest.raises(PerceptualUnavailableError, match=r"vgg\.safetensors' is missing"):
         PerceptualLoss("vgg")
 
 
-def test_objective_falls_back_to_pixel_loss_visibly(G, empty_torch_home):
+def test_objective_falls_back_to_pixel_loss_visibly(G, missing_lpips_weights):
     target = G.sample(1, 0)
     objective = Objective(G, target, None, LossWeights(pixel=0.0, lpips=1.0))
     assert not objective.uses_lpips
@@ -63,7 +64,7 @@ def test_objective_falls_back_to_pixel_loss_visibly(G, empty_torch_home):
     assert set(terms) == {"pixel", "total"} and (terms["total"] > 0).all()
 
 
-def test_lpips_runs_from_a_cached_backbone(G, stand_in_alexnet):
+def test_lpips_runs_from_the_shipped_weights(G):
     assert unavailable_reason("alex") is None
     loss = PerceptualLoss("alex")
     a, b = G.sample(2, 0), G.sample(2, 1)
@@ -75,9 +76,3 @@ def test_lpips_runs_from_a_cached_backbone(G, stand_in_alexnet):
     objective = Objective(G, a[:1], None, LossWeights(lpips=1.0, lpips_net="alex"))
     assert objective.uses_lpips and not objective.warnings
     assert "lpips" in objective(b, G.sample_latent(2, 1))
-
-
-def test_a_corrupt_backbone_file_is_reported(stand_in_alexnet):
-    stand_in_alexnet.write_bytes(b"not a checkpoint")
-    with pytest.raises(PerceptualUnavailableError, match="could not be loaded"):
-        PerceptualLoss("alex")

@@ -98,7 +98,7 @@ def test_config_stores_and_validates_the_operator():
         InversionConfig(operator="sharpen").validate()
 
 
-def test_lpips_compares_downsampled_observations_at_full_size(G, stand_in_alexnet):
+def test_lpips_compares_downsampled_observations_at_full_size(G):
     target = G.sample(1, 1_999_400_001)
     loss = LossWeights(lpips=1.0, lpips_net="alex")
     objective = Objective(G, target, None, loss, operator=Downsample(8))  # 8×8 observations: too small for AlexNet

@@ -113,7 +113,7 @@ def test_a_failing_method_shows_its_error_while_the_others_run(qtbot, window):
     assert bad.status == "failed" and bad.image is None and "no-such-method" in bad.error
     assert "failed" in dialog.grid.plots["no-such-method"].titleLabel.text
     assert "Unknown method" in dialog.grid.notes["no-such-method"].textItem.toPlainText()
-    assert dialog.table.item(1, 1).text() == "failed" and "Unknown method" in dialog.table.item(1, 6).text()
+    assert dialog.table.item(1, 1).text() == "failed" and "Unknown method" in dialog.table.item(1, 7).text()
     assert dialog.grid.images["direct"].image is not None and dialog.grid.images["no-such-method"].image is None
 
 
@@ -144,7 +144,7 @@ def test_a_missing_theta_falls_back_with_a_warning_in_its_column(qtbot, window):
     assert landscape.status == "done" and landscape.image is not None
     assert any("direct method instead" in w for w in landscape.warnings)
     assert "⚠" in dialog.grid.plots["landscape"].titleLabel.text
-    assert "direct method instead" in dialog.table.item(1, 6).text()
+    assert "direct method instead" in dialog.table.item(1, 7).text()
 
 
 def test_export_writes_the_grid_and_the_numbers(qtbot, window, tmp_path):
@@ -186,7 +186,7 @@ def test_a_row_fills_when_its_method_ends_while_the_next_still_runs(qtbot, windo
         assert compare.compare(["no-such-method", "direct", "landscape"], config, "cpu", None)
     assert first.args[0].index == 0 and first.args[0].outcome.status == "failed"
     assert compare.running and dialog.comparison is None  # the comparison has not ended
-    assert _row(dialog, 0)[:2] == ["no-such-method", "failed"] and "Unknown method" in _row(dialog, 0)[6]
+    assert _row(dialog, 0)[:2] == ["no-such-method", "failed"] and "Unknown method" in _row(dialog, 0)[7]
     assert "failed" in dialog.grid.plots["no-such-method"].titleLabel.text
     qtbot.waitUntil(lambda: _row(dialog, 1)[1] == "running", timeout=WAIT_MS)
     assert _row(dialog, 2)[:2] == ["landscape", "pending"]
@@ -211,7 +211,7 @@ def test_figures_appear_per_method_before_the_comparison_ends(qtbot, window):
     for index, outcome in enumerate(comparison.outcomes):
         ended, row, _, image = seen[index]
         assert ended is None  # drawn from the method's own record, not from the final comparison
-        assert row[:3] == [outcome.method, "done", f"{outcome.psnr:.3f}"] and row[5] == "5"
+        assert row[:3] == [outcome.method, "done", f"{outcome.psnr:.3f}"] and row[6] == "5"
         assert np.array_equal(image, outcome.image)
     assert seen[0][2] in ("pending", "running")  # the second method had not ended when the first showed
 

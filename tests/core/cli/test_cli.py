@@ -28,7 +28,7 @@ def test_invert_writes_images_latents_and_report(tmp_path, capsys):
     assert "PSNR" in capsys.readouterr().out
     report = json.loads((out / "report.json").read_text())
     assert report["schema_version"] == 1
-    assert set(report["metrics"]) == {"psnr", "ssim", "lpips"} and report["metrics"]["psnr"] > 5
+    assert set(report["metrics"]) == {"psnr", "ssim", "lpips", "identity"} and report["metrics"]["psnr"] > 5
     assert report["crop"] == {"x": 162, "y": 42, "size": 126}  # the sample's recorded face crop
     assert report["settings"]["steps"] == 5 and report["settings"]["starts"] == 2
     assert len(report["loss_history"]) == 6 and report["model_id"].startswith("dcgan-digiface@")

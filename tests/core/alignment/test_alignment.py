@@ -181,7 +181,7 @@ def test_cli_invert_align_pastes_back_into_the_photo(tmp_path, capsys):
                  "--out", str(out)]) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["alignment"]["resolution"] == R and report["crop"] is None and "align" in report["timings"]
-    assert {"psnr", "ssim", "lpips"} == set(report["metrics"]) and "composite.png" in report["outputs"]
+    assert {"psnr", "ssim", "lpips", "identity"} == set(report["metrics"]) and "composite.png" in report["outputs"]
     assert Image.open(out / "composite.png").size == Image.open(photo).size
 
 

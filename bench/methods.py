@@ -1,8 +1,8 @@
 """``python -m bench methods``: the five inversion methods side by side, on real photos and generated faces.
 
 For each method, each target is inverted on its own (batch 1, as a person inverts a photo) with the product's
-defaults for that method (pixel + LPIPS, falling back to pixel loss where the LPIPS backbone is missing, which
-the report records). Figures per method: PSNR, the final loss, seconds, and edit survival: for a shipped
+defaults for that method (pixel + LPIPS, falling back to pixel loss only where the shipped LPIPS weights are
+damaged, which the report records). Figures per method: PSNR, the final loss, seconds, and edit survival: for a shipped
 direction d at strength α, the change G'(x + α·σ·d) − G'(x) the edit makes on the generator the result uses (the
 tuned copy for "pivotal") compared with the change G(x + α·σ·d) − G(x) on the original model: the cosine between
 the two change images and the ratio of their norms (1 and 1: the edit behaves exactly as on the original). The

@@ -28,6 +28,7 @@ import torch
 
 from bench.common import machine_info
 from bench.methods import METHOD_CONFIGS, _changes
+from bench.portraits import portraits
 from core.alignment import Framing, framing_for
 from core.device import from_uint8_hwc, pick_device
 from core.directions import DirectionLibrary, shipped_library_dir
@@ -50,6 +51,8 @@ VARIANTS = {"pixel": {"loss_lpips": 0.0, "loss_identity": 0.0},
 EDITS = ("smile", "age", "glasses")
 AMOUNTS = (-2.0, 2.0)
 FACE_SIDE = 256  # the face square the identity of a full-resolution photo is measured on
+BUDGET_SECONDS = 20.0  # the editor's default must finish within this on the reference CPU
+Rows = dict[str, dict[str, list[dict[str, float]]]]  # method → variant → one row per target
 
 
 def _stats(values: list[float]) -> dict[str, float]:
@@ -70,34 +73,57 @@ def _row(G: Generator, config: InversionConfig, target: torch.Tensor, framing: F
             "identity": float("nan") if identity is None else float(identity[0]), "seconds": seconds}
 
 
+def _paired(a: list[dict[str, float]], b: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Mean per-target difference a − b and its standard error, per figure."""
+    return {k: _stats([x[k] - y[k] for x, y in zip(a, b, strict=True)]) for k in ("psnr", "lpips", "identity",
+                                                                                   "seconds")}
+
+
 def run_methods(G: Generator, targets: torch.Tensor, methods: list[str], framing: Framing,
-                args: argparse.Namespace) -> dict[str, Any]:
-    """Every method under every variant on ``targets`` [T, 3, R, R], with paired differences against "pixel"."""
+                args: argparse.Namespace) -> tuple[dict[str, Any], Rows]:
+    """Every method under every variant on ``targets`` [T, 3, R, R]: summaries with paired differences against
+    "pixel", and the per-target rows (for paired comparisons between methods)."""
     out: dict[str, Any] = {}
+    all_rows: Rows = {}
     for method in methods:
         base = METHOD_CONFIGS[method].with_changes(**_changes(args, method))
         rows = {name: [_row(G, base.with_changes(**changes), t, framing) for t in targets]
                 for name, changes in VARIANTS.items()}
         summary: dict[str, Any] = {name: {k: _stats([r[k] for r in rs]) for k in rs[0]} for name, rs in rows.items()}
         for name in list(VARIANTS)[1:]:
-            summary[f"{name}_minus_pixel"] = {k: _stats([a[k] - b[k] for a, b in zip(rows[name], rows["pixel"],
-                                                                                       strict=True)])
-                                              for k in ("psnr", "lpips", "identity", "seconds")}
-        out[method] = summary
+            summary[f"{name}_minus_pixel"] = _paired(rows[name], rows["pixel"])
+        out[method], all_rows[method] = summary, rows
         after = summary["lpips+identity"]
         print(f"  {method}: identity {after['identity']['mean']}, LPIPS {after['lpips']['mean']}, "
               f"{after['psnr']['mean']} dB, {after['seconds']['mean']} s", file=sys.stderr)
-    return out
+    return out, all_rows
+
+
+def choose_default(rows: Rows, budget: float = BUDGET_SECONDS) -> dict[str, Any]:
+    """The method and loss variant with the best likeness on the real photos among those whose mean time is within
+    ``budget`` seconds: lowest identity distance (the person kept), then lowest LPIPS; with the paired difference of
+    every other candidate against it, so a reader sees which gaps are outside the noise."""
+    mean = statistics.fmean
+    candidates = [(m, v) for m, variants in rows.items() for v, rs in variants.items()
+                  if mean(r["seconds"] for r in rs) <= budget]
+    if not candidates:
+        return {"budget_seconds": budget, "chosen": None, "reason": "no method finished within the budget"}
+    method, variant = min(candidates, key=lambda c: (mean(r["identity"] for r in rows[c[0]][c[1]]),
+                                                     mean(r["lpips"] for r in rows[c[0]][c[1]])))
+    best = rows[method][variant]
+    others = {f"{m} {v}": _paired(rows[m][v], best) for m, v in candidates if (m, v) != (method, variant)}
+    return {"budget_seconds": budget, "chosen": {"method": method, "variant": variant},
+            "rule": "lowest mean identity distance on the real photos, then lowest LPIPS, among mean seconds <= budget",
+            "others_minus_chosen": others}
 
 
 def _face(placement: Placement, pixels: np.ndarray) -> np.ndarray:
     return placement.target(pixels, FACE_SIDE)
 
 
-def run_edits(G: Generator, photo: Photo, config: InversionConfig, framing: Framing,
+def run_edits(G: Generator, photo: Photo, placement: Placement, config: InversionConfig, framing: Framing,
               library: DirectionLibrary) -> dict[str, Any]:
     """One photo: the unedited composite's bytes, then each edit under both composites."""
-    placement = Placement.default_for(photo)
     done = run_job(invert_photo(G, photo, placement=placement, config=config))
     model = G if done.result.tuning is None else tuned_copy(G, done.result.tuning)
     latent, face = done.result.best_latent, _face(placement, photo.pixels)
@@ -115,26 +141,53 @@ def run_edits(G: Generator, photo: Photo, config: InversionConfig, framing: Fram
     return out
 
 
+def _photos(G: Generator, framing: Framing, samples_only: bool) -> tuple[list[tuple[str, Photo, Placement]],
+                                                                            str | None]:
+    """The bundled samples at their recorded face crops, then the extra public-domain portraits (see
+    ``bench.portraits``) at the squares our face finder frames."""
+    out = [(p.source.name if p.source else str(i), p, Placement.default_for(p))
+           for i, p in enumerate(load_photo(path) for path in sample_photos())]
+    if samples_only:
+        return out, "extra portraits left out (--samples-only)"
+    extra, note = portraits(framing, G.resolution)
+    return out + [(e.photo.source.name if e.photo.source else "", e.photo, Placement.default_for(e.photo, e.crop))
+                  for e in extra], note
+
+
 def bench_quality(args: argparse.Namespace) -> dict[str, Any]:
     device = pick_device(args.device)
     G = load_generator(args.model, device)
     framing, library = framing_for(G), DirectionLibrary.load(shipped_library_dir(G.name))
     methods = args.configs.split(",") if args.configs else list(METHOD_CONFIGS)
-    faces_n = args.faces or 8
-    photos = [load_photo(path) for path in sample_photos()]
-    squares = torch.cat([from_uint8_hwc(Placement.default_for(p).target(p.pixels, G.resolution), device)
-                         for p in photos])
+    faces_n = args.faces or 12
+    photos, note = _photos(G, framing, args.samples_only)
+    squares = torch.cat([from_uint8_hwc(placement.target(photo.pixels, G.resolution), device)
+                         for _, photo, placement in photos])
     out: dict[str, Any] = {"benchmark": "quality", "date": datetime.now(UTC).isoformat(timespec="seconds"),
                            "machine": machine_info(device), "model_id": G.model_id, "variants": VARIANTS,
-                           "photos": [p.source.name if p.source else "" for p in photos]}
-    print("[sample_photos]", file=sys.stderr)
-    out["sample_photos"] = run_methods(G, squares, methods, framing, args)
+                           "photos": [name for name, _, _ in photos], "photos_note": note}
+    print(f"[photos: {len(photos)}]", file=sys.stderr)
+    out["photos_results"], photo_rows = run_methods(G, squares, methods, framing, args)
+    out["default"] = choose_default(photo_rows)
     print("[held_out_faces]", file=sys.stderr)
-    out["held_out_faces"] = {"n": faces_n, "seed": HELD_OUT_SEED,
-                             "results": run_methods(G, held_out_faces(G, faces_n), methods, framing, args)}
-    editor = InversionConfig(method="pivotal", steps=100).with_changes(**VARIANTS["lpips+identity"],
-                                                                        **_changes(args, "pivotal"))
-    out["edits"] = {"config": editor.to_dict(), "per_photo": {
-        p.source.name if p.source else str(i): run_edits(G, p, editor, framing, library)
-        for i, p in enumerate(photos)}}
+    results, _ = run_methods(G, held_out_faces(G, faces_n), methods, framing, args)
+    out["held_out_faces"] = {"n": faces_n, "seed": HELD_OUT_SEED, "results": results}
+    chosen = out["default"]["chosen"] or {"method": "pivotal", "variant": "lpips+identity"}
+    editor = METHOD_CONFIGS[chosen["method"]].with_changes(**VARIANTS[chosen["variant"]],
+                                                          **_changes(args, chosen["method"]))
+    print("[edits]", file=sys.stderr)
+    per_photo = {name: run_edits(G, photo, placement, editor, framing, library) for name, photo, placement in photos}
+    out["edits"] = {"config": editor.to_dict(), "per_photo": per_photo, "summary": _edit_summary(per_photo)}
+    return out
+
+
+def _edit_summary(per_photo: dict[str, Any]) -> dict[str, Any]:
+    """Over all photos and edits, per composite: identity (mean ± SE, worst) and detail kept (mean ± SE, least)."""
+    out: dict[str, Any] = {}
+    for mode in ("detail", "replace"):
+        rows = [row[mode] for photo in per_photo.values() for row in photo["edits"].values()]
+        identity, kept = [r["identity"] for r in rows], [r["detail_kept"] for r in rows]
+        out[mode] = {"identity": _stats(identity) | {"max": max(identity)},
+                     "detail_kept": _stats(kept) | {"min": min(kept)}}
+    out["unedited_detail_is_the_photo"] = all(p["unedited_detail_is_the_photo"] for p in per_photo.values())
     return out

@@ -24,7 +24,8 @@ class ModelLoadError(CoreError):
 
 
 class PerceptualUnavailableError(CoreError):
-    """LPIPS cannot run because its ImageNet backbone is not on this machine (the message says where to put it)."""
+    """LPIPS cannot run because its shipped weights file is missing or damaged (the message names the file and how
+    to restore it)."""
 
 
 class InvalidInputError(CoreError):

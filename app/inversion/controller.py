@@ -15,9 +15,11 @@ from PySide6.QtCore import QObject, Signal
 from app.document.controller import DocumentController
 from app.document.state import Adopted, OpenedPhoto
 from app.engine import JobRequest
+from core.alignment import Framing, known_framing
 from core.inversion import InversionConfig, InversionResult, InversionStep
 from core.jobs import CancelToken
-from core.photo_jobs import PhotoInversion, invert_photo, result_reference
+from core.objectives.identity import SAME_PERSON_BELOW
+from core.photo_jobs import PhotoInversion, invert_photo, result_reference, score
 from core.placement import Placement
 
 PROGRESS_INTERVAL_S = 0.1  # the progress bar and speed text change at most 10 times a second
@@ -72,7 +74,7 @@ class InversionController(QObject):
             G = d.model(device)
             done = yield from invert_photo(G, opened.photo, placement=placement, config=config, mask=mask,
                                            theta=theta, feather=feather, composite=mode, cancel=token)
-            return adopted_from(done, opened, feather, mode == "detail")
+            return adopted_from(done, opened, feather, mode == "detail"), likeness(done, known_framing(G))
 
         if not d.submit(JobRequest("invert", job, token)):
             return False
@@ -100,12 +102,31 @@ class InversionController(QObject):
             self._progress_shown = now
             self.progress_changed.emit(last.step, last.steps, rate)
 
-    def _done(self, adopted: Adopted) -> None:
+    def _done(self, outcome: tuple[Adopted, str]) -> None:
+        adopted, figures = outcome
         result = adopted.result
         assert result is not None
         self.doc.adopt(adopted, f"Adopt {adopted.label}")
         state = f"Stopped after {result.steps_done} steps" if result.cancelled else f"Done: {result.steps_done} steps"
-        self.doc.status_changed.emit(f"{state}, best loss {float(result.losses.min()):.4f} ({result.seconds:.1f} s)")
+        self.doc.status_changed.emit(f"{state} in {result.seconds:.1f} s · {figures}")
+
+
+def likeness(done: PhotoInversion, framing: Framing | None) -> str:
+    """How close the reconstruction is to the photo's square, in the metrics the reports use (engine thread).
+    A restoration is compared with its degraded view and a masked run ignores part of the square, so those
+    report their loss only."""
+    result = done.result
+    loss = f"best loss {float(result.losses.min()):.4f}"
+    if result.config.operator is not None or done.masked_fraction > 0:
+        return loss
+    db, lpips, identity = score(result.best_image, done.target, framing=framing)
+    parts = [f"PSNR {db:.1f} dB"]
+    if lpips is not None:
+        parts.append(f"LPIPS {lpips:.3f}")
+    if identity is not None:
+        verdict = "same person" if identity < SAME_PERSON_BELOW else "reads as someone else"
+        parts.append(f"identity {identity:.2f} ({verdict})")
+    return " · ".join(parts)
 
 
 def adopted_from(done: PhotoInversion, opened: OpenedPhoto, feather: float, detail: bool) -> Adopted:

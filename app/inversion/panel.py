@@ -23,6 +23,7 @@ from core.errors import CoreError
 from core.inversion import METHODS, InversionConfig
 from core.inversion.config import PIVOT_METHODS, REFINE_METHODS
 from core.inversion.schedules import SCHEDULES
+from core.objectives.identity import unavailable_reason as identity_unavailable_reason
 from core.objectives.perceptual import NETS, unavailable_reason
 
 RESTORE_MODES = [  # (label, operator): the photo crop is what the model's image looks like through the operator
@@ -48,6 +49,9 @@ SPACE_HELP = ("The latent space the inversion optimises. z: the Gaussian input. 
 # 100-step hybrid pivot, 32.1 dB on the sample photos in 10.8 s where direct stays at 19.2 dB (a different person).
 # The command line keeps direct as its default: scripts should not change behaviour under their feet.
 EDITOR_DEFAULTS = InversionConfig(method="pivotal", steps=100)
+IDENTITY_HELP = ("Weight of the identity loss: the distance between the face-recognition embeddings (dlib) of the "
+                 "result and the photo, so the result stays recognisably the same person (below 0.6 means the "
+                 "same person). Off while a restore mode degrades the result before comparing.")
 HYBRID_ROWS = ("Refine with", "Encoder term")
 PIVOTAL_ROWS = ("Pivot from", "Tuning steps", "Tuning lr", "Locality weight", "Stop at loss")
 
@@ -99,6 +103,7 @@ class InversionPanel(QWidget):
         self.lpips_net = QComboBox()
         self.lpips_net.addItems(list(NETS))
         self.lpips_net.currentTextChanged.connect(lambda _net: self._lpips_changed())
+        self.identity = _spin(0.0, 100.0, d.loss.identity, 3, 0.05)
         self.prior = _spin(0.0, 100.0, d.loss.prior, 4, 0.001)
         self.starts = _int_spin(1, 64, d.starts)
         self.seed = _int_spin(0, 2**31 - 1, d.seed)
@@ -182,7 +187,8 @@ class InversionPanel(QWidget):
                 ("Steps", self.steps), ("Learning rate", self.lr),
                 ("Schedule", self.schedule), ("Plain steps first", self.warmup_steps),
                 ("Plain step size", self.warmup_step), ("Pixel weight", self.pixel), ("LPIPS weight", self.lpips),
-                ("LPIPS network", self.lpips_net), ("Prior weight", self.prior), ("Starts", self.starts),
+                ("LPIPS network", self.lpips_net), ("Identity weight", self.identity), ("Prior weight", self.prior),
+                ("Starts", self.starts),
                 ("Seed", self.seed), ("Device", self.device), ("Restore", self.restore)]
         for label, widget in rows:
             form.addRow(label, widget)
@@ -212,7 +218,7 @@ class InversionPanel(QWidget):
                                tune_locality=self.tune_locality.value(),
                                tune_target=self.tune_target.value()).with_changes(
             loss_pixel=self.pixel.value(), loss_lpips=self.lpips.value(), loss_prior=self.prior.value(),
-            loss_lpips_net=self.lpips_net.currentText())
+            loss_lpips_net=self.lpips_net.currentText(), loss_identity=self.identity.value())
 
     def device_name(self) -> str:
         return self.device.currentText()
@@ -245,6 +251,7 @@ class InversionPanel(QWidget):
         self.pixel.setValue(config.loss.pixel)
         self.lpips.setValue(config.loss.lpips)
         self.lpips_net.setCurrentText(config.loss.lpips_net)
+        self.identity.setValue(config.loss.identity)
         self.prior.setValue(config.loss.prior)
         self.starts.setValue(config.starts)
         self.seed.setValue(config.seed)
@@ -291,13 +298,17 @@ class InversionPanel(QWidget):
         self.lpips.setSuffix("  (off: pixel loss only)" if reason else "")
         self.lpips.setEnabled(reason is None and not self._running)
         self.lpips.setToolTip(reason or "Weight of the perceptual (LPIPS) loss")
+        reason = identity_unavailable_reason()
+        self.identity.setSuffix("  (off: model missing)" if reason else "")
+        self.identity.setEnabled(reason is None and not self._running)
+        self.identity.setToolTip(reason or IDENTITY_HELP)
 
     def set_running(self, running: bool) -> None:
         self._running = running
         self.run_button.setText("Stop" if running else "Run")
         for widget in (self.method, self.steps, self.lr, self.schedule, self.warmup_steps, self.warmup_step,
-                       self.pixel, self.lpips, self.lpips_net, self.prior, self.starts, self.seed, self.device,
-                       self.space, self.restore, *self._method_rows.values()):
+                       self.pixel, self.lpips, self.lpips_net, self.identity, self.prior, self.starts, self.seed,
+                       self.device, self.space, self.restore, *self._method_rows.values()):
             widget.setEnabled(not running)
         self._lpips_changed()
 

@@ -96,7 +96,7 @@ class InpaintResult:
     fit_psnr: np.ndarray  # [K] PSNR (dB) of the known pixels
     order: np.ndarray  # [K] start index of each ranked candidate (the gallery's live index)
     diversity: float  # mean pairwise distance inside the mask
-    diversity_metric: str  # "lpips_alex" (when its backbone is here) or "pixel_rmse" (on the [0, 1] scale)
+    diversity_metric: str  # "lpips_alex" (its shipped weights intact) or "pixel_rmse" (on the [0, 1] scale)
     timings: dict[str, float]  # seconds: invert, rank, diversity, total
     inversion: InversionResult  # the underlying run: history, config, warnings, cancelled
     warnings: list[str] = field(default_factory=list)
@@ -171,7 +171,7 @@ def _check_mask(G: Generator, mask: torch.Tensor | np.ndarray) -> torch.Tensor:
 def diversity(images: torch.Tensor, mask: torch.Tensor) -> tuple[float, str]:
     """Mean pairwise distance between ``images`` [K, 3, R, R] inside ``mask`` [R, R] (weights in [0, 1]).
 
-    LPIPS (AlexNet, its spatial map weighted by the mask) when its backbone is on this machine, else the RMSE of
+    LPIPS (AlexNet, its spatial map weighted by the mask) when its shipped weights are intact, else the RMSE of
     the pixels on the [0, 1] scale; the second value says which, since the two are not comparable. One image: 0.
     """
     pairs = list(itertools.combinations(range(images.shape[0]), 2))

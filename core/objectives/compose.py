@@ -39,7 +39,7 @@ class LossWeights:
     """How much each term counts; 0 switches a term off."""
 
     pixel: float = 1.0  # MSE on the [-1, 1] scale
-    lpips: float = 0.5  # LPIPS distance (dropped, with a warning, when the backbone is not on this machine)
+    lpips: float = 0.5  # LPIPS distance (dropped, with a warning, only if its shipped weights are damaged)
     prior: float = 0.0  # Gaussian NLL of the latent per dimension (keeps codes where the generator was trained)
     lpips_net: str = "vgg"  # LPIPS backbone: "vgg" (default, as the NVIDIA projector) or "alex" (faster)
     colinearity: float = 0.0  # BRGM: 1 − mean cosine between the layers of a per-layer latent (w+); off for z

@@ -41,6 +41,7 @@ from core.objectives.identity_net import CHIP_SIDE, EMBEDDING_DIM, file_problem,
 log = logging.getLogger(__name__)
 
 # image-left eye (the person's right eye), image-right eye, mouth centre: fractions of dlib's 150-px chip
+SAME_PERSON_BELOW = 0.6  # dlib's own threshold: embeddings closer than this are the same person
 DLIB_CHIP: tuple[tuple[float, float], ...] = ((0.316261, 0.308958), (0.670482, 0.308870), (0.493470, 0.702598))
 PRESHRINK_ABOVE = 1.5  # image pixels per chip pixel above which the image is first shrunk (antialiased)
 _cache: dict[tuple[tuple[tuple[float, float], ...], str], IdentityLoss] = {}

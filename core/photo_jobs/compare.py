@@ -66,7 +66,7 @@ class MethodOutcome:
     status: str  # "done", "stopped" (Stop pressed during it), "failed" or "skipped" (Stop pressed before it)
     image: np.ndarray | None = None  # uint8 [R, R, 3] the method's best reconstruction
     psnr: float | None = None  # dB against the target (known pixels only when a mask was painted)
-    lpips: float | None = None  # None when LPIPS's weights are not on this machine
+    lpips: float | None = None  # None only when LPIPS's shipped weights are missing or damaged
     identity: float | None = None  # dlib identity distance to the target (same person below 0.6); None: n/a
     seconds: float = 0.0  # wall-clock time of the whole method, set-up (θ, encoder) included
     steps_done: int = 0

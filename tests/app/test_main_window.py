@@ -35,6 +35,14 @@ def test_open_shows_the_photo_and_its_face_crop(window):
     assert "astronaut.png" in window.windowTitle()
 
 
+def test_a_finished_run_says_how_like_the_photo_it_is(window, qtbot):
+    window.inversion_panel.method.setCurrentText("direct")
+    run(qtbot, window, steps=5)
+    message = window.status.text()
+    assert message.startswith("Done: 5 steps in ") and " dB · LPIPS 0." in message, message
+    assert "identity 0." in message or "identity 1." in message, message
+
+
 def test_a_brush_stroke_is_one_undoable_command(window):
     window.canvas.set_tool("brush")
     drag(window.canvas, [(60, 400), (120, 420), (180, 440)])

@@ -72,7 +72,7 @@ def test_stylegan2_benchmark_writes_figures_per_resolution(tmp_path):
 def test_quality_benchmark_pairs_the_loss_variants_and_measures_the_edits(tmp_path):
     out = tmp_path / "quality.json"
     assert main(["quality", "--faces", "2", "--budgets", "2", "--tune-steps", "1", "--configs", "direct",
-                 "--out", str(out)]) == 0
+                 "--samples-only", "--out", str(out)]) == 0
     report = json.loads(out.read_text())
     direct = report["held_out_faces"]["results"]["direct"]
     assert set(direct) == {"pixel", "lpips", "lpips+identity", "lpips_minus_pixel", "lpips+identity_minus_pixel"}
@@ -83,3 +83,5 @@ def test_quality_benchmark_pairs_the_loss_variants_and_measures_the_edits(tmp_pa
         assert set(photo["edits"]) == {f"{e} {a}" for e in ("smile", "age", "glasses") for a in ("-2", "+2")}
         for row in photo["edits"].values():
             assert row["detail"]["detail_kept"] > row["replace"]["detail_kept"]
+    assert report["edits"]["summary"]["unedited_detail_is_the_photo"] is True
+    assert report["default"]["chosen"]["method"] == "direct" and report["default"]["budget_seconds"] == 20.0

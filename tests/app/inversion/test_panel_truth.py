@@ -35,3 +35,22 @@ def test_an_lpips_weight_that_cannot_apply_shows_as_off(window, tmp_path, monkey
     assert panel.lpips.suffix() == "" and panel.lpips.isEnabled()
     panel.set_running(True)
     assert not panel.lpips.isEnabled()
+
+
+def test_the_identity_weight_round_trips_and_shows_as_off_without_its_model(window, tmp_path, monkeypatch):
+    from core.objectives import identity
+
+    panel = window.inversion_panel
+    panel.set_config(panel.config().with_changes(loss_identity=0.25))
+    assert panel.identity.value() == 0.25 and panel.config().loss.identity == 0.25
+    assert panel.identity.isEnabled() and "same person" in panel.identity.toolTip()
+    shipped = identity.weights_path
+    monkeypatch.setattr(identity, "weights_path", lambda: tmp_path / "identity.safetensors")
+    panel._lpips_changed()
+    assert "off" in panel.identity.suffix() and not panel.identity.isEnabled()
+    assert "identity.safetensors" in panel.identity.toolTip()
+    monkeypatch.setattr(identity, "weights_path", shipped)
+    panel.set_running(True)
+    assert not panel.identity.isEnabled()
+    panel.set_running(False)
+    assert panel.identity.isEnabled() and panel.identity.suffix() == ""

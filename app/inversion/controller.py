@@ -70,7 +70,7 @@ class InversionController(QObject):
         opened, placement, mask, theta, feather = d.opened, d.placement, d.run_mask(), d.landscape_dir, d.feather
         token, mode = CancelToken(), d.composite
 
-        def job() -> Generator[InversionStep, None, Adopted]:
+        def job() -> Generator[InversionStep, None, tuple[Adopted, str]]:
             G = d.model(device)
             done = yield from invert_photo(G, opened.photo, placement=placement, config=config, mask=mask,
                                            theta=theta, feather=feather, composite=mode, cancel=token)

@@ -40,8 +40,9 @@ def run_gui(argv: Sequence[str]) -> int:
     relay = FileOpenRelay(window.open_path, app)  # macOS hands documents over as events (app.file_open)
     app.installEventFilter(relay)
     window.show()
+    # unsaved work of an editor that did not exit cleanly is offered first; recovered, it replaces the start photo
     if argv:
-        QTimer.singleShot(0, lambda: window.open_path(argv[0]))
+        QTimer.singleShot(0, lambda: window.recovery.offer(lambda: window.open_path(argv[0])))
     else:  # the sample, unless the desktop handed over a file meanwhile (macOS sends it just after start-up)
         sample = str(sample_photos()[0])
         delay_ms = 300 if sys.platform == "darwin" else 0
@@ -50,7 +51,7 @@ def run_gui(argv: Sequence[str]) -> int:
             if not relay.received:
                 window.open_path(sample)
 
-        QTimer.singleShot(delay_ms, open_sample)
+        QTimer.singleShot(delay_ms, lambda: window.recovery.offer(open_sample))
     return app.exec()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import cast
 
 from PySide6.QtCore import QSettings
@@ -25,6 +26,9 @@ from core.placement import COMPOSITE_MODES, DEFAULT_COMPOSITE, check_composite_m
 COMPOSITE_LABELS = {"detail": "Keep the photo's detail", "replace": "Replace with the model's face"}
 COMPOSITE_HINT = ("Keep the photo's detail: only what an edit, fill or restoration changes is added to the photo, at "
                   "its resolution; Replace: the model's own (softer) face is pasted over it.")
+
+
+AUTOSAVE_MINUTES = 3.0  # the default: a crash costs at most a few minutes of work, and a save is short
 
 
 class Preferences:
@@ -53,14 +57,25 @@ class Preferences:
         mode = str(self.settings.value("prefs/composite", DEFAULT_COMPOSITE))
         return mode if mode in COMPOSITE_MODES else DEFAULT_COMPOSITE
 
+    @property
+    def autosave_minutes(self) -> float:
+        """Minutes between autosaves of unsaved work (0: only before long jobs); a bad stored value: the default."""
+        try:
+            minutes = float(cast("float | str", self.settings.value("prefs/autosave_minutes", AUTOSAVE_MINUTES)))
+        except (TypeError, ValueError):
+            return AUTOSAVE_MINUTES
+        return min(max(minutes, 0.0), 120.0) if math.isfinite(minutes) else AUTOSAVE_MINUTES
+
     def set(self, jpeg_quality: int, feather: float, align_on_open: bool | None = None,
-            composite: str | None = None) -> None:
+            composite: str | None = None, autosave_minutes: float | None = None) -> None:
         self.settings.setValue("prefs/jpeg_quality", jpeg_quality)
         self.settings.setValue("prefs/feather", feather)
         if align_on_open is not None:
             self.settings.setValue("prefs/align_on_open", align_on_open)
         if composite is not None:
             self.settings.setValue("prefs/composite", check_composite_mode(composite))
+        if autosave_minutes is not None:
+            self.settings.setValue("prefs/autosave_minutes", autosave_minutes)
 
 
 class PreferencesDialog(QDialog):
@@ -85,11 +100,19 @@ class PreferencesDialog(QDialog):
             self.composite.addItem(label, mode)
         self.composite.setCurrentIndex(max(self.composite.findData(prefs.composite), 0))
         self.composite.setToolTip(COMPOSITE_HINT)
+        self.autosave = QDoubleSpinBox()
+        self.autosave.setRange(0.0, 120.0)
+        self.autosave.setDecimals(1)
+        self.autosave.setSuffix(" min")
+        self.autosave.setValue(prefs.autosave_minutes)
+        self.autosave.setToolTip("How often unsaved work is autosaved for recovery after a crash (it is also saved "
+                                 "before every run); 0: only before runs")
         form = QFormLayout()
         form.addRow("JPEG export quality", self.quality)
         form.addRow("Paste-back feather", self.feather)
         form.addRow("", self.align_on_open)
         form.addRow("Results in new photos", self.composite)
+        form.addRow("Autosave every", self.autosave)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -99,7 +122,7 @@ class PreferencesDialog(QDialog):
 
     def accept(self) -> None:
         self.prefs.set(self.quality.value(), self.feather.value(), self.align_on_open.isChecked(),
-                       self.composite.currentData())
+                       self.composite.currentData(), self.autosave.value())
         super().accept()
 
 

@@ -25,6 +25,7 @@ from app.directions.controller import EditController
 from app.directions.panel import DirectionsPanel
 from app.directions.presenter import DirectionsPresenter
 from app.docks import build_docks
+from app.document.autosave import Autosave, RecoveryOffer
 from app.document.controller import DocumentController
 from app.document.projects import ProjectController, ReopenedProject
 from app.document.state import Adopted, OpenedPhoto
@@ -77,6 +78,8 @@ class MainWindow(QMainWindow):
         self.edits = EditController(controller)
         self.projects = ProjectController(controller, self.edits)
         self.unsaved = UnsavedChangesGuard(controller, self.projects, self, self.save_project)
+        self.autosave = Autosave(controller, self.edits, self.projects, self.prefs.autosave_minutes)
+        self.recovery = RecoveryOffer(controller, self.projects, self.autosave, self, self.show_error)
         self.directions = DirectionsPresenter(controller, self.edits, self.directions_panel, self.canvas, self)
         self.landscape = LandscapePresenter(controller, self.edits, self.landscape_panel, self.canvas, self)
         self.inpainting = InpaintingPresenter(controller, self.inpainting_panel, self.canvas,
@@ -189,6 +192,7 @@ class MainWindow(QMainWindow):
     def _apply_preferences(self) -> None:
         self.controller.feather = self.prefs.feather
         self.controller.default_composite = self.prefs.composite  # photos opened from now on
+        self.autosave.set_interval(self.prefs.autosave_minutes)
 
     def _prepare_run(self, steps: int, tuning_steps: int = 0) -> None:
         """Before a run: the preferences apply, and the progress view starts over on the current crop, its axis
@@ -385,6 +389,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         self.inversion_panel.save_settings(self.settings)
         self.controller.shutdown()
+        self.autosave.close()  # a clean exit leaves no recovery file
         event.accept()
 
     def confirm_quit_during_run(self) -> bool:

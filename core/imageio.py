@@ -265,6 +265,8 @@ def _open_image(path: Path, what: str, max_pixels: int) -> Image.Image:
         ) from exc
     except OSError as exc:
         raise ImageLoadError(f"The {what} '{path.name}' could not be read ({exc.strerror or exc}).") from exc
+    except (ValueError, EOFError, MemoryError) as exc:  # e.g. a metadata chunk past Pillow's decompression limit
+        raise ImageLoadError(f"The {what} '{path.name}' is damaged or its metadata is too large to read.") from exc
     if im.width * im.height > max_pixels:
         im.close()
         raise ImageLoadError(_too_large(path, what, max_pixels, im.size))

@@ -93,18 +93,24 @@ class ProjectController(QObject):
         self.project_saved.emit(path)
 
     def _opened(self, project: ReopenedProject) -> None:
+        self.show(project)
+        self.path = project.path
+        self.doc.status_changed.emit(f"Opened project {project.path.name}")
+        self.project_opened.emit(project)
+
+    def show(self, project: ReopenedProject) -> None:
+        """Make a reopened project the document, with its stored pixels (a recovered autosave comes here too)."""
         doc = project.document
         # the project's own vectors, so the sliders act exactly as when it was saved; the library is not touched
         self.doc.load_state(project.state, {e.name: _direction(e, doc, project.path) for e in project.state.edits})
-        self.path = project.path
         edits = self.edits.edits
-        self.edits.set_edits(edits, render=False)
         # reopen() makes a patch only from an edited image, so the last test only tells the type checker so
         if project.patch is not None and project.state.adopted is not None and doc.edited_image is not None:
+            self.edits.set_edits(edits, render=False)
             box = project.patch_box or doc.crop
             self.edits.show(EditPreview(self.edits.next_stamp(), edits, project.patch, box, doc.edited_image))
-        self.doc.status_changed.emit(f"Opened project {project.path.name}")
-        self.project_opened.emit(project)
+        else:  # edits saved without their pixels (an autosave between a change and its render) render now
+            self.edits.set_edits(edits, render=bool(edits))
 
 
 def _direction(edit: EditedDirection, doc: Document, path: Path) -> Direction:

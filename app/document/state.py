@@ -171,7 +171,15 @@ class DocumentState:
 
     def to_document(self, *, embed: bool) -> Document:
         """The project document (without the edited image, which the save job renders on the engine thread)."""
-        photo, adopted = self.opened.photo, self.adopted
+        photo, fields = self.opened.photo, self.document_fields()
+        if photo.source is None:
+            return Document(photo_path=None, photo_sha256="", **fields)
+        return Document.for_photo(photo.source, embed=embed, **fields)
+
+    def document_fields(self) -> dict[str, Any]:
+        """Every field of the project document but the photo's (which a caller may take from elsewhere, as the
+        autosave does)."""
+        adopted = self.adopted
         fields: dict[str, Any] = {"crop": self.placement.crop, "alignment": self.placement.alignment,
                                   "feather": self.feather, "mask": self.mask, "fills": self.fills,
                                   "composite": self.composite}
@@ -182,9 +190,7 @@ class DocumentState:
                        "crop": adopted.placement.crop, "alignment": adopted.placement.alignment,
                        "model_id": model_id, "space": space, "inversion": inversion, "edits": self.edits,
                        "reference": adopted.reference}
-        if photo.source is None:
-            return Document(photo_path=None, photo_sha256="", **fields)
-        return Document.for_photo(photo.source, embed=embed, **fields)
+        return fields
 
     @classmethod
     def from_document(cls, doc: Document, photo: Photo) -> DocumentState:

@@ -119,6 +119,10 @@ class Autosave(QObject):
         except (CoreError, OSError) as exc:
             self.failed.emit(f"Autosave failed: {exc}")
             return -1.0
+        except Exception as exc:  # a bug must not pass unseen on this thread (nobody waits on its Future)
+            log.exception("autosave failed")
+            self.failed.emit(f"Autosave failed: {type(exc).__name__}: {exc}")
+            return -1.0
         seconds = time.perf_counter() - start
         log.info("autosaved %s in %.3f s", title, seconds)
         self.saved.emit(seconds)
@@ -197,7 +201,11 @@ class RecoveryOffer(QObject):
             return False
         self._pending = (left, otherwise)
         self.doc.status_changed.emit(f"Recovering {left.title}…")
-        return self.doc.submit(JobRequest("recover", lambda: call_as_job(lambda: _reopen(left.project))))
+        if self.doc.submit(JobRequest("recover", lambda: call_as_job(lambda: _reopen(left.project)))):
+            return True
+        self._pending = None  # the engine is busy (it never is at start-up): the file stays for the next start
+        otherwise()
+        return False
 
     def ask(self, left: recovery.Recovery) -> str:
         box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",

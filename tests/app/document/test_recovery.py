@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,13 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.document.controller import DocumentController
 from app.main_window import MainWindow
 from core.sessions import recovery
-from tests.app.conftest import discard
+from tests.app.conftest import SAMPLE, discard
 
 ROOT = Path(__file__).resolve().parents[3]
 WAIT_MS = 600_000  # only ends a hang
@@ -132,6 +134,24 @@ def test_autosave_only_with_unsaved_changes_and_removed_by_a_save(window, qtbot,
     qtbot.waitUntil(lambda: not project.exists(), timeout=WAIT_MS)  # saved: nothing left to recover
     c.undo_stack.undo()
     assert window.autosave.save() is not None  # unsaved again (back before the save)
+
+
+def test_a_photo_changed_on_disk_since_it_was_opened_is_recovered_as_it_was_open(window, qtbot, tmp_path):
+    photo = tmp_path / "portrait.png"
+    shutil.copyfile(SAMPLE, photo)
+    with qtbot.waitSignal(window.controller.photo_opened, timeout=WAIT_MS):
+        window.open_path(photo)
+    qtbot.waitUntil(lambda: not window.controller.engine.busy, timeout=WAIT_MS)
+    shown = window.controller.opened
+    assert shown is not None
+    Image.new("RGB", (64, 64), "red").save(photo)  # replaced meanwhile: the autosave embeds the pixels instead
+    left = leave_behind(window, qtbot)
+    answer(window, "Recover", [])
+    with qtbot.waitSignal(window.recovery.recovered, timeout=WAIT_MS):
+        assert window.recovery.offer(lambda: pytest.fail("nothing offered"))
+    assert left.title == "portrait.png" and window.controller.opened is not None
+    assert np.array_equal(window.controller.opened.photo.pixels, shown.photo.pixels)
+    assert window.unsaved.modified
 
 
 def test_the_interval_comes_from_the_preferences(window):

@@ -27,6 +27,10 @@ from core.errors import ImageLoadError, ImageSaveError, InvalidInputError
 log = logging.getLogger(__name__)
 
 MAX_PIXELS: int = 200_000_000  # photos above this are refused as decompression bombs
+# Pillow refuses images above 2 × MAX_IMAGE_PIXELS on its own (179 MP by default), which refused photos under our
+# limit with our message. Its warning limit is set to ours (its hard limit is then twice ours), so our own check,
+# which names the photo's size, decides; Pillow's stays as the outer guard wherever else an image is opened.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 ORIENTATION = 0x0112  # EXIF tag
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 ALPHA_MODES = {"LA", "La", "PA", "RGBA", "RGBa"}
@@ -104,7 +108,10 @@ class CropBox:
 
 
 def load_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> Photo:
-    """Decode any image Pillow can read into an upright uint8 RGB ``Photo`` (refusing bombs before decoding)."""
+    """Decode any image Pillow can read into an upright uint8 RGB ``Photo`` (refusing bombs before decoding).
+
+    ``max_pixels`` may lower the limit; Pillow's own guard still refuses anything over twice ``MAX_PIXELS``.
+    """
     path = Path(path).expanduser()
     with _open_image(path, "photo", max_pixels) as im:
         mode = im.mode
@@ -256,7 +263,7 @@ def _open_image(path: Path, what: str, max_pixels: int) -> Image.Image:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(path)
     except Image.DecompressionBombError as exc:
-        raise ImageLoadError(_too_large(path, what, max_pixels)) from exc
+        raise ImageLoadError(_too_large(path, what, min(max_pixels, MAX_PIXELS))) from exc
     except PermissionError as exc:
         raise ImageLoadError(f"There is no permission to read '{path}'; check the file's permissions.") from exc
     except UnidentifiedImageError as exc:
@@ -290,14 +297,21 @@ def _decode(im: Image.Image, path: Path, what: str, max_pixels: int) -> int:
             frames = int(getattr(im, "n_frames", 1))
             im.load()
     except Image.DecompressionBombError as exc:
-        raise ImageLoadError(_too_large(path, what, max_pixels)) from exc
+        raise ImageLoadError(_too_large(path, what, min(max_pixels, MAX_PIXELS))) from exc
     except MemoryError as exc:
         raise ImageLoadError(f"There is not enough memory to open '{path.name}'; close other programs.") from exc
+    except ValueError as exc:  # a text or colour-profile chunk after the pixels, past Pillow's decompression limit
+        if "too large" not in str(exc).lower():
+            raise ImageLoadError(_damaged(path, what)) from exc
+        raise ImageLoadError(f"The {what} '{path.name}' has metadata (text or a colour profile) too large to read "
+                             "safely; re-export it without metadata.") from exc
     except Exception as exc:  # decoders raise many types (OSError, SyntaxError, struct.error, …) on bad data
-        raise ImageLoadError(
-            f"The {what} '{path.name}' is damaged or incomplete and could not be decoded; re-export or re-download it."
-        ) from exc
+        raise ImageLoadError(_damaged(path, what)) from exc
     return frames
+
+
+def _damaged(path: Path, what: str) -> str:
+    return f"The {what} '{path.name}' is damaged or incomplete and could not be decoded; re-export or re-download it."
 
 
 def _orient(im: Image.Image) -> tuple[bytes | None, list[str]]:

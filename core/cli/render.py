@@ -20,8 +20,11 @@ from core.errors import ImageSaveError, InvalidInputError
 from core.generators import Generator, load_generator
 from core.generators.stylegan2 import NOISE_MODES, StyleGAN2Generator
 from core.imageio import SAVE_FORMATS, save_image
+from core.npy_files import read_npy
 
 MAX_LATENTS = 64  # rows of a batch latent file rendered at once
+# Larger magnitudes are no model's code: z ~ N(0, I), StyleGAN's w within tens; 1e30 overflows the generator to inf.
+MAX_LATENT_ABS = 1e4
 
 
 def add_render_parser(sub: argparse._SubParsersAction) -> None:
@@ -47,6 +50,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     latent = load_latents(args.latent, G.space(space).shape)  # [N, *shape]
     with torch.no_grad():
         images = render(G, torch.from_numpy(latent).to(G.device), space, args.truncation, args.noise)
+    if not torch.isfinite(images).all():  # never a silently black image
+        raise InvalidInputError(f"The model produced non-finite pixels from '{args.latent.name}'; the latent (or "
+                                "--truncation) is far outside what the model was trained on.")
     path = _save_npy(images, args.out) if suffix == ".npy" else save_image(
         np.concatenate(list(to_uint8_hwc(images)), axis=1), args.out)
     psi = "" if args.truncation is None else f", ψ = {args.truncation:g}"
@@ -78,22 +84,32 @@ def render(G: Generator, latent: torch.Tensor, space: str, psi: float | None = N
 
 
 def load_latents(path: Path, shape: tuple[int, ...]) -> np.ndarray:
-    """A plain numeric .npy of one code [*shape] or up to MAX_LATENTS codes [N, *shape] → float32 [N, *shape]."""
-    try:
-        latent = np.load(path.expanduser(), allow_pickle=False)
-    except FileNotFoundError as exc:
-        raise InvalidInputError(f"The latent file '{path}' does not exist.") from exc
-    except (OSError, ValueError, EOFError) as exc:
-        raise InvalidInputError(f"'{path.name}' is not a plain numeric .npy latent ({exc}).") from exc
-    if not isinstance(latent, np.ndarray) or not np.issubdtype(latent.dtype, np.floating):
-        raise InvalidInputError(f"'{path.name}' must hold one float array (a latent), not {type(latent).__name__}.")
+    """A plain numeric .npy of one code [*shape] or up to MAX_LATENTS codes [N, *shape] → float32 [N, *shape].
+
+    The header is checked before anything is allocated (:func:`read_npy`); values are checked after the cast to
+    float32, so a float64 1e300 (inf in float32) is refused rather than rendered as a black image.
+    """
+    latent = read_npy(path, "latent", max_bytes=MAX_LATENTS * math.prod(shape) * 16)  # 16: complex128, the widest
+    if not np.issubdtype(latent.dtype, np.floating):
+        raise InvalidInputError(f"'{path.name}' must hold one float array (a latent), not {latent.dtype} values.")
     if latent.shape == shape:
         latent = latent[None]
     if latent.shape[1:] != shape or not 1 <= len(latent) <= MAX_LATENTS:
         raise InvalidInputError(f"'{path.name}' holds {latent.shape}, but this space's latent is {shape} "
                                 f"(or [N, ...] with N ≤ {MAX_LATENTS}); was it made with another model or space?")
-    if not np.isfinite(latent).all():
-        raise InvalidInputError(f"'{path.name}' contains NaN or infinite values.")
+    return finite_latent(latent, path.name)
+
+
+def finite_latent(latent: np.ndarray, name: str) -> np.ndarray:
+    """``latent`` as float32, or :class:`InvalidInputError` for NaN, ±inf or values no latent ever holds."""
+    if np.isnan(latent).any():
+        raise InvalidInputError(f"'{name}' contains NaN (not-a-number) values; it is not a usable latent.")
+    if np.isinf(latent).any():
+        raise InvalidInputError(f"'{name}' contains infinite values; it is not a usable latent.")
+    peak = float(np.abs(latent).max(initial=0.0))
+    if peak > MAX_LATENT_ABS:
+        raise InvalidInputError(f"'{name}' holds values as large as {peak:.3g}; latents stay within "
+                                f"±{MAX_LATENT_ABS:g} (this one is too large to be a code of any model).")
     return latent.astype(np.float32)
 
 

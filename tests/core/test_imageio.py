@@ -244,8 +244,15 @@ def _png_header_only(path: Path, width: int, height: int) -> Path:
 
 
 def test_decompression_bomb_header_is_refused_without_decoding(tmp_path: Path) -> None:
-    # 182 MP: under our 200 MP limit but over Pillow's own hard limit (2 x ~89.5 MP).
-    assert "larger than" in _load_error(_png_header_only(tmp_path / "bomb.png", 13000, 14000), chained=True)
+    # 201 MP: over our 200 MP limit, refused from the header with our limit in the message.
+    message = _load_error(_png_header_only(tmp_path / "bomb.png", 14000, 14358))
+    assert "(14000x14358) is larger than 200 megapixels" in message
+
+
+def test_photo_under_our_limit_is_not_refused_by_pillows_own_check(tmp_path: Path) -> None:
+    # 182 MP: under our 200 MP limit but over Pillow's default hard limit (2 x ~89.5 MP): opened, then it fails
+    # as the empty fake it is; our limit, not Pillow's, decides.
+    assert "damaged or incomplete" in _load_error(_png_header_only(tmp_path / "bomb.png", 13000, 14000), chained=True)
 
 
 def test_our_limit_not_pillows_warning_decides(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from core import cli
+from core import cli  # light: the commands (and torch) load on first use, inside main()
 
 NO_DISPLAY = ("No display found, so the editor cannot open here. The same engine runs headless, e.g.:\n"
               "  landscape-studio invert PHOTO --out DIR\n"
@@ -57,11 +57,16 @@ def run_gui(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        commands = cli.COMMANDS  # imports the engine (torch): most of the start-up time
+    except KeyboardInterrupt:  # Ctrl-C while starting: one line, like Ctrl-C during a command
+        print("interrupted", file=sys.stderr)
+        return cli.EXIT_INTERRUPTED
     if "--self-test" in args:
         from app import self_test
 
         return self_test.main(args)
-    if args and (args[0] in cli.COMMANDS or args[0].startswith("-")):
+    if args and (args[0] in commands or args[0].startswith("-")):
         return cli.main(args)
     if len(args) > 1:
         print("error: give at most one photo to open (or a command: see landscape-studio --help)", file=sys.stderr)

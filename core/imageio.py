@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.errors import ImageLoadError, ImageSaveError, InvalidInputError
+from core.stale_files import clean_stale_temps, temp_name
 
 log = logging.getLogger(__name__)
 
@@ -209,12 +210,13 @@ def save_image(pixels: np.ndarray, path: str | Path, exif: bytes | None = None, 
 def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` all or nothing: a temp file beside it, fsync, then rename over the target."""
     path = Path(path).expanduser()
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    clean_stale_temps(path)  # what an earlier, killed save of this file left
+    tmp = temp_name(path, secrets.token_hex(4))
     try:
         # 0o666 so the umask applies as for any new file (mkstemp would make it owner-only).
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     except OSError as exc:
-        raise _save_error(path, exc) from exc
+        raise save_error(path, exc) from exc
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -227,12 +229,13 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         if isinstance(exc, OSError):
-            raise _save_error(path, exc) from exc
+            raise save_error(path, exc) from exc
         raise
     return path
 
 
-def _save_error(path: Path, exc: OSError) -> ImageSaveError:
+def save_error(path: Path, exc: OSError, what: str | None = None) -> ImageSaveError:
+    """A write failure in the user's terms; ``what`` names it when it is not the file ``path`` itself."""
     folder = path.parent.resolve()
     reasons = {
         errno.ENOSPC: "the disk is full; free some space or save to another drive.",
@@ -246,7 +249,7 @@ def _save_error(path: Path, exc: OSError) -> ImageSaveError:
         errno.EFBIG: "the file is too large for this drive; save to another drive.",
     }
     reason = reasons.get(exc.errno or 0, f"{exc.strerror or exc}; try another location.")
-    return ImageSaveError(f"Cannot save '{path.name}': {reason}")
+    return ImageSaveError(f"Cannot save {what or repr(path.name)}: {reason}")
 
 
 def _open_image(path: Path, what: str, max_pixels: int) -> Image.Image:

@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from core.errors import ModelLoadError
-from core.imageio import atomic_write_bytes
+from core.imageio import atomic_write_bytes, save_error
 
 Y = TypeVar("Y")
 R = TypeVar("R")
@@ -26,12 +26,11 @@ R = TypeVar("R")
 
 def write_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> Path:
     """``tensors`` as a safetensors file at ``path``, all or nothing (CPU, contiguous copies)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(tmp))
-    atomic_write_bytes(path, tmp.read_bytes())
-    tmp.unlink()
-    return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise save_error(path, exc) from exc
+    return atomic_write_bytes(path, save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}))
 
 
 def write_json(path: Path, data: dict[str, Any], indent: int | None = 2) -> Path:

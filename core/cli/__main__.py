@@ -2,7 +2,18 @@
 
 import sys
 
-from core.cli.main import main
+from core.cli.exit_codes import EXIT_INTERRUPTED
+
+
+def run() -> int:
+    """The CLI, with a Ctrl-C during the slow start-up (importing torch) answered like one during a command."""
+    try:
+        from core.cli.commands import main
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return main()
+
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 
+from core.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED  # noqa: F401  (EXIT_INTERRUPTED: shared with the commands)
 from core.device import pick_device
 from core.errors import InvalidInputError
 from core.generators import Generator, load_generator
 from core.imageio import CropBox, Photo
 from core.photo_jobs import placement_for
 from core.placement import COMPOSITE_MODES, DEFAULT_COMPOSITE, Placement
-
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 
 class OneLineParser(argparse.ArgumentParser):

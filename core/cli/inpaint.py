@@ -20,12 +20,13 @@ from core.cli.common import (
     photo_placement,
 )
 from core.cli.progress import drive_inversion
-from core.cli.reports import SCHEMA_VERSION, prepare_out, write_report
+from core.cli.reports import SCHEMA_VERSION, write_report
 from core.device import pick_device
 from core.imageio import load_mask, load_photo, save_image
 from core.inpainting import InpaintConfig
 from core.inversion.report import save_npy
 from core.photo_jobs import FILL_FEATHER, PhotoInpainting, inpaint_photo
+from core.result_folder import result_folder
 
 
 def add_inpaint_parser(sub: argparse._SubParsersAction) -> None:
@@ -56,35 +57,35 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
     if args.crop is not None:
         args.crop.validate(photo.width, photo.height)
     full_mask = load_mask(args.mask, photo.width, photo.height)  # float32 [H, W], 1 = fill
-    loaded = time.perf_counter()
-    G = load_model(args)
-    model_ready = time.perf_counter()
-    placement = photo_placement(args, photo, G)
-    done: PhotoInpainting = drive_inversion(
-        lambda token: inpaint_photo(G, photo, placement=placement, mask=full_mask, config=config,
-                                    feather=args.feather, composite=args.composite, cancel=token), config.steps,
-        args.quiet, "inpainting")
-    result = done.result
-    prepare_out(args.out)
-    files = [save_image(done.target, args.out / "target.png"), save_npy(args.out / "latents.npy", result.latents)]
-    for rank, candidate in enumerate(result.candidates):
-        files.append(save_image(candidate, args.out / f"raw_{rank:02d}.png"))
-        filled = done.photo if rank == 0 else done.filled(rank)
-        files.append(save_image(filled, args.out / f"candidate_{rank:02d}.png", exif=photo.exif))
-    for warning in done.warnings[len(result.warnings):]:
-        print(f"warning: {warning}", file=sys.stderr)
-    summary = result.summary()
-    summary["warnings"] = list(done.warnings)
-    summary["timings"].update(load_photo=round(loaded - began, 4), load_model=round(model_ready - loaded, 4))
-    report = {"schema_version": SCHEMA_VERSION, "command": "inpaint", "model_id": G.model_id,
-              "photo": str(args.photo), "photo_size": [photo.width, photo.height], **placement.to_dict(),
-              "mask": str(args.mask), "masked_fraction": round(done.masked_fraction, 6), "device": str(G.device),
-              "settings": config.to_dict(), "space": result.inversion.space, "composite": args.composite, **summary,
-              "files_note": "candidate_NN.png: rank NN composited into the photo; raw_NN.png: the model's image",
-              "loss_history": result.inversion.history}
-    write_report(args.out, report, files)
-    state = "cancelled after" if result.cancelled else "after"
-    print(f"{len(result.candidates)} candidates {state} {result.inversion.steps_done} steps: best fit "
-          f"{result.fit_psnr[0]:.2f} dB on the known pixels, diversity {result.diversity:.4f} "
-          f"({result.diversity_metric}) ({result.timings['total']:.1f} s). Results in {args.out.resolve()}")
-    return EXIT_INTERRUPTED if result.cancelled else 0
+    with result_folder(args.out) as out:  # one complete run in --out, or the previous one untouched
+        loaded = time.perf_counter()
+        G = load_model(args)
+        model_ready = time.perf_counter()
+        placement = photo_placement(args, photo, G)
+        done: PhotoInpainting = drive_inversion(
+            lambda token: inpaint_photo(G, photo, placement=placement, mask=full_mask, config=config,
+                                        feather=args.feather, composite=args.composite, cancel=token), config.steps,
+            args.quiet, "inpainting")
+        result = done.result
+        files = [save_image(done.target, out / "target.png"), save_npy(out / "latents.npy", result.latents)]
+        for rank, candidate in enumerate(result.candidates):
+            files.append(save_image(candidate, out / f"raw_{rank:02d}.png"))
+            filled = done.photo if rank == 0 else done.filled(rank)
+            files.append(save_image(filled, out / f"candidate_{rank:02d}.png", exif=photo.exif))
+        for warning in done.warnings[len(result.warnings):]:
+            print(f"warning: {warning}", file=sys.stderr)
+        summary = result.summary()
+        summary["warnings"] = list(done.warnings)
+        summary["timings"].update(load_photo=round(loaded - began, 4), load_model=round(model_ready - loaded, 4))
+        report = {"schema_version": SCHEMA_VERSION, "command": "inpaint", "model_id": G.model_id,
+                  "photo": str(args.photo), "photo_size": [photo.width, photo.height], **placement.to_dict(),
+                  "mask": str(args.mask), "masked_fraction": round(done.masked_fraction, 6), "device": str(G.device),
+                  "settings": config.to_dict(), "space": result.inversion.space, "composite": args.composite, **summary,
+                  "files_note": "candidate_NN.png: rank NN composited into the photo; raw_NN.png: the model's image",
+                  "loss_history": result.inversion.history}
+        write_report(out, report, files)
+        state = "cancelled after" if result.cancelled else "after"
+        print(f"{len(result.candidates)} candidates {state} {result.inversion.steps_done} steps: best fit "
+              f"{result.fit_psnr[0]:.2f} dB on the known pixels, diversity {result.diversity:.4f} "
+              f"({result.diversity_metric}) ({result.timings['total']:.1f} s). Results in {args.out.resolve()}")
+        return EXIT_INTERRUPTED if result.cancelled else 0

@@ -20,8 +20,10 @@ from core.errors import InvalidInputError
 from core.imageio import load_mask, load_photo
 from core.inversion import METHODS, InversionConfig
 from core.inversion.config import REFINE_METHODS
+from core.inversion.optimize import InversionResult
 from core.inversion.report import RunContext, write_outputs
 from core.photo_jobs import invert_photo
+from core.result_folder import result_folder
 
 
 def add_invert_parser(sub: argparse._SubParsersAction) -> None:
@@ -97,6 +99,18 @@ def cmd_invert(args: argparse.Namespace) -> int:
     config.validate()
     if args.align and args.mask is not None:
         raise InvalidInputError("--align chooses the face square itself; leave out --mask.")
+    with result_folder(args.out) as staging:  # one complete run in --out, or the previous one untouched
+        result, report = _invert(args, config, staging)
+    m = report["metrics"]
+    lpips_text = "n/a" if m["lpips"] is None else f"{m['lpips']:.4f}"
+    lpips_text += "" if m["identity"] is None else f", identity distance {m['identity']:.3f}"
+    state = f"cancelled after {result.steps_done} steps" if result.cancelled else f"{result.steps_done} steps"
+    print(f"{state}: PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.4f}, LPIPS {lpips_text} "
+          f"({result.seconds:.1f} s). Results in {args.out.resolve()}")
+    return EXIT_INTERRUPTED if result.cancelled else 0
+
+
+def _invert(args: argparse.Namespace, config: InversionConfig, out: Path) -> tuple[InversionResult, dict]:
     began = time.perf_counter()
     photo = load_photo(args.photo)
     if args.crop is not None:
@@ -119,12 +133,6 @@ def cmd_invert(args: argparse.Namespace) -> int:
     context = RunContext(str(args.photo), (photo.width, photo.height), where["crop"],
                          None if args.mask is None else str(args.mask), done.masked_fraction, str(G.device), timings,
                          where["alignment"], args.composite)
-    report = write_outputs(args.out, result, done.target, context, {"composite.png": done.photo},
+    report = write_outputs(out, result, done.target, context, {"composite.png": done.photo},
                            known_framing(G))
-    m = report["metrics"]
-    lpips_text = "n/a" if m["lpips"] is None else f"{m['lpips']:.4f}"
-    lpips_text += "" if m["identity"] is None else f", identity distance {m['identity']:.3f}"
-    state = f"cancelled after {result.steps_done} steps" if result.cancelled else f"{result.steps_done} steps"
-    print(f"{state}: PSNR {m['psnr']:.2f} dB, SSIM {m['ssim']:.4f}, LPIPS {lpips_text} "
-          f"({result.seconds:.1f} s). Results in {args.out.resolve()}")
-    return EXIT_INTERRUPTED if result.cancelled else 0
+    return result, report

@@ -7,8 +7,8 @@ bit for bit; ``.png``/``.jpg`` is what a person looks at (several latents side b
 from __future__ import annotations
 
 import argparse
+import io
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +16,10 @@ import torch
 
 from core.cli.common import add_model_args
 from core.device import pick_device, to_uint8_hwc
-from core.errors import ImageSaveError, InvalidInputError
+from core.errors import InvalidInputError
 from core.generators import Generator, load_generator
 from core.generators.stylegan2 import NOISE_MODES, StyleGAN2Generator
-from core.imageio import SAVE_FORMATS, save_image
+from core.imageio import SAVE_FORMATS, atomic_write_bytes, save_image
 from core.npy_files import read_npy
 
 MAX_LATENTS = 64  # rows of a batch latent file rendered at once
@@ -115,13 +115,6 @@ def finite_latent(latent: np.ndarray, name: str) -> np.ndarray:
 
 def _save_npy(images: torch.Tensor, path: Path) -> Path:
     """Raw float32 [N, 3, R, R], written whole or not at all."""
-    path = path.expanduser()
-    partial = path.with_name(path.name + ".partial")
-    try:
-        with partial.open("wb") as fh:
-            np.save(fh, images.detach().float().cpu().numpy())
-        os.replace(partial, path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise ImageSaveError(f"Cannot write '{path}': {exc.strerror or exc}.") from exc
-    return path
+    buffer = io.BytesIO()
+    np.save(buffer, images.detach().float().cpu().numpy())
+    return atomic_write_bytes(path, buffer.getvalue())

@@ -1,4 +1,4 @@
-"""Result folders of the headless commands: created up front, report.json written last and atomically."""
+"""report.json of the headless commands' result folders (written last, atomically, into the staging folder)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,9 @@ from typing import Any
 import torch
 
 from core import __version__
-from core.errors import ImageSaveError
 from core.imageio import atomic_write_bytes
 
 SCHEMA_VERSION = 1
-
-
-def prepare_out(out: Path) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ImageSaveError(f"Cannot create the output folder '{out}' ({exc.strerror}).") from exc
 
 
 def write_report(out: Path, report: dict[str, Any], files: list[Path]) -> None:

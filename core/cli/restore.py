@@ -18,12 +18,13 @@ from core.cli.common import (
     photo_placement,
 )
 from core.cli.progress import drive_inversion
-from core.cli.reports import SCHEMA_VERSION, prepare_out, write_report
+from core.cli.reports import SCHEMA_VERSION, write_report
 from core.imageio import load_photo, save_image
 from core.inversion import restoration_config
 from core.inversion.report import save_npy
 from core.objectives.operators import OPERATOR_NAMES, parse_operator
 from core.photo_jobs import PhotoRestoration, restore_photo
+from core.result_folder import result_folder
 
 
 def add_restore_parser(sub: argparse._SubParsersAction) -> None:
@@ -53,34 +54,34 @@ def cmd_restore(args: argparse.Namespace) -> int:
     photo = load_photo(args.photo)
     if args.crop is not None:
         args.crop.validate(photo.width, photo.height)
-    loaded = time.perf_counter()
-    G = load_model(args)
-    model_ready = time.perf_counter()
-    placement = photo_placement(args, photo, G)
-    done: PhotoRestoration = drive_inversion(
-        lambda token: restore_photo(G, photo, placement=placement, config=config, feather=args.feather,
-                                    composite=args.composite, cancel=token),
-        config.steps, args.quiet, f"restoring ({operator.name})")
-    result = done.result
-    prepare_out(args.out)
-    files = [save_image(done.observation, args.out / "observation.png"),
-             save_image(result.best_image, args.out / "restored.png"),
-             save_image(done.photo, args.out / "photo_restored.png", exif=photo.exif),
-             save_npy(args.out / "latent.npy", result.best_latent)]
-    fits = done.observation_psnr
-    report = {"schema_version": SCHEMA_VERSION, "command": "restore", "operator": operator.name,
-              "model_id": G.model_id, "photo": str(args.photo), "photo_size": [photo.width, photo.height],
-              **placement.to_dict(), "device": str(G.device), "settings": config.to_dict(), "space": result.space,
-              "composite": args.composite, "observation_psnr": fits[result.best_index],
-              "observation_psnr_per_start": fits,
-              "best_start": result.best_index, "steps_done": result.steps_done, "cancelled": result.cancelled,
-              "uses_lpips": result.uses_lpips, "warnings": result.warnings,
-              "timings": {"load_photo": round(loaded - began, 4), "load_model": round(model_ready - loaded, 4),
-                          "invert": round(result.seconds, 4)},
-              "metrics_note": "observation_psnr: the restored crop, degraded again, against the degraded photo",
-              "loss_history": result.history}
-    write_report(args.out, report, files)
-    state = f"cancelled after {result.steps_done} steps" if result.cancelled else f"{result.steps_done} steps"
-    print(f"{operator.name}, {state}: {fits[result.best_index]:.2f} dB against the observation "
-          f"({result.seconds:.1f} s). Results in {args.out.resolve()}")
-    return EXIT_INTERRUPTED if result.cancelled else 0
+    with result_folder(args.out) as out:  # one complete run in --out, or the previous one untouched
+        loaded = time.perf_counter()
+        G = load_model(args)
+        model_ready = time.perf_counter()
+        placement = photo_placement(args, photo, G)
+        done: PhotoRestoration = drive_inversion(
+            lambda token: restore_photo(G, photo, placement=placement, config=config, feather=args.feather,
+                                        composite=args.composite, cancel=token),
+            config.steps, args.quiet, f"restoring ({operator.name})")
+        result = done.result
+        files = [save_image(done.observation, out / "observation.png"),
+                 save_image(result.best_image, out / "restored.png"),
+                 save_image(done.photo, out / "photo_restored.png", exif=photo.exif),
+                 save_npy(out / "latent.npy", result.best_latent)]
+        fits = done.observation_psnr
+        report = {"schema_version": SCHEMA_VERSION, "command": "restore", "operator": operator.name,
+                  "model_id": G.model_id, "photo": str(args.photo), "photo_size": [photo.width, photo.height],
+                  **placement.to_dict(), "device": str(G.device), "settings": config.to_dict(), "space": result.space,
+                  "composite": args.composite, "observation_psnr": fits[result.best_index],
+                  "observation_psnr_per_start": fits,
+                  "best_start": result.best_index, "steps_done": result.steps_done, "cancelled": result.cancelled,
+                  "uses_lpips": result.uses_lpips, "warnings": result.warnings,
+                  "timings": {"load_photo": round(loaded - began, 4), "load_model": round(model_ready - loaded, 4),
+                              "invert": round(result.seconds, 4)},
+                  "metrics_note": "observation_psnr: the restored crop, degraded again, against the degraded photo",
+                  "loss_history": result.history}
+        write_report(out, report, files)
+        state = f"cancelled after {result.steps_done} steps" if result.cancelled else f"{result.steps_done} steps"
+        print(f"{operator.name}, {state}: {fits[result.best_index]:.2f} dB against the observation "
+              f"({result.seconds:.1f} s). Results in {args.out.resolve()}")
+        return EXIT_INTERRUPTED if result.cancelled else 0

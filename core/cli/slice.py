@@ -19,6 +19,7 @@ from core.inversion import InversionConfig
 from core.jobs import CancelToken, run_job
 from core.landscape import SliceConfig, SliceRow, save_slice
 from core.photo_jobs import PhotoSlice, slice_photo
+from core.result_folder import result_folder
 
 
 def add_slice_parser(sub: argparse._SubParsersAction) -> None:
@@ -53,34 +54,35 @@ def cmd_slice(args: argparse.Namespace) -> int:
         raise InvalidInputError("Give either a PHOTO or --seed S (not both).")
     inversion = InversionConfig(steps=args.steps).with_changes(loss_lpips=args.lpips)
     inversion.validate()
-    G = load_model(args)
-    photo = placement = target = None
-    if args.seed is not None:
-        with torch.no_grad():
-            target = to_uint8_hwc(G.sample(1, args.seed))[0]  # uint8 [R, R, 3]: a face whose latent is known
-    else:
-        photo = load_photo(args.photo)
-        placement = photo_placement(args, photo, G)
-    library = None
-    if config.dirs.startswith("edit:"):
-        from core.directions import DirectionLibrary, shipped_library_dir
+    with result_folder(args.out) as out:  # one complete run in --out, or the previous one untouched
+        G = load_model(args)
+        photo = placement = target = None
+        if args.seed is not None:
+            with torch.no_grad():
+                target = to_uint8_hwc(G.sample(1, args.seed))[0]  # uint8 [R, R, 3]: a face whose latent is known
+        else:
+            photo = load_photo(args.photo)
+            placement = photo_placement(args, photo, G)
+        library = None
+        if config.dirs.startswith("edit:"):
+            from core.directions import DirectionLibrary, shipped_library_dir
 
-        library = DirectionLibrary.load(args.library or shipped_library_dir(G.name))
-    token = CancelToken()
-    bar = tqdm(total=config.grid, desc="slicing", unit="row", file=sys.stderr, disable=args.quiet)
-    with first_ctrl_c_cancels(token):
-        done: PhotoSlice = run_job(
-            slice_photo(G, photo, placement=placement, inversion=inversion, config=config, target=target,
-                        theta=args.landscape, library=library, cancel=token),
-            lambda record: bar.update(1) if isinstance(record, SliceRow) else None)
-    bar.close()
-    landscape = done.slice
-    paths = save_slice(landscape, args.out)
-    save_image(done.inversion.best_image, args.out / "result.png")
-    save_image(done.target, args.out / "target.png")
-    explained = ("" if landscape.explained_variance is None else
-                 f", axes explain {100 * landscape.explained_variance.sum():.1f} % of the path")
-    state = "cancelled, partial" if landscape.cancelled else f"{config.grid}×{config.grid}"
-    print(f"{state} slice in {config.space} of '{config.term}' (centre {landscape.center_loss:.4g}, "
-          f"{landscape.seconds:.1f} s{explained}). Written to {paths['png'].parent.resolve()}")
-    return 130 if landscape.cancelled else 0
+            library = DirectionLibrary.load(args.library or shipped_library_dir(G.name))
+        token = CancelToken()
+        bar = tqdm(total=config.grid, desc="slicing", unit="row", file=sys.stderr, disable=args.quiet)
+        with first_ctrl_c_cancels(token):
+            done: PhotoSlice = run_job(
+                slice_photo(G, photo, placement=placement, inversion=inversion, config=config, target=target,
+                            theta=args.landscape, library=library, cancel=token),
+                lambda record: bar.update(1) if isinstance(record, SliceRow) else None)
+        bar.close()
+        landscape = done.slice
+        save_slice(landscape, out)
+        save_image(done.inversion.best_image, out / "result.png")
+        save_image(done.target, out / "target.png")
+        explained = ("" if landscape.explained_variance is None else
+                     f", axes explain {100 * landscape.explained_variance.sum():.1f} % of the path")
+        state = "cancelled, partial" if landscape.cancelled else f"{config.grid}×{config.grid}"
+        print(f"{state} slice in {config.space} of '{config.term}' (centre {landscape.center_loss:.4g}, "
+              f"{landscape.seconds:.1f} s{explained}). Written to {args.out.resolve()}")
+        return 130 if landscape.cancelled else 0

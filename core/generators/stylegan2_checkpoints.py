@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from core.errors import ModelLoadError
+from core.generators.checked_build import build_checked, check_weights
 from core.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator, StyleGAN2Net
 
 _STYLE_KEY = re.compile(r"^style\.(\d+)\.weight$")
@@ -45,7 +46,8 @@ def load_stylegan2_checkpoint(path: str | Path, device: torch.device | str = "cp
     checkpoint = _read_weights_only(path)
     state, latent_avg = _generator_state(checkpoint, path.name)
     config = infer_config(state, path.name)
-    net = StyleGAN2Net(config)
+    check_weights(state, path.name)
+    net = build_checked(lambda: StyleGAN2Net(config), {k: v.shape for k, v in state.items()}, path.name, "StyleGAN2")
     try:
         net.load_state_dict(state, strict=True)
     except RuntimeError as exc:

@@ -38,6 +38,7 @@ from typing import Any
 import torch
 
 from core.errors import InvalidInputError, ModelLoadError
+from core.generators.checked_build import build_checked, check_weights
 from core.generators.safe_pickle import load_nvidia_pickle
 from core.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator, StyleGAN2Net
 from core.generators.stylegan2_checkpoints import file_digest
@@ -60,7 +61,8 @@ def load_nvidia_stylegan2(path: str | Path, device: torch.device | str = "cpu") 
     data = load_nvidia_pickle(path)
     config = nvidia_config(data["init_kwargs"], data["state_dict"], path.name)
     state, w_avg = convert_state_dict(data["state_dict"], config, path.name)
-    net = StyleGAN2Net(config)
+    check_weights(state, path.name)
+    net = build_checked(lambda: StyleGAN2Net(config), {k: v.shape for k, v in state.items()}, path.name, "StyleGAN2")
     try:
         net.load_state_dict(state, strict=True)
     except RuntimeError as exc:

@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 
 from core import __version__
 from core.cli.align import add_align_parser, cmd_align
-from core.cli.common import EXIT_BAD_INPUT, EXIT_INTERRUPTED, OneLineParser
+from core.cli.common import OneLineParser
 from core.cli.directions import add_directions_parser, cmd_directions
 from core.cli.edit import add_edit_parser, cmd_edit
+from core.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from core.cli.info import add_info_parser, add_sample_parser, cmd_info, cmd_sample
 from core.cli.inpaint import add_inpaint_parser, cmd_inpaint
 from core.cli.invert import add_invert_parser, cmd_invert
@@ -56,13 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_BAD_INPUT
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(levelname)s: %(message)s")
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_BAD_INPUT
+        logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
+                            format="%(levelname)s: %(message)s")
         return COMMANDS[args.command][1](args)
     except CoreError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -35,8 +35,20 @@ def pick_device(name: str | None = "auto") -> torch.device:
     return torch.device(name)
 
 
+MAX_SEED = 2**63 - 1  # seeds a person gives: a signed 64-bit integer, as settings and JSON readers keep them
+
+
+def check_seed(seed: object, name: str = "seed") -> int:
+    """``seed`` as an int in 0 … MAX_SEED, or :class:`InvalidInputError` (torch overflows past 64 bits)."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InvalidInputError(f"The {name} must be a whole number from 0 to {MAX_SEED} (got {seed!r}).")
+    return seed
+
+
 def seeded_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
     """A private RNG so that seeded draws do not depend on (or disturb) torch's global state."""
+    if not 0 <= int(seed) < 2**64:  # torch's own range (seed + k of K starts may pass MAX_SEED)
+        raise InvalidInputError(f"The seed must be a whole number from 0 to {MAX_SEED} (got {seed}).")
     gen = torch.Generator(device=device)
     gen.manual_seed(int(seed))
     return gen

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from core.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED  # noqa: F401  (EXIT_INTERRUPTED: shared with the commands)
-from core.device import pick_device
+from core.device import check_seed, pick_device
 from core.errors import InvalidInputError
 from core.generators import Generator, load_generator
 from core.imageio import CropBox, Photo
 from core.photo_jobs import placement_for
 from core.placement import COMPOSITE_MODES, DEFAULT_COMPOSITE, Placement
+from core.placement.blend import MAX_FEATHER
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -25,6 +27,33 @@ def crop_arg(text: str) -> CropBox:
         return CropBox.parse(text)
     except InvalidInputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def seed_arg(text: str) -> int:
+    """A seed as typed: a whole number that fits the RNG (2**70 overflows torch deep inside a run)."""
+    try:
+        return check_seed(int(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"the seed must be a whole number (got '{text}')") from exc
+    except InvalidInputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def check_feather(feather: float) -> None:
+    """A seam width as a fraction of the square's side, checked before the run (compositing checks it only after)."""
+    if not 0.0 <= feather <= MAX_FEATHER:  # NaN fails both comparisons
+        raise InvalidInputError(f"--feather must be a number from 0 to {MAX_FEATHER} (got {feather}).")
+
+
+def positive_arg(text: str) -> float:
+    """A finite number above 0 (minutes of a run)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"'{text}' is not a finite number above 0")
+    return value
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.cli.common import OneLineParser, add_model_args
+from core.cli.common import OneLineParser, add_model_args, seed_arg
 from core.device import pick_device
 from core.directions import DISCOVERY_METHODS, DirectionLibrary, contact_sheet, discover_directions, shipped_library_dir
 from core.directions.pca import DEFAULT_SAMPLES
@@ -22,7 +22,7 @@ def add_directions_parser(sub: argparse._SubParsersAction) -> None:
     disc.add_argument("--method", default="sefa", choices=DISCOVERY_METHODS)
     disc.add_argument("--count", type=int, default=10, help="how many components")
     disc.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, help="sampled faces (pca only)")
-    disc.add_argument("--seed", type=int, default=0, help="first seed of the samples (pca only)")
+    disc.add_argument("--seed", type=seed_arg, default=0, help="first seed of the samples (pca only)")
     disc.add_argument("--layers", type=_layers_arg, help="FIRST-LAST w+ rows, inclusive (sefa on StyleGAN2 only): "
                       "factorise those rows' style affines; the directions move only those rows")
     disc.add_argument("--out", type=Path, required=True, help="library folder to write")

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from core.cli.common import add_composite_arg, add_model_args, add_placement_args, load_model, photo_placement
+from core.cli.common import (
+    add_composite_arg,
+    add_model_args,
+    add_placement_args,
+    check_feather,
+    load_model,
+    photo_placement,
+)
 from core.cli.render import load_latents
 from core.directions import Direction, DirectionLibrary, find_direction, shipped_library_dir
 from core.errors import InvalidInputError
@@ -18,6 +25,7 @@ from core.imageio import load_photo, save_image
 from core.jobs import run_job
 from core.photo_jobs import edit_photo
 
+MAX_AMOUNT = 1000.0  # std units along a direction
 
 def _edit_arg(text: str) -> tuple[str, float]:
     """``NAME=AMOUNT`` (AMOUNT in std units; NAME a library name or an .npy path) as typed after ``--dir``."""
@@ -28,6 +36,9 @@ def _edit_arg(text: str) -> tuple[str, float]:
         value = math.nan
     if not sep or not name.strip() or not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"'{text}' is not NAME=AMOUNT with a finite amount, e.g. smile=1.5")
+    if abs(value) > MAX_AMOUNT:  # 1e300 std units is no edit: the latent turns into inf and the image black
+        raise argparse.ArgumentTypeError(f"the amount in '{text}' is beyond ±{MAX_AMOUNT:g} std units; edits "
+                                         "that look like anything stay within ±10")
     return name.strip(), value
 
 
@@ -77,6 +88,7 @@ def _edit_directions(args: argparse.Namespace, G: Generator) -> list[tuple[Direc
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
+    check_feather(args.feather)
     photo = load_photo(args.photo)
     if args.crop is not None:
         args.crop.validate(photo.width, photo.height)

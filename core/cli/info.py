@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.cli.common import add_model_args, load_model
+from core.cli.common import add_model_args, load_model, seed_arg
 from core.device import to_uint8_hwc
 from core.errors import InvalidInputError
 from core.imageio import save_image
@@ -25,7 +25,7 @@ def add_info_parser(sub: argparse._SubParsersAction) -> None:
 def add_sample_parser(sub: argparse._SubParsersAction) -> None:
     smp = sub.add_parser("sample", help="write a grid of random faces from the model")
     smp.add_argument("--n", type=int, default=16)
-    smp.add_argument("--seed", type=int, default=0)
+    smp.add_argument("--seed", type=seed_arg, default=0)
     smp.add_argument("--out", type=Path, required=True, help="PNG or JPEG file")
     add_model_args(smp)
 

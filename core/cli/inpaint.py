@@ -16,8 +16,10 @@ from core.cli.common import (
     add_composite_arg,
     add_model_args,
     add_placement_args,
+    check_feather,
     load_model,
     photo_placement,
+    seed_arg,
 )
 from core.cli.progress import drive_inversion
 from core.cli.reports import SCHEMA_VERSION, write_report
@@ -38,7 +40,7 @@ def add_inpaint_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="folder for candidates, raw images and report.json")
     p.add_argument("--steps", type=int, default=d.steps)
     add_placement_args(p, align_help="fill the face aligned to the model's framing (not --crop)")
-    p.add_argument("--seed", type=int, default=d.seed, help="candidate k starts from seed + k")
+    p.add_argument("--seed", type=seed_arg, default=d.seed, help="candidate k starts from seed + k")
     p.add_argument("--prior", type=float, default=d.prior, help="latent prior weight")
     p.add_argument("--lpips", type=float, default=d.lpips, help="LPIPS weight on the known pixels (0 = off)")
     p.add_argument("--feather", type=float, default=FILL_FEATHER, help="ramp inside the mask, fraction of the "
@@ -49,6 +51,7 @@ def add_inpaint_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_inpaint(args: argparse.Namespace) -> int:
+    check_feather(args.feather)
     config = InpaintConfig(candidates=args.candidates, steps=args.steps, seed=args.seed, prior=args.prior,
                            lpips=args.lpips)
     config.validate(pick_device(args.device))

@@ -12,8 +12,10 @@ from core.cli.common import (
     add_composite_arg,
     add_model_args,
     add_placement_args,
+    check_feather,
     load_model,
     photo_placement,
+    seed_arg,
 )
 from core.cli.progress import drive_inversion
 from core.errors import InvalidInputError
@@ -35,8 +37,8 @@ def add_invert_parser(sub: argparse._SubParsersAction) -> None:
     inv.add_argument("--mask", type=Path, help="PNG the size of the photo; non-zero pixels are ignored by the loss")
     add_placement_args(inv, align_help="find the face and align it to the model's framing (instead of a square "
                                        "crop)")
-    inv.add_argument("--feather", type=float, default=0.08, help="seam width of composite.png as a fraction of the "
-                                                                 "square (0..0.5)")
+    inv.add_argument("--feather", type=float, default=0.08,
+                     help="seam width of composite.png as a fraction of the square (0..0.5)")
     _add_optimizer_args(inv)
     _add_method_args(inv)
     inv.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -54,7 +56,7 @@ def _add_optimizer_args(inv: argparse.ArgumentParser) -> None:
                      help="plain gradient-descent steps before Adam")
     inv.add_argument("--warmup-step", type=float, default=defaults.warmup_step, help="their step size")
     inv.add_argument("--starts", type=int, default=defaults.starts, help="random starts optimised together")
-    inv.add_argument("--seed", type=int, default=defaults.seed)
+    inv.add_argument("--seed", type=seed_arg, default=defaults.seed)
     inv.add_argument("--pixel", type=float, default=defaults.loss.pixel, help="pixel MSE weight")
     inv.add_argument("--lpips", type=float, default=defaults.loss.lpips, help="LPIPS weight (0 = off)")
     inv.add_argument("--lpips-net", default=defaults.loss.lpips_net, choices=("vgg", "alex"))
@@ -95,6 +97,7 @@ def config_from(args: argparse.Namespace) -> InversionConfig:
 
 
 def cmd_invert(args: argparse.Namespace) -> int:
+    check_feather(args.feather)
     config = config_from(args)
     config.validate()
     if args.align and args.mask is not None:

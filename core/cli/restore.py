@@ -14,8 +14,10 @@ from core.cli.common import (
     add_composite_arg,
     add_model_args,
     add_placement_args,
+    check_feather,
     load_model,
     photo_placement,
+    seed_arg,
 )
 from core.cli.progress import drive_inversion
 from core.cli.reports import SCHEMA_VERSION, write_report
@@ -36,16 +38,18 @@ def add_restore_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--steps", type=int, default=c.steps)
     r.add_argument("--starts", type=int, default=c.starts, help="random starts optimised together (best kept)")
     add_placement_args(r, align_help="restore the face aligned to the model's framing (not --crop)")
-    r.add_argument("--seed", type=int, default=c.seed)
+    r.add_argument("--seed", type=seed_arg, default=c.seed)
     r.add_argument("--prior", type=float, default=c.loss.prior, help="latent prior weight")
     r.add_argument("--lpips", type=float, default=c.loss.lpips, help="LPIPS weight (0 = off)")
-    r.add_argument("--feather", type=float, default=0.08, help="seam width when pasting back (fraction of the crop)")
+    r.add_argument("--feather", type=float, default=0.08,
+                   help="seam width when pasting back (fraction of the crop)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     add_composite_arg(r)
     add_model_args(r)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    check_feather(args.feather)
     operator = parse_operator(args.op)
     config = restoration_config(operator.name, steps=args.steps, starts=args.starts, seed=args.seed,
                                 loss_prior=args.prior, loss_lpips=args.lpips)

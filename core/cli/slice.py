@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from core.cli.common import add_model_args, add_placement_args, load_model, photo_placement
+from core.cli.common import add_model_args, add_placement_args, load_model, photo_placement, seed_arg
 from core.cli.progress import first_ctrl_c_cancels
 from core.device import to_uint8_hwc
 from core.errors import InvalidInputError
@@ -26,13 +26,13 @@ def add_slice_parser(sub: argparse._SubParsersAction) -> None:
     d = SliceConfig()
     p = sub.add_parser("slice", help="invert, then plot the loss landscape around the result (2-D slice)")
     p.add_argument("photo", type=Path, nargs="?", help="photo to invert (or --seed for a generated face)")
-    p.add_argument("--seed", type=int, help="target = the model's face of this seed (its latent is known)")
+    p.add_argument("--seed", type=seed_arg, help="target = the model's face of this seed (its latent is known)")
     p.add_argument("--dirs", default=d.dirs, help="trajectory, random or edit:NAME,NAME")
     p.add_argument("--grid", type=int, default=d.grid, help="points per side (odd, 3..257)")
     p.add_argument("--span", type=float, default=d.span, help="half-width of the grid in axis units")
     p.add_argument("--space", default=d.space, choices=("x", "z"), help="x: the latent; z: θ's learned space")
     p.add_argument("--term", default=d.term, choices=("total", "pixel", "lpips", "prior"))
-    p.add_argument("--axes-seed", type=int, default=d.seed, help="seed of random axes")
+    p.add_argument("--axes-seed", type=seed_arg, default=d.seed, help="seed of random axes")
     p.add_argument("--batch", type=int, default=d.batch, help="latents per forward pass")
     p.add_argument("--steps", type=int, default=100, help="inversion steps run first (its path and result)")
     p.add_argument("--lpips", type=float, default=InversionConfig().loss.lpips, help="LPIPS weight (0 = off)")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.cli.common import add_model_args
+from core.cli.common import add_model_args, positive_arg, seed_arg
 from core.cli.progress import first_ctrl_c_cancels
 from core.device import pick_device
 from core.generators import load_generator
@@ -25,14 +25,14 @@ def add_train_encoder_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train-encoder", help="train an encoder image → latent for the encoder/hybrid methods")
     p.add_argument("--out", type=Path, required=True, help="folder for the encoder, its metadata and checkpoint")
     p.add_argument("--iterations", type=int, default=d.iterations, help="Adam updates in total (reproducible)")
-    p.add_argument("--minutes", type=float, default=None, help="wall-clock limit of this run (default: none)")
+    p.add_argument("--minutes", type=positive_arg, default=None, help="wall-clock limit of this run (default: none)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     p.add_argument("--batch", type=int, default=d.batch)
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--width", type=int, default=d.width, help="channels of the first convolution")
     p.add_argument("--image-weight", type=float, default=d.image_weight, help="weight of MSE(G(E(y)), y)")
     p.add_argument("--latent-weight", type=float, default=d.latent_weight, help="weight of MSE(E(y), x)")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--seed", type=seed_arg, default=d.seed)
     p.add_argument("--validate-every", type=int, default=d.validate_every)
     p.add_argument("--quiet", action="store_true")
     add_model_args(p)

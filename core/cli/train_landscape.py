@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.cli.common import add_model_args, load_model
+from core.cli.common import add_model_args, load_model, positive_arg, seed_arg
 from core.cli.progress import first_ctrl_c_cancels
 from core.errors import InvalidInputError
 from core.jobs import CancelToken, run_job
@@ -24,7 +24,7 @@ def add_train_landscape_parser(sub: argparse._SubParsersAction) -> None:
     d = LandscapeTrainConfig()
     p = sub.add_parser("train-landscape", help="train θ: Z→X so a few descent steps in Z invert well")
     p.add_argument("--out", type=Path, required=True, help="folder for θ, its metadata and the checkpoint")
-    p.add_argument("--minutes", type=float, default=None,
+    p.add_argument("--minutes", type=positive_arg, default=None,
                    help=f"training time of this run (default {d.minutes:g}, or no limit with --iterations)")
     p.add_argument("--iterations", type=int, default=None,
                    help="stop after this many outer iterations in total: a bit-reproducible budget on one machine")
@@ -56,7 +56,7 @@ def add_train_landscape_parser(sub: argparse._SubParsersAction) -> None:
                    help="after θ's horizon Adam goes on descending z (x = θ(z)) instead of x itself")
     p.add_argument("--handover-lr", type=float, default=None,
                    help="that Adam's learning rate (the plain recipe: the inversion's own lr)")
-    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--seed", type=seed_arg, default=d.seed)
     p.add_argument("--gate-faces", type=int, default=32, help="held-out faces for the validation gate")
     p.add_argument("--validate-every", type=int, default=d.validate_every,
                    help="iterations between scorings on validation faces; the best θ is kept (0 = keep the last)")
@@ -84,7 +84,10 @@ def cmd_train_landscape(args: argparse.Namespace) -> int:
     """The CLI command: progress bar, Ctrl-C pauses (checkpoint kept; ``--resume`` continues)."""
     if args.iterations is not None and args.iterations < 1:
         raise InvalidInputError("--iterations must be at least 1.")
+    if not 1 <= args.gate_faces <= 10_000:
+        raise InvalidInputError(f"--gate-faces must be between 1 and 10000 (got {args.gate_faces}).")
     config = train_config_from_args(args)
+    config.validate()  # before the model loads: a typo fails at once
     G = load_model(args)
     token = CancelToken()
     by_iterations = args.iterations is not None

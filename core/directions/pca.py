@@ -21,6 +21,7 @@ from core.errors import InvalidInputError
 from core.generators import Generator
 from core.generators.dcgan import DCGANGenerator
 
+MAX_SAMPLES = 100_000  # more is no better basis, only hours and gigabytes of activations
 DEFAULT_SAMPLES = 1000  # activations of 1000 faces: ~2 s on two CPU cores for the DCGAN
 
 
@@ -97,8 +98,8 @@ def pca_directions(
     """``count`` GANSpace directions in ``G``'s default space named ``{prefix}-00`` …, and their
     explained-variance ratios (descending), from ``samples`` latents of seeds ``seed`` … ``seed + samples − 1``."""
     space = G.space()
-    if samples < 2:
-        raise InvalidInputError(f"PCA needs at least 2 samples (got {samples}).")
+    if not 2 <= samples <= MAX_SAMPLES:
+        raise InvalidInputError(f"PCA needs from 2 to {MAX_SAMPLES} samples (got {samples}).")
     with torch.no_grad():
         z = G.sample_latent(samples, seed)  # [N, *shape]
     if space.gaussian_prior:

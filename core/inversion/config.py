@@ -6,6 +6,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
+from core.device import check_seed
 from core.errors import InvalidInputError
 from core.inversion.schedules import SCHEDULES
 from core.objectives import LossWeights
@@ -21,6 +22,11 @@ PIVOT_METHODS = ("direct", "landscape", "encoder", "hybrid")  # what "pivotal" m
 # 0.003, 0.03 and 0.1 for inpainting, and with 4 starts turned super-resolution ×4 from below bicubic to above it.
 INVERSE_PRIOR = 0.01
 INVERSE_STARTS = 4
+# Bounds past which a setting is a typo, not a choice: a run of 10³⁰ steps never ends, an lr of 1e300 turns the
+# latent into inf on the first step (and the report into NaN).
+MAX_STEPS = 1_000_000
+MAX_RATE = 1e3  # learning rates and noise scales
+MAX_WEIGHT = 1e6  # step sizes and loss weights
 
 
 @dataclass(frozen=True)
@@ -63,15 +69,16 @@ class InversionConfig:
         if self.pivot not in PIVOT_METHODS:
             raise InvalidInputError(f"Unknown pivot method '{self.pivot}'; choose one of: "
                                     f"{', '.join(PIVOT_METHODS)}.")
-        checks = [("steps", self.steps >= 0), ("starts", 1 <= self.starts <= 256),
-                  ("lr", math.isfinite(self.lr) and self.lr > 0),
-                  ("noise", math.isfinite(self.noise) and self.noise >= 0),
+        check_seed(self.seed)
+        checks = [("steps", 0 <= self.steps <= MAX_STEPS), ("starts", 1 <= self.starts <= 256),
+                  ("lr", math.isfinite(self.lr) and 0 < self.lr <= MAX_RATE),
+                  ("noise", math.isfinite(self.noise) and 0 <= self.noise <= MAX_RATE),
                   ("noise_ramp", 0 < self.noise_ramp <= 1), ("preview_every", self.preview_every >= 1),
-                  ("warmup_steps", self.warmup_steps >= 0),
-                  ("warmup_step", math.isfinite(self.warmup_step) and self.warmup_step > 0),
-                  ("consistency", math.isfinite(self.consistency) and self.consistency >= 0),
+                  ("warmup_steps", 0 <= self.warmup_steps <= MAX_STEPS),
+                  ("warmup_step", math.isfinite(self.warmup_step) and 0 < self.warmup_step <= MAX_WEIGHT),
+                  ("consistency", math.isfinite(self.consistency) and 0 <= self.consistency <= MAX_WEIGHT),
                   ("tune_steps", 0 <= self.tune_steps <= 100_000),
-                  ("tune_lr", math.isfinite(self.tune_lr) and self.tune_lr > 0),
+                  ("tune_lr", math.isfinite(self.tune_lr) and 0 < self.tune_lr <= MAX_RATE),
                   ("tune_locality", math.isfinite(self.tune_locality) and self.tune_locality >= 0),
                   ("tune_target", math.isfinite(self.tune_target) and self.tune_target >= 0)]
         for name, ok in checks:

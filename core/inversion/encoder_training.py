@@ -60,8 +60,8 @@ class EncoderTrainConfig:
 
     def validate(self) -> None:
         checks = [("width", 4 <= self.width <= 512), ("batch", 1 <= self.batch <= 4096),
-                  ("lr", math.isfinite(self.lr) and self.lr > 0), ("final_lr", 0 < self.final_lr <= 1),
-                  ("latent_weight", self.latent_weight >= 0), ("image_weight", self.image_weight >= 0),
+                  ("lr", math.isfinite(self.lr) and 0 < self.lr <= 10), ("final_lr", 0 < self.final_lr <= 1),
+                  ("latent_weight", 0 <= self.latent_weight <= 1e6), ("image_weight", 0 <= self.image_weight <= 1e6),
                   ("iterations", self.iterations >= 1), ("minutes", self.minutes > 0),
                   ("validate_every", self.validate_every >= 0), ("validation_faces", self.validation_faces >= 1)]
         for name, ok in checks:

@@ -75,7 +75,8 @@ class LandscapeTrainConfig:
     def validate(self) -> None:
         checks = [("inner_steps", 1 <= self.inner_steps <= 100), ("batch", 1 <= self.batch <= 1024),
                   ("theta_lr", 0 < self.theta_lr < 1), ("minutes", self.minutes > 0), ("clip", self.clip > 0),
-                  ("mapping.depth", self.mapping.depth >= 2), ("mapping.width", self.mapping.width >= 1),
+                  ("mapping.depth", 2 <= self.mapping.depth <= 64),
+                  ("mapping.width", 1 <= self.mapping.width <= 16_384),
                   ("mapping.handover_beta2", 0 < self.mapping.handover_beta2 < 1),
                   ("mapping.handover_ramp", 0 <= self.mapping.handover_ramp <= 1000),
                   ("mapping.handover_lr", self.mapping.handover_lr is None or 0 < self.mapping.handover_lr < 10),

@@ -42,6 +42,8 @@ TERMS = ("total", "pixel", "lpips", "prior")
 LossFn = Callable[[torch.Tensor], torch.Tensor]
 
 
+MAX_SPAN = 1e4  # axis units; a span of 1e300 puts every grid point at inf
+
 @dataclass(frozen=True)
 class SliceConfig:
     """Settings of one loss-landscape slice."""
@@ -61,8 +63,8 @@ class SliceConfig:
                                     "edit:NAME,NAME (two direction names).")
         if not (3 <= self.grid <= 257 and self.grid % 2 == 1):
             raise InvalidInputError(f"The grid must be an odd number of points from 3 to 257 (got {self.grid}).")
-        if not (math.isfinite(self.span) and self.span > 0):
-            raise InvalidInputError(f"The span must be a finite number above 0 (got {self.span}).")
+        if not (math.isfinite(self.span) and 0 < self.span <= MAX_SPAN):
+            raise InvalidInputError(f"The span must be a number above 0 and at most {MAX_SPAN:g} (got {self.span}).")
         if self.space not in SPACES:
             raise InvalidInputError(f"Unknown slice space '{self.space}'; choose x or z.")
         if self.term not in TERMS:

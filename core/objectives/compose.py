@@ -34,6 +34,8 @@ from core.objectives.priors import colinearity, gaussian_nll
 log = logging.getLogger(__name__)
 
 
+MAX_LOSS_WEIGHT = 1e6  # beyond this a weight is a typo; 1e300 overflows the loss to inf
+
 @dataclass(frozen=True)
 class LossWeights:
     """How much each term counts; 0 switches a term off."""
@@ -48,8 +50,9 @@ class LossWeights:
     def validate(self) -> None:
         for name in ("pixel", "lpips", "prior", "colinearity", "identity"):
             value = getattr(self, name)
-            if not value >= 0 or value == float("inf"):
-                raise InvalidInputError(f"The {name} loss weight must be a finite number ≥ 0 (got {value}).")
+            if not 0 <= value <= MAX_LOSS_WEIGHT:  # NaN fails both comparisons
+                raise InvalidInputError(f"The {name} loss weight must be a number from 0 to {MAX_LOSS_WEIGHT:g} "
+                                        f"(got {value}).")
         if self.lpips_net not in NETS:
             raise InvalidInputError(f"Unknown LPIPS network '{self.lpips_net}'; choose one of: {', '.join(NETS)}.")
         if self.pixel == 0 and self.lpips == 0:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import cast
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -113,6 +113,9 @@ class MainWindow(QMainWindow):
          self.composite_action) = build_menu_bar(self)
         self.recent = RecentFiles(self.settings, self.recent_menu, self.open_path)
         self._connect()
+        if self.edits.library_problem:  # a damaged direction library was moved aside: say so once the window shows
+            problem = self.edits.library_problem
+            QTimer.singleShot(0, lambda: self.show_error(problem))
         self.guide = Guide(controller, self.canvas, self.toolbar, self.hint, self.settings)
         self._restore()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 
@@ -44,3 +45,14 @@ def user_data_dir() -> Path:
     import platformdirs
 
     return platformdirs.user_data_path("landscape-studio", appauthor=False)
+
+
+def set_aside(path: Path) -> Path:
+    """Rename a damaged file or folder of ours to ``<name>.damaged-YYYYmmdd-HHMMSS`` beside it (never overwriting),
+    so that it stops nothing from starting yet is kept for the user to inspect; returns the new path."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target, n = path.with_name(f"{path.name}.damaged-{stamp}"), 1
+    while target.exists() or target.is_symlink():
+        target, n = path.with_name(f"{path.name}.damaged-{stamp}-{n}"), n + 1
+    os.replace(path, target)
+    return target

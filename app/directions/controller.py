@@ -3,7 +3,9 @@
 The slider values live in the document (``DocumentController.edits``), each with a copy of its direction's
 vector, as a project stores them. A direction is looked up in the document's own directions first (the vectors
 a reopened project was saved with, so it renders exactly as saved whatever the library holds now), then in the
-user's library. Opening a project never writes into the library.
+user's library. Opening a project never writes into the library; the user's library folder is written only when
+the user changes the library (until then the shipped directions are shown), and a damaged one is moved aside with a
+message instead of stopping the editor.
 
 Previews follow the "latest request wins" rule: every request gets a stamp; while the engine computes one, newer
 requests replace each other in a single pending slot, so a fast drag never queues work; a result older than
@@ -25,7 +27,7 @@ from app.document.commands import ValueCommand
 from app.document.controller import DocumentController
 from app.document.state import Adopted
 from app.engine import JobRequest
-from core.directions import Direction, DirectionLibrary, apply_directions, shipped_library_dir
+from core.directions import Direction, DirectionLibrary, apply_directions, load_user_library, shipped_library_dir
 from core.errors import CoreError
 from core.imageio import CropBox
 from core.jobs import call_as_job
@@ -56,18 +58,16 @@ def user_library_dir(model_name: str) -> Path:
     return user_data_dir() / "directions" / model_name
 
 
-def open_user_library(model_name: str) -> DirectionLibrary:
-    """The user's editable library for a model, started as a copy of the shipped one the first time."""
-    folder = user_library_dir(model_name)
-    if (folder / "library.json").is_file():
-        return DirectionLibrary.load(folder)
-    shipped = shipped_library_dir(model_name)
-    library = DirectionLibrary.load(shipped) if (shipped / "library.json").is_file() else DirectionLibrary()
+def open_user_library(model_name: str) -> tuple[DirectionLibrary, str | None]:
+    """The user's editable library for a model (the shipped one until the user changes it; nothing is written
+    here), and a message when the user's was damaged and moved aside."""
     try:
-        library.save(folder)
-    except (OSError, CoreError) as exc:  # a read-only home still edits, it just does not keep changes
-        log.warning("could not create the direction library in %s: %s", folder, exc)
-    return library
+        library, problem = load_user_library(user_library_dir(model_name), fallback=shipped_library_dir(model_name))
+    except CoreError as exc:  # the shipped library itself is damaged (a broken installation): the editor still starts
+        library, problem = DirectionLibrary(), f"The standard directions could not be loaded: {exc}"
+    if problem:
+        log.warning("%s", problem)
+    return library, problem
 
 
 class EditController(QObject):
@@ -80,7 +80,9 @@ class EditController(QObject):
         super().__init__(doc)
         self.doc = doc
         self.library_dir = library_dir or user_library_dir(doc.library_key)
-        self.library = library if library is not None else open_user_library(doc.library_key)
+        # a damaged library's message waits for the window to show it (``library_problem``)
+        self.library, self.library_problem = (library, None) if library is not None else open_user_library(
+            doc.library_key)
         self._stamp = 0  # stamp of the newest request
         self._shown = 0  # stamp of the newest preview emitted
         self._pending: tuple[int, Edits] | None = None
@@ -100,8 +102,10 @@ class EditController(QObject):
         self.edits = {}
         self.edits_applied.emit({})
         self.library_dir = user_library_dir(key)
-        self.library = open_user_library(key)
+        self.library, problem = open_user_library(key)
         self.library_changed.emit()
+        if problem:
+            self.doc.error_raised.emit(problem)
 
     @property
     def edits(self) -> Edits:
@@ -192,8 +196,13 @@ class EditController(QObject):
     def set_edits(self, edits: Edits, render: bool = True) -> None:
         """Adopt ``edits`` without history (a reopened project, whose pixels may come with it: ``render=False``)."""
         self.edits = active(edits)
+        self.show_document_edits(render)
+
+    def show_document_edits(self, render: bool = True) -> None:
+        """Show the document's edits as they are, without rebuilding them: a reopened project's, exactly as saved
+        (their own vectors and scales, amounts of 0 included); ``render``: preview them."""
         self.edits_applied.emit(dict(self.edits))
-        if render:
+        if render and active(self.edits):
             self.preview(self.edits)
 
     @property

@@ -17,7 +17,7 @@ from app.directions.controller import EditController, EditPreview
 from app.document.controller import DocumentController
 from app.document.state import DocumentState, OpenedPhoto
 from app.engine import JobRequest
-from core.directions import Direction
+from core.directions import Direction, recorded_direction
 from core.errors import CoreError
 from core.imageio import CropBox
 from core.jobs import call_as_job
@@ -106,15 +106,16 @@ class ProjectController(QObject):
         edits = self.edits.edits
         # reopen() makes a patch only from an edited image, so the last test only tells the type checker so
         if project.patch is not None and project.state.adopted is not None and doc.edited_image is not None:
-            self.edits.set_edits(edits, render=False)
+            self.edits.show_document_edits(render=False)
             box = project.patch_box or doc.crop
             self.edits.show(EditPreview(self.edits.next_stamp(), edits, project.patch, box, doc.edited_image))
         else:  # edits saved without their pixels (an autosave between a change and its render) render now
-            self.edits.set_edits(edits, render=bool(edits))
+            self.edits.show_document_edits(render=True)
 
 
 def _direction(edit: EditedDirection, doc: Document, path: Path) -> Direction:
-    """A direction as the project stored it (vector, scale, layers), named as it was."""
-    return Direction(name=edit.name, vector=edit.vector, space=doc.space or "z", model_id=doc.model_id,
-                     method=edit.method or "project", scale=edit.scale, layers=edit.layers,
-                     provenance={"from_project": path.name})
+    """The direction exactly as the project stored it (vector, scale, layers, method, name), whatever the library
+    would accept, so the edit renders and saves again unchanged."""
+    return recorded_direction(name=edit.name, vector=edit.vector, scale=edit.scale, space=doc.space or "z",
+                              model_id=doc.model_id, method=edit.method, layers=edit.layers, alpha=edit.alpha,
+                              provenance={"from_project": path.name})

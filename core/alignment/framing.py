@@ -24,13 +24,14 @@ from core.device import to_uint8_hwc
 from core.errors import InvalidInputError, NoFaceFoundError
 from core.generators import Generator
 from core.imageio import atomic_write_bytes
-from core.resources import resources_dir, user_data_dir
+from core.resources import resources_dir, set_aside, user_data_dir
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 DETECT_SIDE = 256  # small samples are upscaled to this side for the detector (it sees faces at 128 px anyway)
 PAD = 0.25  # edge-replicated border, as a fraction of the side: a face touching the frame is found more often
+MAX_RECORD_BYTES = 1 << 20  # a framing record is a few hundred bytes
 MIN_FOUND = 8  # fewer faces than this among the samples means the model does not make faces the finder sees
 
 
@@ -142,16 +143,30 @@ def framing_for(G: Generator, measure: bool = True, n: int = 256) -> Framing:
     """``G``'s framing: shipped, else cached, else measured now (``measure``) and cached for next time."""
     for folder in (shipped_framing_dir(), cached_framing_dir()):
         path = framing_file(G.model_id, folder)
-        if path.is_file():
+        if path.exists():
             try:
-                return Framing.from_dict(json.loads(path.read_text()))
-            except (OSError, ValueError, InvalidInputError) as exc:
-                log.warning("ignoring unreadable framing record %s: %s", path, exc)
+                if not path.is_file() or path.stat().st_size > MAX_RECORD_BYTES:
+                    raise ValueError("it is not a small file")
+                return Framing.from_dict(json.loads(path.read_bytes().decode("utf-8")))
+            except (OSError, ValueError, OverflowError, RecursionError, InvalidInputError) as exc:
+                _unreadable(path, folder == cached_framing_dir(), exc)
     if not measure:
         raise InvalidInputError(f"The framing of {G.name} has not been measured yet.")
     framing = measure_framing(G, n)
     save_framing(framing, cached_framing_dir())
     return framing
+
+
+def _unreadable(path: Path, cached: bool, exc: BaseException) -> None:
+    """A damaged record is not used; one in the user data folder is moved aside (it would be measured again, and
+    saving over it could fail, e.g. on a folder of that name), and the log names it."""
+    if not cached:
+        log.warning("ignoring the unreadable shipped framing record %s: %s", path, exc)
+        return
+    try:
+        log.warning("the framing record %s is damaged (%s); moved to %s", path, type(exc).__name__, set_aside(path))
+    except OSError as move:
+        log.warning("the framing record %s is damaged (%s) and could not be moved aside: %s", path, exc, move)
 
 
 def save_framing(framing: Framing, folder: Path) -> Path:

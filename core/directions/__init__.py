@@ -8,7 +8,14 @@ files; ``strip`` draws what a direction does.
 from core.directions.apply import apply_direction, apply_directions, conditional, latent_scale
 from core.directions.discover import DISCOVERY_METHODS, discover_directions
 from core.directions.importers import find_direction, import_ganspace, import_interfacegan
-from core.directions.library import Direction, DirectionLibrary, check_direction, shipped_library_dir
+from core.directions.library import (
+    Direction,
+    DirectionLibrary,
+    check_direction,
+    load_user_library,
+    recorded_direction,
+    shipped_library_dir,
+)
 from core.directions.linear import direction_from_two_latents, fit_boundary, supervised_direction
 from core.directions.pca import layer_activations, pca_directions, principal_components
 from core.directions.sefa import dcgan_latent_weights, sefa_basis, sefa_directions
@@ -33,8 +40,10 @@ __all__ = [
     "import_interfacegan",
     "latent_scale",
     "layer_activations",
+    "load_user_library",
     "pca_directions",
     "principal_components",
+    "recorded_direction",
     "sefa_basis",
     "sefa_directions",
     "shipped_library_dir",

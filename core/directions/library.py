@@ -5,7 +5,8 @@ moves the latent by α · ``scale`` along the vector, where ``scale`` is the spr
 along it, so α = 3 means "as far as a rare face goes" in every space (z, w or w+) and for every method.
 
 The folder is safe to load: JSON and ``.npy`` only, read with ``allow_pickle=False``; every problem with it
-becomes an :class:`InvalidInputError` that names the file and says what to do.
+becomes an :class:`InvalidInputError` that names the file and says what to do. The editor's own library in the user
+data folder is opened with :func:`load_user_library`, which never stops on a damaged one: it is moved aside.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ import numpy as np
 from core.errors import InvalidInputError
 from core.generators import DEFAULT_MODEL, Generator
 from core.imageio import atomic_write_bytes
-from core.resources import resources_dir
+from core.resources import resources_dir, set_aside
 
 SCHEMA_VERSION = 1
 INDEX = "library.json"
 DEFAULT_RANGE = (-3.0, 3.0)  # slider range in std units
 UNIT_TOLERANCE = 1e-4  # a stored vector this close to unit length is kept bit for bit
+MAX_INDEX_BYTES = 16 << 20  # a library.json of thousands of directions is a few MiB; more is not ours
+MAX_VECTOR_VALUES = 1 << 24  # per vector: far above any latent space (StyleGAN2 w+ at 1024 px is 9216)
+PARSE_ERRORS = (KeyError, TypeError, ValueError, OverflowError, RecursionError)  # what hostile JSON values raise
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: comparing ndarrays field by field is ambiguous
@@ -46,12 +50,19 @@ class Direction:
     value_range: tuple[float, float] = DEFAULT_RANGE  # slider range in std units
     layers: tuple[int, int] | None = None  # half-open W+ layer range it applies to; None = all layers
     provenance: dict[str, Any] = field(default_factory=dict)  # how it was made (JSON values only)
+    # a project's own record of an edit, used exactly as saved (see ``recorded_direction``); never kept in a library
+    recorded: bool = False
 
     def __post_init__(self) -> None:
-        _check_name(self.name)
-        object.__setattr__(self, "vector", _unit_vector(self.vector, self.name))
+        if self.recorded:
+            if not isinstance(self.name, str) or not self.name.strip():
+                raise InvalidInputError("A direction recorded in a project has an empty name.")
+            object.__setattr__(self, "vector", _finite_vector(self.vector, self.name))
+        else:
+            _check_name(self.name)
+            object.__setattr__(self, "vector", _unit_vector(self.vector, self.name))
         scale = float(self.scale)
-        if not math.isfinite(scale) or scale <= 0:
+        if not math.isfinite(scale) or (scale <= 0 and not self.recorded):
             raise InvalidInputError(f"Direction '{self.name}': the scale must be a positive number (got {scale}).")
         object.__setattr__(self, "scale", scale)
         lo, hi = (float(v) for v in self.value_range)
@@ -83,8 +94,8 @@ class Direction:
             return cls(name=d["name"], vector=vector, space=str(d["space"]), model_id=str(d["model_id"]),
                        method=str(d["method"]), scale=d["scale"], value_range=tuple(d["value_range"]),
                        layers=None if layers is None else tuple(layers), provenance=d.get("provenance") or {})
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInputError(f"A direction entry is incomplete or malformed ({exc!r}): {d!r:.200}") from exc
+        except PARSE_ERRORS as exc:  # e.g. a number too large for a float, provenance nested too deep
+            raise InvalidInputError(f"A direction entry is incomplete or malformed ({_short(exc)}).") from exc
 
 
 class DirectionLibrary:
@@ -115,6 +126,9 @@ class DirectionLibrary:
         return self._items[name]
 
     def add(self, direction: Direction) -> None:
+        """Add ``direction`` at the end; a project's recorded one is checked as any library direction first."""
+        if direction.recorded:
+            direction = direction.replace(recorded=False, provenance={**direction.provenance, "recorded": True})
         if direction.name in self._items:
             raise InvalidInputError(f"A direction named '{direction.name}' already exists; choose another name.")
         self._items[direction.name] = direction
@@ -161,13 +175,55 @@ class DirectionLibrary:
             if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
                 raise InvalidInputError(f"'{folder / INDEX}' has an entry without a vector file: {entry!r:.200}")
             vector = load_vector(_inside(folder, entry["file"]), allow_batch=False)
-            expected = tuple(entry.get("shape") or vector.shape)
-            if vector.shape != expected:
+            shape = entry.get("shape")
+            if shape is not None and (not isinstance(shape, list) or tuple(shape) != vector.shape):
                 raise InvalidInputError(
-                    f"'{entry['file']}' holds a vector of shape {vector.shape} but '{INDEX}' says {expected}; "
+                    f"'{entry['file']}' holds a vector of shape {vector.shape} but '{INDEX}' says {shape!r:.40}; "
                     "the library is damaged: remove that direction or restore the file.")
             library.add(Direction.from_dict(entry, vector))
         return library
+
+
+def load_user_library(folder: str | Path, *, fallback: str | Path | None) -> tuple[DirectionLibrary, str | None]:
+    """The user's own library in ``folder``, else the ``fallback`` one (the shipped directions) or an empty one.
+
+    Nothing is written here: the user's folder is made the first time the user changes the library. A damaged
+    user library must never stop the editor from starting, so it is moved aside whole (``<folder>.damaged-<time>``,
+    its files kept as they were) and the fallback is used; the second value is then a message naming the damaged
+    file and where it went (None otherwise).
+    """
+    folder = Path(folder).expanduser()
+    problem = None
+    if folder.exists() or folder.is_symlink():
+        try:
+            return DirectionLibrary.load(folder), None
+        except InvalidInputError as exc:
+            try:
+                where = f"it was moved to '{set_aside(folder)}'"
+            except OSError as move:
+                where = f"it could not be moved aside ({move.strerror or move}); move or delete it yourself"
+            problem = (f"Your direction library '{folder / INDEX}' is damaged and was not loaded: {exc} "
+                       f"{where}, and the standard directions are used instead.")
+    fallback = None if fallback is None else Path(fallback)
+    if fallback is None or not (fallback / INDEX).is_file():
+        return DirectionLibrary(), problem
+    return DirectionLibrary.load(fallback), problem
+
+
+def recorded_direction(*, name: str, vector: np.ndarray, scale: float, space: str, model_id: str, method: str,
+                       layers: tuple[int, int] | None = None, alpha: float = 0.0,
+                       provenance: dict[str, Any] | None = None) -> Direction:
+    """A direction exactly as a project recorded one of its edits, to show and apply but not to keep in a library.
+
+    A project must reopen and save its edits unchanged, whatever the library would accept: the vector is used as
+    it is (not made unit length, zero allowed), the scale may be any finite number and the name any text. Only
+    values that cannot be computed with (NaN, wrong shapes) are refused. The slider range covers ``alpha``, so
+    showing the edit never clamps its amount.
+    """
+    low, high = min(DEFAULT_RANGE[0], alpha), max(DEFAULT_RANGE[1], alpha)
+    return Direction(name=name, vector=vector, space=space, model_id=model_id, method=method, scale=scale,
+                     value_range=(low, high) if low < high else DEFAULT_RANGE, layers=layers,
+                     provenance=provenance or {}, recorded=True)
 
 
 def shipped_library_dir(model_name: str) -> Path:
@@ -194,12 +250,17 @@ def load_vector(path: str | Path, allow_batch: bool = True) -> np.ndarray:
     path = Path(path).expanduser()
     if not path.is_file():
         raise InvalidInputError(f"The vector file '{path}' does not exist; check the name or restore the file.")
-    try:
-        array = np.load(path, allow_pickle=False)
+    try:  # memory-mapped first: a header claiming more than the file holds is refused before anything is allocated
+        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+        if not isinstance(mapped, np.ndarray) or mapped.size > MAX_VECTOR_VALUES:
+            raise InvalidInputError(f"'{path.name}' holds {getattr(mapped, 'size', 'no')} values, too many for a "
+                                    "latent direction.")
+        array = np.array(mapped)
+        del mapped
     except ValueError as exc:
         raise InvalidInputError(f"'{path.name}' was refused: {refusal(exc)}; save it as a plain float .npy.") from exc
-    except (OSError, EOFError) as exc:
-        raise InvalidInputError(f"'{path.name}' is not a readable .npy file ({exc}).") from exc
+    except (OSError, EOFError, OverflowError, SyntaxError, RecursionError) as exc:
+        raise InvalidInputError(f"'{path.name}' is not a readable .npy file ({_short(exc)}).") from exc
     if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.floating):
         raise InvalidInputError(f"'{path.name}' must hold floating-point numbers (it holds {array.dtype}).")
     if allow_batch and array.ndim == 2 and array.shape[0] == 1:
@@ -213,9 +274,15 @@ def load_vector(path: str | Path, allow_batch: bool = True) -> np.ndarray:
 
 def refusal(exc: ValueError) -> str:
     """Why numpy refused a file, in words: pickles are never loaded; anything else is damage."""
-    if "pickle" in str(exc):
+    if "pickle" in str(exc) or "Python objects" in str(exc):
         return "it is not a plain numeric array file (it would need unpickling, which is never done)"
-    return f"it is damaged ({exc})"
+    return f"it is damaged ({_short(exc)})"
+
+
+def _short(exc: BaseException) -> str:
+    """An exception in a few words: a message to a person, never a hostile file's whole content."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:160]
 
 
 def _unit_vector(vector: Any, name: str) -> np.ndarray:
@@ -229,6 +296,17 @@ def _unit_vector(vector: Any, name: str) -> np.ndarray:
         raise InvalidInputError(f"Direction '{name}' is the zero vector; it points nowhere.")
     if abs(norm - 1.0) > UNIT_TOLERANCE:
         v = (v.astype(np.float64) / norm).astype(np.float32)
+    v.setflags(write=False)
+    return v
+
+
+def _finite_vector(vector: Any, name: str) -> np.ndarray:
+    """A read-only float32 copy of a recorded vector, exactly as it is (any length, zero allowed)."""
+    v = np.array(vector, dtype=np.float32)
+    if v.ndim not in (1, 2) or v.size == 0:
+        raise InvalidInputError(f"Direction '{name[:100]}' must be a 1-D or 2-D vector, got shape {v.shape}.")
+    if not np.isfinite(v).all():
+        raise InvalidInputError(f"Direction '{name[:100]}' contains NaN or infinite values.")
     v.setflags(write=False)
     return v
 
@@ -273,9 +351,12 @@ def _read_index(folder: Path) -> dict[str, Any]:
     if not path.is_file():
         raise InvalidInputError(f"There is no direction library at '{folder}' (no {INDEX}); check the folder.")
     try:
-        index = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInputError(f"'{path}' is damaged and cannot be read ({exc}); restore it from a copy.") from exc
+        if path.stat().st_size > MAX_INDEX_BYTES:
+            raise ValueError(f"it is larger than the {MAX_INDEX_BYTES >> 20} MiB an index may be")
+        index = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: JSONDecodeError and UnicodeDecodeError too
+        raise InvalidInputError(f"'{path}' is damaged and cannot be read ({_short(exc)}); restore it from a "
+                                "copy.") from exc
     if not isinstance(index, dict) or not isinstance(index.get("directions"), list):
         raise InvalidInputError(f"'{path}' is not a direction library index; restore it from a copy.")
     if index.get("schema_version") != SCHEMA_VERSION:

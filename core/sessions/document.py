@@ -80,8 +80,12 @@ def _frozen_array(value: Any, what: str, dtype: type[np.generic], ndim: tuple[in
 
 
 def _finite(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInputError(f"The {what} must be a finite number (got {value!r}).")
+    try:  # an int too large for a float overflows here: it is no finite number either
+        finite = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise InvalidInputError(f"The {what} must be a finite number (got {repr(value)[:40]}).")
     return float(value)
 
 
@@ -214,6 +218,11 @@ class Document:
                 raise InvalidInputError(f"Document edits must be EditedDirection values (got {type(edit).__name__}).")
         if not self.edits:
             return
+        names = [edit.name for edit in self.edits]
+        twice = next((name for name in names if names.count(name) > 1), None)
+        if twice is not None:  # the editor shows one slider per name, so a second edit of a name would be lost
+            raise InvalidInputError(f"The document lists the edit '{twice[:100]}' twice; each direction is applied "
+                                    "once, with one amount.")
         if self.latents is None:
             raise InvalidInputError("The document has edits but no latent to apply them to.")
         for edit in self.edits:

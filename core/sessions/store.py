@@ -55,6 +55,8 @@ MAX_STARTS = 256  # as InversionConfig.starts
 MAX_LATENT_VALUES = 1 << 20  # per start (StyleGAN2 w+ at 1024 px has 18 × 512 = 9216)
 MAX_RESOLUTION = 8192
 MAX_EDITS = 256
+MAX_JSON_DEPTH = 32  # project.json nests a few levels (inversion → loss, alignment → matrix rows); more is forged
+VALUE_ERRORS = (TypeError, ValueError, KeyError, AttributeError, OverflowError, RecursionError)  # of hostile values
 PHOTO_FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "TIFF": "tif", "WEBP": "webp", "BMP": "bmp", "GIF": "gif"}
 
 
@@ -163,6 +165,8 @@ def load_project(path: str | Path) -> tuple[Document, Photo]:
         doc.check_photo(photo)
     except InvalidInputError as exc:
         raise InvalidInputError(f"The project '{path.name}' could not be opened: {exc}") from exc
+    except VALUE_ERRORS as exc:  # a value of a type or size no check of its own expected (e.g. a 400-digit number)
+        raise damaged(path, f"a value in {MANIFEST} is not valid ({type(exc).__name__})") from exc
     log.info("opened project %s (schema %d, %d edits, %s)", path, CURRENT_SCHEMA, len(doc.edits),
              "tuned" if doc.tuning else "untuned")
     return doc, photo
@@ -221,6 +225,8 @@ def _read_manifest(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
         raise damaged(path, f"{MANIFEST} is not valid JSON") from exc
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise damaged(path, f"its {MANIFEST} does not describe a Landscape Studio project")
+    if _depth(data) > MAX_JSON_DEPTH:  # later copies and checks recurse: refuse what would exhaust the stack
+        raise damaged(path, f"{MANIFEST} is nested more than {MAX_JSON_DEPTH} levels deep")
     data = migrate(data)
     for key, kind in [("photo", dict), ("crop", dict), ("inversion", dict), ("edits", list), ("arrays", list)]:
         if not isinstance(data.get(key), kind):
@@ -246,6 +252,17 @@ def _read_manifest(zf: zipfile.ZipFile, path: Path) -> dict[str, Any]:
     if member is not None and not (isinstance(member, str) and PHOTO_MEMBER.fullmatch(member)):
         raise damaged(path, f"the embedded photo's name {member!r} is not valid")
     return data
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and dicts nest in a parsed JSON value (counted without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _array_ok(key: str, shape: tuple[int, ...]) -> bool:
@@ -329,7 +346,7 @@ def _document(manifest: dict[str, Any], arrays: dict[str, np.ndarray], embedded:
     if inversion:
         try:
             InversionConfig.from_dict(inversion).validate()
-        except (TypeError, ValueError, AttributeError) as exc:  # e.g. a loss entry that is not a dict
+        except (TypeError, ValueError, AttributeError, OverflowError) as exc:  # e.g. a loss entry not a dict
             raise InvalidInputError(f"its inversion settings are not valid ({exc})") from exc
     edits = tuple(
         EditedDirection(e.get("name"), arrays[f"edit_{i}"], e.get("scale"), e.get("alpha"), e.get("layers"),

@@ -17,9 +17,11 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
+from core.atomic_files import atomic_write_bytes, save_error
 from core.errors import ModelLoadError
-from core.imageio import atomic_write_bytes, save_error
+from core.json_text import strict_dumps
 
+MAX_JSON_BYTES = 16 * 2**20  # a θ's or encoder's metadata with its training curves is ~40 KB
 Y = TypeVar("Y")
 R = TypeVar("R")
 
@@ -34,7 +36,7 @@ def write_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> Path:
 
 
 def write_json(path: Path, data: dict[str, Any], indent: int | None = 2) -> Path:
-    return atomic_write_bytes(path, (json.dumps(data, indent=indent) + "\n").encode())
+    return atomic_write_bytes(path, (strict_dumps(data, indent=indent) + "\n").encode())
 
 
 def save_weights(folder: Path, stem: str, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> Path:
@@ -44,16 +46,51 @@ def save_weights(folder: Path, stem: str, tensors: dict[str, torch.Tensor], meta
     return folder
 
 
-def read_weights(folder: Path, stem: str, what: str, schema: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """The pair :func:`save_weights` wrote, or a :class:`ModelLoadError` naming ``what`` ("an encoder", …)."""
+def read_json(path: Path, what: str, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
+    """A JSON object from ``path``, or a :class:`ModelLoadError` naming ``what``: any damage (size, encoding, syntax,
+    nesting that would exhaust the parser's recursion, NaN/Infinity, a top level that is not an object) is typed."""
     try:
-        meta = json.loads((folder / f"{stem}.json").read_text())
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ModelLoadError(f"'{path}' is {size:,} bytes, more than the {max_bytes // 2**20} MiB {what} metadata "
+                                 "ever takes; it is not one of ours.")
+        data = json.loads(path.read_bytes().decode("utf-8"), parse_constant=_refuse_constant)
+    except ModelLoadError:
+        raise
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: JSON and UTF-8 errors, NaN/Infinity
+        reason = "its nesting is too deep" if isinstance(exc, RecursionError) else _first_line(exc)
+        raise ModelLoadError(f"'{path}' is not readable {what} metadata ({reason}).") from exc
+    if not isinstance(data, dict):
+        raise ModelLoadError(f"'{path}' is not {what} metadata (it holds a JSON {type(data).__name__}, not an "
+                             "object).")
+    return data
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"it holds {name}, which is not a number JSON allows")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__
+
+
+def read_weights(folder: Path, stem: str, what: str, schema: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """The pair :func:`save_weights` wrote, or a :class:`ModelLoadError` naming ``what`` ("an encoder", …).
+
+    Our networks hold float tensors only (the callers check them finite); integers are damage."""
+    meta = read_json(folder / f"{stem}.json", what)
+    version = meta.get("schema_version")
+    if isinstance(version, bool) or version != schema:
+        raise ModelLoadError(f"'{folder}' holds a {what} of schema {version!r}; this version reads {schema}.")
+    try:
         tensors = load_file(str(folder / f"{stem}.safetensors"))
-    except (OSError, ValueError, SafetensorError) as exc:
-        raise ModelLoadError(f"'{folder}' does not hold a readable {what} ({exc}).") from exc
-    if not isinstance(meta, dict) or meta.get("schema_version") != schema:
-        version = meta.get("schema_version") if isinstance(meta, dict) else None
-        raise ModelLoadError(f"'{folder}' holds a {what} of schema {version}; this version reads {schema}.")
+    except (OSError, ValueError, RuntimeError, MemoryError, OverflowError, SafetensorError) as exc:
+        raise ModelLoadError(f"'{folder}' does not hold a readable {what} ({_first_line(exc)}).") from exc
+    for name, tensor in tensors.items():
+        if not tensor.is_floating_point():
+            raise ModelLoadError(f"'{folder}' holds a {what} whose tensor '{name}' is {tensor.dtype}, not floats; "
+                                 "the file is damaged.")
     return tensors, meta
 
 

@@ -20,6 +20,7 @@ from core.alignment import geometry
 from core.alignment.faces import Face, find_faces
 from core.alignment.framing import Framing
 from core.errors import InvalidInputError, NoFaceFoundError
+from core.imageio import MAX_PIXELS
 
 SCHEMA_VERSION = 1
 MAX_FEATHER: float = 0.5  # as in core.placement.blend: half the side reaches the centre from every edge
@@ -143,7 +144,11 @@ def unwarp_and_paste(pixels: np.ndarray, generated: np.ndarray, transform: np.nd
     ys, xs = np.mgrid[y0:y1, x0:x1]
     uv = geometry.apply(transform, np.stack([xs.ravel() + 0.5, ys.ravel() + 0.5], 1)).reshape(y1 - y0, x1 - x0, 2)
     weights = _edge_weights(uv, size, feather)  # [h, w]
-    upscaled_side = max(size, round(size / geometry.scale_of(transform)))
+    side = size / geometry.scale_of(transform)  # the square's side in photo pixels
+    if side * side > MAX_PIXELS:  # a tiny scale would ask for a 12 GB upscaled square
+        raise InvalidInputError(f"The alignment scales the model's square to {side:,.0f} photo pixels a side, larger "
+                                f"than any photo ({MAX_PIXELS / 1e6:g} megapixels); align the face again.")
+    upscaled_side = max(size, round(side))
     box_to_up = (upscaled_side / size) * (transform @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1]], np.float64))
 
     def unwarped(square: np.ndarray) -> np.ndarray:

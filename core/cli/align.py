@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from core.alignment import align_faces, framing_for, pick, warp_to_model
@@ -11,6 +10,7 @@ from core.cli.common import add_model_args
 from core.device import pick_device
 from core.generators import load_generator
 from core.imageio import load_photo, save_image
+from core.json_text import strict_dumps
 
 
 def add_align_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,8 +30,8 @@ def cmd_align(args: argparse.Namespace) -> int:
     aligned = warp_to_model(photo.pixels, alignment.transform, G.resolution)
     path = save_image(aligned, args.out)
     if args.json:
-        print(json.dumps({"faces": [f.summary() for f in faces], "alignment": alignment.to_dict(),
-                          "out": str(path.resolve())}, indent=2))
+        print(strict_dumps({"faces": [f.summary() for f in faces], "alignment": alignment.to_dict(),
+                            "out": str(path.resolve())}, indent=2))
         return 0
     print(f"{len(faces)} face{'' if len(faces) == 1 else 's'} found in {photo.width}x{photo.height} "
           f"{Path(args.photo).name} (largest first):")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from core.cli.common import add_model_args, load_model, seed_arg
 from core.device import to_uint8_hwc
 from core.errors import InvalidInputError
 from core.imageio import save_image
+from core.json_text import strict_dumps
 from core.system_info import system_info
 
 
@@ -55,7 +55,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     info = system_info(args.model, args.device)
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(strict_dumps(info))
         return 0
     for section, values in info.items():
         print(f"{section}:")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import torch
 
 from core import __version__
 from core.imageio import atomic_write_bytes
+from core.json_text import strict_dumps
 
 SCHEMA_VERSION = 1
 
@@ -21,4 +21,4 @@ def write_report(out: Path, report: dict[str, Any], files: list[Path]) -> None:
     report["outputs"] = [*sorted(p.name for p in files), "report.json"]
     report["versions"] = {"landscape_studio": __version__, "torch": torch.__version__,
                           "python": platform.python_version()}
-    atomic_write_bytes(out / "report.json", (json.dumps(report, indent=2) + "\n").encode())
+    atomic_write_bytes(out / "report.json", (strict_dumps(report) + "\n").encode())

@@ -19,6 +19,7 @@ from torch import nn
 
 from core.errors import ModelLoadError
 from core.generators import Generator
+from core.generators.checked_build import build_checked, check_weights
 from core.resources import resources_dir
 from core.weight_files import read_weights, save_weights
 
@@ -37,8 +38,30 @@ class EncoderConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EncoderConfig:
-        return cls(int(data["resolution"]), tuple(int(d) for d in data["latent_shape"]), int(data["width"]))
+    def from_dict(cls, data: object, label: str = "encoder") -> EncoderConfig:
+        """The config an encoder file names, checked for types and reach before anything is built (a claimed
+        latent of 10¹² numbers is refused here); :class:`ModelLoadError` naming ``label`` otherwise."""
+        if not isinstance(data, dict) or set(data) != {"resolution", "latent_shape", "width"}:
+            keys = sorted(map(str, data)) if isinstance(data, dict) else type(data).__name__
+            raise ModelLoadError(f"'{label}' does not hold encoder settings (resolution, latent_shape, width): "
+                                 f"found {keys}.")
+        resolution, shape, width = data["resolution"], data["latent_shape"], data["width"]
+        if not (_whole(resolution, 8, 4096) and resolution & (resolution - 1) == 0):
+            raise ModelLoadError(f"'{label}' claims an encoder resolution of {resolution!r}; encoders take a "
+                                 "power of two from 8 to 4096.")
+        if not (isinstance(shape, list) and 1 <= len(shape) <= 4 and all(_whole(d, 1, 2**20) for d in shape)
+                and math.prod(shape) <= MAX_LATENT_NUMBERS):
+            raise ModelLoadError(f"'{label}' claims a latent shape of {shape!r}, which no model has.")
+        if not _whole(width, 1, 4096):
+            raise ModelLoadError(f"'{label}' claims an encoder width of {width!r}; encoders have 1 to 4096.")
+        return cls(resolution, tuple(shape), width)
+
+
+MAX_LATENT_NUMBERS = 2**20  # StyleGAN's w+ at 1024 px is 18 × 512
+
+
+def _whole(value: object, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 class LatentEncoder(nn.Module):
@@ -75,8 +98,12 @@ def load_encoder(folder: Path) -> tuple[LatentEncoder, dict[str, Any]]:
     """Read an encoder written by :func:`save_encoder`; a clear :class:`ModelLoadError` for anything else."""
     folder = Path(folder)
     tensors, meta = read_weights(folder, "encoder", "encoder", SCHEMA_VERSION)
+    label = str(folder / "encoder.safetensors")
+    config = EncoderConfig.from_dict(meta.get("encoder"), str(folder / "encoder.json"))
+    check_weights(tensors, label)
+    # built on the meta device and compared with the file's tensors first: only an encoder the file fills is allocated
+    encoder = build_checked(lambda: LatentEncoder(config), {k: v.shape for k, v in tensors.items()}, label, "encoder")
     try:
-        encoder = LatentEncoder(EncoderConfig.from_dict(meta["encoder"]))
         encoder.load_state_dict(tensors)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ModelLoadError(f"'{folder}' has an encoder whose weights do not match its metadata ({exc}).") from exc
@@ -99,7 +126,11 @@ def find_encoder(G: Generator, folder: str | Path | None = None) -> tuple[Latent
     if meta.get("generator_id") != G.base_model_id:
         raise ModelLoadError(f"The encoder at '{where}' was trained for {meta.get('generator_id')}, "
                              f"not {G.model_id}.")
-    shape = tuple(G.space(meta.get("space")).shape)
+    space = meta.get("space")
+    if space is not None and (not isinstance(space, str) or space not in G.latent_spaces):
+        raise ModelLoadError(f"The encoder at '{where}' predicts codes of a space {space!r} that {G.name} does not "
+                             f"have ({', '.join(G.latent_spaces)}).")
+    shape = tuple(G.space(space).shape)
     if tuple(encoder.config.latent_shape) != shape or encoder.config.resolution != G.resolution:
         raise ModelLoadError(f"The encoder at '{where}' predicts {encoder.config.latent_shape} latents from "
                              f"{encoder.config.resolution}-px images; {G.name} needs {shape} at {G.resolution} px.")

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from collections.abc import Generator as Job
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -145,9 +145,19 @@ def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, m
 
 def invert_direct_instead(G: Generator, target: torch.Tensor, config: InversionConfig, mask: torch.Tensor | None,
                           cancel: CancelToken | None, reason: str) -> Job[InversionStep, None, InversionResult]:
-    """The direct method in place of one that cannot run here (no θ, no encoder), ``reason`` as first warning."""
+    """The direct method in place of one that cannot run here (no θ, no encoder), ``reason`` as first warning:
+    in the result and, as a notice of the first step, shown at once (the CLI's ``warning:`` line, the GUI)."""
     log.warning("%s", reason)
-    result = yield from invert_direct(G, target, config.with_changes(method="direct"), mask, cancel)
+    job = invert_direct(G, target, config.with_changes(method="direct"), mask, cancel)
+    notice: tuple[str, ...] = (reason,)
+    while True:
+        try:
+            step = next(job)
+        except StopIteration as stop:
+            result: InversionResult = stop.value
+            break
+        yield replace(step, notices=notice + step.notices) if notice else step
+        notice = ()
     result.warnings.insert(0, reason)
     return result
 

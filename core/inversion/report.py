@@ -7,7 +7,6 @@ written atomically; ``report.json`` is versioned (``schema_version``) and holds 
 from __future__ import annotations
 
 import io
-import json
 import platform
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from core.device import from_uint8_hwc
 from core.errors import ImageSaveError
 from core.imageio import atomic_write_bytes, save_image
 from core.inversion.optimize import InversionResult
+from core.json_text import strict_dumps
 from core.metrics import reconstruction_metrics
 
 SCHEMA_VERSION = 1
@@ -97,5 +97,5 @@ def write_outputs(out: Path, result: InversionResult, target: np.ndarray, contex
     files.append(save_npy(out / "latents.npy", result.latents))
     report = build_report(result, target, context, framing)
     report["outputs"] = [*sorted(p.name for p in files), "report.json"]
-    atomic_write_bytes(out / "report.json", (json.dumps(report, indent=2) + "\n").encode())
+    atomic_write_bytes(out / "report.json", (strict_dumps(report) + "\n").encode())
     return report

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from core.imageio import atomic_write_bytes
+from core.json_text import strict_dumps
 from core.landscape.slicing import LandscapeSlice
 
 SCHEMA_VERSION = 1
@@ -82,7 +82,7 @@ def save_slice(s: LandscapeSlice, folder: str | Path) -> dict[str, Path]:
         for j, x in enumerate(s.xs):
             writer.writerow([f"{x:.6g}", f"{y:.6g}", f"{s.loss[i, j]:.9g}"])
     atomic_write_bytes(paths["csv"], text.getvalue().encode())
-    atomic_write_bytes(paths["json"], (json.dumps(slice_summary(s), indent=2) + "\n").encode())
+    atomic_write_bytes(paths["json"], (strict_dumps(slice_summary(s)) + "\n").encode())
     png = io.BytesIO()
     heat_map(s).save(png, format="PNG")
     atomic_write_bytes(paths["png"], png.getvalue())

@@ -20,6 +20,7 @@ Saved as safetensors (weights) + JSON (metadata): loading never unpickles.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from torch import nn
 
 from core.errors import InvalidInputError, ModelLoadError
 from core.generators import Generator
+from core.generators.checked_build import build_checked, check_weights
 from core.weight_files import read_weights, save_weights
 
 SCHEMA_VERSION = 1
@@ -67,6 +69,39 @@ class MappingConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: object, label: str = "θ") -> MappingConfig:
+        """The config a θ file names, every value of its own type and within reach (a θ claiming 10⁹ dimensions
+        is refused here, before anything is built); :class:`ModelLoadError` naming ``label`` otherwise."""
+        if not isinstance(data, dict):
+            raise ModelLoadError(f"'{label}' has no θ settings (found {type(data).__name__}).")
+        unknown = sorted(set(data) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ModelLoadError(f"'{label}' has unknown θ settings: {', '.join(map(str, unknown))[:200]}.")
+        for key, value in data.items():
+            low, high = _BOUNDS[key]
+            kind = type(getattr(cls(), key))
+            if value is None and key == "handover_lr":
+                continue
+            if kind is bool:
+                ok = isinstance(value, bool)
+            elif kind is int:
+                ok = isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+            else:
+                ok = (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+                      and low <= value <= high)
+            if not ok:
+                raise ModelLoadError(f"'{label}' has a θ setting '{key}' of {value!r}, which no θ can have.")
+        return cls(**data)
+
+
+# what a θ file may claim, per setting (bools: any); anything else is damage, not a bigger θ
+_BOUNDS: dict[str, tuple[float, float]] = {
+    "z_dim": (1, 2**16), "width": (1, 2**14), "depth": (2, 64), "step": (1e-12, 1e12), "horizon": (0, 10_000),
+    "momentum": (0.0, 1.0), "handover_beta2": (0.0, 1.0), "handover_ramp": (0, 100_000), "handover_lr": (0.0, 1e3),
+    "standardized": (0, 1), "preconditioned": (0, 1), "keep_radius": (0, 1), "handover_in_z": (0, 1),
+}
 
 
 def recipe_config(recipe: str, **changes: Any) -> MappingConfig:
@@ -181,8 +216,12 @@ def load_mapping(folder: Path) -> tuple[LandscapeMapping, dict[str, Any]]:
     """Read a θ written by :func:`save_mapping`; a clear :class:`ModelLoadError` for anything else."""
     folder = Path(folder)
     tensors, meta = read_weights(folder, "theta", "landscape mapping θ", SCHEMA_VERSION)
+    label = str(folder / "theta.safetensors")
+    config = MappingConfig.from_dict(meta.get("mapping"), str(folder / "theta.json"))
+    check_weights(tensors, label)
+    # built on the meta device and compared with the file's tensors first: only a θ the file fills is allocated
+    theta = build_checked(lambda: LandscapeMapping(config), {k: v.shape for k, v in tensors.items()}, label, "θ")
     try:
-        theta = LandscapeMapping(MappingConfig(**meta["mapping"]))
         theta.load_state_dict(tensors)
     except (KeyError, TypeError, RuntimeError) as exc:
         raise ModelLoadError(f"'{folder}' has a θ whose weights do not match its metadata ({exc}).") from exc

@@ -27,7 +27,9 @@ def find_mapping(G: Generator, folder: str | Path | None = None) -> tuple[Landsc
     theta, meta = load_mapping(where)
     if meta.get("generator_id") != G.base_model_id:
         raise ModelLoadError(f"The θ at '{where}' was trained for {meta.get('generator_id')}, not {G.model_id}.")
-    if not meta.get("ready"):
-        reason = meta.get("gate", {}).get("reason", "it has not passed the validation gate")
-        raise ModelLoadError(f"The θ at '{where}' is not ready: {reason}")
+    if meta.get("ready") is not True:  # only a real true: "no" or 1 are damage, not a passed gate
+        gate = meta.get("gate")
+        reason = gate.get("reason") if isinstance(gate, dict) else None
+        reason = reason if isinstance(reason, str) else "it has not passed the validation gate"
+        raise ModelLoadError(f"The θ at '{where}' is not ready: {reason[:300]}")
     return theta.to(G.device).requires_grad_(False), meta

@@ -7,6 +7,7 @@ not run long: the commands get one step or iteration besides the bad flag.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,26 @@ def test_bad_flag_is_one_error_and_nothing_written(cli, tmp_path, canary, args, 
     cli(*argv).assert_one_error(words)
     assert not out.exists()
     assert digest([tmp_path]) == before
+
+
+def _refuse(constant: str) -> None:
+    raise AssertionError(f"the JSON holds the non-standard constant {constant}")
+
+
+def test_report_is_strict_json(cli, tmp_path):
+    """report.json parses with a strict reader (no bare NaN/Infinity), the diverging-lr bound notwithstanding."""
+    argv, out = _fill(["invert", "PHOTO", "--steps", "2", "--lr", "1000", "--lpips", "0"], tmp_path)
+    assert cli(*argv).code == 0
+    report = json.loads((out / "report.json").read_text(), parse_constant=_refuse)
+    assert report["settings"]["lr"] == 1000
+
+
+def test_non_finite_values_in_reports_are_written_as_null():
+    import numpy as np
+
+    from core.json_text import strict_dumps
+
+    text = strict_dumps({"psnr": float("nan"), "history": [1.0, float("inf"), np.float32("-inf")],
+                         "per_start": np.array([np.nan, 2.0])})
+    assert json.loads(text, parse_constant=_refuse) == {"psnr": None, "history": [1.0, None, None],
+                                                        "per_start": [None, 2.0]}

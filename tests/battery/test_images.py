@@ -227,3 +227,18 @@ def test_mask_covering_everything_is_refused_for_invert(cli, tmp_path):
     out = tmp_path / "run"
     cli("invert", photo, "--mask", mask, "--steps", "1", "--quiet", "--out", out).assert_one_error("mask")
     assert not out.exists()
+
+
+@pytest.mark.parametrize("scale", [5e-4, 1e-9])
+def test_alignment_with_a_tiny_scale_is_refused_before_allocating(scale):
+    """Pasting back through an alignment whose square spans 10⁵ photo pixels would upscale it to gigabytes."""
+    import numpy as np
+
+    from core.alignment.align import unwarp_and_paste
+    from core.errors import InvalidInputError
+
+    photo = np.zeros((90, 120, 3), np.uint8)
+    generated = np.full((64, 64, 3), 200, np.uint8)
+    transform = np.array([[scale, 0.0, 0.0], [0.0, scale, 0.0]])
+    with pytest.raises(InvalidInputError, match="again"):
+        unwarp_and_paste(photo, generated, transform)

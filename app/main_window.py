@@ -8,15 +8,7 @@ from typing import cast
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import (
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QMessageBox,
-    QProgressBar,
-    QUndoView,
-)
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar, QUndoView
 
 from app.alignment.presenter import AlignPresenter
 from app.before_key import BeforeKey
@@ -94,19 +86,7 @@ class MainWindow(QMainWindow):
         self.alignment = AlignPresenter(controller, self.inversion_panel, self.canvas, self)
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.alignment.action)
-        self.status = QLabel("Ready")
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(240)
-        self.progress.hide()
-        self.warning = QLabel()
-        self.warning.setStyleSheet("color: #b36b00; padding: 0 6px;")
-        self.warning.hide()
-        self.statusBar().addWidget(self.status, 1)
-        self.hint = QLabel()
-        self.statusBar().addWidget(self.hint, 2)
-        self.statusBar().addPermanentWidget(self.warning)
-        self.statusBar().addPermanentWidget(self.models.label)
-        self.statusBar().addPermanentWidget(self.progress)
+        self._status_bar()
         self.setAcceptDrops(True)
         self.before_key = BeforeKey(self, self.canvas.hold_before)  # \ held shows "before", whatever has focus
         (self.recent_menu, self.run_action, self.stop_action, self.reset_model_action,
@@ -118,6 +98,20 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.show_error(problem))
         self.guide = Guide(controller, self.canvas, self.toolbar, self.hint, self.settings)
         self._restore()
+
+    def _status_bar(self) -> None:
+        """Status and hint on the left; warnings, the model and the progress bar on the right."""
+        self.status, self.hint, self.warning = QLabel("Ready"), QLabel(), QLabel()
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(240)
+        self.progress.hide()
+        self.warning.setStyleSheet("color: #b36b00; padding: 0 6px;")
+        self.warning.hide()
+        bar = self.statusBar()
+        bar.addWidget(self.status, 1)
+        bar.addWidget(self.hint, 2)
+        for widget in (self.warning, self.models.label, self.progress):
+            bar.addPermanentWidget(widget)
 
     # -- menus -------------------------------------------------------------------------------------------------
     def all_actions(self) -> list[QAction]:

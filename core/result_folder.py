@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
+from core.atomic_files import save_error
 from core.errors import ImageSaveError, InvalidInputError
-from core.imageio import save_error
 from core.stale_files import remove_quietly
 
 try:

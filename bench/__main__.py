@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--samples-only", action="store_true",
                         help="quality: only the bundled photos, not the extra public-domain portraits (no download)")
     parser.add_argument("--photos-only", action="store_true",
-                        help="quality: the methods on the photos only (no generated faces, no edits): a quick retiming")
+                        help="quality: the photos only (methods and edits; no generated faces)")
     parser.add_argument("--resolutions", help="stylegan2: output sizes, comma-separated (default 64,256,1024)")
     parser.add_argument("--tiny", action="store_true", help="stylegan2: 32-channel smoke-test nets (no real figures)")
     parser.add_argument("--steps", type=int, default=200, help="gui, sliders: steps of the run in the window")

@@ -169,13 +169,12 @@ def bench_quality(args: argparse.Namespace) -> dict[str, Any]:
     print(f"[photos: {len(photos)}]", file=sys.stderr)
     out["photos_results"], photo_rows = run_methods(G, squares, methods, framing, args)
     out["default"] = choose_default(photo_rows)
-    if args.photos_only:
-        return out
     write_report(out | {"partial": "photos only so far"}, "quality", args.out)  # a long run keeps what it has
-    print("[held_out_faces]", file=sys.stderr)
-    results, _ = run_methods(G, held_out_faces(G, faces_n), methods, framing, args)
-    out["held_out_faces"] = {"n": faces_n, "seed": HELD_OUT_SEED, "results": results}
-    write_report(out | {"partial": "no edits yet"}, "quality", args.out)
+    if not args.photos_only:
+        print("[held_out_faces]", file=sys.stderr)
+        results, _ = run_methods(G, held_out_faces(G, faces_n), methods, framing, args)
+        out["held_out_faces"] = {"n": faces_n, "seed": HELD_OUT_SEED, "results": results}
+        write_report(out | {"partial": "no edits yet"}, "quality", args.out)
     chosen = out["default"]["chosen"] or {"method": "pivotal", "variant": "lpips+identity"}
     editor = METHOD_CONFIGS[chosen["method"]].with_changes(**VARIANTS[chosen["variant"]],
                                                           **_changes(args, chosen["method"]))

@@ -45,8 +45,10 @@ METHOD_HELP = {
 SPACE_HELP = ("The latent space the inversion optimises. z: the Gaussian input. w: StyleGAN's mapped space, one "
               "code for all layers; results stay natural and edit well. w+: one w per layer; reconstructs more "
               "closely but may edit less cleanly.")
-# The editor starts on the method `python -m bench methods` measures best on real photos: pivotal tuning from a
-# 100-step hybrid pivot, 32.1 dB on the sample photos in 10.8 s where direct stays at 19.2 dB (a different person).
+# The editor starts on the method `python -m bench quality` measures best on real photos: pivotal tuning from a
+# 100-step hybrid pivot keeps the person (identity distance 0.03 on 6 photos) where every other method reconstructs
+# someone else (0.30-0.70). Its loss stays pixel + LPIPS 0.5, identity off, until an unshared-CPU timing says what
+# fits in 20 s (README, "Choosing the editor's default").
 # The command line keeps direct as its default: scripts should not change behaviour under their feet.
 EDITOR_DEFAULTS = InversionConfig(method="pivotal", steps=100)
 IDENTITY_HELP = ("Weight of the identity loss: the distance between the face-recognition embeddings (dlib) of the "

@@ -102,10 +102,11 @@ def load_encoder(folder: Path) -> tuple[LatentEncoder, dict[str, Any]]:
     config = EncoderConfig.from_dict(meta.get("encoder"), str(folder / "encoder.json"))
     check_weights(tensors, label)
     # built on the meta device and compared with the file's tensors first: only an encoder the file fills is allocated
-    encoder = build_checked(lambda: LatentEncoder(config), {k: v.shape for k, v in tensors.items()}, label, "encoder")
     try:
+        encoder = build_checked(lambda: LatentEncoder(config), {k: v.shape for k, v in tensors.items()}, label,
+                                "encoder")
         encoder.load_state_dict(tensors)
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (ModelLoadError, KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise ModelLoadError(f"'{folder}' has an encoder whose weights do not match its metadata ({exc}).") from exc
     return encoder.eval(), meta
 

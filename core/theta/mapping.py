@@ -220,9 +220,9 @@ def load_mapping(folder: Path) -> tuple[LandscapeMapping, dict[str, Any]]:
     config = MappingConfig.from_dict(meta.get("mapping"), str(folder / "theta.json"))
     check_weights(tensors, label)
     # built on the meta device and compared with the file's tensors first: only a θ the file fills is allocated
-    theta = build_checked(lambda: LandscapeMapping(config), {k: v.shape for k, v in tensors.items()}, label, "θ")
     try:
+        theta = build_checked(lambda: LandscapeMapping(config), {k: v.shape for k, v in tensors.items()}, label, "θ")
         theta.load_state_dict(tensors)
-    except (KeyError, TypeError, RuntimeError) as exc:
+    except (ModelLoadError, KeyError, TypeError, RuntimeError) as exc:
         raise ModelLoadError(f"'{folder}' has a θ whose weights do not match its metadata ({exc}).") from exc
     return theta.eval(), meta

@@ -164,5 +164,5 @@ def test_stale_staging_beside_a_folder_not_yet_made_is_cleaned(cli, tmp_path, ph
     stale = tmp_path / f".run.staging-{2**22 + 9}-0a1b2c3d"
     stale.mkdir()
     (stale / "composite.png").write_bytes(b"half")
-    cli(*folder_command("invert", photo, tmp_path / "run", "--feather", "9")).assert_one_error("feather")
+    cli(*folder_command("invert", tmp_path / "missing.png", tmp_path / "run")).assert_one_error("missing.png")
     assert leftovers(tmp_path) == [] and not (tmp_path / "run").exists()

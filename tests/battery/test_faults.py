@@ -215,5 +215,7 @@ def test_ctrl_c_while_starting_is_one_line(tmp_path, photo, entry):
     time.sleep(0.6)  # Python is up (its SIGINT handler installed), torch is not yet imported
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=300)
-    assert proc.returncode == 130 and err.strip() == "interrupted", (proc.returncode, err)
+    # 130, or death by SIGINT itself (-2, which a shell also reports as 130) when the signal lands while Python
+    # is already leaving: either way the one line and no traceback
+    assert proc.returncode in (130, -signal.SIGINT) and err.strip() == "interrupted", (proc.returncode, err)
     assert not (tmp_path / "run").exists()

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from collections.abc import Generator as Job
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,10 +19,11 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
 from core.atomic_files import atomic_write_bytes, save_error
-from core.errors import ModelLoadError
+from core.errors import InvalidInputError, ModelLoadError
 from core.json_text import strict_dumps
 
 MAX_JSON_BYTES = 16 * 2**20  # a θ's or encoder's metadata with its training curves is ~40 KB
+RESTART_HINT = "delete the checkpoint folder to start afresh, or train into another folder."
 Y = TypeVar("Y")
 R = TypeVar("R")
 
@@ -104,6 +106,45 @@ def save_checkpoint_files(folder: Path, parts: dict[str, dict[str, torch.Tensor]
     return folder
 
 
+def read_checkpoint_files(folder: Path, what: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """What :func:`save_checkpoint_files` wrote, checked before anything is restored: strict, bounded JSON with the
+    counters a resume needs, and finite float tensors. Any damage is a :class:`ModelLoadError` that names the folder
+    and says how to go on, so ``--resume`` never half-restores a run or trains on from garbage."""
+    try:
+        meta = read_json(folder / "checkpoint.json", f"{what} checkpoint")
+    except ModelLoadError as exc:
+        raise ModelLoadError(f"{str(exc).rstrip('.')}; {RESTART_HINT}") from exc
+    iteration, seconds = meta.get("iteration"), meta.get("seconds")
+    wrong = ("config" if not isinstance(meta.get("config"), dict) else
+             "iteration" if isinstance(iteration, bool) or not isinstance(iteration, int) or iteration < 0 else
+             "seconds" if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0 else
+             "history" if not isinstance(meta.get("history"), list) else None)
+    if wrong is not None:
+        raise ModelLoadError(f"The {what} checkpoint in '{folder}' is damaged (its '{wrong}' is missing or wrong); "
+                             f"{RESTART_HINT}")
+    try:
+        tensors = load_file(str(folder / "checkpoint.safetensors"))
+    except (OSError, ValueError, RuntimeError, MemoryError, OverflowError, SafetensorError) as exc:
+        raise ModelLoadError(f"The {what} checkpoint in '{folder}' cannot be read ({_first_line(exc)}); "
+                             f"{RESTART_HINT}") from exc
+    for name, tensor in tensors.items():
+        if not tensor.is_floating_point() or not bool(torch.isfinite(tensor).all()):
+            raise ModelLoadError(f"The {what} checkpoint in '{folder}' is damaged (tensor '{name}' is not finite "
+                                 f"floats); {RESTART_HINT}")
+    return tensors, meta
+
+
+@contextmanager
+def restoring(folder: Path, what: str) -> Iterator[None]:
+    """Restoring a checked checkpoint into fresh modules: any mismatch (a config this version cannot build, tensors
+    of other shapes, optimiser slots that do not fit) becomes a :class:`ModelLoadError`."""
+    try:
+        yield
+    except (KeyError, ValueError, TypeError, RuntimeError, IndexError, InvalidInputError) as exc:
+        raise ModelLoadError(f"The {what} checkpoint in '{folder}' does not fit this version "
+                             f"({_first_line(exc)}); {RESTART_HINT}") from exc
+
+
 def optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
     """Adam's per-parameter moments and step counts as ``adam.<index>.<name>`` tensors."""
     return {f"adam.{index}.{key}": torch.as_tensor(value)
@@ -114,10 +155,13 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, tensors: dict[str, torch
                       device: torch.device | str) -> None:
     """Put back what :func:`optimizer_tensors` saved (the hyper-parameters stay the optimiser's own)."""
     state = optimizer.state_dict()
+    parameters = {index for group in state["param_groups"] for index in group["params"]}
     slots: dict[int, dict[str, torch.Tensor]] = {}
     for key, value in tensors.items():
         if key.startswith("adam."):
             _, index, name = key.split(".", 2)
+            if int(index) not in parameters:  # torch would keep a slot of no parameter without a word
+                raise KeyError(f"optimiser state for parameter {index}, which the network does not have")
             slots.setdefault(int(index), {})[name] = value.to(device)
     state["state"] = slots
     optimizer.load_state_dict(state)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from platformdirs import user_data_dir
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -30,6 +29,7 @@ from app.document.controller import DocumentController
 from app.landscape.training import TrainingController, same_folder
 from app.landscape.training_questions import STOP_AND_CLOSE, gate_summary, stop_question, theta_name, use_question
 from core.landscape import LandscapeTrainConfig, TrainingOutcome, TrainStep
+from core.resources import user_data_dir
 from core.theta import DEFAULT_RECIPE, recipe_config
 
 CURVE_POINTS = 2000  # kept per curve; older points are thinned
@@ -37,7 +37,8 @@ SMOOTHING = 0.1  # exponential moving average of the curves: one batch is a nois
 
 
 def default_output() -> Path:
-    return Path(user_data_dir("Landscape Studio")) / "landscape" / "theta"
+    """Where a new run writes unless the user chooses: in the user data folder (``$LANDSCAPE_STUDIO_DATA`` too)."""
+    return user_data_dir() / "landscape" / "theta"
 
 
 def free_sibling(folder: Path) -> Path:

@@ -26,6 +26,7 @@ import numpy as np
 from core.errors import InvalidInputError
 from core.generators import DEFAULT_MODEL, Generator
 from core.imageio import atomic_write_bytes
+from core.npy_files import read_npy
 from core.resources import resources_dir, set_aside
 
 SCHEMA_VERSION = 1
@@ -246,29 +247,18 @@ def check_direction(direction: Direction, G: Generator) -> None:
 
 
 def load_vector(path: str | Path, allow_batch: bool = True) -> np.ndarray:
-    """A float32 vector from ``.npy`` (never unpickled); [1, D] is accepted as [D] when ``allow_batch``."""
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise InvalidInputError(f"The vector file '{path}' does not exist; check the name or restore the file.")
-    try:  # memory-mapped first: a header claiming more than the file holds is refused before anything is allocated
-        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
-        if not isinstance(mapped, np.ndarray) or mapped.size > MAX_VECTOR_VALUES:
-            raise InvalidInputError(f"'{path.name}' holds {getattr(mapped, 'size', 'no')} values, too many for a "
-                                    "latent direction.")
-        array = np.array(mapped)
-        del mapped
-    except ValueError as exc:
-        raise InvalidInputError(f"'{path.name}' was refused: {refusal(exc)}; save it as a plain float .npy.") from exc
-    except (OSError, EOFError, OverflowError, SyntaxError, RecursionError) as exc:
-        raise InvalidInputError(f"'{path.name}' is not a readable .npy file ({_short(exc)}).") from exc
-    if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.floating):
-        raise InvalidInputError(f"'{path.name}' must hold floating-point numbers (it holds {array.dtype}).")
+    """A float32 vector from ``.npy`` (never unpickled; its header's size bounded before anything is allocated);
+    [1, D] is accepted as [D] when ``allow_batch``."""
+    array = read_npy(path, what="direction vector", max_bytes=MAX_VECTOR_VALUES * 8)
+    name = Path(path).name
+    if not np.issubdtype(array.dtype, np.floating):
+        raise InvalidInputError(f"'{name}' must hold floating-point numbers (it holds {array.dtype}).")
     if allow_batch and array.ndim == 2 and array.shape[0] == 1:
         array = array[0]
     if array.ndim not in (1, 2) or array.size == 0:
-        raise InvalidInputError(f"'{path.name}' holds an array of shape {array.shape}, not a latent direction.")
+        raise InvalidInputError(f"'{name}' holds an array of shape {array.shape}, not a latent direction.")
     if not np.isfinite(array).all():
-        raise InvalidInputError(f"'{path.name}' contains NaN or infinite values; it cannot be a direction.")
+        raise InvalidInputError(f"'{name}' contains NaN or infinite values; it cannot be a direction.")
     return array.astype(np.float32, copy=False)
 
 

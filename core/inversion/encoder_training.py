@@ -15,7 +15,6 @@ Batches depend on the iteration number only, so a resumed run continues the same
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Generator as Job
@@ -24,9 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file
 
-from core.errors import InvalidInputError, ModelLoadError
+from core.errors import InvalidInputError
 from core.evaluation import TRAIN_SEED_LIMIT, held_out_faces, validation_faces
 from core.generators import Generator
 from core.inversion.encoder import EncoderConfig, LatentEncoder, save_encoder
@@ -35,7 +33,9 @@ from core.metrics import psnr
 from core.weight_files import (
     checkpointed,
     prefixed,
+    read_checkpoint_files,
     restore_optimizer,
+    restoring,
     save_checkpoint_files,
 )
 
@@ -192,19 +192,22 @@ def save_encoder_checkpoint(state: EncoderTrainState, config: EncoderTrainConfig
 
 
 def load_encoder_checkpoint(G: Generator, folder: Path) -> tuple[EncoderTrainState, EncoderTrainConfig]:
-    try:
-        meta = json.loads((folder / "checkpoint.json").read_text())
-        tensors = load_file(str(folder / "checkpoint.safetensors"))
+    """The training state :func:`save_encoder_checkpoint` wrote, or a :class:`ModelLoadError` saying how to go on."""
+    tensors, meta = read_checkpoint_files(folder, "encoder training")
+    with restoring(folder, "encoder training"):
         config = EncoderTrainConfig.from_dict(meta["config"])
+        unknown = set(meta["config"]) - {f.name for f in fields(EncoderTrainConfig)}
+        if unknown:
+            raise KeyError(f"settings this version does not know: {', '.join(sorted(unknown))}")
+        config.validate()
         state = new_encoder_state(G, config)
         state.encoder.load_state_dict(prefixed(tensors, "encoder."))
         restore_optimizer(state.optimizer, tensors, G.device)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise ModelLoadError(f"'{folder}' does not hold a usable encoder checkpoint ({exc}).") from exc
-    state.iteration, state.seconds, state.history = meta["iteration"], meta["seconds"], meta["history"]
-    best = prefixed(tensors, "best.", G.device)
-    if best and meta.get("best_psnr") is not None:
-        state.best, state.best_psnr, state.best_iteration = best, float(meta["best_psnr"]), meta["best_iteration"]
+        best = prefixed(tensors, "best.", G.device)
+        if best and meta.get("best_psnr") is not None:
+            state.best, state.best_psnr = best, float(meta["best_psnr"])
+            state.best_iteration = int(meta["best_iteration"])
+    state.iteration, state.seconds, state.history = meta["iteration"], float(meta["seconds"]), meta["history"]
     return state, config
 
 

@@ -21,7 +21,6 @@ The trainer is a job: it yields a :class:`TrainStep` per iteration and returns t
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import time
 from collections.abc import Generator as Job
@@ -30,7 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file
 
 from core.device import seeded_generator
 from core.errors import InvalidInputError
@@ -49,7 +47,9 @@ from core.theta import (
 )
 from core.weight_files import (
     prefixed,
+    read_checkpoint_files,
     restore_optimizer,
+    restoring,
     save_checkpoint_files,
 )
 
@@ -302,14 +302,17 @@ def save_checkpoint(state: TrainState, config: LandscapeTrainConfig, folder: Pat
 
 
 def load_checkpoint(folder: Path, device: torch.device | str) -> tuple[TrainState, LandscapeTrainConfig]:
-    meta = json.loads((folder / "checkpoint.json").read_text())
-    config = LandscapeTrainConfig.from_dict(meta["config"])
-    state = new_state(config, device, fit=False)
-    tensors = load_file(str(folder / "checkpoint.safetensors"))
-    state.theta.load_state_dict(prefixed(tensors, "theta."))
-    restore_optimizer(state.optimizer, tensors, device)
-    state.iteration, state.seconds, state.history = meta["iteration"], meta["seconds"], meta["history"]
-    best = prefixed(tensors, "best.", device)
-    if best and meta.get("best_score") is not None:
-        state.best, state.best_score, state.best_iteration = best, float(meta["best_score"]), meta["best_iteration"]
+    """The training state :func:`save_checkpoint` wrote, or a :class:`ModelLoadError` saying how to go on."""
+    tensors, meta = read_checkpoint_files(folder, "landscape training")
+    with restoring(folder, "landscape training"):
+        config = LandscapeTrainConfig.from_dict(meta["config"])
+        config.validate()
+        state = new_state(config, device, fit=False)
+        state.theta.load_state_dict(prefixed(tensors, "theta."))
+        restore_optimizer(state.optimizer, tensors, device)
+        best = prefixed(tensors, "best.", device)
+        if best and meta.get("best_score") is not None:
+            state.best, state.best_score = best, float(meta["best_score"])
+            state.best_iteration = int(meta["best_iteration"])
+    state.iteration, state.seconds, state.history = meta["iteration"], float(meta["seconds"]), meta["history"]
     return state, config

@@ -245,7 +245,7 @@ def _saved(tmp_path, *directions):
     (lambda f: (f / "smile.npy").write_bytes(b"\x93NUMPY garbage"), "smile.npy"),
     (lambda f: np.save(f / "smile.npy", np.ones(7, np.float32)), r"shape \(7,\)"),
     (lambda f: np.save(f / "smile.npy", np.full(100, np.nan, np.float32)), "NaN"),
-    (lambda f: np.save(f / "smile.npy", np.array([{"evil": 1}], dtype=object), allow_pickle=True), "unpickling"),
+    (lambda f: np.save(f / "smile.npy", np.array([{"evil": 1}], dtype=object), allow_pickle=True), "unpickled"),
     (lambda f: np.save(f / "smile.npy", np.arange(100)), "floating-point"),
 ])
 def test_broken_libraries_give_clear_errors(tmp_path, damage, match):

@@ -5,7 +5,8 @@
     python -m bench inpainting [--faces 16] [--priors 0,0.001,0.003,0.01,0.03,0.1] [--repeats 5] [--out FILE]
     python -m bench slice [--repeats 3] [--device cpu] [--out FILE]
     python -m bench methods [--faces 16] [--configs direct,hybrid,...] [--budgets STEPS] [--tune-steps N]
-    python -m bench quality [--faces 12] [--configs direct,pivotal,...] [--samples-only] [--photos-only]
+    python -m bench quality [--faces 12] [--configs direct,pivotal,...] [--variants pixel,alex,...] [--samples-only]
+                             [--photos-only] [--no-edits]
     python -m bench stylegan2 [--resolutions 64,256,1024] [--repeats 5] [--device cpu] [--tiny]
     python -m bench alignment [--repeats 5] [--model default]
     python -m bench gui [--steps 200] [--starts 1] [--repeats 3]
@@ -46,6 +47,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="quality: only the bundled photos, not the extra public-domain portraits (no download)")
     parser.add_argument("--photos-only", action="store_true",
                         help="quality: the photos only (methods and edits; no generated faces)")
+    parser.add_argument("--variants", default="",
+                        help="quality: loss variants, comma-separated (default pixel,lpips,lpips+identity; also "
+                             "identity, alex, alex+identity)")
+    parser.add_argument("--no-edits", action="store_true", help="quality: skip the edits section")
     parser.add_argument("--resolutions", help="stylegan2: output sizes, comma-separated (default 64,256,1024)")
     parser.add_argument("--tiny", action="store_true", help="stylegan2: 32-channel smoke-test nets (no real figures)")
     parser.add_argument("--steps", type=int, default=200, help="gui, sliders: steps of the run in the window")

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -81,7 +82,7 @@ class Autosave(QObject):
         preview, edits = self.edits.last_preview, self.edits.edits
         edited = preview.image if preview is not None and edits and preview.edits == edits else None
         self._written = self._changes
-        return self._worker.submit(self._write, state, edited, self.title(), self.projects.path)
+        return self._submit(self._write, state, edited, self.title(), self.projects.path)
 
     def title(self) -> str:
         """The document's name as the window shows it (the recovery question names it)."""
@@ -94,7 +95,16 @@ class Autosave(QObject):
         """Remove the recovery file (after any autosave already under way)."""
         self._written = self._changes
         if not self._closed:
-            self._worker.submit(recovery.remove)
+            self._submit(recovery.remove)
+
+    def _submit(self, work: Callable[..., Any], *args: Any) -> Future[Any] | None:
+        """``work`` on the autosave thread, or None once that thread has stopped: while Python exits, Qt may still
+        emit the undo stack's signals after the pool is shut down (seen at the end of the screenshot script)."""
+        try:
+            return self._worker.submit(work, *args)
+        except RuntimeError:
+            self._closed = True
+            return None
 
     def close(self) -> None:
         """A clean exit: no recovery file is left behind (waits for an autosave under way, then removes it)."""

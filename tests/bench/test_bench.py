@@ -1,5 +1,7 @@
 import json
 
+import numpy as np
+
 from bench.__main__ import main
 
 
@@ -85,3 +87,27 @@ def test_quality_benchmark_pairs_the_loss_variants_and_measures_the_edits(tmp_pa
             assert row["detail"]["detail_kept"] > row["replace"]["detail_kept"]
     assert report["edits"]["summary"]["unedited_detail_is_the_photo"] is True
     assert report["default"]["chosen"]["method"] == "direct" and report["default"]["budget_seconds"] == 20.0
+
+
+def _rows(psnr: float, identity: float, lpips_vgg: float, seconds: float) -> list[dict[str, float]]:
+    """Six targets at exactly the given means, each with its own spread (SD 0.02 in identity, 0.2 dB in PSNR)."""
+    rng = np.random.default_rng(round(identity * 1000 + psnr))
+    noise = rng.standard_normal((2, 6))
+    noise -= noise.mean(axis=1, keepdims=True)
+    return [{"psnr": psnr + 0.2 * a, "identity": identity + 0.02 * b, "lpips": 0.1, "lpips_vgg": lpips_vgg,
+             "seconds": seconds} for a, b in noise.T]
+
+
+def test_the_default_rule_refuses_a_blurring_identity_term_and_breaks_ties_on_lpips():
+    from bench.quality import choose_default
+
+    rows = {"pivotal": {"pixel": _rows(32.0, 0.190, 0.050, 6.0), "identity": _rows(28.0, 0.030, 0.080, 18.0),
+                        "alex": _rows(32.2, 0.193, 0.030, 13.0), "lpips": _rows(34.0, 0.010, 0.010, 35.0)},
+            "hybrid": {"pixel": _rows(19.0, 0.700, 0.200, 1.0)}}
+    verdict = choose_default(rows)
+    assert verdict["chosen"] == {"method": "pivotal", "variant": "alex"}
+    assert set(verdict["out_on_psnr"]) == {"pivotal identity", "hybrid pixel"}  # 4 and 13 dB below the sharpest
+    assert set(verdict["tied_on_identity"]) == {"pivotal pixel", "pivotal alex"}  # 0.003 apart: inside the noise
+    assert "pivotal lpips" not in verdict["others_minus_chosen"]  # over the 20 s budget
+    rows["pivotal"]["alex"] = _rows(32.2, 0.260, 0.030, 13.0)  # now clearly less like the person
+    assert choose_default(rows)["chosen"] == {"method": "pivotal", "variant": "pixel"}

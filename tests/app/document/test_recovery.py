@@ -206,3 +206,13 @@ def test_an_unreadable_description_is_moved_aside_and_the_editor_starts(window, 
     box.close()
     assert sorted(p.suffix for p in (folder / recovery.DAMAGED).iterdir()) == [".json", ".lsproj"]
     assert recovery.orphans() == ([], [])
+
+
+def test_changes_after_the_autosave_thread_stopped_are_ignored(window, qtbot):
+    """While Python exits, the thread pool stops before Qt's last signals: an edit or a save then must not raise."""
+    c = window.controller
+    c.replace_mask(np.full_like(c.mask, 255), "Brush stroke")
+    window.autosave._worker.shutdown(wait=True)  # what the interpreter's exit does to the pool
+    assert window.autosave.save() is None
+    c.undo_stack.setClean()  # the clean signal removes the recovery file: nothing to run it on now
+    assert window.autosave.save() is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QMessageBox
@@ -52,3 +54,12 @@ def pytest_runtest_teardown(item):
     if isinstance(window, MainWindow) and shiboken6.isValid(window) and shiboken6.isValid(window.controller):
         window.controller.undo_stack.setClean()
     return (yield)
+
+
+@pytest.fixture(autouse=True)
+def collect_qt_garbage():
+    """Collect cycles after each test, once its windows are closed and its engine threads have ended: a collection
+    that fires mid-test while an engine thread runs may free Qt wrappers of earlier windows under it (a segfault
+    seen once in CI during a training test)."""
+    yield
+    gc.collect()

@@ -5,6 +5,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The photoreal FFHQ model: non-commercial weights, never committed or bundled; this machine fetches the pinned
+# wheel from PyPI and installs only its data (--no-deps: OpenVINO is not needed). Offline, the product still runs.
+FFHQ_WHEEL := $(VENV)/wheels/random_face-2021.7.21.1-py3-none-any.whl
+FFHQ_SHA256 := e5d10e2be7df63f06123855ec591ca35dcb1d059eba47ddcb175d7d26b4019b5
+FFHQ_STAMP := $(VENV)/.ffhq
 TORCH_PINS := torch==2.14.1 torchvision==0.29.1
 OUT ?= out
 
@@ -23,7 +28,13 @@ $(STAMP): $(PY) pyproject.toml Makefile
 	$(PY) -m pip install --quiet -e ".[dev]" $(TORCH_PINS)
 	@touch $(STAMP)
 
-venv: system-deps $(STAMP)
+$(FFHQ_STAMP): $(STAMP)
+	@$(PY) -m pip download --quiet --no-deps random-face==2021.7.21.1 -d $(VENV)/wheels \
+		&& echo "$(FFHQ_SHA256)  $(FFHQ_WHEEL)" | sha256sum --check --quiet \
+		&& $(PY) -m pip install --quiet --no-deps $(FFHQ_WHEEL) && touch $(FFHQ_STAMP) \
+		|| echo "The FFHQ model (random-face) could not be installed; the embedded model works without it."
+
+venv: system-deps $(STAMP) $(FFHQ_STAMP)
 
 # The editor on the embedded model and a sample photo. Without a display the app says so, and the same engine
 # runs headless on the sample instead (`make demo`).

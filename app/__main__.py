@@ -52,6 +52,8 @@ def run_gui(argv: Sequence[str]) -> int:
                 window.open_path(sample)
 
         QTimer.singleShot(delay_ms, lambda: window.recovery.offer(open_sample))
+    # the model chosen last time (or the offer of the photoreal one) once the start photo is open
+    QTimer.singleShot(100, lambda: window.models.start(window.canvas.viewport()))
     return app.exec()
 
 

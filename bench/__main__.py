@@ -8,6 +8,8 @@
     python -m bench quality [--faces 12] [--configs direct,pivotal,...] [--variants pixel,alex,...] [--samples-only]
                              [--photos-only] [--no-edits]
     python -m bench stylegan2 [--resolutions 64,256,1024] [--repeats 5] [--device cpu] [--tiny]
+    python -m bench ffhq [--repeats 5] [--device cpu]
+    python -m bench likeness [--configs dcgan:default,ffhq:direct-40,...] [--samples-only]
     python -m bench alignment [--repeats 5] [--model default]
     python -m bench gui [--steps 200] [--starts 1] [--repeats 3]
     python -m bench sliders [--steps 200] [--moves 600] [--rate 60] [--direction smile]
@@ -25,8 +27,8 @@ import os
 import sys
 from pathlib import Path
 
-BENCHMARKS = ("inversion", "landscape", "inpainting", "slice", "methods", "quality", "stylegan2", "alignment", "gui",
-              "sliders")
+BENCHMARKS = ("inversion", "landscape", "inpainting", "slice", "methods", "quality", "stylegan2", "ffhq", "likeness",
+              "alignment", "gui", "sliders")
 GUI = ("gui", "sliders")
 DEFAULT_REPEATS = {"gui": 3, "sliders": 3}  # the others: 5
 

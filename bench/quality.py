@@ -185,8 +185,8 @@ def run_edits(G: Generator, photo: Photo, placement: Placement, config: Inversio
     return out
 
 
-def _photos(G: Generator, framing: Framing, samples_only: bool) -> tuple[list[tuple[str, Photo, Placement]],
-                                                                            str | None]:
+def benchmark_photos(G: Generator, framing: Framing, samples_only: bool
+                     ) -> tuple[list[tuple[str, Photo, Placement]], str | None]:
     """The bundled samples at their recorded face crops, then the extra public-domain portraits (see
     ``bench.portraits``) at the squares our face finder frames."""
     out = [(p.source.name if p.source else str(i), p, Placement.default_for(p))
@@ -204,7 +204,7 @@ def bench_quality(args: argparse.Namespace) -> dict[str, Any]:
     framing, library = framing_for(G), DirectionLibrary.load(shipped_library_dir(G.name))
     methods = args.configs.split(",") if args.configs else list(METHOD_CONFIGS)
     faces_n = args.faces or 12
-    photos, note = _photos(G, framing, args.samples_only)
+    photos, note = benchmark_photos(G, framing, args.samples_only)
     squares = torch.cat([from_uint8_hwc(placement.target(photo.pixels, G.resolution), device)
                          for _, photo, placement in photos])
     out: dict[str, Any] = {"benchmark": "quality", "date": datetime.now(UTC).isoformat(timespec="seconds"),

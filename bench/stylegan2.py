@@ -85,7 +85,7 @@ def peak_memory_mb(run: Callable[[], None], device: torch.device) -> tuple[float
     return max(peak - rss_before, 0) / 1024, "linux_vmhwm_delta"
 
 
-def _median_ms(run: Callable[[], None], repeats: int, device: torch.device) -> float:
+def median_ms(run: Callable[[], None], repeats: int, device: torch.device) -> float:
     times = []
     for _ in range(repeats):
         began = time.perf_counter()
@@ -122,8 +122,8 @@ def measure(resolution: int, device: torch.device, repeats: int, tiny: bool = Fa
     step_peak, _ = peak_memory_mb(step, device)
     figures = {"resolution": resolution, "num_ws": G.num_ws, "w_dim": G.config.style_dim,
                "parameters": sum(p.numel() for p in G.net.parameters()), "build_s": round(build_s, 3),
-               "w_stats_s": round(w_stats_s, 3), "forward_ms": round(_median_ms(forward, repeats, device), 2),
-               "inversion_step_ms": round(_median_ms(step, repeats, device), 2),
+               "w_stats_s": round(w_stats_s, 3), "forward_ms": round(median_ms(forward, repeats, device), 2),
+               "inversion_step_ms": round(median_ms(step, repeats, device), 2),
                "forward_peak_mb": None if forward_peak is None else round(forward_peak, 1),
                "inversion_step_peak_mb": None if step_peak is None else round(step_peak, 1), "memory_method": method}
     return figures

@@ -8,6 +8,7 @@ Two halves, since OpenVINO need not share the project's environment:
     python -m venv /tmp/ov && /tmp/ov/bin/pip install openvino numpy
     /tmp/ov/bin/python packaging/check_mobilestylegan.py reference --data rf/random_face/data --out /tmp/ref
     .venv/bin/python packaging/check_mobilestylegan.py compare --data rf/random_face/data --out /tmp/ref
+    .venv/bin/python packaging/check_mobilestylegan.py golden --data rf/random_face/data --out /tmp/ref
 
 ``reference`` runs OpenVINO (FP32) on seeds 0…N-1 (z ~ N(0, I) from numpy's default_rng(seed)) and saves z, the
 style and the 1024-px image; ``compare`` runs the same graphs in PyTorch and prints the largest absolute
@@ -62,14 +63,37 @@ def compare(data: Path, out: Path, seeds: int) -> dict:
             "worst_image": max(r["image_max_abs"] for r in rows), "target": 1e-3}
 
 
+GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "core" / "generators" / "golden" / "ffhq_openvino.npz"
+GOLDEN_PIXELS = 64  # full-resolution pixels kept per seed, at seeded positions
+
+
+def golden(data: Path, out: Path, seeds: int) -> dict:
+    """The golden outputs the tests keep (so CI needs no OpenVINO): for seeds 0 and 1, OpenVINO's z, its style's
+    first 32 values, its image area-averaged to 16 × 16, and 64 of its full-resolution pixels. A few hundred
+    numbers of the model's *output*, never its weights."""
+    rng = np.random.default_rng(1234)
+    rows, cols = rng.integers(0, 1024, GOLDEN_PIXELS), rng.integers(0, 1024, GOLDEN_PIXELS)
+    keep: dict[str, np.ndarray] = {"rows": rows, "cols": cols}
+    for seed in range(min(seeds, 2)):
+        ref = np.load(out / f"seed{seed}.npz")
+        image = ref["image"][0]  # [3, 1024, 1024]
+        keep[f"z{seed}"] = ref["z"]
+        keep[f"style{seed}"] = ref["style"][:, :32]
+        keep[f"pooled{seed}"] = image.reshape(3, 16, 64, 16, 64).mean(axis=(2, 4))
+        keep[f"pixels{seed}"] = image[:, rows, cols]
+    GOLDEN.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(GOLDEN, **keep)
+    return {"written": str(GOLDEN), "bytes": GOLDEN.stat().st_size}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("half", choices=("reference", "compare"))
+    parser.add_argument("half", choices=("reference", "compare", "golden"))
     parser.add_argument("--data", type=Path, required=True, help="random_face/data of the unpacked wheel")
     parser.add_argument("--out", type=Path, required=True, help="folder of OpenVINO's outputs")
     parser.add_argument("--seeds", type=int, default=8)
     args = parser.parse_args(argv)
-    run = reference if args.half == "reference" else compare
+    run = {"reference": reference, "compare": compare, "golden": golden}[args.half]
     print(json.dumps(run(args.data, args.out, args.seeds), indent=2))
     return 0
 

@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.document.commands import ValueCommand
 from app.document.controller import DocumentController
-from app.document.state import Adopted
+from app.document.state import Adopted, FullRender
 from app.engine import JobRequest
 from core.directions import Direction, DirectionLibrary, apply_directions, load_user_library, shipped_library_dir
 from core.errors import CoreError
@@ -90,6 +90,7 @@ class EditController(QObject):
         self.last_preview: EditPreview | None = None
         doc.register_job("preview", self._on_preview_done, self._on_preview_failed, quiet=True)
         doc.render_edited = lambda: self.render_function(self.edits)
+        doc.render_full = lambda: self.full_render_function(self.edits)
         doc.engine_idle.connect(self._flush)
         doc.result_applied.connect(self._result_changed)
         doc.edits_changed.connect(self._edits_changed)
@@ -255,6 +256,24 @@ class EditController(QObject):
             G = self.doc.photo_model("auto", adopted.tuning)
             latent, space = edited_latent(G, adopted.latent, pairs, adopted.space)
             return render_latent(G, latent, space)
+
+        return render
+
+    def full_render_function(self, edits: Edits) -> FullRender | None:
+        """A call for the engine thread: (edited image, unedited reference) at the model's full render resolution,
+        or None where it has none beyond its working one. Restorations and older inpaintings keep their square."""
+        adopted = self.doc.adopted
+        if adopted is None or adopted.reference is not None or adopted.fill_mask is not None:
+            return None
+        pairs = self.pairs(edits)
+
+        def render() -> tuple[np.ndarray, np.ndarray] | None:
+            G = self.doc.photo_model("auto", adopted.tuning)
+            if G.render_resolution == G.resolution:
+                return None
+            latent, space = edited_latent(G, adopted.latent, pairs, adopted.space)
+            unedited = render_latent(G, adopted.latent, adopted.space, full=True)
+            return (render_latent(G, latent, space, full=True) if pairs else unedited), unedited
 
         return render
 

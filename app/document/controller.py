@@ -21,7 +21,7 @@ from PySide6.QtGui import QUndoStack
 
 from app.document.commands import ValueCommand
 from app.document.mask_history import MaskHistory
-from app.document.state import Adopted, DocumentState, OpenedPhoto, composite_photo, open_photo_job
+from app.document.state import Adopted, DocumentState, FullRender, OpenedPhoto, composite_photo, open_photo_job
 from app.engine import Engine, JobRequest, JobRoute
 from core.alignment import Alignment
 from core.device import pick_device
@@ -91,6 +91,7 @@ class DocumentController(MaskHistory, QObject):
         self._tuned: tuple[WeightDelta, GeneratorModel] | None = None  # the one pivotal-tuned copy (engine thread)
         self._warmed = False
         self.render_edited: Callable[[], Callable[[], np.ndarray] | None] | None = None  # the edits' renderer
+        self.render_full: Callable[[], FullRender | None] | None = None  # the same at full resolution (export)
         self.register_job("open", self._photo_loaded)
         self.register_job("export", lambda path: self.status_changed.emit(f"Exported {path}"))
         self.register_job("reset-model", lambda adopted: self.adopt(adopted, "Reset to original model",
@@ -344,14 +345,16 @@ class DocumentController(MaskHistory, QObject):
         """What the canvas shows as "after" before any edit's patch: the result and fills on the display copy."""
         return None if self.opened is None else self.opened.shown(self.adopted, self.fills, self.detail)
 
-    def composite_photo(self) -> Callable[[], np.ndarray] | None:
-        """A call for the engine thread: the photo as the document shows it, full resolution (edits rendered)."""
+    def composite_photo(self, full: bool = False) -> Callable[[], np.ndarray] | None:
+        """A call for the engine thread: the photo as the document shows it, full resolution (edits rendered);
+        with ``full`` the result is rendered at the model's own full resolution where it works at a smaller one."""
         if self.opened is None:
             return None
         photo, adopted, fills, feather, detail = self.opened.photo, self.adopted, self.fills, self.feather, self.detail
         render = None if adopted is None or self.render_edited is None else self.render_edited()
+        big = None if not full or adopted is None or self.render_full is None else self.render_full()
         return lambda: composite_photo(photo.pixels, adopted, None if render is None else render(), fills, feather,
-                                       detail)
+                                       detail, None if big is None else big())
 
     # -- export ----------------------------------------------------------------------------------------------
     def export(self, path: str | Path, quality: int = 95) -> bool:
@@ -360,7 +363,7 @@ class DocumentController(MaskHistory, QObject):
         if self.opened is None:
             self.error_raised.emit("Open a photo first.")
             return False
-        photo, composite = self.opened.photo, self.composite_photo()
+        photo, composite = self.opened.photo, self.composite_photo(full=True)
         assert composite is not None  # a photo is open
 
         def write() -> Path:

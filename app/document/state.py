@@ -7,7 +7,7 @@ the full-resolution photo (export).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -208,12 +208,21 @@ class DocumentState:
                    doc.fills, doc.composite)
 
 
+FullRender = Callable[[], "tuple[np.ndarray, np.ndarray] | None"]  # engine-thread call: (image, reference) at full size
+
+
 def composite_photo(pixels: np.ndarray, adopted: Adopted | None, image: np.ndarray | None,
-                    fills: Sequence[Fill], feather: float, detail: bool) -> np.ndarray:
+                    fills: Sequence[Fill], feather: float, detail: bool,
+                    full: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The photo as the document shows it, at full resolution: the result (``image``: its edited rendering, else
     as adopted) composited, then the fills in order — what export writes and what a new fill starts from.
-    ``detail``: the "detail" composite (results add their change; the photo keeps its own detail)."""
-    if adopted is not None:
+    ``detail``: the "detail" composite (results add their change; the photo keeps its own detail). ``full``:
+    the edited image and the unedited reference rendered at a 1024-px model's full resolution (export)."""
+    if adopted is not None and full is not None:  # (image, reference) at the model's full render resolution
+        reference = full[1] if adopted.change_reference(detail) is not None else None
+        pixels = adopted.placement.composite(pixels, full[0], fill_mask=adopted.fill_mask, feather=feather,
+                                             reference=reference)
+    elif adopted is not None:
         pixels = adopted.placement.composite(pixels, adopted.image if image is None else image,
                                              fill_mask=adopted.fill_mask, feather=feather,
                                              reference=adopted.change_reference(detail))

@@ -139,8 +139,8 @@ def adopted_result(result: InversionResult, placement: Placement, opened: Opened
     """Any inversion result (a Run's, a compared method's) as the document adopts it: one rule, so a result
     adopted from Compare Methods looks and edits exactly as if Run had made it. A restoration keeps its square
     as degraded (``result_reference``): under "detail" only what it restores enters the photo."""
-    reference = result_reference(result)
+    reference = None if result.config.operator is None else result_reference(result)  # (best_image is a fresh view)
     adopted = Adopted(result, placement, opened.display, result.best_latent.copy(), result.best_image,
                       tuning=result.tuning, space=result.space, label=label or f"{result.config.method} inversion",
-                      reference=None if reference is result.best_image else reference)
+                      reference=reference)
     return adopted.redisplayed(opened, feather, detail)

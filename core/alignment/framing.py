@@ -86,6 +86,7 @@ def measure_framing(G: Generator, n: int = 256, seed: int = 0, batch: int = 32) 
     if n < 1:
         raise InvalidInputError(f"Measuring a framing needs at least one sample (got {n}).")
     points = []
+    batch = max(1, int(batch * (64 / G.render_resolution) ** 2))  # a 1024-px model's activations: one at a time
     for start in range(0, n, batch):
         with torch.no_grad():  # seeds are per sample, so batching does not change which faces are drawn
             images = to_uint8_hwc(G.sample(min(batch, n - start), seed + start))  # [B, R, R, 3]

@@ -1,5 +1,5 @@
 """``landscape-studio`` headless commands: invert, align, sample, render, edit, directions, inpaint, restore, slice,
-train-landscape, train-encoder, info. Each is a thin layer over the photo-level jobs the editor runs too.
+train-landscape, train-encoder, info, models. Each is a thin layer over the photo-level jobs the editor runs too.
 
 Bad input ends in a one-line ``error: …`` and exit code 2, never a traceback. Ctrl-C during a run stops it at the
 next step and still writes the best result so far (a second Ctrl-C aborts).
@@ -21,6 +21,7 @@ from core.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from core.cli.info import add_info_parser, add_sample_parser, cmd_info, cmd_sample
 from core.cli.inpaint import add_inpaint_parser, cmd_inpaint
 from core.cli.invert import add_invert_parser, cmd_invert
+from core.cli.models import add_models_parser, cmd_models
 from core.cli.render import add_render_parser, cmd_render
 from core.cli.restore import add_restore_parser, cmd_restore
 from core.cli.slice import add_slice_parser, cmd_slice
@@ -42,6 +43,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callable
     "render": (add_render_parser, cmd_render),
     "align": (add_align_parser, cmd_align),
     "info": (add_info_parser, cmd_info),
+    "models": (add_models_parser, cmd_models),
 }
 
 

@@ -57,7 +57,8 @@ def positive_arg(text: str) -> float:
 
 
 def add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", default="default", help="built-in model name or model file (default: the DCGAN)")
+    p.add_argument("--model", default="default", help="default (the embedded DCGAN), ffhq (the photoreal model, once "
+                                                    "installed: see `landscape-studio models`) or a model file")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
 
 

@@ -21,7 +21,7 @@ from core.cli.progress import drive_inversion
 from core.errors import InvalidInputError
 from core.imageio import load_mask, load_photo
 from core.inversion import METHODS, InversionConfig
-from core.inversion.config import REFINE_METHODS
+from core.inversion.config import REFINE_METHODS, START_MODES
 from core.inversion.optimize import InversionResult
 from core.inversion.report import RunContext, write_outputs
 from core.photo_jobs import invert_photo
@@ -56,6 +56,9 @@ def _add_optimizer_args(inv: argparse.ArgumentParser) -> None:
                      help="plain gradient-descent steps before Adam")
     inv.add_argument("--warmup-step", type=float, default=defaults.warmup_step, help="their step size")
     inv.add_argument("--starts", type=int, default=defaults.starts, help="random starts optimised together")
+    inv.add_argument("--start", choices=START_MODES, default=defaults.start,
+                     help="where the first start begins: a prior draw, the mean latent (w_avg), or auto: the model's "
+                          "choice (mean for StyleGAN-family models)")
     inv.add_argument("--seed", type=seed_arg, default=defaults.seed)
     inv.add_argument("--pixel", type=float, default=defaults.loss.pixel, help="pixel MSE weight")
     inv.add_argument("--lpips", type=float, default=defaults.loss.lpips, help="LPIPS weight (0 = off)")
@@ -87,7 +90,7 @@ def _add_method_args(inv: argparse.ArgumentParser) -> None:
 
 def config_from(args: argparse.Namespace) -> InversionConfig:
     return InversionConfig(method=args.method, steps=args.steps, lr=args.lr, schedule=args.schedule, noise=args.noise,
-                           starts=args.starts, seed=args.seed, warmup_steps=args.warmup_steps,
+                           starts=args.starts, start=args.start, seed=args.seed, warmup_steps=args.warmup_steps,
                            warmup_step=args.warmup_step, encoder=args.encoder, refine=args.refine,
                            consistency=args.consistency, pivot=args.pivot, tune_steps=args.tune_steps,
                            tune_lr=args.tune_lr, tune_locality=args.tune_locality,

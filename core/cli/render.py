@@ -18,6 +18,7 @@ from core.cli.common import add_model_args
 from core.device import pick_device, to_uint8_hwc
 from core.errors import InvalidInputError
 from core.generators import Generator, load_generator
+from core.generators.style_based import StyleBasedGenerator
 from core.generators.stylegan2 import NOISE_MODES, StyleGAN2Generator
 from core.imageio import SAVE_FORMATS, atomic_write_bytes, save_image
 from core.npy_files import read_npy
@@ -62,23 +63,25 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def render(G: Generator, latent: torch.Tensor, space: str, psi: float | None = None,
            noise_mode: str | None = None) -> torch.Tensor:
-    """Images [N, 3, R, R] (unclamped) of ``space`` codes, optionally truncated towards w_avg by ``psi``."""
+    """Images [N, 3, R, R] (unclamped; R the model's full render resolution) of ``space`` codes, optionally
+    truncated towards w_avg by ``psi``."""
     if psi is not None and not math.isfinite(psi):
         raise InvalidInputError(f"--truncation must be a finite number (got {psi}).")
-    if not isinstance(G, StyleGAN2Generator):  # the only family with an average w and noise inputs
-        if psi is not None:
-            raise InvalidInputError(f"{G.name} has no average w to truncate towards; --truncation applies to "
-                                    "StyleGAN models only.")
-        if noise_mode is not None:
-            raise InvalidInputError(f"{G.name} has no noise inputs; --noise applies to StyleGAN models only.")
-        return G.synthesize(latent, space)
+    if psi is not None and not isinstance(G, StyleBasedGenerator):  # the family with an average w
+        raise InvalidInputError(f"{G.name} has no average w to truncate towards; --truncation applies to "
+                                "StyleGAN models only.")
+    if noise_mode is not None and not isinstance(G, StyleGAN2Generator):  # the one with noise inputs
+        raise InvalidInputError(f"{G.name} has no noise inputs; --noise applies to StyleGAN2 models only.")
+    if psi is not None:
+        assert isinstance(G, StyleBasedGenerator)
+        latent, space = G.truncation(G.ws(latent, space), psi), "w+"
+    if not isinstance(G, StyleGAN2Generator):
+        return G.render(latent, space)
     previous = G.noise_mode
     try:
         if noise_mode is not None:
             G.noise_mode = noise_mode
-        if psi is None:
-            return G.synthesize(latent, space)
-        return G.synthesize(G.truncation(G.ws(latent, space), psi), "w+")
+        return G.render(latent, space)
     finally:
         G.noise_mode = previous
 

@@ -53,6 +53,19 @@ class Generator(ABC):
     def to(self, device: torch.device | str) -> Generator:
         """Move the model in place and return it."""
 
+    # Where inversion starts when its settings say "auto": "prior" (seeded draws) or "mean" (the mean latent)
+    preferred_start = "prior"
+
+    @property
+    def render_resolution(self) -> int:
+        """The side of :meth:`render`'s images: the model's full output, when it works at a smaller one."""
+        return self.resolution
+
+    def render(self, latent: torch.Tensor, space: str | None = None) -> torch.Tensor:
+        """Full-resolution images [N, 3, S, S] (S = ``render_resolution``) for paste-back and export; models whose
+        working resolution is their output's (most) just synthesize."""
+        return self.synthesize(latent, space)
+
     @property
     def base_model_id(self) -> str:
         """The id of the original weights: a pivotal-tuned copy keeps its base's, so the θ and encoder trained for

@@ -159,7 +159,7 @@ def _squeeze(data: dict[str, str], x: list[torch.Tensor]) -> list[torch.Tensor]:
 
 def _gather(data: dict[str, str], x: list[torch.Tensor]) -> list[torch.Tensor]:
     axis = int(x[2].reshape(-1)[0]) % max(x[0].dim(), 1)
-    index = x[1].long()
+    index = x[1].long().to(x[0].device)
     flat = torch.index_select(x[0], axis, index.reshape(-1) % x[0].shape[axis])
     shape = list(x[0].shape[:axis]) + list(index.shape) + list(x[0].shape[axis + 1:])
     return [flat.reshape(shape)]
@@ -176,8 +176,8 @@ def _matmul(data: dict[str, str], x: list[torch.Tensor]) -> list[torch.Tensor]:
 
 def _prelu(data: dict[str, str], x: list[torch.Tensor]) -> list[torch.Tensor]:
     value, slope = x
-    if slope.dim() == 1 and slope.numel() > 1 and value.dim() > 1:  # one slope per channel (axis 1)
-        slope = slope.reshape([1, -1] + [1] * (value.dim() - 2))
+    if slope.numel() == 1 or (slope.dim() == 1 and value.dim() > 1 and slope.numel() == value.shape[1]):
+        return [F.prelu(value, slope.reshape(-1))]  # one slope, or one per channel (axis 1): torch's fused kernel
     return [torch.where(value >= 0, value, value * slope)]
 
 
@@ -189,8 +189,14 @@ def _conv_padding(data: dict[str, str]) -> tuple[list[int], list[int]]:
 
 def _convolution(x: torch.Tensor, weight: torch.Tensor, data: dict[str, str], groups: int) -> torch.Tensor:
     begin, end = _conv_padding(data)
-    x = F.pad(x, [begin[1], end[1], begin[0], end[0]])
-    return F.conv2d(x, weight, stride=_ints(data["strides"]), dilation=_ints(data["dilations"]), groups=groups)
+    strides, dilations = _ints(data["strides"]), _ints(data["dilations"])
+    if groups == 1 and weight.shape[-2:] == (1, 1) and strides == [1, 1] and not any(begin + end):
+        # a 1×1 convolution is a matrix product over channels: ~2× faster than conv2d's kernel on a CPU
+        return (weight.flatten(1) @ x.flatten(2)).unflatten(2, x.shape[2:])
+    if begin != end:
+        x = F.pad(x, [begin[1], end[1], begin[0], end[0]])
+        begin = [0, 0]
+    return F.conv2d(x, weight, stride=strides, padding=begin, dilation=dilations, groups=groups)
 
 
 def _conv(data: dict[str, str], x: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -205,9 +211,18 @@ def _group_conv(data: dict[str, str], x: list[torch.Tensor]) -> list[torch.Tenso
 def _group_conv_transpose(data: dict[str, str], x: list[torch.Tensor]) -> list[torch.Tensor]:
     w = x[1]  # [G, I/G, O/G, kH, kW]
     begin, end = _conv_padding(data)
-    out = F.conv_transpose2d(x[0], w.reshape(w.shape[0] * w.shape[1], *w.shape[2:]), stride=_ints(data["strides"]),
-                             dilation=_ints(data["dilations"]), groups=w.shape[0],
-                             output_padding=_ints(data.get("output_padding", "0, 0")))
+    strides, dilations = _ints(data["strides"]), _ints(data["dilations"])
+    padding = _ints(data.get("output_padding", "0, 0"))
+    if (w.shape[1:3] == (1, 1) and w.shape[0] == x[0].shape[1] and strides == list(w.shape[-2:])
+            and dilations == [1, 1] and not any(begin + end + padding)):
+        # one channel per group, kernel = stride (a wavelet's up-sampling): the kernels' footprints do not overlap,
+        # so each input pixel just becomes a kH × kW tile of itself × the kernel: a broadcast, not a convolution
+        n, c, h, width = x[0].shape
+        kh, kw = w.shape[-2:]
+        tiles = x[0][:, :, :, None, :, None] * w.reshape(1, c, 1, kh, 1, kw)  # [N, C, H, kH, W, kW]
+        return [tiles.reshape(n, c, h * kh, width * kw)]
+    out = F.conv_transpose2d(x[0], w.reshape(w.shape[0] * w.shape[1], *w.shape[2:]), stride=strides,
+                             dilation=dilations, groups=w.shape[0], output_padding=padding)
     return [out[..., begin[0]:out.shape[-2] - end[0], begin[1]:out.shape[-1] - end[1]]]
 
 
@@ -253,8 +268,12 @@ OPS: dict[str, Op] = {
 
 
 class IRNetwork(torch.nn.Module):
-    """An IR graph as a torch module: float constants are buffers named after their layers (``const_<id>``), the
-    graph's one Parameter is the input and its one Result the output."""
+    """An IR graph as a torch module: the graph's one Parameter is the input and its one Result the output.
+
+    Float constants become tensors named after their layers (``const_<id>``): trainable-capable parameters
+    (frozen until a caller such as pivotal tuning unfreezes them), except the fixed filters of transposed
+    convolutions (a wavelet synthesis network's inverse transform), which stay buffers so tuning cannot bend them.
+    """
 
     def __init__(self, xml_path: Path, bin_path: Path) -> None:
         super().__init__()
@@ -264,28 +283,73 @@ class IRNetwork(torch.nn.Module):
         if len(inputs) != 1 or len(outputs) != 1:
             raise ModelLoadError(f"'{xml_path.name}' must have one input and one output "
                                  f"(it has {len(inputs)} and {len(outputs)}).")
+        self.input_id, self.output_id = inputs[0].id, outputs[0].id
+        fixed = {self.edges[(layer.id, layer.inputs[1])][0] for layer in self.layers
+                 if layer.type == "GroupConvolutionBackpropData" and (layer.id, layer.inputs[1]) in self.edges}
         self.integers: dict[str, torch.Tensor] = {}
         for lid, array in constants.items():
             tensor = torch.from_numpy(array)
-            if tensor.is_floating_point():
+            if not tensor.is_floating_point():
+                self.integers[lid] = tensor.long()
+            elif lid in fixed:
                 self.register_buffer(f"const_{lid}", tensor.float())
             else:
-                self.integers[lid] = tensor.long()
+                self.register_parameter(f"const_{lid}", torch.nn.Parameter(tensor.float(), requires_grad=False))
+        self._by_id = {layer.id: layer for layer in self.layers}
+        self._plans: dict[str, tuple[list[Layer], dict[str, list[tuple[str, str]]]]] = {}
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def consumers(self, layer_id: str, op: str) -> list[tuple[str, str]]:
+        """The (layer, port) inputs of type ``op`` layers that read ``layer_id``'s output, in execution order."""
+        return [(layer.id, port) for layer in self.layers if layer.type == op for port in layer.inputs
+                if self.edges.get((layer.id, port), ("", ""))[0] == layer_id]
+
+    def layer(self, layer_id: str) -> Layer:
+        return self._by_id[layer_id]
+
+    def _plan(self, target: str) -> tuple[list[Layer], dict[str, list[tuple[str, str]]]]:
+        """The layers ``target`` depends on, in execution order (a truncated graph computes nothing more), and
+        for each the values it reads last, which are dropped once it has run so memory holds only live tensors."""
+        if target not in self._plans:
+            needed, stack = {target}, [target]
+            while stack:
+                layer = self.layer(stack.pop())
+                for port in layer.inputs:
+                    source = self.edges[(layer.id, port)][0]
+                    if source not in needed:
+                        needed.add(source)
+                        stack.append(source)
+            order = [layer for layer in self.layers if layer.id in needed]
+            last: dict[tuple[str, str], str] = {}
+            for layer in order:
+                for port in layer.inputs:
+                    last[self.edges[(layer.id, port)]] = layer.id
+            drops: dict[str, list[tuple[str, str]]] = {}
+            for key, reader in last.items():
+                drops.setdefault(reader, []).append(key)
+            self._plans[target] = (order, drops)
+        return self._plans[target]
+
+    def forward(self, x: torch.Tensor, *, feeds: dict[tuple[str, str], torch.Tensor] | None = None,
+                until: str | None = None) -> torch.Tensor:
+        """The output for input ``x``; ``feeds`` replaces what given (layer, port) inputs read (a per-layer style),
+        ``until`` returns that layer's first output instead, computing only what it needs."""
         values: dict[tuple[str, str], torch.Tensor] = {}
-        result: torch.Tensor | None = None
-        for layer in self.layers:
-            args = [values[self.edges[(layer.id, port)]] for port in layer.inputs]
+        feeds = feeds or {}
+        order, drops = self._plan(until or self.output_id)
+        for layer in order:
+            args = [feeds[(layer.id, port)] if (layer.id, port) in feeds else values[self.edges[(layer.id, port)]]
+                    for port in layer.inputs]
             if layer.type == "Parameter":
                 outs = [x]
             elif layer.type == "Const":
                 outs = [self.integers[layer.id] if layer.id in self.integers else getattr(self, f"const_{layer.id}")]
             elif layer.type == "Result":
-                result = args[0]
-                continue
+                return args[0]
             else:
                 outs = OPS[layer.type](layer.data, args)
+            if layer.id == until:
+                return outs[0]
+            for key in drops.get(layer.id, ()):
+                values.pop(key, None)
             values.update(zip(((layer.id, port) for port in layer.outputs), outs, strict=True))
-        assert result is not None
-        return result
+        raise ModelLoadError(f"The network has no layer '{until}' to stop at.")

@@ -17,6 +17,8 @@ from core.errors import ModelLoadError
 from core.generators.base import Generator
 from core.generators.checked_build import build_checked, check_weights
 from core.generators.dcgan import DCGANGenerator, DCGANNet
+from core.generators.ffhq_install import FFHQ_MODEL, find_data
+from core.generators.mobilestylegan import load_ffhq
 from core.generators.stylegan2_checkpoints import file_digest, load_stylegan2_checkpoint
 from core.generators.stylegan2_nvidia import load_nvidia_stylegan2
 from core.resources import resources_dir
@@ -37,17 +39,22 @@ def model_file(name_or_path: str | Path) -> Path:
     """The file behind a built-in model's name ("default" included), else the path itself."""
     key = str(name_or_path)
     key = DEFAULT_MODEL if key in ("default", "") else key
+    if key in ("ffhq", FFHQ_MODEL):
+        folder = find_data()  # the synthesis network's constants: what tells two installs apart
+        return folder / "SynthesisNetwork.bin" if folder is not None else Path(FFHQ_MODEL)
     return resources_dir() / _BUILTIN[key] if key in _BUILTIN else Path(key)
 
 
 def load_generator(name_or_path: str | Path = "default", device: torch.device | str = "cpu") -> Generator:
-    """Load a built-in model by name, or a model file by path, onto ``device``."""
+    """Load a built-in model by name, the user-installed FFHQ model ("ffhq"), or a model file by path."""
     key = str(name_or_path)
     if key in ("default", ""):
         key = DEFAULT_MODEL
+    if key in ("ffhq", FFHQ_MODEL):
+        return load_ffhq(device)
     path = resources_dir() / _BUILTIN[key] if key in _BUILTIN else Path(key)
     if not path.is_file():
-        known = ", ".join(["default", *_BUILTIN])
+        known = ", ".join(["default", *_BUILTIN, "ffhq"])
         raise ModelLoadError(f"No model file at '{path}'. Give a model file or one of: {known}.")
     suffix = path.suffix.lower()
     if suffix in (".pt", ".pth"):

@@ -38,9 +38,8 @@ from typing import Any, cast
 import torch
 from torch import nn
 
-from core.device import seeded_generator
 from core.errors import InvalidInputError
-from core.generators.base import Generator, LatentSpace
+from core.generators.style_based import StyleBasedGenerator, check_layer_range
 from core.generators.stylegan2_layers import (
     ConstantInput,
     EqualLinear,
@@ -51,8 +50,6 @@ from core.generators.stylegan2_layers import (
 )
 
 NOISE_MODES = ("const", "random", "none")
-W_STATS_SAMPLES = 10_000  # z draws mapped to estimate the per-dimension spread of W
-W_STATS_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -164,13 +161,10 @@ class StyleGAN2Net(nn.Module):
         return skip
 
 
-class StyleGAN2Generator(Generator):
-    """:class:`StyleGAN2Net` behind the :class:`Generator` interface, with latent spaces z, w and w+.
-
-    ``default_space`` is ``w``: inverting in W (as NVIDIA's projector does) keeps the code on the mapped manifold,
-    so the result edits and interpolates like a generated face; ``w+`` (one w per layer) reconstructs more but
-    leaves the manifold, and stays available for callers that ask for it. ``noise_mode`` defaults to "const" so
-    an image is a deterministic function of its latent, which optimisation needs.
+class StyleGAN2Generator(StyleBasedGenerator):
+    """:class:`StyleGAN2Net` behind the :class:`Generator` interface, with latent spaces z, w and w+
+    (:class:`StyleBasedGenerator`). ``noise_mode`` defaults to "const" so an image is a deterministic function of
+    its latent, which optimisation needs.
     """
 
     net: StyleGAN2Net
@@ -183,19 +177,9 @@ class StyleGAN2Generator(Generator):
         self.info = dict(info or {})  # provenance for reports: file format, hashes (JSON-ready values)
         self.config = net.config
         self.resolution = net.config.resolution
-        dim, num_ws = net.config.style_dim, net.config.num_ws
-        self.latent_spaces = {
-            "z": LatentSpace("z", (dim,), gaussian_prior=True),
-            "w": LatentSpace("w", (dim,), gaussian_prior=False),
-            "w+": LatentSpace("w+", (num_ws, dim), gaussian_prior=False),
-        }
-        self.default_space = "w"
         self.device = net.input.input.device
         self.noise_mode = noise_mode
-        self._w_std: torch.Tensor | None = None
-        if w_avg is None:
-            w_avg, self._w_std = self._estimate_w_stats()
-        self.net.w_avg.copy_(w_avg.reshape(dim))
+        self._init_spaces(net.config.style_dim, net.config.num_ws, w_avg)
 
     @property
     def noise_mode(self) -> str:
@@ -207,41 +191,11 @@ class StyleGAN2Generator(Generator):
             raise InvalidInputError(f"Noise mode must be one of {', '.join(NOISE_MODES)} (got '{mode}').")
         self._noise_mode = mode
 
-    @property
-    def w_avg(self) -> torch.Tensor:
-        """The truncation centre [w_dim]: the checkpoint's ``latent_avg`` when it has one, else the mapped mean."""
-        return self.net.w_avg
+    def mapping(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net.mapping(z)
 
-    @property
-    def num_ws(self) -> int:
-        return self.config.num_ws
-
-    def ws(self, latent: torch.Tensor, space: str | None = None) -> torch.Tensor:
-        """Any space's codes [N, *shape] → per-layer ws [N, num_ws, w_dim] (z is mapped, w is broadcast)."""
-        key = space or self.default_space
-        shape = self.space(key).shape
-        latent = latent.to(self.device, torch.float32)
-        if tuple(latent.shape[1:]) != shape:
-            raise InvalidInputError(f"A '{key}' latent of {self.name} is [N, {', '.join(map(str, shape))}], "
-                                    f"got {list(latent.shape)}.")
-        if key == "w+":
-            return latent
-        w = self.net.mapping(latent) if key == "z" else latent  # [N, w_dim]
-        return w[:, None, :].expand(-1, self.num_ws, -1)
-
-    def synthesize(self, latent: torch.Tensor, space: str | None = None) -> torch.Tensor:
-        return self.net.synthesis(self.ws(latent, space), self.noise_mode)
-
-    def convert_latent(self, latent: torch.Tensor, source: str, target: str | None = None) -> torch.Tensor:
-        """z → w (mapped) or w+, w → w+ (broadcast); w+ → w and anything → z have no inverse and are refused."""
-        key = target or self.default_space
-        if key == source:
-            return latent
-        if key == "w+":
-            return self.ws(latent, source)
-        if key == "w" and source == "z":
-            return self.net.mapping(latent.to(self.device, torch.float32))
-        return super().convert_latent(latent, source, key)
+    def synthesize_ws(self, ws: torch.Tensor) -> torch.Tensor:
+        return self.net.synthesis(ws, self.noise_mode)
 
     def style_layers(self) -> list[tuple[int, ModulatedConv2d]]:
         """(w+ row, modulated conv) for each row: the styled convs read rows 0 … num_ws − 2, the last to-RGB the
@@ -252,55 +206,6 @@ class StyleGAN2Generator(Generator):
     def style_weights(self, layers: tuple[int, int] | None = None) -> list[torch.Tensor]:
         """The style affines A [in_ch, w_dim] (equalised scale applied) of the w+ rows in ``layers`` (half-open,
         default all): the matrices that read w, which SeFa factorises."""
-        start, stop = layers or (0, self.num_ws)
-        if not 0 <= start < stop <= self.num_ws:
-            raise InvalidInputError(f"{self.name} has w+ rows 0–{self.num_ws - 1}; layers {start}–{stop - 1} "
-                                    "are out of range.")
+        start, stop = check_layer_range(self, layers)
         return [conv.modulation.weight.detach() * conv.modulation.scale
                 for row, conv in self.style_layers() if start <= row < stop]
-
-    def truncation(self, ws: torch.Tensor, psi: float) -> torch.Tensor:
-        """w or ws moved towards ``w_avg``: w_avg + ψ (w − w_avg). ψ = 1 leaves them, ψ = 0 gives the average face;
-        ψ < 1 trades variety for typical, cleaner images."""
-        return torch.lerp(self.w_avg.to(ws), ws, psi)
-
-    @torch.no_grad()
-    def sample_latent(self, n: int, seed: int, space: str | None = None) -> torch.Tensor:
-        key = space or self.default_space
-        z = self.gaussian_latent(n, seed, "z")  # [n, z_dim], one seed per row
-        if key == "z":
-            return z
-        ws = self.ws(z, "z")  # [n, num_ws, w_dim]
-        return ws if key == "w+" else ws[:, 0]
-
-    def latent_stats(self, space: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        shape = self.space(space).shape
-        if (space or self.default_space) == "z":
-            return torch.zeros(shape, device=self.device), torch.ones(shape, device=self.device)
-        if self._w_std is None:
-            self._w_std = self._estimate_w_stats()[1]
-        mean, std = self.w_avg, self._w_std.to(self.device)
-        return mean.expand(shape).clone(), std.expand(shape).clone()
-
-    @torch.no_grad()
-    def _estimate_w_stats(self, n: int = W_STATS_SAMPLES, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
-        """Mean and std [w_dim] of ``n`` mapped z draws (fixed seed, so they are the same on every load)."""
-        rng = seeded_generator(W_STATS_SEED)
-        dim = self.config.style_dim
-        total = torch.zeros(dim, dtype=torch.float64, device=self.device)
-        total_sq = torch.zeros_like(total)
-        for start in range(0, n, batch):
-            z = torch.randn(min(batch, n - start), dim, generator=rng).to(self.device)
-            w = self.net.mapping(z).double()  # [b, w_dim]
-            total += w.sum(0)
-            total_sq += w.square().sum(0)
-        mean = total / n
-        std = (total_sq / n - mean.square()).clamp_min(0).mul(n / (n - 1)).sqrt()
-        return mean.float(), std.float()
-
-    def to(self, device: torch.device | str) -> StyleGAN2Generator:
-        self.net.to(device)
-        self.device = torch.device(device)
-        if self._w_std is not None:
-            self._w_std = self._w_std.to(self.device)
-        return self

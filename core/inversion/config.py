@@ -12,6 +12,10 @@ from core.inversion.schedules import SCHEDULES
 from core.objectives import LossWeights
 from core.objectives.operators import parse_operator
 
+# Where the first start begins: a draw from the latent prior, the mean latent (w_avg: a face-shaped start that
+# StyleGAN-family models need, since a random w is often far from a photo's face), or "auto": the model's preference
+START_MODES = ("auto", "prior", "mean")
+
 METHODS = ("direct", "landscape", "encoder", "hybrid", "pivotal")
 # What "hybrid" runs after the encoder's start; "auto": landscape through the model's ready θ where it has one
 # (bench methods, 100 steps: 19.81 against 19.18 dB on the photos), direct otherwise, without a warning
@@ -42,6 +46,8 @@ class InversionConfig:
     warmup_steps: int = 10  # plain gradient-descent steps before Adam takes over (0: Adam from the start)
     warmup_step: float = 10.0  # step size of those plain steps (on the per-image pixel MSE scale)
     starts: int = 1  # K random starts from the prior, optimised together in one batch
+    start: str = "auto"  # "prior": every start a seeded draw; "mean": the first at the latent mean (StyleGAN's
+    # w_avg, as NVIDIA's projector and PTI start), the others drawn; "auto": the model's preferred_start
     seed: int = 0  # seeds the starts and the noise: same seed, same result
     space: str | None = None  # latent space to optimise (None: the model's default)
     preview_every: int = 10  # a preview image every N steps (and at the first and last)
@@ -61,6 +67,8 @@ class InversionConfig:
         """Raise :class:`InvalidInputError` for a setting out of range (the message names the setting)."""
         if self.method not in METHODS:
             raise InvalidInputError(f"Unknown method '{self.method}'; choose one of: {', '.join(METHODS)}.")
+        if self.start not in START_MODES:
+            raise InvalidInputError(f"Unknown start '{self.start}'; choose one of: {', '.join(START_MODES)}.")
         if self.schedule not in SCHEDULES:
             raise InvalidInputError(f"Unknown schedule '{self.schedule}'; choose one of: {', '.join(SCHEDULES)}.")
         if self.refine not in REFINE_METHODS:

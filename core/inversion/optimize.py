@@ -132,8 +132,7 @@ def invert_direct(G: Generator, target: torch.Tensor, config: InversionConfig, m
     ``start`` [K, *shape] replaces the K seeded draws from the prior (e.g. "more like this" in inpainting).
     """
     config.validate()
-    latent = G.sample_latent(config.starts, config.seed, config.space) if start is None else _check_start(
-        G, start, config)  # [K, *shape]
+    latent = first_latents(G, config) if start is None else _check_start(G, start, config)  # [K, *shape]
     descent = direct_descent(G, latent, config)
     if config.warmup_steps > 0:  # plain descent first (it is faster early on), then Adam from where it got
         x = latent.clone().requires_grad_(True)
@@ -160,6 +159,16 @@ def invert_direct_instead(G: Generator, target: torch.Tensor, config: InversionC
         notice = ()
     result.warnings.insert(0, reason)
     return result
+
+
+def first_latents(G: Generator, config: InversionConfig) -> torch.Tensor:
+    """The K starting codes [K, *shape]: seeded draws, the first replaced by the mean with ``start="mean"`` (or
+    "auto" on a model that prefers it: StyleGAN-family ones)."""
+    latent = G.sample_latent(config.starts, config.seed, config.space).clone()  # w+ draws are broadcast views
+    start = G.preferred_start if config.start == "auto" else config.start
+    if start == "mean":
+        latent[0] = G.mean_latent(config.space)[0]
+    return latent
 
 
 def _check_start(G: Generator, start: torch.Tensor, config: InversionConfig) -> torch.Tensor:

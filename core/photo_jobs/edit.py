@@ -25,11 +25,12 @@ class PhotoEdit:
     reference: np.ndarray | None = None  # uint8 [R, R, 3] the unedited image the change was taken from ("detail")
 
 
-def render_latent(G: Generator, latent: np.ndarray, space: str | None = None) -> np.ndarray:
-    """uint8 [R, R, 3]: the generator's image of one latent [*shape]."""
+def render_latent(G: Generator, latent: np.ndarray, space: str | None = None, *, full: bool = False) -> np.ndarray:
+    """uint8 [R, R, 3]: the generator's image of one latent [*shape]; with ``full`` at its render resolution (a
+    1024-px model that works at 256 px renders 1024 for paste-back and export)."""
     code = torch.from_numpy(np.ascontiguousarray(latent[None], dtype=np.float32)).to(G.device)
     with torch.no_grad():
-        return to_uint8_hwc(G.synthesize(code, space))[0]
+        return to_uint8_hwc(G.render(code, space) if full else G.synthesize(code, space))[0]
 
 
 def edited_latent(G: Generator, latent: np.ndarray, edits: Sequence[tuple[Direction, float]],
@@ -59,11 +60,12 @@ def edit_photo(G: Generator, photo: Photo, *, placement: Placement, latent: np.n
     unedited latent's image) — to the photo, which keeps its own detail; "replace" pastes the edited image."""
     check_composite_mode(composite)
     edited, edited_space = edited_latent(G, latent, edits, space)
-    image = render_latent(G, edited, edited_space)
+    full = G.render_resolution != G.resolution and reference is None  # paste the full render where it has one
+    image = render_latent(G, edited, edited_space, full=full)
     if composite == "replace":
         reference = None
     elif reference is None:
-        reference = render_latent(G, np.asarray(latent, dtype=np.float32), space)
+        reference = render_latent(G, np.asarray(latent, dtype=np.float32), space, full=full)
     composited = placement.composite(photo.pixels, image, fill_mask=fill_mask, feather=feather, reference=reference)
     return PhotoEdit(edited, image, composited, placement, reference)
     yield  # a generator function, like every photo job

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.device import from_uint8_hwc
+from core.device import from_uint8_hwc, to_uint8_hwc
 from core.generators import Generator
+from core.generators.tuning import tuned_copy
 from core.imageio import Photo
 from core.inversion import InversionConfig, InversionResult, InversionStep, invert
 from core.jobs import CancelToken
@@ -47,6 +48,17 @@ def result_reference(result: InversionResult) -> np.ndarray:
     return parse_operator(result.config.operator).seen(result.best_image)
 
 
+def full_render(G: Generator, result: InversionResult) -> np.ndarray:
+    """uint8 [S, S, 3]: the best latent at ``G``'s render resolution (through its pivotal tuning, if any), or the
+    result's own image when the model works at its full resolution anyway."""
+    if G.render_resolution == G.resolution:
+        return result.best_image
+    model = G if result.tuning is None else tuned_copy(G, result.tuning)
+    with torch.no_grad():
+        code = torch.from_numpy(result.latents[result.best_index][None]).to(G.device)
+        return to_uint8_hwc(model.render(code, result.space))[0]
+
+
 def invert_photo(G: Generator, photo: Photo, *, placement: Placement, config: InversionConfig,
                  mask: np.ndarray | None = None, theta: str | None = None, feather: float = DEFAULT_FEATHER,
                  composite: str = DEFAULT_COMPOSITE, cancel: CancelToken | None = None
@@ -61,6 +73,7 @@ def invert_photo(G: Generator, photo: Photo, *, placement: Placement, config: In
     target, small = model_inputs(G, photo, placement, mask)
     result = yield from invert(G, from_uint8_hwc(target, G.device), config, small, cancel)
     reference = result_reference(result) if composite == "detail" else None
-    composited = placement.composite(photo.pixels, result.best_image, feather=feather, reference=reference)
+    image = result.best_image if reference is not None else full_render(G, result)
+    composited = placement.composite(photo.pixels, image, feather=feather, reference=reference)
     fraction = 0.0 if small is None else float(small.mean())
     return PhotoInversion(result, placement, target, composited, fraction)

@@ -123,11 +123,22 @@ class Placement:
             if fill_mask is None:
                 return paste_back(pixels, image, self.crop, feather, reference=reference)
             return composite(pixels, image, fill_mask, self.crop, feather, reference=reference)
-        transform = self.alignment.transform
+        alignment = self.alignment_at(image.shape[0])  # a full-resolution render maps through a scaled transform
+        transform = alignment.transform
         if fill_mask is None:
             return unwarp_and_paste(pixels, image, transform, feather, reference=reference)
-        side = image.shape[0] / self.alignment.scale  # the square's side in these pixels
+        side = image.shape[0] / alignment.scale  # the square's side in these pixels
         return composite_aligned(pixels, image, fill_mask, transform, feather * side, reference=reference)
+
+    def alignment_at(self, side: int) -> Alignment:
+        """The alignment for a model square of ``side`` pixels (e.g. the 1024-px render of a model that works at
+        256): the same face, its transform scaled by ``side / resolution``."""
+        assert self.alignment is not None
+        if side == self.alignment.resolution:
+            return self.alignment
+        factor = side / self.alignment.resolution
+        matrix = np.diag([factor, factor, 1.0]) @ np.vstack([self.alignment.transform, [0.0, 0.0, 1.0]])
+        return replace(self.alignment, matrix=_rows(matrix), resolution=side)
 
     def corners(self) -> np.ndarray:
         """float64 [4, 2]: the square's corners in photo pixels (top-left, top-right, bottom-right, bottom-left)."""

@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar, QUndoView
 
 from app.alignment.presenter import AlignPresenter
+from app.batch.presenter import RecipePresenter
 from app.before_key import BeforeKey
 from app.dialogs import Preferences, PreferencesDialog, ShortcutsDialog
 from app.directions.controller import EditController
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
                                               lambda shown: self.toolbar.mask_action.setChecked(shown))
         self.models = ModelsPresenter(controller, self.inversion_panel, self.settings, self)
         self.models.layers_changed = self.directions.set_layer_count
+        self.recipes = RecipePresenter(controller, self.edits, self.inversion_panel, self.models, self.settings, self)
         self.docks["inversion"].raise_()
         self.history.setEmptyLabel("Opened photo")
         self.toolbar = CanvasToolBar(self.canvas, self)

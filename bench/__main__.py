@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.name in GUI:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from bench.common import write_report
+    from core.allocator import keep_freed_memory
+
+    keep_freed_memory()  # as the app and the command line do
 
     module = importlib.import_module(f"bench.{args.name}")  # only the chosen benchmark's imports (Qt: GUI only)
     report = getattr(module, f"bench_{args.name}")(args)

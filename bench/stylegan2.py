@@ -52,7 +52,7 @@ def random_generator(resolution: int, device: torch.device, tiny: bool = False, 
                               w_avg=torch.zeros(config.style_dim, device=device))
 
 
-def _proc_kib(field: str) -> int | None:
+def proc_kib(field: str) -> int | None:
     try:
         for line in _STATUS.read_text().splitlines():
             if line.startswith(field + ":"):
@@ -77,9 +77,9 @@ def peak_memory_mb(run: Callable[[], None], device: torch.device) -> tuple[float
     except OSError:
         run()
         return None, "unavailable"
-    rss_before = _proc_kib("VmRSS")
+    rss_before = proc_kib("VmRSS")
     run()
-    peak = _proc_kib("VmHWM")
+    peak = proc_kib("VmHWM")
     if rss_before is None or peak is None:
         return None, "unavailable"
     return max(peak - rss_before, 0) / 1024, "linux_vmhwm_delta"

@@ -18,7 +18,9 @@ from app.document.controller import DocumentController
 from app.document.state import DocumentState, OpenedPhoto
 from app.engine import JobRequest
 from core.directions import Direction, recorded_direction
-from core.errors import CoreError
+from core.errors import CoreError, InvalidInputError
+from core.generators import DEFAULT_MODEL
+from core.generators.ffhq_install import FFHQ_MODEL
 from core.imageio import CropBox
 from core.jobs import call_as_job
 from core.sessions import PROJECT_SUFFIX, Document, EditedDirection, load_project, save_project
@@ -31,6 +33,21 @@ class ReopenedProject:
     state: DocumentState  # what the document controller adopts
     patch: np.ndarray | None  # display pixels of the square with the edited image blended in
     patch_box: CropBox | None = None  # where ``patch`` lies in photo pixels (the crop, or the aligned square's box)
+
+
+CATALOG_TITLES = {DEFAULT_MODEL: "embedded (DCGAN)", FFHQ_MODEL: "photoreal FFHQ"}
+
+
+def check_project_model(project_model_id: str, loaded_model_id: str) -> None:
+    """Refuse, with what to do, a project made with the other catalog model than the one in use: its latent means
+    nothing to this model (edits and re-renders would be another face). Users' own model files are not judged
+    here: their projects keep their stored pixels as before."""
+    wanted, loaded = project_model_id.split("@")[0], loaded_model_id.split("@")[0]
+    if project_model_id and wanted != loaded and wanted in CATALOG_TITLES:
+        in_use = CATALOG_TITLES.get(loaded, loaded)
+        raise InvalidInputError(f"This project was made with the {CATALOG_TITLES[wanted]} model, but the {in_use} "
+                                "model is in use. Choose it in File → Choose Model… and open the project again; "
+                                "the project file is unchanged.")
 
 
 def reopen(path: Path) -> ReopenedProject:
@@ -84,7 +101,12 @@ class ProjectController(QObject):
 
     def open(self, path: str | Path) -> bool:
         self.doc.status_changed.emit(f"Opening project {Path(path).name}…")
-        return self.doc.submit(JobRequest("open-project", lambda: call_as_job(lambda: reopen(Path(path)))))
+        def job() -> ReopenedProject:
+            project = reopen(Path(path))
+            check_project_model(project.document.model_id, self.doc.model("auto").base_model_id)
+            return project
+
+        return self.doc.submit(JobRequest("open-project", lambda: call_as_job(job)))
 
     def _saved(self, path: Path) -> None:
         self.path = path

@@ -1,5 +1,5 @@
 """``landscape-studio`` headless commands: invert, align, sample, render, edit, directions, inpaint, restore, slice,
-train-landscape, train-encoder, info, models. Each is a thin layer over the photo-level jobs the editor runs too.
+train-landscape, train-encoder, info, models, batch. Each is a thin layer over the photo-level jobs the editor runs too.
 
 Bad input ends in a one-line ``error: …`` and exit code 2, never a traceback. Ctrl-C during a run stops it at the
 next step and still writes the best result so far (a second Ctrl-C aborts).
@@ -13,7 +13,9 @@ import sys
 from collections.abc import Callable, Sequence
 
 from core import __version__
+from core.allocator import keep_freed_memory
 from core.cli.align import add_align_parser, cmd_align
+from core.cli.batch import add_batch_parser, cmd_batch
 from core.cli.common import OneLineParser
 from core.cli.directions import add_directions_parser, cmd_directions
 from core.cli.edit import add_edit_parser, cmd_edit
@@ -44,6 +46,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callable
     "align": (add_align_parser, cmd_align),
     "info": (add_info_parser, cmd_info),
     "models": (add_models_parser, cmd_models),
+    "batch": (add_batch_parser, cmd_batch),
 }
 
 
@@ -67,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR,
                             format="%(levelname)s: %(message)s")
+        keep_freed_memory()
         return COMMANDS[args.command][1](args)
     except CoreError as exc:
         print(f"error: {exc}", file=sys.stderr)

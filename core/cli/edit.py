@@ -18,8 +18,8 @@ from core.cli.common import (
     photo_placement,
 )
 from core.cli.render import load_latents
-from core.directions import Direction, DirectionLibrary, find_direction, shipped_library_dir
-from core.directions.recipes import recipe_library
+from core.directions import Direction, find_direction
+from core.directions.recipes import standard_libraries
 from core.errors import InvalidInputError
 from core.generators import Generator
 from core.imageio import load_photo, save_image
@@ -66,20 +66,8 @@ def _load_latent(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     return batch[0]
 
 
-def _libraries(folder: Path | None, G: Generator) -> list[DirectionLibrary]:
-    """The given library (if any), then the model's shipped one, or the one its recipes make (if it has one)."""
-    found = [DirectionLibrary.load(folder)] if folder is not None else []
-    shipped = shipped_library_dir(G.name)
-    if (shipped / "library.json").is_file():
-        found.append(DirectionLibrary.load(shipped))
-    made = recipe_library(G)
-    if made is not None:
-        found.append(made)
-    return found
-
-
 def _edit_directions(args: argparse.Namespace, G: Generator) -> list[tuple[Direction, float]]:
-    libraries = _libraries(args.library, G)
+    libraries = standard_libraries(G, args.library)
     edits = [(find_direction(name, G, libraries), amount) for name, amount in args.edits]
     for direction, _ in edits:
         if direction.space != G.default_space:

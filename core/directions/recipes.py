@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from core.directions.library import Direction, DirectionLibrary
+from core.directions.library import Direction, DirectionLibrary, shipped_library_dir
 from core.directions.sefa import sefa_directions
 from core.errors import InvalidInputError
 from core.generators import Generator
@@ -91,3 +91,16 @@ def seed_library(G: Generator, folder: Path) -> bool:
         return False
     library.save(folder)
     return True
+
+
+def standard_libraries(G: Generator, folder: Path | None = None) -> list[DirectionLibrary]:
+    """What a headless command searches for direction names, in order: ``folder`` (a library the user named),
+    the model's shipped library, then the one its recipes make (computed now)."""
+    found = [DirectionLibrary.load(folder)] if folder is not None else []
+    shipped = shipped_library_dir(G.name)
+    if (shipped / "library.json").is_file():
+        found.append(DirectionLibrary.load(shipped))
+    made = recipe_library(G)
+    if made is not None:
+        found.append(made)
+    return found

@@ -78,10 +78,11 @@ class Placement:
 
     # -- photo → model -----------------------------------------------------------------------------------------
     def target(self, pixels: np.ndarray, resolution: int) -> np.ndarray:
-        """uint8 [R, R, 3]: what the model is asked to reproduce, rendered from the full-resolution pixels."""
+        """uint8 [R, R, 3]: what the model is asked to reproduce, rendered from the full-resolution pixels (at any
+        ``resolution``: an aligned square is the same face whatever the side it is drawn at)."""
         if self.alignment is None:
             return crop_and_resize(pixels, self.crop, resolution)
-        return warp_to_model(pixels, self.alignment.transform, resolution)
+        return warp_to_model(pixels, self.alignment_at(resolution).transform, resolution)
 
     def mask(self, mask: np.ndarray, resolution: int) -> np.ndarray:
         """float32 [R, R] in [0, 1]: a photo-sized mask (uint8 255 = marked, or float in [0, 1]) in the square."""
@@ -89,7 +90,8 @@ class Placement:
         if self.alignment is None:
             return crop_and_resize_mask(weights, self.crop, resolution)
         rgb = np.repeat(np.rint(weights * 255).astype(np.uint8)[:, :, None], 3, axis=2)
-        return (warp_to_model(rgb, self.alignment.transform, resolution)[:, :, 0] / 255.0).astype(np.float32)
+        transform = self.alignment_at(resolution).transform
+        return (warp_to_model(rgb, transform, resolution)[:, :, 0] / 255.0).astype(np.float32)
 
     def touches(self, mask: np.ndarray) -> bool:
         """Some marked pixel of a photo-sized mask lies inside the square (the model can fill it)."""

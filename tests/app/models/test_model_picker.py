@@ -14,10 +14,12 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QLabel
 
 from app.document.controller import DocumentController
+from app.document.projects import check_project_model
 from app.inversion.panel import FFHQ_DEFAULTS
 from app.main_window import MainWindow
 from app.models.picker import row_texts
 from app.models.presenter import CHOICE_KEY, OFFERED_KEY
+from core.errors import InvalidInputError
 from core.generators import DEFAULT_MODEL
 from core.generators.ffhq_install import DATA_FILES, FFHQ_MODEL, find_data, user_install_dir
 from core.inversion import InversionConfig
@@ -144,3 +146,14 @@ def test_a_photo_inverts_and_exports_at_full_resolution_on_ffhq(window, qtbot, t
     full_pixels, working_pixels = full(), working()
     assert np.abs(exported.astype(int) - full_pixels.astype(int)).max() <= 1
     assert np.abs(full_pixels.astype(int) - working_pixels.astype(int)).max() > 8
+
+
+def test_a_project_of_the_other_catalog_model_says_which_to_choose():
+    check_project_model("", "dcgan-digiface@a917c98bc5d0138f")  # no result yet: any model opens it
+    check_project_model("dcgan-digiface@a917c98bc5d0138f", "dcgan-digiface@a917c98bc5d0138f")
+    check_project_model("ffhq-mobilestylegan@c7da15fa22d508c8", "ffhq-mobilestylegan@0123456789abcdef")  # reinstalled
+    check_project_model("tiny@0123", "dcgan-digiface@a917c98bc5d0138f")  # a user's own file keeps today's rule
+    with pytest.raises(InvalidInputError, match=r"photoreal FFHQ model, but the embedded \(DCGAN\) model is in use"):
+        check_project_model("ffhq-mobilestylegan@c7da15fa22d508c8", "dcgan-digiface@a917c98bc5d0138f")
+    with pytest.raises(InvalidInputError, match=r"embedded \(DCGAN\) model, but the photoreal FFHQ"):
+        check_project_model("dcgan-digiface@a917c98bc5d0138f", "ffhq-mobilestylegan@c7da15fa22d508c8")

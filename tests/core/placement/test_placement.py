@@ -99,3 +99,16 @@ def test_scaling_keeps_the_square_on_a_smaller_copy():
     assert placement.scaled(1.0, 200, 150) == placement
     with pytest.raises(InvalidInputError):
         placement.scaled(0.0, 1, 1)
+
+
+def test_an_aligned_square_is_the_same_face_at_any_side():
+    """A model that works at one side and renders at another (FFHQ: 256 and 1024) asks for the same square at
+    both: drawn at 4 × R and averaged down, it is the square drawn at R."""
+    photo = load_photo(sample_photos()[0])
+    placement = Placement.default_for(photo).aligned(_aligned(at=(250.0, 200.0)))
+    small = placement.target(photo.pixels, R).astype(float)
+    large = placement.target(photo.pixels, 4 * R).astype(float).reshape(R, 4, R, 4, 3).mean(axis=(1, 3))
+    assert np.abs(small - large).mean() < 4  # interpolation differs; a wrong square differs by tens of levels
+    mask = np.zeros(photo.pixels.shape[:2], np.uint8)
+    mask[: photo.height // 2] = 255
+    assert abs(placement.mask(mask, R).mean() - placement.mask(mask, 4 * R).mean()) < 0.02

@@ -60,6 +60,7 @@ def _file_menu(window: MainWindow, file: QMenu) -> QMenu:
     add_action(file, "&Export…", window.export_dialog, "Ctrl+E")
     add_action(file, "Save &Latent…", window.save_latent_dialog, "Ctrl+Shift+L")
     add_action(file, "Save Re&cipe…", window.recipes.save_dialog)
+    add_action(file, "&Batch…", window.recipes.batch_dialog)
     add_action(file, "&Import Mask…", window.import_mask_dialog)
     add_action(file, "Export &Mask…", window.export_mask_dialog)
     file.addSeparator()

@@ -11,12 +11,14 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from collections.abc import Generator as JobGenerator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from PIL import Image
 
 from core.atomic_files import atomic_write_bytes
 from core.batch.folder import BatchFolder
@@ -29,7 +31,7 @@ from core.errors import CoreError, NoFaceFoundError
 from core.generators import Generator, load_generator
 from core.generators.tuning import tuned_copy
 from core.imageio import load_photo, save_image
-from core.jobs import run_job
+from core.jobs import CancelToken, run_job
 from core.metrics import psnr
 from core.photo_jobs.edit import edit_photo
 from core.photo_jobs.invert import PhotoInversion, invert_photo
@@ -131,11 +133,37 @@ def _process(model: WarmModel, photo: BatchPhoto, out: Path, name: str) -> dict[
             "tuned": result.tuning is not None}
 
 
-def run_batch(entries: list[str], recipe: Recipe, out: Path, *, device: torch.device | str = "cpu",
-              overwrite: bool = False, stop: Callable[[], bool] = lambda: False,
-              on_row: Callable[[dict[str, Any], int, int], None] = lambda _row, _i, _n: None,
-              model: WarmModel | None = None) -> BatchReport:
-    """The whole batch on this machine (see the module doc). ``on_row(row, finished, to_do)`` after each photo."""
+@dataclass(frozen=True)
+class BatchProgress:
+    """What a batch job yields after each photo: its manifest row, how far the batch is, and small previews
+    (uint8 [h, w, 3], ≤ ``THUMB`` px) of the photo before and after for a live list."""
+
+    row: dict[str, Any]
+    finished: int
+    to_do: int
+    before: np.ndarray | None = None
+    after: np.ndarray | None = None
+
+
+THUMB = 96
+
+
+def _thumb(path: Path) -> np.ndarray | None:
+    try:
+        with Image.open(path) as opened:
+            opened.draft("RGB", (THUMB, THUMB))
+            small = opened.convert("RGB")
+        small.thumbnail((THUMB, THUMB))
+        return np.asarray(small).copy()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def batch_job(entries: list[str], recipe: Recipe, out: Path, *, device: torch.device | str = "cpu",
+              overwrite: bool = False, cancel: CancelToken | None = None, model: WarmModel | None = None,
+              thumbnails: bool = False) -> JobGenerator[BatchProgress, None, BatchReport]:
+    """The whole batch on this machine as a job (see the module doc): yields after each photo, checks ``cancel``
+    between photos (never inside one), returns the report."""
     inputs = collect(entries, out)
     folder = BatchFolder(out, recipe, overwrite=overwrite)
     report = BatchReport(inputs=inputs)
@@ -149,12 +177,37 @@ def run_batch(entries: list[str], recipe: Recipe, out: Path, *, device: torch.de
     names = output_names(recipe, inputs.photos)
     model = model or WarmModel.load(recipe, device)
     for count, photo in enumerate(to_do, 1):
-        if stop():
+        if cancel is not None and cancel.cancelled:
             report.stopped = True
             break
         row = process_photo(model, photo, folder.out, names[photo.sha256])
         folder.append(row)
         report.rows.append(row)
-        on_row(row, count, len(to_do))
+        done = row["status"] == "done"
+        yield BatchProgress(row, count, len(to_do), _thumb(photo.path) if thumbnails and done else None,
+                            _thumb(folder.out / str(row["output"])) if thumbnails and done else None)
     folder.write_summary()
     return report
+
+
+def run_batch(entries: list[str], recipe: Recipe, out: Path, *, device: torch.device | str = "cpu",
+              overwrite: bool = False, stop: Callable[[], bool] = lambda: False,
+              on_row: Callable[[dict[str, Any], int, int], None] = lambda _row, _i, _n: None,
+              model: WarmModel | None = None) -> BatchReport:
+    """:func:`batch_job` driven here; ``stop()`` is asked between photos, ``on_row(row, finished, to_do)``
+    told after each."""
+    token = _StopToken(stop)
+    return run_job(batch_job(entries, recipe, out, device=device, overwrite=overwrite, cancel=token, model=model),
+                   lambda p: on_row(p.row, p.finished, p.to_do))
+
+
+class _StopToken(CancelToken):
+    """A token whose flag is also raised by a callable (the CLI's first Ctrl-C)."""
+
+    def __init__(self, stop: Callable[[], bool]) -> None:
+        super().__init__()
+        self._stop = stop
+
+    @property
+    def cancelled(self) -> bool:
+        return self._stop() or super().cancelled

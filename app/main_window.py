@@ -127,6 +127,8 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         c = self.controller
         c.photo_opened.connect(self._photo_opened)
+        self.models.models.model_loaded.connect(lambda _info: self._align_opened_photo() if (  # the new framing
+            self.prefs.align_on_open and c.opened is not None) else None)
         c.crop_applied.connect(self.canvas.set_crop)
         c.result_applied.connect(self._result_applied)
         c.run_state_changed.connect(self._run_state_changed)

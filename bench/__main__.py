@@ -11,6 +11,7 @@
     python -m bench ffhq [--repeats 5] [--device cpu]
     python -m bench likeness [--configs dcgan:default,ffhq:direct-40,...] [--samples-only]
     python -m bench alignment [--repeats 5] [--model default]
+    python -m bench batch [--device cpu]
     python -m bench gui [--steps 200] [--starts 1] [--repeats 3]
     python -m bench sliders [--steps 200] [--moves 600] [--rate 60] [--direction smile]
 
@@ -28,7 +29,7 @@ import sys
 from pathlib import Path
 
 BENCHMARKS = ("inversion", "landscape", "inpainting", "slice", "methods", "quality", "stylegan2", "ffhq", "likeness",
-              "alignment", "gui", "sliders")
+              "alignment", "batch", "gui", "sliders")
 GUI = ("gui", "sliders")
 DEFAULT_REPEATS = {"gui": 3, "sliders": 3}  # the others: 5
 

@@ -22,6 +22,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--photo", type=Path, default=None, help="default: the Grace Hopper sample")
+    parser.add_argument("--no-run", action="store_true", help="only the offer and the picker (no inversion)")
     args = parser.parse_args()
     from PySide6.QtCore import QEventLoop, QPoint, QSettings
     from PySide6.QtWidgets import QApplication
@@ -62,9 +63,13 @@ def main() -> int:
     settle(app)
     window.models.picker.grab().save(str(args.out / "screenshot_models.png"))
     window.models.picker.close()
+    if args.no_run:
+        controller.shutdown()
+        return 0
     assert window.models.offer is not None
     wait_for(window.models.models.model_loaded, window.models.offer.use_button.click)
     wait_until_idle(app, controller)
+    window.inversion_panel.tune_steps.setValue(5)  # FFHQ's defaults with a shorter tuning: a screenshot, not a bench
     wait_for(controller.result_applied, window.inversion_panel.run_button.click)
     wait_until_idle(app, controller)
     window.edits.commit({}, {"age": 1.5}, "Edit age")
@@ -72,6 +77,7 @@ def main() -> int:
     settle(app)
     window.grab().save(str(args.out / "screenshot_ffhq_result.png"))
     print("wrote screenshot_ffhq_offer, screenshot_models and screenshot_ffhq_result to", args.out)
+    controller.shutdown()
     return 0
 
 

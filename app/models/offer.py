@@ -23,7 +23,7 @@ class ModelOffer(QFrame):
         self.setObjectName("modelOffer")
         self.setStyleSheet("#modelOffer { background: rgba(20, 20, 20, 225); border: 1px solid #777; "
                            "border-radius: 6px; } QLabel { color: #f0f0f0; }")
-        text = QLabel(OFFER_TEXT)
+        self.text = text = QLabel(OFFER_TEXT)
         text.setWordWrap(True)
         text.setTextFormat(Qt.TextFormat.RichText)
         self.use_button = QPushButton("Use Photoreal Faces")
@@ -52,5 +52,6 @@ class ModelOffer(QFrame):
         parent = cast(QWidget, self.parentWidget())
         width = min(520, max(parent.width() - 24, 200))
         self.setFixedWidth(width)
+        self.text.setFixedHeight(self.text.heightForWidth(width - 24))  # wrapped: the lines it needs, no more
         self.adjustSize()
         self.move((parent.width() - width) // 2, max(parent.height() - self.height() - 16, 12))

@@ -34,6 +34,9 @@ FORMAT, VERSION = "landscape-studio-recipe", 1
 EXPORT_FORMATS = {"png": ".png", "jpg": ".jpg", "jpeg": ".jpg"}
 NAME_FIELDS = ("stem", "index")
 MAX_RECIPE_BYTES = 1 << 20
+# A recipe that names no method runs the editor's default, chosen by `bench quality` on real photos (README:
+# "Choosing the editor's default"): pivotal tuning, 100 pivot steps, LPIPS 0.5 on AlexNet.
+DEFAULT_INVERSION: dict[str, Any] = {"method": "pivotal", "steps": 100, "loss": {"lpips": 0.5, "lpips_net": "alex"}}
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Recipe:
     model: str = "default"  # "default", "ffhq" or a model file
     align: bool = True  # align the face to the model's framing (else the default square)
     face: int = 0  # which face when several (0 = the largest)
-    inversion: dict[str, Any] = field(default_factory=dict)  # InversionConfig fields over the defaults
+    inversion: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_INVERSION))  # InversionConfig fields
     edits: dict[str, float] = field(default_factory=dict)  # direction name or .npy path → amount (std units)
     restore: str | None = None  # "downsample4", "grayscale", "downsample4+grayscale": invert through it
     composite: str = DEFAULT_COMPOSITE  # "detail" (the photo keeps its detail) or "replace"

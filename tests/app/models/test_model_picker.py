@@ -157,3 +157,12 @@ def test_a_project_of_the_other_catalog_model_says_which_to_choose():
         check_project_model("ffhq-mobilestylegan@c7da15fa22d508c8", "dcgan-digiface@a917c98bc5d0138f")
     with pytest.raises(InvalidInputError, match=r"embedded \(DCGAN\) model, but the photoreal FFHQ"):
         check_project_model("dcgan-digiface@a917c98bc5d0138f", "ffhq-mobilestylegan@c7da15fa22d508c8")
+
+
+@needs_ffhq
+def test_switching_model_aligns_the_photo_to_the_new_models_framing(window, qtbot):
+    window.settings.setValue("prefs/align_on_open", True)
+    with qtbot.waitSignal(window.controller.alignment_changed, timeout=WAIT_MS,
+                          check_params_cb=lambda alignment: alignment is not None):
+        window.models.load(FFHQ_MODEL)
+    assert window.controller.alignment.resolution == 256

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import time
@@ -56,3 +57,20 @@ def set_aside(path: Path) -> Path:
         target, n = path.with_name(f"{path.name}.damaged-{stamp}-{n}"), n + 1
     os.replace(path, target)
     return target
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks (photos and models may be hundreds of megabytes): how models,
+    photos, installs and batch inputs are recognised by their bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def trained_dir(model_id: str, kind: str) -> Path:
+    """Where an encoder or θ (``kind``: "encoder" or "landscape") trained on this machine for a model is kept when
+    the user names no folder: the user's data folder, per model (the part of its id before "@"), since weights
+    derived from a user-installed model must never go into the project."""
+    return user_data_dir() / "trained" / model_id.split("@")[0] / kind

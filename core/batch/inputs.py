@@ -5,11 +5,11 @@ folder inside an input folder is refused, so a re-run never takes its own result
 from __future__ import annotations
 
 import glob
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import InvalidInputError
+from core.resources import file_sha256
 
 PHOTO_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif"}
 
@@ -26,14 +26,6 @@ class Inputs:
     photos: list[BatchPhoto]
     duplicates: list[tuple[Path, Path]]  # (left out, same bytes as this one)
     unreadable: list[tuple[Path, str]]  # files that could not even be read (the rest go on)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def expand(entries: list[str]) -> list[Path]:

@@ -18,12 +18,14 @@ from core.device import pick_device
 from core.generators import load_generator
 from core.inversion.encoder_training import EncoderTrainConfig, EncoderTrainStep, run_encoder_training
 from core.jobs import CancelToken, run_job
+from core.resources import trained_dir
 
 
 def add_train_encoder_parser(sub: argparse._SubParsersAction) -> None:
     d = EncoderTrainConfig()
     p = sub.add_parser("train-encoder", help="train an encoder image → latent for the encoder/hybrid methods")
-    p.add_argument("--out", type=Path, required=True, help="folder for the encoder, its metadata and checkpoint")
+    p.add_argument("--out", type=Path, help="folder for the encoder, its metadata and checkpoint"
+                   " (default: your data folder, where inversion finds it for this model)")
     p.add_argument("--iterations", type=int, default=d.iterations, help="Adam updates in total (reproducible)")
     p.add_argument("--minutes", type=positive_arg, default=None, help="wall-clock limit of this run (default: none)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
@@ -40,6 +42,8 @@ def add_train_encoder_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_train_encoder(args: argparse.Namespace) -> int:
     G = load_generator(args.model, pick_device(args.device))
+    if args.out is None:
+        args.out = trained_dir(G.base_model_id, "encoder")
     config = EncoderTrainConfig(width=args.width, batch=args.batch, lr=args.lr, image_weight=args.image_weight,
                                 latent_weight=args.latent_weight, iterations=args.iterations,
                                 minutes=args.minutes if args.minutes is not None else 1e9, seed=args.seed,

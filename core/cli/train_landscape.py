@@ -17,13 +17,15 @@ from core.errors import InvalidInputError
 from core.jobs import CancelToken, run_job
 from core.landscape import LandscapeTrainConfig, TrainStep
 from core.landscape.training_run import UNLIMITED_MINUTES, run_training
+from core.resources import trained_dir
 from core.theta import DEFAULT_RECIPE, RECIPES, recipe_config
 
 
 def add_train_landscape_parser(sub: argparse._SubParsersAction) -> None:
     d = LandscapeTrainConfig()
     p = sub.add_parser("train-landscape", help="train θ: Z→X so a few descent steps in Z invert well")
-    p.add_argument("--out", type=Path, required=True, help="folder for θ, its metadata and the checkpoint")
+    p.add_argument("--out", type=Path, help="folder for θ, its metadata and the checkpoint"
+                   " (default: your data folder, where inversion finds it for this model)")
     p.add_argument("--minutes", type=positive_arg, default=None,
                    help=f"training time of this run (default {d.minutes:g}, or no limit with --iterations)")
     p.add_argument("--iterations", type=int, default=None,
@@ -89,6 +91,8 @@ def cmd_train_landscape(args: argparse.Namespace) -> int:
     config = train_config_from_args(args)
     config.validate()  # before the model loads: a typo fails at once
     G = load_model(args)
+    if args.out is None:
+        args.out = trained_dir(G.base_model_id, "landscape")
     token = CancelToken()
     by_iterations = args.iterations is not None
     total = args.iterations if by_iterations else round(config.minutes * 60)

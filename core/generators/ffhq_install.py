@@ -12,7 +12,6 @@ truncated or edited install is named in a clear message instead of failing somew
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -21,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 from core.errors import ModelLoadError
-from core.resources import user_data_dir
+from core.resources import file_sha256, user_data_dir
 
 FFHQ_MODEL = "ffhq-mobilestylegan"
 PACKAGE = "random-face"
@@ -64,14 +63,6 @@ def find_data() -> Path | None:
     if own.is_dir() and any((own / name).exists() for name in DATA_FILES):
         return own
     return package_data_dir()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_data(folder: Path) -> None:

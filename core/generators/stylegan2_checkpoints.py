@@ -10,7 +10,6 @@ architecture is inferred from tensor shapes, then checked by a strict ``load_sta
 from __future__ import annotations
 
 import argparse
-import hashlib
 import math
 import os
 import pickle
@@ -24,19 +23,13 @@ import torch
 from core.errors import ModelLoadError
 from core.generators.checked_build import build_checked, check_weights
 from core.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator, StyleGAN2Net
+from core.resources import file_sha256
+
+file_digest = file_sha256  # the name the loaders and their callers use
 
 _STYLE_KEY = re.compile(r"^style\.(\d+)\.weight$")
 _TO_RGB_KEY = re.compile(r"^to_rgbs\.(\d+)\.conv\.weight$")
 _GLOBAL = re.compile(r"GLOBAL (\S+)")
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_stylegan2_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> StyleGAN2Generator:

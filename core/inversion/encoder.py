@@ -20,7 +20,7 @@ from torch import nn
 from core.errors import ModelLoadError
 from core.generators import Generator
 from core.generators.checked_build import build_checked, check_weights
-from core.resources import resources_dir
+from core.resources import resources_dir, trained_dir
 from core.weight_files import read_weights, save_weights
 
 SCHEMA_VERSION = 1
@@ -116,11 +116,14 @@ def shipped_encoder_dir(G: Generator) -> Path:
 
 
 def find_encoder(G: Generator, folder: str | Path | None = None) -> tuple[LatentEncoder, dict[str, Any]]:
-    """The encoder for ``G`` (from ``folder`` or the shipped one) on G's device, frozen, or :class:`ModelLoadError`.
+    """The encoder for ``G`` (from ``folder``, else the shipped one, else one trained here into the user's data
+    folder) on G's device, frozen, or :class:`ModelLoadError`.
 
     An encoder serves only the generator it was trained for (its metadata names the model id).
     """
     where = Path(folder) if folder else shipped_encoder_dir(G)
+    if not folder and not (where / "encoder.json").is_file():
+        where = trained_dir(G.base_model_id, "encoder")
     if not (where / "encoder.json").is_file():
         raise ModelLoadError(f"No encoder for {G.name} at '{where}' (train one: landscape-studio train-encoder).")
     encoder, meta = load_encoder(where)

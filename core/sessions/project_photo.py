@@ -10,7 +10,8 @@ from typing import Any
 
 from core.errors import InvalidInputError
 from core.imageio import Photo, load_photo
-from core.sessions.document import file_sha256, sha256_hex
+from core.resources import file_sha256
+from core.sessions.document import sha256_hex
 
 
 def damaged(path: Path, detail: str) -> InvalidInputError:

@@ -35,8 +35,9 @@ from core.alignment import Alignment
 from core.errors import InvalidInputError
 from core.imageio import MAX_PIXELS, CropBox, Photo, atomic_write_bytes
 from core.inversion import InversionConfig
+from core.resources import file_sha256
 from core.sessions import fill_layers, tuned_weights
-from core.sessions.document import Document, EditedDirection, file_sha256, sha256_hex
+from core.sessions.document import Document, EditedDirection, sha256_hex
 from core.sessions.migrations import CURRENT_SCHEMA, migrate
 from core.sessions.project_photo import damaged, open_photo
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from core.errors import ModelLoadError
 from core.generators import Generator
-from core.resources import resources_dir
+from core.resources import resources_dir, trained_dir
 from core.theta.mapping import LandscapeMapping, load_mapping
 
 
@@ -20,8 +20,11 @@ def shipped_mapping_dir(G: Generator) -> Path:
 
 
 def find_mapping(G: Generator, folder: str | Path | None = None) -> tuple[LandscapeMapping, dict[str, Any]]:
-    """The ready θ for ``G`` (from ``folder`` or the shipped one) on G's device, or :class:`ModelLoadError`."""
+    """The ready θ for ``G`` (from ``folder``, else the shipped one, else one trained here into the user's data
+    folder) on G's device, or :class:`ModelLoadError`."""
     where = Path(folder) if folder else shipped_mapping_dir(G)
+    if not folder and not (where / "theta.json").is_file():
+        where = trained_dir(G.base_model_id, "landscape")
     if not (where / "theta.json").is_file():
         raise ModelLoadError(f"No landscape mapping θ for {G.name} at '{where}' (train one: train-landscape).")
     theta, meta = load_mapping(where)

@@ -6,7 +6,8 @@ import json
 
 from bench.__main__ import main as bench_main
 from core.cli import main
-from core.resources import resources_dir
+from core.generators import load_generator
+from core.resources import resources_dir, trained_dir
 
 SAMPLE = resources_dir() / "samples" / "astronaut.png"
 
@@ -43,3 +44,21 @@ def test_the_methods_benchmark_reports_every_method(tmp_path):
     assert len(results["pivotal"]["psnr_per_target"]) == 2 and results["pivotal"]["tuning_steps"][0] <= 3
     assert results["direct"]["edit_cosine_mean"] == 1.0 and results["direct"]["edit_norm_ratio_mean"] == 1.0
     assert report["encoder_ms_batch1"] > 0
+
+
+def test_an_encoder_trained_without_out_is_kept_in_the_data_folder_and_found(tmp_path, tiny_stylegan2_path):
+    """A model with nothing shipped (a user's StyleGAN2, or FFHQ): the encoder trained here goes to the user's data
+    folder and the encoder methods find it there, instead of falling back to direct."""
+    model = ["--model", str(tiny_stylegan2_path)]
+    before = tmp_path / "before"
+    assert main(["invert", str(SAMPLE), *model, "--method", "encoder", "--lpips", "0", "--quiet",
+                 "--out", str(before)]) == 0
+    assert json.loads((before / "report.json").read_text())["warnings"]  # no encoder yet: direct, said so
+    assert main(["train-encoder", *model, "--iterations", "2", "--batch", "2", "--width", "8",
+                 "--validate-every", "0", "--quiet"]) == 0
+    G = load_generator(str(tiny_stylegan2_path))
+    assert (trained_dir(G.model_id, "encoder") / "encoder.json").is_file()
+    after = tmp_path / "after"
+    assert main(["invert", str(SAMPLE), *model, "--method", "encoder", "--lpips", "0", "--quiet",
+                 "--out", str(after)]) == 0
+    assert not json.loads((after / "report.json").read_text())["warnings"]

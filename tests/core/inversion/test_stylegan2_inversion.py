@@ -32,9 +32,23 @@ def test_direct_inversion_in_w_and_w_plus_with_k_starts(tiny_stylegan2, target, 
 
 def test_the_plain_warm_up_hands_over_to_adam_when_it_diverges(tiny_stylegan2, target):
     """The warm-up's step (10, measured on the DCGAN's z) explodes in this model's w: Adam takes over at once."""
-    with_warmup = run_job(invert(tiny_stylegan2, target, PIXEL.with_changes(warmup_steps=10)))
+    with_warmup = run_job(invert(tiny_stylegan2, target, PIXEL.with_changes(warmup_steps=10, start="prior")))
     assert with_warmup.history[1]["total"] > 5 * with_warmup.history[0]["total"]  # the one plain step diverged
     assert with_warmup.losses[0] < 0.5 * with_warmup.history[0]["total"]  # and the run still inverted
+
+
+def test_auto_starts_style_based_models_at_the_mean_w(tiny_stylegan2, target):
+    """Like NVIDIA's projector and PTI: the first start is w_avg (a face), the others are prior draws."""
+    records: list = []
+    run_job(invert(tiny_stylegan2, target, PIXEL.with_changes(steps=1, starts=2, warmup_steps=0)), records.append)
+    at_mean = run_job(invert(tiny_stylegan2, target, PIXEL.with_changes(steps=1, starts=1, warmup_steps=0,
+                                                                        start="mean")), lambda r: None)
+    drawn: list = []
+    run_job(invert(tiny_stylegan2, target, PIXEL.with_changes(steps=1, starts=2, warmup_steps=0, start="prior")),
+            drawn.append)
+    assert float(records[0].start_losses[0]) == pytest.approx(float(at_mean.history[0]["total"]), rel=1e-5)
+    assert float(records[0].start_losses[1]) == pytest.approx(float(drawn[0].start_losses[1]), rel=1e-5)
+    assert float(records[0].start_losses[0]) != pytest.approx(float(drawn[0].start_losses[0]), rel=1e-3)
 
 
 def test_masks_and_operators_in_w_plus(tiny_stylegan2, target):

@@ -100,6 +100,8 @@ def test_locality_keeps_latents_near_the_pivot_as_they_were(G, crop, run):
             return float((tuned_copy(G, result.tuning).synthesize(nearby) - G.synthesize(nearby)).square().mean())
 
     assert drift(with_locality) < drift(without) / 2
+    # off, the locality latents are not even rendered: the term is exactly 0, where on it measured their drift
+    assert without.tuning.info["locality"] == 0.0 < with_locality.tuning.info["locality"]
     assert torch.allclose((nearby - pivot).flatten(1).norm(dim=1), torch.full((8,), 3.0), atol=1e-4)
 
 

@@ -42,7 +42,7 @@ SETTINGS: dict[str, tuple[str, InversionConfig]] = {
     "ffhq:direct-40": (FFHQ_MODEL, InversionConfig(method="direct", steps=40).with_changes(**ALEX)),
     "ffhq:pivotal-30+20": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=30).with_changes(
         pivot="direct", tune_steps=20, **ALEX)),
-    # the same within a minute: a tuning step with the locality term renders 4 more faces (≈ 11 s here)
+    # the editor's FFHQ default, within a minute: without the locality term a tuning step renders only the pivot
     "ffhq:pivotal-20+10-fast": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=20).with_changes(
         pivot="direct", tune_steps=10, tune_locality=0.0, **ALEX)),
 }

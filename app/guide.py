@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import cast
 
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt
+from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 from app.document.controller import DocumentController
 from app.views.canvas import CanvasView
 from app.widgets.canvas_toolbar import CanvasToolBar
+from app.widgets.overlay import FollowResize, note_width
 
 SEEN_KEY = "guide/first_run_seen"
 HINTS = {
@@ -44,17 +45,11 @@ class CanvasNote(QLabel):
         self.setStyleSheet("background: rgba(20, 20, 20, 215); color: #f0f0f0; border: 1px solid #777;"
                            "border-radius: 6px; padding: 8px 12px;")
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        canvas.viewport().installEventFilter(self)
-        self._place()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            self._place()
-        return False
+        self.follower = FollowResize(canvas.viewport(), self._place, self)
 
     def _place(self) -> None:
         parent = cast(QWidget, self.parentWidget())
-        width = min(520, max(parent.width() - 24, 160))
+        width = note_width(parent, 160)
         self.setFixedSize(width, self.heightForWidth(width))  # wrapped text: the height its lines need
         self.move((parent.width() - width) // 2, 12)
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import cast
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from app.widgets.overlay import FollowResize, note_width
 
 OFFER_TEXT = ("<b>Photoreal faces are installed.</b> The FFHQ model (1024 px results) looks like real people "
               "where the embedded one draws small synthetic faces; each step takes longer. Its weights are for "
@@ -39,18 +41,12 @@ class ModelOffer(QFrame):
         layout.setContentsMargins(12, 8, 12, 8)
         layout.addWidget(text)
         layout.addLayout(row)
-        viewport.installEventFilter(self)
-        self._place()
+        self.follower = FollowResize(viewport, self._place, self)
         self.show()
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Resize:
-            self._place()
-        return False
 
     def _place(self) -> None:
         parent = cast(QWidget, self.parentWidget())
-        width = min(520, max(parent.width() - 24, 200))
+        width = note_width(parent, 200)
         self.setFixedWidth(width)
         self.text.setFixedHeight(self.text.heightForWidth(width - 24))  # wrapped: the lines it needs, no more
         self.adjustSize()

@@ -25,7 +25,7 @@ $(PY):
 $(STAMP): $(PY) pyproject.toml Makefile
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH_PINS)
-	$(PY) -m pip install --quiet -e ".[dev]" $(TORCH_PINS)
+	$(PY) -m pip install --quiet -e ".[dev,scale]" $(TORCH_PINS)
 	@touch $(STAMP)
 
 $(FFHQ_STAMP): $(STAMP)

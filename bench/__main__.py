@@ -11,7 +11,7 @@
     python -m bench ffhq [--repeats 5] [--device cpu]
     python -m bench likeness [--configs dcgan:default,ffhq:direct-40,...] [--samples-only]
     python -m bench alignment [--repeats 5] [--model default]
-    python -m bench batch [--device cpu]
+    python -m bench batch [--device cpu] [--repeats 3]
     python -m bench gui [--steps 200] [--starts 1] [--repeats 3]
     python -m bench sliders [--steps 200] [--moves 600] [--rate 60] [--direction smile]
 
@@ -31,7 +31,7 @@ from pathlib import Path
 BENCHMARKS = ("inversion", "landscape", "inpainting", "slice", "methods", "quality", "stylegan2", "ffhq", "likeness",
               "alignment", "batch", "gui", "sliders")
 GUI = ("gui", "sliders")
-DEFAULT_REPEATS = {"gui": 3, "sliders": 3}  # the others: 5
+DEFAULT_REPEATS = {"gui": 3, "sliders": 3, "batch": 3}  # the others: 5
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -179,10 +179,19 @@ def display_pixels(photo: Photo, max_side: int = 4096) -> np.ndarray:
 def save_image(pixels: np.ndarray, path: str | Path, exif: bytes | None = None, quality: int = 95) -> Path:
     """Write uint8 [H, W, 3] as PNG or JPEG (chosen by suffix), keeping ``exif``; never leaves a half-written file."""
     path = Path(path).expanduser()
-    fmt = SAVE_FORMATS.get(path.suffix.lower())
+    atomic_write_bytes(path, encode_image(pixels, path.name, exif=exif, quality=quality))
+    log.info("saved %s (%dx%d)", path, pixels.shape[1], pixels.shape[0])
+    return path
+
+
+def encode_image(pixels: np.ndarray, name: str, *, exif: bytes | None = None, quality: int = 95) -> bytes:
+    """The bytes :func:`save_image` would write for a file called ``name`` (a Ray worker sends these to the driver,
+    which alone writes the batch's folder)."""
+    suffix = Path(name).suffix
+    fmt = SAVE_FORMATS.get(suffix.lower())
     if fmt is None:
         raise ImageSaveError(
-            f"Cannot save '{path.name}': '{path.suffix or 'no extension'}' is not supported; "
+            f"Cannot save '{name}': '{suffix or 'no extension'}' is not supported; "
             "end the file name with .png, .jpg or .jpeg."
         )
     if not 1 <= quality <= 100:
@@ -196,11 +205,9 @@ def save_image(pixels: np.ndarray, path: str | Path, exif: bytes | None = None, 
         Image.fromarray(np.ascontiguousarray(pixels)).save(buffer, format=fmt, **options)
     except (OSError, ValueError) as exc:
         raise ImageSaveError(
-            f"Cannot save '{path.name}': the image could not be encoded as {fmt} ({exc}); try PNG instead."
+            f"Cannot save '{name}': the image could not be encoded as {fmt} ({exc}); try PNG instead."
         ) from exc
-    atomic_write_bytes(path, buffer.getvalue())
-    log.info("saved %s (%dx%d %s)", path, pixels.shape[1], pixels.shape[0], fmt)
-    return path
+    return buffer.getvalue()
 
 
 def _open_image(path: Path, what: str, max_pixels: int) -> Image.Image:

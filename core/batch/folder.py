@@ -102,6 +102,14 @@ class BatchFolder:
         finally:
             os.close(fd)
 
+    def commit(self, row: dict[str, Any], files: dict[str, bytes]) -> None:
+        """A photo's files (each written atomically, plain names only), then its row."""
+        for name, data in files.items():
+            if Path(name).name != name or name in (BATCH_FILE, MANIFEST, SUMMARY):
+                raise InvalidInputError(f"'{name}' is not a name a batch may write; check the recipe's naming.")
+            atomic_write_bytes(self.out / name, data)
+        self.append(row)
+
     def write_summary(self) -> Path:
         """``summary.csv``: the latest row of each photo, in batch order."""
         latest: dict[str, dict[str, Any]] = {}

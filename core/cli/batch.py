@@ -3,6 +3,7 @@
 Per photo: the composited export, its latent and a row in ``manifest.jsonl``; ``summary.csv`` at the end. A re-run
 skips what is done and redoes the rest; a bad photo is reported and the rest go on. The first Ctrl-C finishes the
 photo under way and stops with a consistent folder; a second one aborts at once (that photo is redone next time).
+With ``--engine ray`` the photos go to one warm model per Ray worker (see :mod:`core.batch.ray_engine`).
 Exit code 0 when every photo is done, 1 when some failed, 130 when stopped.
 """
 
@@ -16,10 +17,12 @@ from typing import Any
 
 from tqdm import tqdm
 
-from core.batch.local import run_batch
+from core.batch.local import GROUP, run_batch
+from core.batch.ray_engine import RaySettings, run_batch_ray
 from core.batch.recipe import Recipe, load_recipe
 from core.cli.exit_codes import EXIT_INTERRUPTED
 from core.device import pick_device
+from core.errors import InvalidInputError
 
 
 def add_batch_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,9 +35,23 @@ def add_batch_parser(sub: argparse._SubParsersAction) -> None:
                    help="replace the results of another recipe's batch in --out")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default: auto)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--group", type=int, default=GROUP,
+                   help=f"photos inverted together when the recipe's method allows it (the direct method; "
+                        f"default {GROUP}, 1: one at a time)")
+    scale = p.add_argument_group("scale out with Ray (needs the [scale] extra)")
+    scale.add_argument("--engine", choices=("local", "ray"), default="local",
+                       help="local: one model on this machine (default); ray: one warm model per Ray worker")
+    scale.add_argument("--address", help="the Ray cluster to join: auto (the one `ray start --head` made here) "
+                                         "or HOST:PORT; default: start Ray on this machine")
+    scale.add_argument("--workers", type=int, help="actors to start (default: the cluster's CPUs, or GPUs)")
+    scale.add_argument("--cpus-per-worker", type=int, default=1, help="CPU threads per actor (default 1)")
+    scale.add_argument("--gpus-per-worker", type=float, default=0.0,
+                       help="GPUs per actor: 1 for one each, 0.5 for two on a GPU (default 0: CPU only)")
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
+    if not 1 <= args.group <= 64:
+        raise InvalidInputError(f"--group must be between 1 and 64 (got {args.group}).")
     recipe = load_recipe(args.recipe) if args.recipe is not None else Recipe()
     stop = {"asked": False}
 
@@ -42,7 +59,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if stop["asked"]:
             raise KeyboardInterrupt
         stop["asked"] = True
-        tqdm.write("Stopping after the photo under way (Ctrl-C again to abort it)…", file=sys.stderr)
+        tqdm.write("Stopping after the photos under way (Ctrl-C again to abort it)…", file=sys.stderr)
 
     bar = tqdm(desc="batch", unit="photo", file=sys.stderr, disable=args.quiet)
 
@@ -56,8 +73,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        report = run_batch(args.inputs, recipe, args.out, device=pick_device(args.device),
-                           overwrite=args.overwrite, stop=lambda: stop["asked"], on_row=on_row)
+        if args.engine == "ray":
+            settings = RaySettings(address=args.address, workers=args.workers,
+                                   cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker)
+            report = run_batch_ray(args.inputs, recipe, args.out, settings=settings, device=args.device,
+                                   overwrite=args.overwrite, stop=lambda: stop["asked"], on_row=on_row)
+        else:
+            report = run_batch(args.inputs, recipe, args.out, device=pick_device(args.device),
+                               overwrite=args.overwrite, stop=lambda: stop["asked"], on_row=on_row,
+                               group=args.group)
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
@@ -67,6 +91,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     done = sum(r["status"] == "done" for r in report.rows)
     failed = len(report.rows) - done
     print(f"{done} done, {report.skipped} already done, {failed} failed"
+          + (f", {report.retried} sent again after their worker died" if report.retried else "")
           + (", stopped early" if report.stopped else "") + f". Results in {args.out.resolve()} "
           "(manifest.jsonl, summary.csv)")
     if report.stopped:

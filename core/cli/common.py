@@ -7,6 +7,7 @@ import math
 
 from core.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED  # noqa: F401  (EXIT_INTERRUPTED: shared with the commands)
 from core.device import check_seed, pick_device
+from core.distributed import World, join_world
 from core.errors import InvalidInputError
 from core.generators import Generator, load_generator
 from core.imageio import CropBox, Photo
@@ -75,6 +76,16 @@ def add_composite_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--composite", choices=COMPOSITE_MODES, default=DEFAULT_COMPOSITE,
                    help="detail (default): add only what the model changes, keeping the photo's own detail; "
                         "replace: paste the model's face over the photo")
+
+
+def join_training_world(args: argparse.Namespace) -> World:
+    """Under ``torchrun``: join the process group, train on this process's device (its GPU on CUDA machines) and
+    leave the progress bar and messages to rank 0."""
+    world, device = join_world(pick_device(args.device))
+    args.device = str(device)
+    if not world.is_main:
+        args.quiet = True
+    return world
 
 
 def load_model(args: argparse.Namespace) -> Generator:

@@ -1,7 +1,8 @@
 """``landscape-studio train-encoder``: train an encoder for a model with one reproducible command.
 
 ``--iterations`` is the budget that makes a run reproducible (batches depend on the iteration only);
-``--minutes`` caps wall time. Ctrl-C pauses with a checkpoint, ``--resume`` continues it.
+``--minutes`` caps wall time. Runs unchanged under ``torchrun --nproc_per_node N`` (see :mod:`core.distributed`).
+Ctrl-C pauses with a checkpoint, ``--resume`` continues it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.cli.common import add_model_args, positive_arg, seed_arg
+from core.cli.common import add_model_args, join_training_world, positive_arg, seed_arg
 from core.cli.progress import first_ctrl_c_cancels
 from core.device import pick_device
+from core.distributed import World, leave_world
 from core.generators import load_generator
 from core.inversion.encoder_training import EncoderTrainConfig, EncoderTrainStep, run_encoder_training
 from core.jobs import CancelToken, run_job
@@ -41,6 +43,14 @@ def add_train_encoder_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_train_encoder(args: argparse.Namespace) -> int:
+    world = join_training_world(args)
+    try:
+        return _train(args, world)
+    finally:
+        leave_world(world)
+
+
+def _train(args: argparse.Namespace, world: World) -> int:
     G = load_generator(args.model, pick_device(args.device))
     if args.out is None:
         args.out = trained_dir(G.base_model_id, "encoder")
@@ -49,6 +59,7 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
                                 minutes=args.minutes if args.minutes is not None else 1e9, seed=args.seed,
                                 validate_every=args.validate_every)
     config.validate()
+    world.share(config.batch)
     token = CancelToken()
     bar = tqdm(total=config.iterations, desc="training encoder", unit="it", file=sys.stderr, disable=args.quiet)
 
@@ -57,8 +68,10 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
         bar.update(max(0, step.iteration - bar.n))
 
     with first_ctrl_c_cancels(token):
-        state = run_job(run_encoder_training(G, config, args.out, args.resume, token), on_step)
+        state = run_job(run_encoder_training(G, config, args.out, args.resume, token, world=world), on_step)
     bar.close()
+    if not world.is_main:
+        return 130 if token.cancelled else 0
     if token.cancelled:
         print(f"Paused after {state.iteration} iterations; continue with --resume. Checkpoint in {args.out}")
         return 130

@@ -1,5 +1,6 @@
 """``landscape-studio train-landscape``: train θ for a model, gate it on held-out faces and save it.
 
+Runs unchanged under ``torchrun --nproc_per_node N`` (data-parallel, see :mod:`core.distributed`).
 The training job itself is ``core.landscape.training_run.run_training``, which the editor's dialog runs too.
 """
 
@@ -11,8 +12,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.cli.common import add_model_args, load_model, positive_arg, seed_arg
+from core.cli.common import add_model_args, join_training_world, load_model, positive_arg, seed_arg
 from core.cli.progress import first_ctrl_c_cancels
+from core.distributed import World, leave_world
 from core.errors import InvalidInputError
 from core.jobs import CancelToken, run_job
 from core.landscape import LandscapeTrainConfig, TrainStep
@@ -90,6 +92,15 @@ def cmd_train_landscape(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"--gate-faces must be between 1 and 10000 (got {args.gate_faces}).")
     config = train_config_from_args(args)
     config.validate()  # before the model loads: a typo fails at once
+    world = join_training_world(args)
+    try:
+        return _train(args, config, world)
+    finally:
+        leave_world(world)
+
+
+def _train(args: argparse.Namespace, config: LandscapeTrainConfig, world: World) -> int:
+    world.share(config.batch)  # a batch that does not split over the processes fails before the model loads
     G = load_model(args)
     if args.out is None:
         args.out = trained_dir(G.base_model_id, "landscape")
@@ -112,8 +123,11 @@ def cmd_train_landscape(args: argparse.Namespace) -> int:
         bar.update(max(0, done - bar.n))
 
     with first_ctrl_c_cancels(token):
-        outcome = run_job(run_training(G, config, args.out, args.resume, token, args.gate_faces), on_step)
+        outcome = run_job(run_training(G, config, args.out, args.resume, token, args.gate_faces, world=world),
+                          on_step)
     bar.close()
+    if not world.is_main:
+        return 130 if outcome.cancelled else 0
     if outcome.cancelled:
         print(f"Paused after {outcome.iterations} iterations; continue with --resume. Checkpoint in {args.out}")
         return 130

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 
+from core.distributed import SINGLE, World
 from core.errors import InvalidInputError
 from core.evaluation import TRAIN_SEED_LIMIT, held_out_faces, validation_faces
 from core.generators import Generator
@@ -134,19 +135,23 @@ def encoder_psnr(G: Generator, encoder: LatentEncoder, targets: torch.Tensor) ->
 
 
 def train_encoder(G: Generator, config: EncoderTrainConfig, state: EncoderTrainState | None = None,
-                  cancel: CancelToken | None = None) -> Job[EncoderTrainStep, None, EncoderTrainState]:
-    """Train (or keep training) E until ``config.iterations`` or ``config.minutes``; cancellable between steps."""
+                  cancel: CancelToken | None = None, *,
+                  world: World = SINGLE) -> Job[EncoderTrainStep, None, EncoderTrainState]:
+    """Train (or keep training) E until ``config.iterations`` or ``config.minutes``; cancellable between steps.
+    Under torchrun each process trains on its share of the batch with E's gradients averaged; only the main
+    process scores E on validation faces."""
     config.validate()
     state = state or new_encoder_state(G, config)
     G.net.requires_grad_(False)
-    checker = validation_faces(G, config.validation_faces) if config.validate_every else None
+    checker = validation_faces(G, config.validation_faces) if config.validate_every and world.is_main else None
     began, done_here = time.perf_counter(), 0
-    while state.iteration < config.iterations and time.perf_counter() - began < config.minutes * 60:
-        if cancel is not None and cancel.cancelled:
+    rows = world.share(config.batch)
+    while state.iteration < config.iterations:
+        if world.any(time.perf_counter() - began >= config.minutes * 60 or (cancel is not None and cancel.cancelled)):
             break
         seed = (config.seed * 1_000_003 + state.iteration * config.batch) % (TRAIN_SEED_LIMIT - config.batch)
         with torch.no_grad():
-            x = G.sample_latent(config.batch, seed)
+            x = G.sample_latent(config.batch, seed)[rows]
             y = G.synthesize(x)
         lr = _lr(config, state.iteration)
         for group in state.optimizer.param_groups:
@@ -159,6 +164,7 @@ def train_encoder(G: Generator, config: EncoderTrainConfig, state: EncoderTrainS
         loss = config.latent_weight * latent_loss + config.image_weight * image_loss
         state.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        world.average_gradients(state.encoder.parameters())
         state.optimizer.step()
         state.iteration += 1
         done_here += config.batch
@@ -171,9 +177,10 @@ def train_encoder(G: Generator, config: EncoderTrainConfig, state: EncoderTrainS
             if scored > state.best_psnr:
                 state.best_psnr, state.best_iteration = scored, state.iteration
                 state.best = {k: v.detach().clone() for k, v in state.encoder.state_dict().items()}
-        batch_psnr = float(psnr(images.detach().clamp(-1, 1), y).mean())
-        record = EncoderTrainStep(state.iteration, config.iterations, state.seconds + elapsed, float(loss.detach()),
-                                  float(latent_loss.detach()), float(image_loss.detach()), batch_psnr, lr,
+        figures = world.mean(torch.stack([loss.detach(), latent_loss.detach(), image_loss.detach(),
+                                          psnr(images.detach().clamp(-1, 1), y).mean()]))  # the whole batch's
+        record = EncoderTrainStep(state.iteration, config.iterations, state.seconds + elapsed, float(figures[0]),
+                                  float(figures[1]), float(figures[2]), float(figures[3]), lr,
                                   done_here / max(elapsed, 1e-9), scored)
         state.history.append(asdict(record))
         yield record
@@ -212,19 +219,25 @@ def load_encoder_checkpoint(G: Generator, folder: Path) -> tuple[EncoderTrainSta
 
 
 def run_encoder_training(G: Generator, config: EncoderTrainConfig, out: Path, resume: bool = False,
-                         cancel: CancelToken | None = None, held_out: int = 64
-                         ) -> Job[EncoderTrainStep, None, EncoderTrainState]:
+                         cancel: CancelToken | None = None, held_out: int = 64, *,
+                         world: World = SINGLE) -> Job[EncoderTrainStep, None, EncoderTrainState]:
     """Train (continuing ``out/checkpoint`` when ``resume``), checkpoint every minute, then save the selected E
-    with its figures on ``held_out`` held-out faces. A cancelled run keeps its checkpoint and saves no E."""
+    with its figures on ``held_out`` held-out faces. A cancelled run keeps its checkpoint and saves no E. Under
+    torchrun every process starts from rank 0's E; rank 0 alone checkpoints and saves."""
     checkpoint = out / "checkpoint"
     if resume and (checkpoint / "checkpoint.json").is_file():
         state, stored = load_encoder_checkpoint(G, checkpoint)
         config = EncoderTrainConfig.from_dict({**stored.to_dict(), "minutes": config.minutes})
     else:
         state = new_encoder_state(G, config)
-    state = yield from checkpointed(train_encoder(G, config, state, cancel),
-                                    lambda: save_encoder_checkpoint(state, config, checkpoint), CHECKPOINT_EVERY_S)
-    if cancel is not None and cancel.cancelled:
+    world.broadcast(state.encoder)
+    save = (lambda: save_encoder_checkpoint(state, config, checkpoint)) if world.is_main else (lambda: None)
+    state = yield from checkpointed(train_encoder(G, config, state, cancel, world=world), save, CHECKPOINT_EVERY_S)
+    if world.any(cancel is not None and cancel.cancelled):  # Ctrl-C on any process pauses them all
+        if cancel is not None:
+            cancel.cancel()
+        return state
+    if not world.is_main:
         return state
     encoder = state.selected()
     stride = max(1, len(state.history) // 200)

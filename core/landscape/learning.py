@@ -31,6 +31,7 @@ from typing import Any
 import torch
 
 from core.device import seeded_generator
+from core.distributed import SINGLE, World
 from core.errors import InvalidInputError
 from core.evaluation import TRAIN_SEED_LIMIT
 from core.generators import Generator
@@ -164,13 +165,16 @@ def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, targe
     return losses
 
 
-def _batch(G: Generator, config: LandscapeTrainConfig, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Targets and starts of one iteration, from its own training seed: reproducible and resumable."""
+def _batch(G: Generator, config: LandscapeTrainConfig, iteration: int,
+           world: World = SINGLE) -> tuple[torch.Tensor, torch.Tensor]:
+    """Targets and starts of one iteration, from its own training seed: reproducible and resumable; under
+    torchrun, this process's share of them (the same global batch however many processes share it)."""
     seed = (config.seed * 1_000_003 + iteration * config.batch * 2) % (TRAIN_SEED_LIMIT - 2 * config.batch)
+    rows = world.share(config.batch)
     with torch.no_grad():
-        target = G.synthesize(G.sample_latent(config.batch, seed))
+        target = G.synthesize(G.sample_latent(config.batch, seed)[rows])
     z0 = torch.randn(config.batch, config.mapping.z_dim, generator=seeded_generator(seed + config.batch))
-    return target, z0.to(G.device)
+    return target, z0[rows].to(G.device)
 
 
 def new_state(config: LandscapeTrainConfig, device: torch.device | str, G: Generator | None = None,
@@ -250,8 +254,10 @@ def check_mapping(G: Generator, mapping: MappingConfig) -> None:
 
 
 def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainState | None = None,
-                    cancel: CancelToken | None = None) -> Job[TrainStep, None, TrainState]:
-    """Train (or keep training) θ for ``config.minutes`` of wall time; cancellable between iterations."""
+                    cancel: CancelToken | None = None, *, world: World = SINGLE) -> Job[TrainStep, None, TrainState]:
+    """Train (or keep training) θ for ``config.minutes`` of wall time; cancellable between iterations. Under
+    torchrun (``world``) each process descends its share of the batch and θ's gradients are averaged
+    (:mod:`core.distributed`); only the main process scores θ on validation faces."""
     config.validate()
     check_mapping(G, config.mapping)
     state = state or new_state(config, G.device, G)
@@ -261,24 +267,27 @@ def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainStat
     began, budget = time.perf_counter(), config.minutes * 60
     done_here = 0
     checker: ValidationSet | None = None  # built at the first scoring (its baselines cost seconds)
-    while time.perf_counter() - began < budget and not (cancel is not None and cancel.cancelled):
-        if config.max_iterations is not None and state.iteration >= config.max_iterations:
+    while True:
+        over = time.perf_counter() - began >= budget or (cancel is not None and cancel.cancelled)
+        if world.any(over) or (config.max_iterations is not None and state.iteration >= config.max_iterations):
             break
-        target, z0 = _batch(G, config, state.iteration)
+        target, z0 = _batch(G, config, state.iteration, world)
         z0 = state.theta.start(z0)
         per_step = torch.stack(descent_losses(G, state.theta, z0, target, config.inner_steps, config.unroll))  # [T, N]
         loss = (weights[:, None] * per_step).sum(0).mean()
         state.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        world.average_gradients(state.theta.parameters())
         torch.nn.utils.clip_grad_norm_(state.theta.parameters(), config.clip)
         state.optimizer.step()
         state.iteration += 1
         done_here += config.batch
         elapsed = time.perf_counter() - began
-        means = [float(v) for v in per_step.detach().mean(1)]
-        psnr = float((10 * torch.log10(4 / per_step[-1].detach().clamp_min(1e-10))).mean())
+        psnr_rows = (10 * torch.log10(4 / per_step[-1].detach().clamp_min(1e-10))).mean()
+        figures = world.mean(torch.cat([per_step.detach().mean(1), psnr_rows[None]]))  # the whole batch's
+        means, psnr = [float(v) for v in figures[:-1]], float(figures[-1])
         scored = None
-        if config.validate_every and state.iteration % config.validate_every == 0:
+        if world.is_main and config.validate_every and state.iteration % config.validate_every == 0:
             checker = checker or ValidationSet.build(G, state.theta, config.validation_faces)
             scored = checker.score(G, state.theta)
             if scored["margin"] > state.best_score:

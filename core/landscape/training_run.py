@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.distributed import SINGLE, World
 from core.evaluation import HELD_OUT_SEED, TRAIN_SEED_LIMIT
 from core.generators import Generator
 from core.jobs import CancelToken
@@ -63,10 +64,13 @@ def optimizer_summary(theta: LandscapeMapping) -> dict[str, Any]:
 
 def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: bool = False,
                  cancel: CancelToken | None = None, gate_faces: int = 32,
-                 gate_budgets: tuple[int, ...] = GATE_BUDGETS) -> Job[TrainStep, None, TrainingOutcome]:
+                 gate_budgets: tuple[int, ...] = GATE_BUDGETS, *,
+                 world: World = SINGLE) -> Job[TrainStep, None, TrainingOutcome]:
     """Train for ``config.minutes`` (continuing ``out/checkpoint`` when ``resume``), then gate and save θ.
 
-    A cancelled run still saves its checkpoint (so Resume continues it) but skips the gate and θ.
+    A cancelled run still saves its checkpoint (so Resume continues it) but skips the gate and θ. Under torchrun
+    every process starts from rank 0's θ and trains its share; rank 0 alone checkpoints, gates and saves (the
+    others return an outcome that is not ready, with no gate).
     """
     checkpoint = out / "checkpoint"
     if resume and (checkpoint / "checkpoint.json").is_file():
@@ -76,10 +80,12 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
     else:
         config = fit_to_model(G, config)  # θ's Z sized to the model's space, a step that does not diverge
         state = new_state(config, G.device, G)
-    yield from checkpointed(train_landscape(G, config, state, cancel),
-                            lambda: save_checkpoint(state, config, checkpoint), CHECKPOINT_EVERY_S)
-    if cancel is not None and cancel.cancelled:
-        return TrainingOutcome(out, False, {}, state.iteration, state.seconds, True)
+    world.broadcast(state.theta)
+    save = (lambda: save_checkpoint(state, config, checkpoint)) if world.is_main else (lambda: None)
+    yield from checkpointed(train_landscape(G, config, state, cancel, world=world), save, CHECKPOINT_EVERY_S)
+    cancelled = world.any(cancel is not None and cancel.cancelled)  # Ctrl-C on any process pauses them all
+    if cancelled or not world.is_main:
+        return TrainingOutcome(out, False, {}, state.iteration, state.seconds, cancelled)
     theta = state.selected()
     verdict = gate(G, theta, n=gate_faces, budgets=gate_budgets)
     meta = {"generator_id": G.model_id, "generator": G.name, "space": G.default_space,

@@ -72,6 +72,13 @@ def invert_photo(G: Generator, photo: Photo, *, placement: Placement, config: In
     config = with_session_theta(config, theta)
     target, small = model_inputs(G, photo, placement, mask)
     result = yield from invert(G, from_uint8_hwc(target, G.device), config, small, cancel)
+    return placed_result(G, photo, placement, target, result, small=small, feather=feather, composite=composite)
+
+
+def placed_result(G: Generator, photo: Photo, placement: Placement, target: np.ndarray, result: InversionResult,
+                  *, small: torch.Tensor | None = None, feather: float = DEFAULT_FEATHER,
+                  composite: str = DEFAULT_COMPOSITE) -> PhotoInversion:
+    """An inversion of the photo's square put back into the photo (``composite`` as in :func:`invert_photo`)."""
     reference = result_reference(result) if composite == "detail" else None
     image = result.best_image if reference is not None else full_render(G, result)
     composited = placement.composite(photo.pixels, image, feather=feather, reference=reference)

@@ -121,13 +121,26 @@ def test_stopping_between_photos_leaves_a_consistent_folder(photos, tmp_path, mo
     out = tmp_path / "out"
     asked: list[int] = []
     report = run_batch([str(photos)], recipe(), out, model=model, stop=lambda: len(asked) > 0,
-                       on_row=lambda row, i, n: asked.append(i))
+                       on_row=lambda row, i, n: asked.append(i), group=1)
     assert report.stopped and len(report.rows) == 1
     assert len(rows(out)) == 1 and (out / SUMMARY).is_file()
     assert sorted(p.name for p in out.iterdir() if p.suffix in (".png", ".npy")) == sorted(
         [report.rows[0]["output"], report.rows[0]["latent"]])
     rest = run_batch([str(photos)], recipe(), out, model=model)
     assert rest.skipped == 1 and len(rest.rows) == 1
+
+
+def test_photos_inverted_together_get_what_they_get_one_at_a_time(photos, tmp_path, model):
+    together = run_batch([str(photos)], recipe(), tmp_path / "together", model=model)
+    alone = run_batch([str(photos)], recipe(), tmp_path / "alone", model=model, group=1)
+    assert [r["group"] for r in together.rows] == [2, 2] and all("group" not in r for r in alone.rows)
+    for grouped, single in zip(together.rows, alone.rows, strict=True):
+        assert grouped["photo"] == single["photo"] and grouped["status"] == single["status"] == "done"
+        np.testing.assert_allclose(np.load(tmp_path / "together" / grouped["latent"]),
+                                   np.load(tmp_path / "alone" / single["latent"]), atol=1e-4)
+        assert abs(grouped["psnr"] - single["psnr"]) < 0.01
+    stopped = run_batch([str(photos)], recipe(), tmp_path / "stopped", model=model, stop=lambda: True)
+    assert stopped.stopped and stopped.rows == []  # asked before the first group: nothing started
 
 
 def test_folders_that_are_not_this_batchs_are_left_alone(photos, tmp_path, model):

@@ -85,7 +85,7 @@ class DocumentController(MaskHistory, QObject):
         self.composite = DEFAULT_COMPOSITE  # how this document's results enter the photo ("detail" | "replace")
         self.default_composite = DEFAULT_COMPOSITE  # what a newly opened photo starts with (the Preferences')
         self.landscape_dir: str | None = None  # the session's θ (trained in this editor; None: the shipped one)
-        self.gate_faces = 32  # held-out faces the landscape validation gate measures on
+        self.gate_faces: int | None = None  # held-out faces per gate budget (None: 128 at 10 steps, 256 at 100)
         self.gate_budgets = GATE_BUDGETS  # the step budgets it compares θ at
         self._models: dict[str, GeneratorModel] = {}  # touched on the engine thread only
         self._tuned: tuple[WeightDelta, GeneratorModel] | None = None  # the one pivotal-tuned copy (engine thread)

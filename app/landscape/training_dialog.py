@@ -261,8 +261,9 @@ class LandscapeTrainDialog(QDialog):
             self.outcome = outcome
             verdict = "passed the gate" if outcome.ready else "did not pass the gate, so it cannot be used"
             chosen = "" if outcome.selected == outcome.iterations else f", θ of iteration {outcome.selected} kept"
+            trend = "" if outcome.trained is None else f"; training: {outcome.trained['reason']}"
             self.status.setText(f"θ {verdict} ({gate_summary(outcome.gate)}; {outcome.iterations} iterations"
-                                f"{chosen}); saved in {outcome.folder}. θ in use unchanged ({now}).")
+                                f"{chosen}{trend}); saved in {outcome.folder}. θ in use unchanged ({now}).")
         self._set_running(False)
         if outcome is not None and not outcome.cancelled and not stopped:
             # asked once this slot has returned: the engine finishes its book-keeping (idle, queued work) first

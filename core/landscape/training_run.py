@@ -7,6 +7,8 @@ gate's figures and the training curve) and ``OUT/checkpoint/`` (to resume).
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Generator as Job
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,7 @@ class TrainingOutcome:
     seconds: float
     cancelled: bool
     selected: int = 0  # the iteration whose θ was kept (the best validated one)
+    trained: dict[str, Any] | None = None  # objective_trend: did training descend its objective beyond noise
 
 
 def training_curve(history: list[dict], points: int = 200) -> list[dict]:
@@ -50,6 +53,32 @@ def training_curve(history: list[dict], points: int = 200) -> list[dict]:
     return [{"iteration": h["iteration"], "seconds": round(h["seconds"], 1), "psnr_T": round(h["psnr_last"], 3),
              "loss_T": round(h["step_losses"][-1], 5), "step_size": round(h["step_size"], 4)}
             for h in history[::stride]]
+
+
+def objective_trend(history: list[dict]) -> dict[str, Any]:
+    """Whether training descended its own objective (each iteration's whole batch; Σ w_t·MSE_t for a history that
+    did not record it) by more than its batch-to-batch noise: the mean over the first and the last fifth of the
+    iterations (at least 5 each) and the standard error of their difference. A run whose objective did not fall
+    beyond 2 SE is not called trained."""
+    values = []
+    for h in history:
+        if h.get("objective") is not None:
+            values.append(float(h["objective"]))
+            continue
+        losses = h["step_losses"]
+        weights = range(1, len(losses) + 1)
+        values.append(sum(w * v for w, v in zip(weights, losses, strict=True)) / sum(weights))
+    window = max(5, len(values) // 5)
+    if len(values) < 2 * window:
+        return {"iterations": len(values), "fell": False, "reason": f"too few iterations to tell ({len(values)})"}
+    first, last = values[:window], values[-window:]
+    drop = statistics.fmean(first) - statistics.fmean(last)
+    se = math.sqrt(statistics.variance(first) / window + statistics.variance(last) / window)
+    fell = drop > 2 * se
+    return {"iterations": len(values), "window": window, "first": round(statistics.fmean(first), 6),
+            "last": round(statistics.fmean(last), 6), "drop": round(drop, 6), "se": round(se, 6), "fell": fell,
+            "reason": (f"the objective fell by {drop:.5f} ± {se:.5f} (first vs last {window} iterations)" if fell
+                       else f"the objective did not fall beyond its noise ({drop:+.5f} ± {se:.5f})")}
 
 
 def optimizer_summary(theta: LandscapeMapping) -> dict[str, Any]:
@@ -63,7 +92,7 @@ def optimizer_summary(theta: LandscapeMapping) -> dict[str, Any]:
 
 
 def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: bool = False,
-                 cancel: CancelToken | None = None, gate_faces: int = 32,
+                 cancel: CancelToken | None = None, gate_faces: int | None = None,
                  gate_budgets: tuple[int, ...] = GATE_BUDGETS, *,
                  world: World = SINGLE) -> Job[TrainStep, None, TrainingOutcome]:
     """Train for ``config.minutes`` (continuing ``out/checkpoint`` when ``resume``), then gate and save θ.
@@ -94,9 +123,10 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
             "iterations": state.iteration, "training_seconds": round(state.seconds, 1),
             "selected_iteration": state.best_iteration if state.best is not None else state.iteration,
             "validation_margin_db": None if state.best is None else round(state.best_score, 4),
-            "ready": verdict["passed"], "gate": verdict, "curve": training_curve(state.history),
+            "ready": verdict["passed"], "gate": verdict, "trained": objective_trend(state.history),
+            "curve": training_curve(state.history),
             "validation": [{"iteration": h["iteration"], **h["validation"]} for h in state.history
                            if h.get("validation")]}
     save_mapping(theta, out, meta)
     return TrainingOutcome(out, verdict["passed"], verdict, state.iteration, state.seconds, False,
-                           meta["selected_iteration"])
+                           meta["selected_iteration"], meta["trained"])

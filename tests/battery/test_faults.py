@@ -210,8 +210,11 @@ def test_ctrl_c_while_starting_is_one_line(tmp_path, photo, entry):
     """SIGINT while the program is still importing torch: exit 130 and the one line 'interrupted'."""
     argv = ([sys.executable, "-m", "core.cli"] if entry.startswith("python")
             else [str(Path(sys.executable).with_name("landscape-studio"))])
+    # Started as from a terminal, with Ctrl-C's default action: a test runner launched in the background (`cmd &`)
+    # passes SIGINT on as ignored, and Python then installs no KeyboardInterrupt handler at all.
     proc = subprocess.Popen([*argv, "invert", str(photo), "--out", str(tmp_path / "run")], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(0.6)  # Python is up (its SIGINT handler installed), torch is not yet imported
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=300)

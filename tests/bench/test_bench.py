@@ -40,9 +40,13 @@ def test_landscape_benchmark_compares_the_methods(tmp_path):
                  "--out", str(out)]) == 0
     report = json.loads(out.read_text())
     faces = report["held_out_faces"]["psnr_mean"]
-    assert set(faces) == {"direct_adam_lr0.2", "direct_gd10_then_adam", "landscape"}
+    assert set(faces) == {"direct_adam_lr0.2", "direct_gd10_then_adam", "untrained_recipe", "landscape"}
     assert faces["landscape"] == faces["direct_gd10_then_adam"]  # an untrained θ is the warm-started direct method
     assert report["sample_photos"]["n"] == 2
+    learned = report["held_out_faces"]["learned_gain"]  # an untrained θ learned nothing, paired on the same faces
+    assert learned == {b: {"mean": 0.0, "se": 0.0, "n": 2} for b in ("1", "2")}
+    versus = report["held_out_faces"]["landscape_minus"]["direct_adam_lr0.2"]["2"]
+    assert versus["n"] == 2 and versus["se"] > 0
 
 
 def test_landscape_benchmark_adds_the_gates_baseline_when_theta_descends_its_own_way(tmp_path):
@@ -54,7 +58,8 @@ def test_landscape_benchmark_adds_the_gates_baseline_when_theta_descends_its_own
     assert main(["landscape", "--faces", "2", "--budgets", "1,12", "--theta", str(tmp_path / "theta"),
                  "--out", str(out)]) == 0
     faces = json.loads(out.read_text())["held_out_faces"]["psnr_mean"]
-    assert set(faces) == {"direct_adam_lr0.2", "direct_gd10_then_adam", "identity_same_descent", "landscape"}
+    assert set(faces) == {"direct_adam_lr0.2", "direct_gd10_then_adam", "identity_same_descent", "untrained_recipe",
+                          "landscape"}
     assert faces["landscape"] == faces["identity_same_descent"]  # untrained: only the mapping differs, and it is I
     assert faces["identity_same_descent"]["12"] != faces["direct_gd10_then_adam"]["12"]  # the recipes differ
 

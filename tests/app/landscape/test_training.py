@@ -23,7 +23,7 @@ Yes, No, Ok = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No, QMe
 def _small_training_dialog(qtbot, tmp_path, minutes):
     """The Train Landscape dialog of a new window, set for a seconds-long run into tmp_path/theta."""
     controller = DocumentController()
-    controller.gate_faces = 2  # the real gate uses 32 held-out faces; 2 keep the test short
+    controller.gate_faces = 2  # the real gate uses 128 and 256 held-out faces; 2 keep the test short
     controller.gate_budgets = (2,)  # and compares at 10 and 100 steps; the verdict is what is tested, not θ
     window = MainWindow(controller, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
@@ -46,12 +46,12 @@ def _with_least_work(dialog, **changes):
 
 
 def _passing_run(qtbot, tmp_path):
-    """A dialog set for a run whose θ passes the (2-face, 2-step) gate: 8 plain iterations at θ lr 0.01 beat the
-    identity by about 1 dB at 2 steps, far beyond run-to-run noise."""
+    """A dialog set for a run whose θ passes the (8-face, 2-step) gate: a preconditioned θ leads the identity and
+    the direct method by about 2 dB at 2 steps, ± 0.25 paired (the curvature it carries, not its 2 iterations)."""
     controller, dialog = _small_training_dialog(qtbot, tmp_path, 1.0)
-    dialog.precondition.setChecked(False)
-    dialog.theta_lr.setValue(0.01)
-    _with_least_work(dialog, max_iterations=8, validate_every=0)
+    controller.gate_faces = 8  # 2 faces give no standard error worth the name: the paired gate needs a few more
+    dialog.precondition.setChecked(True)
+    _with_least_work(dialog, max_iterations=2, validate_every=0, precondition_draws=8)
     return controller, dialog
 
 
@@ -111,7 +111,8 @@ def test_stop_keeps_the_theta_in_use_and_resume_finishes(qtbot, tmp_path):
     outcome = _finish(qtbot, dialog, asked, dialog.resume_button)
     assert not outcome.cancelled and outcome.iterations > stopped[0]
     meta = json.loads((tmp_path / "theta" / "theta.json").read_text())
-    assert meta["ready"] == outcome.ready and "vs baseline" in dialog.status.text()
+    assert meta["ready"] == outcome.ready and "over the closest baseline" in dialog.status.text()
+    assert "the MLP learned" in dialog.status.text() and "trained" in meta
     assert len(asked) == 1 and controller.landscape_dir == prior  # not used without a yes
     controller.shutdown()
 

@@ -1,0 +1,83 @@
+"""The gate's paired comparison: differences per face with their standard error, the learned part measured against
+the same θ with its MLP zeroed, and whether training descended its objective beyond its noise."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from core.errors import InvalidInputError
+from core.generators import load_generator
+from core.jobs import run_job
+from core.landscape.gate import SIGNIFICANCE, faces_per_budget, gate, paired, untrained_recipe
+from core.landscape.learning import LandscapeTrainConfig, new_state, objective_value, train_landscape
+from core.landscape.training_run import objective_trend
+from core.theta import MappingConfig
+
+SMALL = LandscapeTrainConfig(mapping=MappingConfig(width=16, depth=2), inner_steps=2, batch=2)
+
+
+@pytest.fixture(scope="module")
+def G():
+    return load_generator("default", "cpu")
+
+
+def test_paired_differences_carry_their_standard_error():
+    d = paired([10.0, 11.0, 12.0, 13.0], [9.0, 10.5, 11.0, 12.5])
+    assert d["mean"] == pytest.approx(0.75) and d["n"] == 4
+    assert d["se"] == pytest.approx(math.sqrt(((0.25 ** 2) * 2 + 0.25 ** 2 * 2) / 3) / 2, abs=1e-3)
+    assert paired([1.0], [0.0])["se"] == math.inf  # one face: no evidence either way
+
+
+def test_the_untrained_recipe_keeps_everything_but_the_mlp(G):
+    theta = new_state(SMALL, "cpu").theta
+    with torch.no_grad():
+        for p in theta.mlp.parameters():
+            p.add_(0.1)
+    plain = untrained_recipe(theta)
+    z = torch.randn(3, theta.config.z_dim)
+    assert not torch.allclose(theta(z), z) and torch.allclose(plain(z), z)  # the identity θ starts as
+    assert float(plain.step_size.detach()) == float(theta.step_size.detach())
+    assert any(float(p.detach().abs().sum()) > 0 for p in theta.mlp[-1].parameters())  # θ itself is untouched
+
+
+def test_the_gate_compares_paired_and_states_the_learned_part(G):
+    assert faces_per_budget((10, 100)) == {10: 128, 100: 256} and faces_per_budget((10,), 4) == {10: 4}
+    verdict = gate(G, new_state(SMALL, "cpu").theta, n=6, budgets=(2, 5))
+    assert verdict["n_faces"] == {"2": 6, "5": 6} and verdict["significance"] == SIGNIFICANCE
+    for by_budget in verdict["paired"].values():
+        assert all(d["n"] == 6 and d["se"] >= 0 for d in by_budget.values())
+    # an untrained θ is its own untrained recipe: it learned exactly nothing, and is not called learned
+    assert all(d["mean"] == 0.0 and d["se"] == 0.0 for d in verdict["learned_gain"].values())
+    assert not verdict["learned"] and not verdict["passed"]
+    assert "±" in verdict["reason"]
+
+
+def history(values: list[float]) -> list[dict]:
+    return [{"step_losses": [v, v]} for v in values]
+
+
+def test_training_is_called_trained_only_when_its_objective_fell_beyond_noise():
+    gen = torch.Generator().manual_seed(0)
+    noise = (torch.randn(100, generator=gen) * 0.01).tolist()
+    flat = objective_trend(history([0.1 + e for e in noise]))
+    falling = objective_trend(history([0.1 - 0.0005 * i + e for i, e in enumerate(noise)]))
+    assert not flat["fell"] and "did not fall" in flat["reason"] and flat["window"] == 20
+    assert falling["fell"] and falling["drop"] > 2 * falling["se"]
+    assert not objective_trend(history([0.1] * 6))["fell"]  # too short to tell
+
+
+def test_the_log_objective_is_the_mean_log_mse_after_the_last_step(G):
+    per_step = torch.tensor([[0.5, 0.5], [0.01, 0.0001]])
+    weights = torch.tensor([1 / 3, 2 / 3])
+    log_last = LandscapeTrainConfig(objective="log_last")
+    assert float(objective_value(log_last, per_step, weights)) == pytest.approx(math.log(1e-3))
+    assert float(objective_value(LandscapeTrainConfig(), per_step, weights)) == pytest.approx(
+        (0.5 / 3 + 0.01 * 2 / 3 + 0.5 / 3 + 0.0001 * 2 / 3) / 2)
+    with pytest.raises(InvalidInputError, match="objective"):
+        LandscapeTrainConfig(objective="psnr").validate()
+    steps = run_job(train_landscape(G, replace(SMALL, objective="log_last", max_iterations=2, validate_every=0)))
+    assert len(steps.history) == 2 and all(h["objective"] < 0 for h in steps.history)  # log of an MSE below 1

@@ -40,6 +40,18 @@ def run_job(job: Generator[Y, None, R], on_step: Callable[[Y], None] | None = No
             on_step(record)
 
 
+def observed(job: Generator[Y, None, R], on_step: Callable[[Y], None]) -> Generator[Y, None, R]:
+    """``job`` relayed unchanged, each record shown to ``on_step`` first: ``result = yield from observed(job, f)``
+    lets a job built on another one keep what it needs of each step (a trajectory, per-photo losses)."""
+    while True:
+        try:
+            record = next(job)
+        except StopIteration as stop:
+            return stop.value
+        on_step(record)
+        yield record
+
+
 def call_as_job(fn: Callable[..., R], *args: object) -> Generator[None, None, R]:
     """Wrap a plain call as a job that yields nothing, so one-shot work (open, export) runs on the engine too."""
     return fn(*args)

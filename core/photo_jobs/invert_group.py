@@ -22,7 +22,7 @@ from core.generators import Generator
 from core.imageio import Photo
 from core.inversion import InversionConfig, InversionResult, InversionStep
 from core.inversion.optimize import first_latents, invert_direct
-from core.jobs import CancelToken
+from core.jobs import CancelToken, observed
 from core.photo_jobs.invert import PhotoInversion, placed_result
 from core.placement import DEFAULT_COMPOSITE, DEFAULT_FEATHER, Placement, check_composite_mode
 
@@ -48,17 +48,14 @@ def invert_photos(G: Generator, photos: list[tuple[Photo, Placement]], *, config
     grouped = config.with_changes(starts=count * starts)
     job = invert_direct(G, stacked, grouped, None, cancel, start=first.repeat(count, *[1] * (first.dim() - 1)))
     histories: list[list[dict[str, float]]] = [[] for _ in photos]
-    while True:
-        try:
-            step = next(job)
-        except StopIteration as stop:
-            together: InversionResult = stop.value
-            break
+
+    def record(step: InversionStep) -> None:  # each photo's own starts' losses, as its history
         for index, history in enumerate(histories):
             totals = step.start_losses[index * starts:(index + 1) * starts]
             best = min(float(totals.min()), history[-1]["best"] if history else float("inf"))
             history.append({"step": step.step, "lr": step.lr, "total": float(totals.mean()), "best": best})
-        yield step
+
+    together: InversionResult = yield from observed(job, record)
     return [placed_result(G, photo, placement, targets[index], _share(together, index, starts, count, config,
                                                                       histories[index]),
                           feather=feather, composite=composite)

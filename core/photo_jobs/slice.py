@@ -17,7 +17,7 @@ from core.errors import InvalidInputError
 from core.generators import Generator
 from core.imageio import Photo
 from core.inversion import InversionConfig, InversionResult, InversionStep, invert
-from core.jobs import CancelToken
+from core.jobs import CancelToken, observed
 from core.landscape import LandscapeSlice, SliceConfig, SliceRow, landscape_trajectory, latent_trajectory
 from core.landscape.slicing import slice_for_photo as slice_around
 from core.photo_jobs.invert import model_inputs
@@ -57,15 +57,7 @@ def slice_photo(G: Generator, photo: Photo | None, *, placement: Placement | Non
         small = None
     tensor = from_uint8_hwc(target, G.device)
     steps: list[InversionStep] = []
-    job = invert(G, tensor, run_config, small, cancel)
-    while True:
-        try:
-            record = next(job)
-        except StopIteration as stop:
-            result: InversionResult = stop.value
-            break
-        steps.append(record)
-        yield record
+    result: InversionResult = yield from observed(invert(G, tensor, run_config, small, cancel), steps.append)
     if config.space == "z":
         trajectory, center = landscape_trajectory(steps), None
     else:

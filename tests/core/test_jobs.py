@@ -1,6 +1,6 @@
 import threading
 
-from core.jobs import CancelToken, run_job
+from core.jobs import CancelToken, observed, run_job
 
 
 def counting_job(n, token=None):
@@ -26,3 +26,19 @@ def test_a_token_cancelled_from_another_thread_is_seen():
     thread.join()
     assert token.cancelled
     assert run_job(counting_job(10, token)) == 0
+
+
+def test_an_observed_job_relays_every_step_and_its_result():
+    def counting():
+        yield from range(3)
+        return "done"
+
+    seen: list[int] = []
+
+    def outer():
+        result = yield from observed(counting(), seen.append)
+        return result.upper()
+
+    relayed: list[int] = []
+    assert run_job(outer(), relayed.append) == "DONE"
+    assert seen == relayed == [0, 1, 2]

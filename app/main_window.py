@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         c.status_changed.connect(self.status.setText)
         c.warning_raised.connect(self.show_warning)
         c.landscape_changed.connect(self.inversion_panel.set_theta)
+        self.inversion_panel.theta_note = c.theta_note
         c.error_raised.connect(self.show_error)
         self.canvas.crop_changed.connect(c.set_crop)
         self.canvas.stroke_finished.connect(lambda edit: c.push_mask_edit(edit, "Brush stroke"))

@@ -3,9 +3,10 @@ compared paired.
 
 On the same targets: the direct method (Adam lr 0.2), the direct method's default (10 plain descent steps then
 Adam), the identity mapping descending as θ does (the gate's baseline, when θ descends its own way), the *same
-θ untrained* (its MLP zeroed: what the recipe alone brings) and θ. Held-out generated faces (``--faces``, default
-256: a paired standard error near 0.1 dB at 10 steps) and the bundled sample photos. Each comparison is the mean
-± standard error of θ's per-target PSNR minus the contender's, so the learned part's gain is stated with its noise.
+θ untrained* (MLP zeroed, step and schedule at their start: what the recipe alone brings) and θ. Held-out
+generated faces (``--faces``, default 256: a paired standard error near 0.1 dB at 10 steps) and the bundled sample
+photos. Each comparison is the mean ± standard error of θ's per-target PSNR minus the contender's, so the learned
+part's gain is stated with its noise.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from core.objectives.operators import parse_operator
 from core.photo_jobs import render_latent
 from core.placement import DEFAULT_COMPOSITE, DEFAULT_FEATHER, Placement, check_composite_mode
 from core.sessions import EditedDirection, Fill
+from core.theta.registry import learning_note, mapping_dir
 
 log = logging.getLogger(__name__)
 HistoryState = tuple[Adopted | None, tuple[EditedDirection, ...], tuple[Fill, ...], str]  # result, edits, fills, mode
@@ -186,6 +187,11 @@ class DocumentController(MaskHistory, QObject):
         self.model_changed.emit(library_key)
         why = " The result and the history belonged to the previous model, so they were cleared." if dropped else ""
         self.status_changed.emit(f"Model {G.name} loaded ({G.resolution} px).{why}")
+
+    def theta_note(self) -> str:
+        """What training added to the θ the landscape method now uses (from its gate; "" before a model is loaded)."""
+        loaded = self.loaded_generators()
+        return learning_note(mapping_dir(loaded[0], self.landscape_dir)) if loaded else ""
 
     def use_theta(self, folder: str) -> None:
         """From now on every method that descends through θ uses the θ in ``folder`` (one trained here)."""

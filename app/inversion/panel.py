@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Signal
@@ -34,7 +35,7 @@ RESTORE_MODES = [  # (label, operator): the photo crop is what the model's image
 METHOD_HELP = {
     "direct": "Plain gradient steps, then Adam, on the generator's own latent from K random starts. Reliable.",
     "landscape": "Descent in a learned space Z (x = θ(z)) with the model's curvature built in: about half of "
-                 "direct's steps for the same quality. θ in use: {theta}.",
+                 "direct's steps for the same quality. θ in use: {theta}. {learned}",
     "encoder": "One pass of a network trained to predict the latent from an image: instant (about a millisecond), "
                "but only roughly right. Good for a quick look.",
     "hybrid": "The encoder's guess as the start, then optimisation steps from there: near the answer from the "
@@ -128,6 +129,8 @@ class InversionPanel(QWidget):
         self._action_widgets()
         self._running = False
         self._theta = ""
+        self.theta_note: Callable[[], str] = str  # what training added to the θ in use, from its gate (the window
+        # sets the document's; read whenever the landscape method's help is shown)
         self._layout()
         self.method.currentTextChanged.connect(self._method_changed)
         self.set_theta(None)
@@ -188,7 +191,8 @@ class InversionPanel(QWidget):
 
     def _method_changed(self, method: str) -> None:
         """Show the method's explanation and only the settings that apply to it."""
-        self.method_help.setText(METHOD_HELP.get(method, "").format(theta=self._theta))
+        self.method_help.setText(METHOD_HELP.get(method, "").format(
+            theta=self._theta, learned=self.theta_note() if method == "landscape" else "").strip())
         for label, widget in self._method_rows.items():
             shown = (label in HYBRID_ROWS and method == "hybrid") or (label in PIVOTAL_ROWS and method == "pivotal")
             self.form.setRowVisible(widget, shown)

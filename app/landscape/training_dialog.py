@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDoubleSpinBox,
     QFormLayout,
@@ -125,6 +126,18 @@ class LandscapeTrainDialog(QDialog):
             "β₂ 0.9, a 10-step ramp). The shipped θ's recipe, well ahead of the direct method at 10 and 100 steps "
             "(docs/landscape.md). Computing A costs seconds to minutes before training begins.")
         self.precondition.setChecked(True)  # the shipped θ's recipe
+        self.schedule = QCheckBox("Learn each descent step's size and momentum")
+        self.schedule.setToolTip("Each of the T steps in Z learns its own step size and momentum (from the recipe's "
+                                 "single step and momentum 0.7), trained at their own learning rate.")
+        self.schedule.setChecked(d.mapping.schedule)
+        self.adaptive = QCheckBox("Adapt each face's steps to how its gradient changes")
+        self.adaptive.setToolTip("A small learned network scales each face's step size and shifts its momentum at "
+                                 "every step (it starts at zero: the fixed steps).")
+        self.adaptive.setChecked(d.mapping.adaptive)
+        self.objective = QComboBox()
+        self.objective.addItem("Weighted: Σ t·MSE over the T steps", "weighted")
+        self.objective.addItem("Log MSE after the last step (the gate's PSNR)", "log_last")
+        self.objective.setCurrentIndex(self.objective.findData(d.objective))
         self.output = QLineEdit(str(default_output()))
 
     def _layout(self) -> None:
@@ -132,7 +145,8 @@ class LandscapeTrainDialog(QDialog):
         for label, widget in [("Minutes", self.minutes), ("Descent steps T", self.inner_steps),
                               ("Batch", self.batch), ("θ learning rate", self.theta_lr),
                               ("MLP width", self.width_box), ("MLP depth", self.depth_box), ("", self.unroll),
-                              ("", self.precondition),
+                              ("", self.precondition), ("", self.schedule), ("", self.adaptive),
+                              ("Objective", self.objective),
                               ("Save to", self.output)]:
             form.addRow(label, widget)
         buttons = QHBoxLayout()
@@ -148,8 +162,9 @@ class LandscapeTrainDialog(QDialog):
 
     def config(self) -> LandscapeTrainConfig:
         recipe = DEFAULT_RECIPE if self.precondition.isChecked() else "plain"
-        mapping = recipe_config(recipe, width=self.width_box.value(), depth=self.depth_box.value())
-        return LandscapeTrainConfig(mapping=mapping,
+        mapping = recipe_config(recipe, width=self.width_box.value(), depth=self.depth_box.value(),
+                                schedule=self.schedule.isChecked(), adaptive=self.adaptive.isChecked())
+        return LandscapeTrainConfig(mapping=mapping, objective=self.objective.currentData(),
                                     inner_steps=self.inner_steps.value(), batch=self.batch.value(),
                                     theta_lr=self.theta_lr.value(), unroll=self.unroll.isChecked(),
                                     minutes=self.minutes.value())

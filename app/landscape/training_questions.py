@@ -22,7 +22,7 @@ def theta_name(folder: str | None) -> str:
 
 
 def gate_summary(gate: dict) -> str:
-    """"θ 20.50 dB at 10 steps, +2.28 ± 0.09 over the closest baseline; …; the MLP learned +0.02 ± 0.04 dB at 10
+    """"θ 20.50 dB at 10 steps, +2.28 ± 0.09 over the closest baseline; …; training learned +0.02 ± 0.04 dB at 10
     steps" from the gate's paired figures (the baselines it must beat: the identity mapping, and the direct
     method for a θ that descends its own way); a verdict saved before paired figures existed shows its means."""
     figures = gate.get("psnr", {})
@@ -39,7 +39,7 @@ def gate_summary(gate: dict) -> str:
             parts.append(f"θ {value:.2f} vs baseline {baseline:.2f} dB at {budget} steps")
     learned = gate.get("learned_gain", {})
     if learned:
-        parts.append("the MLP learned " + ", ".join(f"{d['mean']:+.2f} ± {d['se']:.2f} dB at {b} steps"
+        parts.append("training learned " + ", ".join(f"{d['mean']:+.2f} ± {d['se']:.2f} dB at {b} steps"
                                                     for b, d in learned.items()))
     return "; ".join(parts)
 

@@ -37,6 +37,8 @@ def add_train_landscape_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--inner-steps", type=int, default=d.inner_steps, help="descent steps per trajectory (T)")
     p.add_argument("--batch", type=int, default=d.batch)
     p.add_argument("--theta-lr", type=float, default=d.theta_lr)
+    p.add_argument("--schedule-lr", type=float, default=d.schedule_lr,
+                   help="Adam's learning rate for a --schedule (per-step log step sizes and momenta)")
     p.add_argument("--width", type=int, default=d.mapping.width)
     p.add_argument("--depth", type=int, default=d.mapping.depth)
     p.add_argument("--detach", action="store_true", help="first-order training (detached trajectories)")
@@ -55,6 +57,12 @@ def add_train_landscape_parser(sub: argparse._SubParsersAction) -> None:
                    help="with the preconditioner: damping λ as a fraction of the largest curvature eigenvalue")
     p.add_argument("--momentum", type=float, default=None,
                    help="heavy-ball momentum of the descent steps in Z (0: plain gradient descent)")
+    p.add_argument("--schedule", action=flag, default=None,
+                   help="each descent step in Z learns its own step size and momentum (η_t, μ_t), starting from "
+                        "the recipe's single step and --momentum")
+    p.add_argument("--adaptive", action=flag, default=None,
+                   help="each face's step size and momentum adapt at every step to how its gradient changes "
+                        "(a small learned network, starting as the fixed steps)")
     p.add_argument("--keep-radius", action=flag, default=None,
                    help="descent in Z keeps ‖θ(z)‖ at its start's (x stays on the prior's shell)")
     p.add_argument("--handover-beta2", type=float, default=None, help="Adam's β₂ for the steps after θ's horizon")
@@ -83,9 +91,11 @@ def train_config_from_args(args: argparse.Namespace) -> LandscapeTrainConfig:
         mapping=recipe_config(args.recipe, width=args.width, depth=args.depth, preconditioned=args.precondition,
                               keep_radius=args.keep_radius, handover_beta2=args.handover_beta2,
                               handover_ramp=args.handover_ramp, handover_in_z=args.handover_in_z,
-                              handover_lr=args.handover_lr, momentum=args.momentum),
+                              handover_lr=args.handover_lr, momentum=args.momentum,
+                              schedule=args.schedule, adaptive=args.adaptive),
         precondition_damping=args.damping,
-        inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, unroll=not args.detach,
+        inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, schedule_lr=args.schedule_lr,
+        unroll=not args.detach,
         objective=args.objective,
         minutes=minutes, max_iterations=args.iterations, seed=args.seed, validate_every=args.validate_every,
         validation_faces=args.validation_faces)
@@ -144,7 +154,7 @@ def _train(args: argparse.Namespace, config: LandscapeTrainConfig, world: World)
     print(f"θ {status}: {outcome.gate['reason']}. Gate PSNR {outcome.gate['psnr']}.")
     learned = ", ".join(f"{d['mean']:+.3f} ± {d['se']:.3f} dB at {b} steps"
                         for b, d in outcome.gate["learned_gain"].items())
-    print(f"What the MLP learned (paired against the same θ with its MLP zeroed): {learned}.")
+    print(f"What training learned (paired against the same θ untrained): {learned}.")
     if outcome.trained is not None:
         label = "trained" if outcome.trained["fell"] else "NOT trained"
         print(f"Training: {label}: {outcome.trained['reason']}.")

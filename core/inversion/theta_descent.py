@@ -22,6 +22,7 @@ from core.device import seeded_generator
 from core.errors import InvalidInputError, ModelLoadError
 from core.generators import Generator
 from core.inversion.config import InversionConfig
+from core.inversion.heavy_ball import ThetaSteps
 from core.inversion.optimize import (
     Descent,
     InversionResult,
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionConfig,
                       z: torch.Tensor | None = None) -> Descent:
     """Starts z₀ = θ.start(ε), ε ~ N(0, I) for seeds seed … seed + K - 1 (or the given ``z`` [K, z_dim]);
-    descent in Z (with θ's momentum) at θ's step size for the ``horizon`` steps θ was trained for, then Adam (θ
+    descent in Z (with θ's momentum) at θ's step size (or θ's learned steps) for the ``horizon`` steps θ was
+    trained for, then Adam (θ
     was never trained for later steps, where plain steps are slow): on z (:func:`adam_in_z`) or on x = θ(z)
     (:func:`handover_descent`), as θ's config says."""
     z_dim = theta.config.z_dim
@@ -63,7 +65,9 @@ def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionCo
         def then(x: torch.Tensor) -> Descent:
             return handover_descent(G, x, config, theta.config)
 
-    plain = torch.optim.SGD([z], lr=step, momentum=theta.config.momentum)
+    plain: torch.optim.Optimizer = torch.optim.SGD([z], lr=step, momentum=theta.config.momentum)
+    if theta.config.schedule or theta.config.adaptive:  # θ learned its steps: take exactly those it was trained on
+        plain = ThetaSteps([z], theta, base=step)
     return Descent(z, lambda p: theta_latent(G, theta, p, config.space), plain, step, 1.0,
                    handover=theta.config.horizon, then=then, records_z=True, after_step=after_step)
 

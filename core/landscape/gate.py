@@ -10,14 +10,14 @@ not pass as a better landscape. A θ that descends its own way (keep-radius, its
 the direct method's default, so a recipe that only handicaps its identity baseline (a hand-over lr that suits
 θ's coordinates, not X's) cannot pass.
 
-Every verdict also states the *learned* part's gain: θ against the same θ with its MLP zeroed (same
-preconditioner, frame, step size and descent), paired on the same faces. It is reported, not required: a θ whose
+Every verdict also states the *learned* part's gain: θ against the same θ untrained (same preconditioner, frame
+and descent; its MLP's output zero and its step size and schedule at their initial values), paired on the same
+faces. It is reported, not required: a θ whose
 recipe alone beats the baselines is still worth using, but it is not called learned.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import statistics
 from dataclasses import replace
@@ -39,7 +39,8 @@ GATE_BUDGETS = (10, 100)
 GATE_FACES = {10: 128, 100: 256}  # faces per budget (a budget not listed: the largest of these)
 SIGNIFICANCE = 2.0  # θ must lead each baseline by more than this many standard errors of the paired difference
 # how θ descends, beside its mapping
-DESCENT_FIELDS = ("momentum", "keep_radius", "handover_beta2", "handover_ramp", "handover_in_z", "handover_lr")
+DESCENT_FIELDS = ("momentum", "keep_radius", "handover_beta2", "handover_ramp", "handover_in_z", "handover_lr",
+                  "schedule")
 
 
 def landscape_psnr(G: Generator, theta: LandscapeMapping, targets: torch.Tensor, steps: int, seed: int = 0
@@ -85,14 +86,13 @@ def paired(ours: list[float], theirs: list[float]) -> dict[str, float]:
 
 
 def untrained_recipe(theta: LandscapeMapping) -> LandscapeMapping:
-    """θ with its MLP's output zeroed: everything else θ brings (preconditioner, frame, step, descent) kept, so the
-    paired difference against it is what the MLP learned."""
-    plain = copy.deepcopy(theta).requires_grad_(False)
-    last = plain.mlp[-1]
-    assert isinstance(last, torch.nn.Linear)
-    last.weight.zero_()
-    last.bias.zero_()
-    return plain
+    """θ as training found it: the same config and fitted buffers (preconditioner, frame), every trained parameter
+    at its start (the MLP's output zero, the step size and any per-step schedule at their initial values), so the
+    paired difference against it is what training learned."""
+    plain = LandscapeMapping(theta.config).to(theta.log_step.device)
+    fitted = dict(theta.named_buffers())
+    plain.load_state_dict({**plain.state_dict(), **fitted})
+    return plain.requires_grad_(False)
 
 
 def faces_per_budget(budgets: tuple[int, ...], n: int | None = None) -> dict[int, int]:

@@ -47,6 +47,7 @@ from core.theta import (
     rescaled_to_radius,
     theta_latent,
 )
+from core.theta.step_rule import detach_memory, heavy_ball_step
 from core.weight_files import (
     prefixed,
     read_checkpoint_files,
@@ -66,6 +67,8 @@ class LandscapeTrainConfig:
     inner_steps: int = 10  # T: descent steps in Z per trajectory
     batch: int = 16  # trajectories (targets) per outer iteration
     theta_lr: float = 3e-4  # Adam learning rate of θ
+    schedule_lr: float = 1e-2  # Adam learning rate of a per-step schedule (log step offsets, momenta): at θ's lr
+    # they would move by at most 0.07 in 240 iterations
     unroll: bool = True  # differentiate through the inner steps (second order); False = detached z_t
     minutes: float = 10.0  # wall-clock budget of this run (a resumed run adds this much)
     max_iterations: int | None = None  # stop after this many iterations in total (reproducible budgets)
@@ -80,7 +83,8 @@ class LandscapeTrainConfig:
 
     def validate(self) -> None:
         checks = [("inner_steps", 1 <= self.inner_steps <= 100), ("batch", 1 <= self.batch <= 1024),
-                  ("theta_lr", 0 < self.theta_lr < 1), ("minutes", self.minutes > 0), ("clip", self.clip > 0),
+                  ("theta_lr", 0 < self.theta_lr < 1),
+                  ("schedule_lr", 0 < self.schedule_lr < 1), ("minutes", self.minutes > 0), ("clip", self.clip > 0),
                   ("mapping.depth", 2 <= self.mapping.depth <= 64),
                   ("mapping.width", 1 <= self.mapping.width <= 16_384),
                   ("mapping.handover_beta2", 0 < self.mapping.handover_beta2 < 1),
@@ -153,7 +157,7 @@ def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, targe
     passes; its graph is kept (``retain_graph``) because θ's own loss flows back through it.
     """
     losses = []
-    velocity = None
+    memory: dict[str, torch.Tensor] = {}  # velocity and gradient norms (core.theta.step_rule)
     radius = theta.centred(z).norm(dim=1, keepdim=True).detach() if theta.config.keep_radius else None
     for t in range(steps + 1):
         z = z if z.requires_grad else z.requires_grad_(True)
@@ -163,12 +167,12 @@ def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, targe
         if t == steps:
             return losses
         (grad,) = torch.autograd.grad(loss.sum(), z, create_graph=graph, retain_graph=True)
-        velocity = grad if velocity is None else theta.config.momentum * velocity + grad  # torch's SGD, as inference
-        z = z - theta.step_size * velocity
+        z = z - heavy_ball_step(theta, t, grad, memory)  # the method's own step (core.theta.step_rule)
         if radius is not None:  # as the landscape method does after each step in Z
             z = rescaled_to_radius(theta, z, radius)
         if not graph:
-            z, velocity = z.detach(), velocity.detach()
+            z = z.detach()
+            detach_memory(memory)
     return losses
 
 
@@ -199,7 +203,7 @@ def new_state(config: LandscapeTrainConfig, device: torch.device | str, G: Gener
     mapping = replace(config.mapping, horizon=config.inner_steps)  # θ is used for as many steps as it learns
     theta = LandscapeMapping(mapping, seed=config.seed).to(device)
     if not fit or not (mapping.standardized or mapping.preconditioned):
-        return TrainState(theta, torch.optim.Adam(theta.parameters(), lr=config.theta_lr))
+        return TrainState(theta, _optimizer(theta, config))
     if G is None:
         raise InvalidInputError("A standardized or preconditioned θ needs the generator it is fitted to.")
     if mapping.standardized:
@@ -211,7 +215,18 @@ def new_state(config: LandscapeTrainConfig, device: torch.device | str, G: Gener
 
         H, k = mean_gauss_newton(G, to_latent, mapping.z_dim, config.precondition_draws, seed=config.seed)
         theta.set_preconditioner(preconditioner(H, k, mapping.step, config.precondition_damping).to(device))
-    return TrainState(theta, torch.optim.Adam(theta.parameters(), lr=config.theta_lr))
+    return TrainState(theta, _optimizer(theta, config))
+
+
+def _optimizer(theta: LandscapeMapping, config: LandscapeTrainConfig) -> torch.optim.Adam:
+    """Adam on θ; a per-step schedule in a group of its own, at ``schedule_lr``."""
+    scheduled = [theta.step_offsets, theta.momenta] if theta.config.schedule else []
+    scheduled += list(theta.step_net.parameters()) if theta.config.adaptive else []
+    rest = [p for p in theta.parameters() if all(p is not q for q in scheduled)]
+    groups: list[dict[str, Any]] = [{"params": rest}]
+    if scheduled:
+        groups.append({"params": scheduled, "lr": config.schedule_lr})
+    return torch.optim.Adam(groups, lr=config.theta_lr)
 
 
 def mapping_config_for(G: Generator, **changes: Any) -> MappingConfig:
@@ -226,7 +241,7 @@ def fit_to_model(G: Generator, config: LandscapeTrainConfig) -> LandscapeTrainCo
     learned space, a step size that does not diverge (:func:`stable_step`): what a new training run needs, so
     the CLI and the GUI's dialog start the same θ for the same model."""
     kept = ("width", "depth", "step", "preconditioned", "keep_radius", "handover_beta2", "handover_ramp",
-            "handover_in_z", "handover_lr", "momentum")
+            "handover_in_z", "handover_lr", "momentum", "schedule", "adaptive")
     mapping = mapping_config_for(G, **{name: getattr(config.mapping, name) for name in kept})
     if mapping.standardized and not mapping.preconditioned:  # A is scaled by the step: any step is its GN step
         mapping = replace(mapping, step=stable_step(G, mapping, seed=config.seed))

@@ -84,8 +84,10 @@ def objective_trend(history: list[dict]) -> dict[str, Any]:
 def optimizer_summary(theta: LandscapeMapping) -> dict[str, Any]:
     """How the landscape method descends with ``theta``: plain steps in Z for its horizon, then Adam (on z or x)."""
     mapping = theta.config
+    steps, momenta = theta.schedule()
+    schedule = {"schedule": {"step_sizes": [round(v, 5) for v in steps], "momenta": [round(v, 5) for v in momenta]}}
     return {"name": "gd", "step_size": float(theta.step_size.detach()), "momentum": mapping.momentum,
-            "steps": mapping.horizon,
+            "steps": mapping.horizon, **(schedule if mapping.schedule else {}), "adaptive": mapping.adaptive,
             "keep_radius": mapping.keep_radius,
             "then": {"name": "adam", "on": "z" if mapping.handover_in_z else "x", "lr": mapping.handover_lr,
                      "beta2": mapping.handover_beta2, "ramp": mapping.handover_ramp}}

@@ -31,6 +31,7 @@ from torch import nn
 from core.errors import InvalidInputError, ModelLoadError
 from core.generators import Generator
 from core.generators.checked_build import build_checked, check_weights
+from core.theta.step_rule import FEATURES
 from core.weight_files import read_weights, save_weights
 
 SCHEMA_VERSION = 1
@@ -66,6 +67,9 @@ class MappingConfig:
     handover_ramp: int = 0  # that Adam's learning rate rises linearly over this many steps (0: none)
     handover_in_z: bool = False  # after the horizon Adam goes on descending z (x = θ(z)); False: Adam on x itself
     handover_lr: float | None = None  # that Adam's learning rate (None: the inversion's own lr, as the direct method)
+    schedule: bool = False  # each of the horizon's steps learns its own step size and momentum (η_t, μ_t); False:
+    # one learned η and the fixed μ for every step
+    adaptive: bool = False  # each face's η and μ are adapted at every step from its gradients (core.theta.step_rule)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,7 +105,11 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "z_dim": (1, 2**16), "width": (1, 2**14), "depth": (2, 64), "step": (1e-12, 1e12), "horizon": (0, 10_000),
     "momentum": (0.0, 1.0), "handover_beta2": (0.0, 1.0), "handover_ramp": (0, 100_000), "handover_lr": (0.0, 1e3),
     "standardized": (0, 1), "preconditioned": (0, 1), "keep_radius": (0, 1), "handover_in_z": (0, 1),
+    "schedule": (0, 1), "adaptive": (0, 1),
 }
+ADAPT_WIDTH = 16  # hidden width of an adaptive θ's step network
+ADAPT_RANGE = 2.0  # an adapted η stays within e^±2 of the schedule's: a step that grows without bound diverges
+MAX_MOMENTUM = 0.99  # a learned μ_t is held below this: at 1 the velocity never forgets and descent cannot settle
 
 
 def recipe_config(recipe: str, **changes: Any) -> MappingConfig:
@@ -142,6 +150,14 @@ class LandscapeMapping(nn.Module):
         nn.init.zeros_(last.bias)
         self.mlp = nn.Sequential(*layers, last)
         self.log_step = nn.Parameter(torch.tensor(float(config.step)).log())
+        if config.schedule:  # per step of the horizon: η_t = exp(log_step + step_offsets[t]) and μ_t
+            self.step_offsets = nn.Parameter(torch.zeros(max(config.horizon, 1)))
+            self.momenta = nn.Parameter(torch.full((max(config.horizon, 1),), float(config.momentum)))
+        if config.adaptive:  # features of a step → (log scale of η, shift of μ); zero at first: the schedule's steps
+            out = nn.Linear(ADAPT_WIDTH, 2)
+            nn.init.zeros_(out.weight)
+            nn.init.zeros_(out.bias)
+            self.step_net = nn.Sequential(nn.Linear(FEATURES, ADAPT_WIDTH), nn.SiLU(), out)
         if config.standardized:
             self.register_buffer("x_mean", torch.zeros(config.z_dim))  # [D] μ of the model's latents
             self.register_buffer("x_std", torch.ones(config.z_dim))  # [D] σ
@@ -177,8 +193,35 @@ class LandscapeMapping(nn.Module):
 
     @property
     def step_size(self) -> torch.Tensor:
-        """η = exp(log_step), the descent step in Z (a tensor: training learns it)."""
+        """η = exp(log_step), the descent step in Z (a tensor: training learns it); a scheduled θ's base step."""
         return self.log_step.exp()
+
+    def step_at(self, t: int) -> torch.Tensor:
+        """η_t, the step size of descent step t (0-based; steps past the horizon keep the last one's)."""
+        if not self.config.schedule:
+            return self.step_size
+        return (self.log_step + self.step_offsets[min(t, len(self.step_offsets) - 1)]).exp()
+
+    def momentum_at(self, t: int) -> torch.Tensor | float:
+        """μ_t, the heavy-ball momentum of step t (v ← μ_t·v + ∇; it has no effect at t = 0, where v starts at ∇)."""
+        if not self.config.schedule:
+            return self.config.momentum
+        return self.momenta[min(t, len(self.momenta) - 1)].clamp(0.0, MAX_MOMENTUM)
+
+    max_momentum = MAX_MOMENTUM
+
+    def adaptation(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per face [N, 1] each: the factor on η (bounded to e^±ADAPT_RANGE) and the shift of μ, for step
+        ``features`` [N, FEATURES] (an adaptive θ only)."""
+        out = self.step_net(features)
+        return (ADAPT_RANGE * torch.tanh(out[:, :1] / ADAPT_RANGE)).exp(), out[:, 1:]
+
+    def schedule(self) -> tuple[list[float], list[float]]:
+        """(η_t, μ_t) for t = 0 … horizon − 1, as numbers: what the method runs and reports."""
+        steps = max(self.config.horizon, 1)
+        with torch.no_grad():
+            return ([float(self.step_at(t)) for t in range(steps)],
+                    [float(self.momentum_at(t)) for t in range(steps)])
 
     def centred(self, z: torch.Tensor) -> torch.Tensor:
         """θ(z) before a standardized θ's μ + σ ⊙ ·: A(z + MLP(z)), or z + MLP(z); its norm is what

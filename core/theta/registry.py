@@ -6,6 +6,7 @@ validation gate (``"ready": true``); otherwise callers fall back to the direct m
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,31 @@ def shipped_mapping_dir(G: Generator) -> Path:
     return resources_dir() / "landscape" / G.name
 
 
-def find_mapping(G: Generator, folder: str | Path | None = None) -> tuple[LandscapeMapping, dict[str, Any]]:
-    """The ready θ for ``G`` (from ``folder``, else the shipped one, else one trained here into the user's data
-    folder) on G's device, or :class:`ModelLoadError`."""
+def mapping_dir(G: Generator, folder: str | Path | None = None) -> Path:
+    """Where ``G``'s θ is looked for: ``folder``, else the shipped θ, else one trained here (the user's data)."""
     where = Path(folder) if folder else shipped_mapping_dir(G)
     if not folder and not (where / "theta.json").is_file():
         where = trained_dir(G.base_model_id, "landscape")
+    return where
+
+
+def learning_note(folder: Path) -> str:
+    """What training added to the θ in ``folder``, from its gate's paired comparison against the same θ untrained
+    (one line for the method's help), or "" when the θ has no such measurement (or no readable metadata)."""
+    try:
+        gate = json.loads((Path(folder) / "theta.json").read_text(encoding="utf-8")).get("gate", {})
+        gains = gate["learned_gain"]
+        parts = [f"{float(d['mean']):+.2f} ± {float(d['se']):.2f} dB at {int(b)} steps" for b, d in gains.items()]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return ""
+    verdict = "beyond noise" if gate.get("learned") is True else "within noise: its recipe does the work"
+    return f"Training added {', '.join(parts)} over the same θ untrained ({verdict})."
+
+
+def find_mapping(G: Generator, folder: str | Path | None = None) -> tuple[LandscapeMapping, dict[str, Any]]:
+    """The ready θ for ``G`` (from ``folder``, else the shipped one, else one trained here into the user's data
+    folder) on G's device, or :class:`ModelLoadError`."""
+    where = mapping_dir(G, folder)
     if not (where / "theta.json").is_file():
         raise ModelLoadError(f"No landscape mapping θ for {G.name} at '{where}' (train one: train-landscape).")
     theta, meta = load_mapping(where)

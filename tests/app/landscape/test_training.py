@@ -112,7 +112,7 @@ def test_stop_keeps_the_theta_in_use_and_resume_finishes(qtbot, tmp_path):
     assert not outcome.cancelled and outcome.iterations > stopped[0]
     meta = json.loads((tmp_path / "theta" / "theta.json").read_text())
     assert meta["ready"] == outcome.ready and "over the closest baseline" in dialog.status.text()
-    assert "the MLP learned" in dialog.status.text() and "trained" in meta
+    assert "training learned" in dialog.status.text() and "trained" in meta
     assert len(asked) == 1 and controller.landscape_dir == prior  # not used without a yes
     controller.shutdown()
 
@@ -180,4 +180,25 @@ def test_the_preconditioner_box_trains_a_preconditioned_theta(qtbot, tmp_path):
     assert not outcome.ready and asked[0].windowTitle() == "θ did not pass the gate"
     assert asked[0].button(Yes) is None and not dialog.use_button.isEnabled()
     assert controller.landscape_dir is None
+    controller.shutdown()
+
+
+def test_the_schedule_box_and_objective_train_a_scheduled_theta_and_its_help_says_what_it_learned(qtbot, tmp_path):
+    controller, dialog = _passing_run(qtbot, tmp_path)
+    assert not dialog.schedule.isChecked() and not dialog.adaptive.isChecked()
+    assert dialog.objective.currentData() == "weighted"
+    dialog.schedule.setChecked(True)
+    dialog.adaptive.setChecked(True)
+    dialog.objective.setCurrentIndex(dialog.objective.findData("log_last"))
+    asked = _answering(dialog, Yes)
+    outcome = _finish(qtbot, dialog, asked, dialog.start_button)
+    meta = json.loads((tmp_path / "theta" / "theta.json").read_text())
+    assert meta["mapping"]["schedule"] and meta["mapping"]["adaptive"] and meta["train"]["objective"] == "log_last"
+    assert len(meta["optimizer"]["schedule"]["step_sizes"]) == 2
+    assert outcome.ready and controller.landscape_dir == str(tmp_path / "theta")
+    window = dialog.parent()
+    window.inversion_panel.method.setCurrentText("landscape")
+    gain = meta["gate"]["learned_gain"]["2"]
+    help_text = window.inversion_panel.method_help.text()
+    assert f"Training added {gain['mean']:+.2f} ± {gain['se']:.2f} dB at 2 steps" in help_text
     controller.shutdown()

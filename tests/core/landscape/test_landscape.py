@@ -7,8 +7,6 @@ import torch
 
 from core.errors import ModelLoadError
 from core.inversion import InversionConfig, invert
-from core.inversion.optimize import descend
-from core.inversion.theta_descent import landscape_descent
 from core.jobs import run_job
 from core.landscape import gate
 from core.landscape.learning import (
@@ -20,6 +18,7 @@ from core.landscape.learning import (
     train_landscape,
 )
 from core.theta.mapping import PRECONDITIONED, LandscapeMapping, MappingConfig, load_mapping, save_mapping
+from tests.core.landscape.paths import method_losses, trainer_losses
 
 SMALL = LandscapeTrainConfig(mapping=MappingConfig(width=64), inner_steps=3, batch=4, theta_lr=1e-3, minutes=5)
 
@@ -201,16 +200,9 @@ def test_training_descends_with_momentum_exactly_as_the_landscape_method_does(G)
     theta = LandscapeMapping(MappingConfig(width=16, momentum=0.5, keep_radius=True, horizon=3), seed=2)
     with torch.no_grad():
         theta.mlp[-1].weight.normal_(0, 0.01)
-    theta.requires_grad_(False)
-    target = G.sample(2, 5)
-    z0 = torch.randn(2, 100, generator=torch.Generator().manual_seed(4))
-    trained = torch.stack(descent_losses(G, theta, z0, target, steps=3, graph=False))  # [3, 2]
-    config = InversionConfig(method="landscape", steps=3, starts=2, preview_every=1000).with_changes(loss_lpips=0.0)
-    records = []
-    run_job(descend(G, target, config, landscape_descent(G, theta, config, z0)), records.append)
-    inferred = torch.tensor(np.stack([r.start_losses for r in records[1:]]))  # [3, 2], the pixel MSE per start
-    assert torch.allclose(trained, inferred, rtol=1e-4)
+    trained = trainer_losses(G, theta)  # [3, 2]
+    assert torch.allclose(trained, method_losses(G, theta), rtol=1e-4)
     plain = LandscapeMapping(replace(theta.config, momentum=0.0), seed=2)
     plain.load_state_dict(theta.state_dict())
-    without = torch.stack(descent_losses(G, plain.requires_grad_(False), z0, target, steps=3, graph=False))
+    without = trainer_losses(G, plain)
     assert not torch.allclose(trained[-1], without[-1], rtol=1e-3)  # the momentum does change the path

@@ -1,5 +1,5 @@
 """The gate's paired comparison: differences per face with their standard error, the learned part measured against
-the same θ with its MLP zeroed, and whether training descended its objective beyond its noise."""
+the same θ untrained, and whether training descended its objective beyond its noise."""
 
 from __future__ import annotations
 
@@ -32,16 +32,29 @@ def test_paired_differences_carry_their_standard_error():
     assert paired([1.0], [0.0])["se"] == math.inf  # one face: no evidence either way
 
 
-def test_the_untrained_recipe_keeps_everything_but_the_mlp(G):
-    theta = new_state(SMALL, "cpu").theta
+def test_the_untrained_recipe_resets_what_training_moves_and_keeps_what_was_fitted(G):
+    config = replace(SMALL, mapping=replace(SMALL.mapping, schedule=True, momentum=0.5))
+    theta = new_state(config, "cpu").theta
     with torch.no_grad():
         for p in theta.mlp.parameters():
             p.add_(0.1)
+        theta.log_step.add_(0.3)
+        theta.step_offsets.copy_(torch.tensor([0.2, -0.1]))
+        theta.momenta.fill_(0.8)
     plain = untrained_recipe(theta)
     z = torch.randn(3, theta.config.z_dim)
     assert not torch.allclose(theta(z), z) and torch.allclose(plain(z), z)  # the identity θ starts as
-    assert float(plain.step_size.detach()) == float(theta.step_size.detach())
+    assert float(plain.step_size) == pytest.approx(theta.config.step)  # the learned step is training's too
+    assert plain.schedule() == ([pytest.approx(theta.config.step)] * 2, [0.5, 0.5])
     assert any(float(p.detach().abs().sum()) > 0 for p in theta.mlp[-1].parameters())  # θ itself is untouched
+    assert theta.schedule()[1][1] == pytest.approx(0.8)
+
+
+def test_the_untrained_recipe_keeps_a_fitted_preconditioner(G):
+    config = replace(SMALL, mapping=replace(SMALL.mapping, preconditioned=True), precondition_draws=2)
+    theta = new_state(config, "cpu", G).theta
+    plain = untrained_recipe(theta)
+    assert torch.equal(plain.precond, theta.precond) and not torch.equal(plain.precond, torch.eye(100))
 
 
 def test_the_gate_compares_paired_and_states_the_learned_part(G):

@@ -13,11 +13,12 @@ from typing import Any
 
 import torch
 
+from core.theta.mapping import LandscapeMapping
 from core.theta.step_rule import heavy_ball_step
 
 
 class ThetaSteps(torch.optim.Optimizer):
-    def __init__(self, params: Iterable[torch.Tensor], theta: Any, *, base: float) -> None:
+    def __init__(self, params: Iterable[torch.Tensor], theta: LandscapeMapping, *, base: float) -> None:
         super().__init__(params, {"lr": base})
         self.theta, self.base = theta, base
 
@@ -30,7 +31,7 @@ class ThetaSteps(torch.optim.Optimizer):
                     continue
                 state = self.state[p]
                 t = state.setdefault("step", 0)
-                memory = state.setdefault("memory", {})
+                memory: dict[str, Any] = state.setdefault("memory", {})
                 p.sub_(heavy_ball_step(self.theta, t, p.grad, memory) * (group["lr"] / self.base))
                 state["step"] = t + 1
         return loss

@@ -31,7 +31,7 @@ from torch import nn
 from core.errors import InvalidInputError, ModelLoadError
 from core.generators import Generator
 from core.generators.checked_build import build_checked, check_weights
-from core.theta.step_rule import FEATURES
+from core.theta.step_rule import FEATURES, MAX_MOMENTUM
 from core.weight_files import read_weights, save_weights
 
 SCHEMA_VERSION = 1
@@ -109,7 +109,6 @@ _BOUNDS: dict[str, tuple[float, float]] = {
 }
 ADAPT_WIDTH = 16  # hidden width of an adaptive θ's step network
 ADAPT_RANGE = 2.0  # an adapted η stays within e^±2 of the schedule's: a step that grows without bound diverges
-MAX_MOMENTUM = 0.99  # a learned μ_t is held below this: at 1 the velocity never forgets and descent cannot settle
 
 
 def recipe_config(recipe: str, **changes: Any) -> MappingConfig:
@@ -207,8 +206,6 @@ class LandscapeMapping(nn.Module):
         if not self.config.schedule:
             return self.config.momentum
         return self.momenta[min(t, len(self.momenta) - 1)].clamp(0.0, MAX_MOMENTUM)
-
-    max_momentum = MAX_MOMENTUM
 
     def adaptation(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per face [N, 1] each: the factor on η (bounded to e^±ADAPT_RANGE) and the shift of μ, for step

@@ -11,12 +11,16 @@ schedule does. (A per-face step chosen on the true loss was worth +0.9 dB after 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
 
+if TYPE_CHECKING:
+    from core.theta.mapping import LandscapeMapping
+
 FEATURES = 3  # log ‖∇‖/‖∇₀‖, log ‖∇‖/‖∇ₜ₋₁‖, cos(∇, v)
+MAX_MOMENTUM = 0.99  # a learned μ is held below this: at 1 the velocity never forgets and descent cannot settle
 
 
 def step_features(grad: torch.Tensor, memory: dict[str, Any]) -> torch.Tensor:
@@ -27,14 +31,14 @@ def step_features(grad: torch.Tensor, memory: dict[str, Any]) -> torch.Tensor:
     return torch.cat([(norm / first).log(), (norm / last).log(), cosine], dim=1)
 
 
-def heavy_ball_step(theta: Any, t: int, grad: torch.Tensor, memory: dict[str, Any]) -> torch.Tensor:
+def heavy_ball_step(theta: LandscapeMapping, t: int, grad: torch.Tensor, memory: dict[str, Any]) -> torch.Tensor:
     """The displacement η·v of descent step ``t`` (0-based) for ``grad`` [N, D]; ``memory`` (a dict kept across
     the steps of one descent) holds the velocity and the gradient norms. Differentiable in θ's parameters."""
     eta, mu = theta.step_at(t), theta.momentum_at(t)
     if theta.config.adaptive:
         scale, shift = theta.adaptation(step_features(grad, memory))  # [N, 1] each
         eta = eta * scale
-        mu = (mu + shift).clamp(0.0, theta.max_momentum)
+        mu = (mu + shift).clamp(0.0, MAX_MOMENTUM)
     velocity = memory.get("velocity")
     velocity = grad if velocity is None else mu * velocity + grad
     norm = grad.norm(dim=1, keepdim=True).clamp_min(1e-12)

@@ -16,13 +16,12 @@ from core.jobs import run_job
 from core.landscape.learning import LandscapeTrainConfig, train_landscape
 from core.theta.mapping import (
     ADAPT_RANGE,
-    MAX_MOMENTUM,
     LandscapeMapping,
     MappingConfig,
     load_mapping,
     save_mapping,
 )
-from core.theta.step_rule import heavy_ball_step
+from core.theta.step_rule import MAX_MOMENTUM, heavy_ball_step
 from tests.core.landscape.paths import method_losses, trainer_losses
 
 SCHEDULED = MappingConfig(width=16, momentum=0.5, keep_radius=True, horizon=3, schedule=True)

@@ -12,7 +12,8 @@ Ctrl-C on any process stops every process at the same iteration.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -108,6 +109,24 @@ def join_world(device: torch.device) -> tuple[World, torch.device]:
     return world, device
 
 
-def leave_world(world: World) -> None:
+@contextmanager
+def taking_part(world: World) -> Iterator[World]:
+    """The block a rank trains in; the group is left on the way out. A clean finish waits at a barrier first,
+    because a rank that tears the group down while a peer still works on its last step (rank 0 alone gates and
+    writes) can abort inside gloo's worker threads. A failure leaves at once: its peers may be inside another
+    collective, where a barrier would hang until the timeout; torchrun stops them when this rank exits."""
+    try:
+        yield world
+    except BaseException:
+        _leave(world)
+        raise
+    if world.active and dist.is_initialized():
+        try:
+            dist.barrier()
+        finally:
+            _leave(world)
+
+
+def _leave(world: World) -> None:
     if world.active and dist.is_initialized():
         dist.destroy_process_group()

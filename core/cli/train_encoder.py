@@ -16,7 +16,7 @@ from tqdm import tqdm
 from core.cli.common import add_model_args, join_training_world, positive_arg, seed_arg
 from core.cli.progress import first_ctrl_c_cancels
 from core.device import pick_device
-from core.distributed import World, leave_world
+from core.distributed import World, taking_part
 from core.generators import load_generator
 from core.inversion.encoder_training import EncoderTrainConfig, EncoderTrainStep, run_encoder_training
 from core.jobs import CancelToken, run_job
@@ -43,11 +43,8 @@ def add_train_encoder_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_train_encoder(args: argparse.Namespace) -> int:
-    world = join_training_world(args)
-    try:
+    with taking_part(join_training_world(args)) as world:
         return _train(args, world)
-    finally:
-        leave_world(world)
 
 
 def _train(args: argparse.Namespace, world: World) -> int:

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from core.cli.common import add_model_args, join_training_world, load_model, positive_arg, seed_arg
 from core.cli.progress import first_ctrl_c_cancels
-from core.distributed import World, leave_world
+from core.distributed import World, taking_part
 from core.errors import InvalidInputError
 from core.jobs import CancelToken, run_job
 from core.landscape import LandscapeTrainConfig, TrainStep
@@ -109,11 +109,8 @@ def cmd_train_landscape(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"--gate-faces must be between 2 and 10000 (got {args.gate_faces}).")
     config = train_config_from_args(args)
     config.validate()  # before the model loads: a typo fails at once
-    world = join_training_world(args)
-    try:
+    with taking_part(join_training_world(args)) as world:
         return _train(args, config, world)
-    finally:
-        leave_world(world)
 
 
 def _train(args: argparse.Namespace, config: LandscapeTrainConfig, world: World) -> int:

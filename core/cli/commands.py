@@ -1,5 +1,6 @@
-"""``landscape-studio`` headless commands: invert, align, sample, render, edit, directions, inpaint, restore, slice,
-train-landscape, train-encoder, info, models, batch. Each is a thin layer over the photo-level jobs the editor runs too.
+"""``landscape-studio`` headless commands: invert, align, sample, render, edit, animate, directions, inpaint, restore,
+slice, train-landscape, train-encoder, info, models, batch. Each is a thin layer over the photo-level jobs the editor
+runs too.
 
 Bad input ends in a one-line ``error: …`` and exit code 2, never a traceback. Ctrl-C during a run stops it at the
 next step and still writes the best result so far (a second Ctrl-C aborts).
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 from core import __version__
 from core.allocator import keep_freed_memory
 from core.cli.align import add_align_parser, cmd_align
+from core.cli.animate import add_animate_parser, cmd_animate
 from core.cli.batch import add_batch_parser, cmd_batch
 from core.cli.common import OneLineParser
 from core.cli.directions import add_directions_parser, cmd_directions
@@ -37,6 +39,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callable
     "sample": (add_sample_parser, cmd_sample),
     "train-landscape": (add_train_landscape_parser, cmd_train_landscape),
     "edit": (add_edit_parser, cmd_edit),
+    "animate": (add_animate_parser, cmd_animate),
     "directions": (add_directions_parser, cmd_directions),
     "inpaint": (add_inpaint_parser, cmd_inpaint),
     "restore": (add_restore_parser, cmd_restore),

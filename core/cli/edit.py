@@ -58,7 +58,7 @@ def add_edit_parser(sub: argparse._SubParsersAction) -> None:
     add_model_args(p)
 
 
-def _load_latent(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+def load_one_latent(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     """A latent .npy of the model's per-sample ``shape`` (or [1, *shape]) as float32 [*shape], never unpickled."""
     batch = load_latents(path, shape)  # the checks render uses: plain numeric, right shape, finite
     if len(batch) != 1:
@@ -66,7 +66,7 @@ def _load_latent(path: Path, shape: tuple[int, ...]) -> np.ndarray:
     return batch[0]
 
 
-def _edit_directions(args: argparse.Namespace, G: Generator) -> list[tuple[Direction, float]]:
+def edit_directions(args: argparse.Namespace, G: Generator) -> list[tuple[Direction, float]]:
     libraries = standard_libraries(G, args.library)
     edits = [(find_direction(name, G, libraries), amount) for name, amount in args.edits]
     for direction, _ in edits:
@@ -85,8 +85,8 @@ def cmd_edit(args: argparse.Namespace) -> int:
     if args.crop is not None:
         args.crop.validate(photo.width, photo.height)
     G = load_model(args)
-    latent = _load_latent(args.latent, G.space().shape)  # [*shape]
-    edits = _edit_directions(args, G)
+    latent = load_one_latent(args.latent, G.space().shape)  # [*shape]
+    edits = edit_directions(args, G)
     placement = photo_placement(args, photo, G)
     done = run_job(edit_photo(G, photo, placement=placement, latent=latent, edits=edits, feather=args.feather,
                               composite=args.composite))

@@ -39,14 +39,14 @@ def add_invert_parser(sub: argparse._SubParsersAction) -> None:
                                        "crop)")
     inv.add_argument("--feather", type=float, default=0.08,
                      help="seam width of composite.png as a fraction of the square (0..0.5)")
-    _add_optimizer_args(inv)
-    _add_method_args(inv)
+    add_optimizer_args(inv)
+    add_method_args(inv)
     inv.add_argument("--quiet", action="store_true", help="no progress bar")
     add_composite_arg(inv)
     add_model_args(inv)
 
 
-def _add_optimizer_args(inv: argparse.ArgumentParser) -> None:
+def add_optimizer_args(inv: argparse.ArgumentParser) -> None:
     defaults = InversionConfig()
     inv.add_argument("--steps", type=int, default=defaults.steps)
     inv.add_argument("--lr", type=float, default=defaults.lr)
@@ -68,7 +68,7 @@ def _add_optimizer_args(inv: argparse.ArgumentParser) -> None:
     inv.add_argument("--prior", type=float, default=defaults.loss.prior, help="latent prior weight")
 
 
-def _add_method_args(inv: argparse.ArgumentParser) -> None:
+def add_method_args(inv: argparse.ArgumentParser) -> None:
     defaults = InversionConfig()
     inv.add_argument("--landscape", help="θ folder used wherever the method descends through θ (landscape, hybrid "
                                          "refining through θ, a landscape pivot; default: the model's shipped θ)")

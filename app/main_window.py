@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar, QUndoView
 
 from app.alignment.presenter import AlignPresenter
+from app.animation.presenter import AnimationPresenter
 from app.batch.presenter import RecipePresenter
 from app.before_key import BeforeKey
 from app.dialogs import Preferences, PreferencesDialog, ShortcutsDialog
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.models = ModelsPresenter(controller, self.inversion_panel, self.settings, self)
         self.models.layers_changed = self.directions.set_layer_count
         self.recipes = RecipePresenter(controller, self.edits, self.inversion_panel, self.models, self.settings, self)
+        self.animation = AnimationPresenter(controller, self.edits, self.inversion, self)
         self.docks["inversion"].raise_()
         self.history.setEmptyLabel("Opened photo")
         self.toolbar = CanvasToolBar(self.canvas, self)
@@ -255,7 +257,7 @@ class MainWindow(QMainWindow):
         """Save to the project's file (asking for one the first time); False when no save was started."""
         if self.projects.path is None:
             return self.save_project_as()
-        return self.projects.save(self.projects.path, self._embed_default())
+        return self.projects.save(self.projects.path, cast(bool, self.settings.value("projects/embed", False, bool)))
 
     def save_project_as(self) -> bool:
         c = self.controller
@@ -272,9 +274,6 @@ class MainWindow(QMainWindow):
             "the photo is moved or deleted, at the cost of its size.") == QMessageBox.StandardButton.Yes
         self.settings.setValue("projects/embed", embed)
         return self.projects.save(path, embed)
-
-    def _embed_default(self) -> bool:
-        return cast(bool, self.settings.value("projects/embed", False, bool))
 
     def _project_opened(self, project: ReopenedProject) -> None:
         self.setWindowTitle(f"{project.path.name}[*] — Landscape Studio")

@@ -58,6 +58,7 @@ def _file_menu(window: MainWindow, file: QMenu) -> QMenu:
     add_action(file, "Save &Project", window.save_project, keys.Save)
     add_action(file, "Save Project &As…", window.save_project_as, keys.SaveAs)
     add_action(file, "&Export…", window.export_dialog, "Ctrl+E")
+    add_action(file, "Export &Animation…", window.animation.show_dialog, "Ctrl+Shift+E")
     add_action(file, "Save &Latent…", window.save_latent_dialog, "Ctrl+Shift+L")
     add_action(file, "Save Re&cipe…", window.recipes.save_dialog)
     add_action(file, "&Batch…", window.recipes.batch_dialog)

@@ -1,0 +1,1 @@
+"""File → Export Animation…: the dialog and the presenter that runs the export on the engine thread."""

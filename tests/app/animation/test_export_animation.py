@@ -1,0 +1,100 @@
+"""File → Export Animation… in the real window: the sliders' edit swept into the photo, a walk from the photo's face
+through seeds, the last run's progress; Stop leaves no file; what cannot be animated yet is said plainly."""
+
+from __future__ import annotations
+
+import numpy as np
+from imageio_ffmpeg import read_frames
+from PIL import Image
+
+from core.imageio import load_photo
+
+WAIT_MS = 600_000  # generous: waits end on the work's own signal; this only ends a hang
+
+
+def open_dialog(window):
+    action = next(a for a in window.all_actions() if a.text().replace("&", "") == "Export Animation…")
+    action.trigger()
+    return window.animation.dialog
+
+
+def invert(qtbot, window, steps=6):
+    window.inversion_panel.steps.setValue(steps)
+    window.inversion_panel.lpips.setValue(0.0)
+    with qtbot.waitSignal(window.controller.result_applied, timeout=WAIT_MS):
+        window.inversion_panel.run_button.click()
+
+
+def choose(dialog, kind, path, *, seconds=0.6, loop=False):
+    dialog.kind.setCurrentIndex(dialog.kind.findData(kind))
+    dialog.fps.setValue(10)
+    dialog.seconds.setValue(seconds)
+    dialog.loop.setChecked(loop)
+    dialog.path.setText(str(path))
+
+
+def export(qtbot, window, dialog, kind, path, *, seconds=0.6, loop=False):
+    choose(dialog, kind, path, seconds=seconds, loop=loop)
+    with qtbot.waitSignal(window.controller.engine.job_ended, timeout=WAIT_MS,
+                          check_params_cb=lambda job: job == "animate"):
+        dialog.export_button.click()
+
+
+def mp4_frames(path) -> list[np.ndarray]:
+    reader = read_frames(str(path))
+    w, h = next(reader)["size"]
+    return [np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader]
+
+
+def test_an_edit_sweep_starts_on_the_photo_and_ends_on_the_edit(window, qtbot, tmp_path):
+    dialog = open_dialog(window)
+    choose(dialog, "edit", tmp_path / "none.mp4")
+    dialog.export_button.click()  # refused at once: nothing runs
+    assert "move at least one slider" in dialog.message.text() and not (tmp_path / "none.mp4").exists()
+    assert dialog.export_button.isEnabled() and not window.controller.engine.running("animate")
+    invert(qtbot, window)
+    window.edits.commit({}, {"age": 3.0}, "Edit age")
+    dialog = open_dialog(window)
+    assert "age +3.0" in dialog.edits_label.text()
+    export(qtbot, window, dialog, "edit", tmp_path / "age.mp4")
+    assert dialog.message.text().startswith("6 frames (512×512) written to")
+    frames = mp4_frames(tmp_path / "age.mp4")
+    photo = load_photo(window.controller.opened.photo.source).pixels
+    assert len(frames) == 6 and frames[0].shape == photo.shape
+    assert np.abs(frames[0].astype(int) - photo).mean() < 2.5  # no edit yet: the photo (detail composite)
+    exported = tmp_path / "export.png"
+    with qtbot.waitSignal(window.controller.engine.job_ended, timeout=WAIT_MS):
+        window.controller.export(exported)
+    assert np.abs(frames[-1].astype(int) - load_photo(exported).pixels).mean() < 2.5  # the end: what Export writes
+
+
+def test_a_walk_and_the_runs_progress_as_gifs(window, qtbot, tmp_path):
+    invert(qtbot, window, steps=8)
+    dialog = open_dialog(window)
+    assert "8 steps" in dialog.inversion_note.text() and dialog.from_photo.isChecked()
+    dialog.seeds.setValue(2)
+    dialog.clip_size.setCurrentIndex(dialog.clip_size.findData(256))
+    export(qtbot, window, dialog, "walk", tmp_path / "walk.gif", seconds=1.2, loop=True)
+    with Image.open(tmp_path / "walk.gif") as gif:
+        assert gif.size == (256, 256) and gif.n_frames == 12
+    export(qtbot, window, dialog, "inversion", tmp_path / "run.gif")
+    with Image.open(tmp_path / "run.gif") as gif:
+        assert gif.size == (256, 256) and 2 <= gif.n_frames <= 6  # a GIF merges repeated frames
+    assert "written to" in window.status.text()
+
+
+def test_stop_leaves_no_file(window, qtbot, tmp_path):
+    dialog = open_dialog(window)
+    dialog.from_photo.setChecked(False)  # seeds alone: no result needed
+    dialog.kind.setCurrentIndex(dialog.kind.findData("walk"))
+    dialog.fps.setValue(60)
+    dialog.seconds.setValue(60)
+    dialog.path.setText(str(tmp_path / "long.mp4"))
+    with qtbot.waitSignal(window.controller.engine.job_ended, timeout=WAIT_MS,
+                          check_params_cb=lambda job: job == "animate"):
+        dialog.export_button.click()
+        assert dialog.stop_button.isEnabled()
+        dialog.stop_button.click()
+    assert dialog.message.text().startswith("Stopped after") and list(tmp_path.glob("*.mp4")) == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".long")] == []
+    assert dialog.export_button.isEnabled() and not dialog.stop_button.isEnabled()

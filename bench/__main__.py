@@ -12,6 +12,7 @@
     python -m bench likeness [--configs dcgan:default,ffhq:direct-40,...] [--samples-only]
     python -m bench alignment [--repeats 5] [--model default]
     python -m bench batch [--device cpu] [--repeats 3]
+    python -m bench animation [--seconds 10] [--repeats 3] [--model default]
     python -m bench gui [--steps 200] [--starts 1] [--repeats 3]
     python -m bench sliders [--steps 200] [--moves 600] [--rate 60] [--direction smile]
 
@@ -29,9 +30,9 @@ import sys
 from pathlib import Path
 
 BENCHMARKS = ("inversion", "landscape", "inpainting", "slice", "methods", "quality", "stylegan2", "ffhq", "likeness",
-              "alignment", "batch", "gui", "sliders")
+              "alignment", "batch", "gui", "sliders", "animation")
 GUI = ("gui", "sliders")
-DEFAULT_REPEATS = {"gui": 3, "sliders": 3, "batch": 3}  # the others: 5
+DEFAULT_REPEATS = {"gui": 3, "sliders": 3, "batch": 3, "animation": 3}  # the others: 5
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -61,6 +62,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--moves", type=int, default=600, help="sliders: moves in the scripted drag")
     parser.add_argument("--rate", type=float, default=60.0, help="sliders: moves per second")
     parser.add_argument("--direction", default="smile", help="sliders: the direction dragged")
+    parser.add_argument("--seconds", type=float, help="animation: length of each clip (default 10)")
     parser.add_argument("--model", default="default")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", type=Path, help="JSON file (default: bench/results/NAME.json)")

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -69,7 +70,7 @@ class AnimationDialog(QDialog):
         self.inversion_note = QLabel()
         self.inversion_note.setWordWrap(True)
         self.options.addWidget(self.inversion_note)
-        self.kind.currentIndexChanged.connect(self.options.setCurrentIndex)
+        self.kind.currentIndexChanged.connect(self._show_options)
         self.progress = QProgressBar()
         self.message = QLabel("Choose what moves and a file (.mp4 or .gif), then Export.")
         self.message.setWordWrap(True)
@@ -91,6 +92,17 @@ class AnimationDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.set_running(False)
+        self._show_options(0)
+
+    def _show_options(self, index: int) -> None:
+        """Only the chosen kind's options take room (a stack would keep the tallest page's height)."""
+        for i in range(self.options.count()):
+            shown = QSizePolicy.Policy.Preferred if i == index else QSizePolicy.Policy.Ignored
+            page = self.options.widget(i)
+            if page is not None:
+                page.setSizePolicy(shown, shown)
+        self.options.setCurrentIndex(index)
+        self.options.adjustSize()
 
     def _edit_options(self) -> QWidget:
         box = QWidget()

@@ -1,4 +1,5 @@
-"""Write a clip's frames as H.264 MP4 (the ffmpeg that ``imageio-ffmpeg`` bundles) or animated GIF (Pillow).
+"""Write a clip's frames as H.264 MP4 (PyAV: FFmpeg's libraries with x264, in this process) or animated GIF
+(Pillow).
 
 A clip is written all or nothing, like every file we save: frames stream into a temp file beside the target,
 which replaces the target only once the last frame is in; a cancelled or failed clip leaves no file and the old
@@ -12,7 +13,7 @@ import io
 import os
 import secrets
 import shutil
-from collections.abc import Generator
+from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -78,30 +79,46 @@ class ClipWriter:
         clean_stale_temps(self.path)
         self._gif: list[Image.Image] = []
         self._tmp = temp_name(self.path, secrets.token_hex(4))
-        self._mp4: Generator[Any, Any, None] | None = self._open_mp4() if self.kind == "mp4" else None
+        try:  # a drive that is read-only, full or not ours fails now, before any frame is rendered
+            os.close(os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except OSError as exc:
+            raise save_error(self.path, exc) from exc
+        if self.kind == "gif":  # a GIF is encoded in memory and saved by atomic_write_bytes at the end
+            os.unlink(self._tmp)
+        self._mp4: Any = None  # (container, stream) while an MP4 is open
+        if self.kind == "mp4":
+            self._mp4 = self._open_mp4()
 
-    def _open_mp4(self) -> Generator[Any, Any, None]:
+    def _open_mp4(self) -> Any:
         try:
-            import imageio_ffmpeg
+            import av
         except ImportError as exc:
-            raise ImageSaveError("MP4 needs the imageio-ffmpeg package, which is not installed here; save the "
-                                 "animation as .gif, or install imageio-ffmpeg.") from exc
-        writer = imageio_ffmpeg.write_frames(str(self._tmp), self.size, fps=self.fps, codec="libx264",
-                                             pix_fmt_out="yuv420p", quality=None, macro_block_size=2,
-                                             ffmpeg_log_level="error",
-                                             output_params=["-crf", str(MP4_CRF), "-movflags", "+faststart",
-                                                            "-f", "mp4"])
-        writer.send(None)  # starts ffmpeg
-        return writer
+            raise ImageSaveError("MP4 needs the PyAV package (av), which is not installed here; save the animation "
+                                 "as .gif, or install av.") from exc
+        try:
+            container = av.open(str(self._tmp), mode="w", format="mp4", options={"movflags": "faststart"})
+            stream = container.add_stream("libx264", rate=Fraction(self.fps).limit_denominator(1001))
+            stream.width, stream.height = self.size
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": str(MP4_CRF), "preset": "medium"}
+        except (OSError, av.FFmpegError) as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(self._tmp)
+            raise self._write_failure(exc) from exc
+        return container, stream
 
     def add(self, frame: np.ndarray) -> None:
         if frame.dtype != np.uint8 or frame.shape != (self.size[1], self.size[0], 3):
             raise InvalidInputError(f"A frame of this clip is uint8 [{self.size[1]}, {self.size[0]}, 3], got "
                                     f"{frame.dtype} {list(frame.shape)}.")
         if self._mp4 is not None:
+            import av
+
+            container, stream = self._mp4
             try:
-                self._mp4.send(np.ascontiguousarray(frame))
-            except OSError as exc:  # ffmpeg stopped: usually the disk filled up
+                for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
+                    container.mux(packet)
+            except (OSError, av.FFmpegError) as exc:  # usually the disk filled up
                 raise self._write_failure(exc) from exc
         else:  # a palette per frame keeps skin tones; dithering hides the banding
             self._gif.append(Image.fromarray(frame).quantize(256, method=Image.Quantize.FASTOCTREE))
@@ -112,9 +129,14 @@ class ClipWriter:
         if self.frames == 0:
             raise InvalidInputError("An animation needs at least one frame.")
         if self._mp4 is not None:
+            import av
+
+            container, stream = self._mp4
             try:
-                self._mp4.close()
-            except OSError as exc:
+                for packet in stream.encode():  # what the encoder still holds
+                    container.mux(packet)
+                container.close()
+            except (OSError, av.FFmpegError) as exc:
                 raise self._write_failure(exc) from exc
             self._mp4 = None
             try:
@@ -130,17 +152,19 @@ class ClipWriter:
         return atomic_write_bytes(self.path, buffer.getvalue())
 
     def discard(self) -> None:
-        """Drop the partial clip: ffmpeg stopped and its temp file removed; the target is untouched."""
+        """Drop the partial clip: the encoder closed and its temp file removed; the target is untouched."""
         if self._mp4 is not None:
             with contextlib.suppress(Exception):
-                self._mp4.close()
+                self._mp4[0].close()
             self._mp4 = None
         self._gif.clear()
         with contextlib.suppress(OSError):
             os.unlink(self._tmp)
 
-    def _write_failure(self, exc: OSError) -> ImageSaveError:
+    def _write_failure(self, exc: Exception) -> ImageSaveError:
         folder = self.path.parent
+        if isinstance(exc, OSError) and exc.errno is not None and exc.errno != 0:
+            return save_error(self.path, exc)
         if shutil.disk_usage(folder).free < 16 * 2**20:
             return save_error(self.path, OSError(28, "No space left on device"))
         return ImageSaveError(f"The animation could not be written to '{self.path}': {exc}")

@@ -201,10 +201,11 @@ def _write(G: Generator, latents: list[np.ndarray], space: str | None, backdrop:
     def on_step(progress: AnimationProgress) -> None:
         bar.update(progress.frame - bar.n)
 
-    with first_ctrl_c_cancels(token):
-        result = run_job(write_animation(G, latents, space, path=args.out, fps=timing.fps,
-                                         compose=None if backdrop is None else backdrop.compose,
-                                         source_size=None if backdrop is None else backdrop.size,
-                                         max_side=args.size, cancel=token), on_step)
-    bar.close()
-    return result
+    try:
+        with first_ctrl_c_cancels(token):
+            return run_job(write_animation(G, latents, space, path=args.out, fps=timing.fps,
+                                           compose=None if backdrop is None else backdrop.compose,
+                                           source_size=None if backdrop is None else backdrop.size,
+                                           max_side=args.size, cancel=token), on_step)
+    finally:
+        bar.close()

@@ -80,6 +80,16 @@ def test_disk_full_keeps_the_previous_file(cli, disk, tmp_path, args):
     assert out.read_bytes() == b"previous" and leftovers(disk) == []
 
 
+@pytest.mark.parametrize("name", ["walk.mp4", "walk.gif"])
+def test_disk_full_during_a_clip_keeps_the_previous_clip(cli, disk, name):
+    out = disk / name
+    out.write_bytes(b"previous")
+    fill_disk(disk, 8 * 1024)  # room for the clip's first frames, not for the clip
+    cli("animate", "walk", "--seed", "1", "--seed", "2", "--seconds", "2", "--size", "512", "--quiet",
+        "--out", out).assert_one_error("disk is full")
+    assert out.read_bytes() == b"previous" and leftovers(disk) == []
+
+
 # --------------------------------------------------------------------------------------------- read-only drive
 
 
@@ -93,6 +103,8 @@ def _read_only_case(kind: str, photo: Path, disk: Path, tmp_path: Path) -> list[
         "render-npy": ["render", "--latent", str(latent), "--out", str(disk / "image.npy")],
         "render-png": ["render", "--latent", str(latent), "--out", str(disk / "image.png")],
         "edit": ["edit", str(photo), "--latent", str(latent), "--out", str(disk / "edited.png")],
+        "animate": ["animate", "edit", str(photo), "--latent", str(latent), "--dir", "age=1", "--seconds", "0.5",
+                    "--quiet", "--out", str(disk / "clip.mp4")],
         "directions": ["directions", "discover", "--count", "2", "--out", str(disk / "lib")],
         "sheet": ["directions", "discover", "--count", "2", "--out", str(tmp_path / "lib"), "--sheet",
                   str(disk / "sheet.png")],
@@ -100,8 +112,8 @@ def _read_only_case(kind: str, photo: Path, disk: Path, tmp_path: Path) -> list[
     }[kind]
 
 
-@pytest.mark.parametrize("kind", [*FOLDER_COMMANDS, "sample", "render-npy", "render-png", "edit", "directions",
-                                  "sheet", "new subfolder"])
+@pytest.mark.parametrize("kind", [*FOLDER_COMMANDS, "sample", "render-npy", "render-png", "edit", "animate",
+                                  "directions", "sheet", "new subfolder"])
 def test_read_only_drive_is_one_error(cli, disk, photo, tmp_path, kind):
     remount_read_only(disk)
     cli(*_read_only_case(kind, photo, disk, tmp_path)).assert_one_error("read-only")

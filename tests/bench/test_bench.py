@@ -116,3 +116,13 @@ def test_the_default_rule_refuses_a_blurring_identity_term_and_breaks_ties_on_lp
     assert "pivotal lpips" not in verdict["others_minus_chosen"]  # over the 20 s budget
     rows["pivotal"]["alex"] = _rows(32.2, 0.260, 0.030, 13.0)  # now clearly less like the person
     assert choose_default(rows)["chosen"] == {"method": "pivotal", "variant": "pixel"}
+
+
+def test_animation_benchmark_times_walks_and_edits(tmp_path):
+    out = tmp_path / "animation.json"
+    assert main(["animation", "--seconds", "0.4", "--repeats", "1", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["clip"]["frames"] == 10
+    assert report["walk"]["mp4"]["size_px"] == [512, 512] and report["walk"]["gif"]["file_bytes"] > 0
+    assert set(report["edit"]) == {"astronaut.png", "grace_hopper.jpg"}
+    assert all(e["ms_per_frame"] > 0 and e["size_px"][0] % 2 == 0 for e in report["edit"].values())

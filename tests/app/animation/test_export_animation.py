@@ -4,10 +4,10 @@ through seeds, the last run's progress; Stop leaves no file; what cannot be anim
 from __future__ import annotations
 
 import numpy as np
-from imageio_ffmpeg import read_frames
 from PIL import Image
 
 from core.imageio import load_photo
+from tests.core.animation.video import read_mp4
 
 WAIT_MS = 600_000  # generous: waits end on the work's own signal; this only ends a hang
 
@@ -40,12 +40,6 @@ def export(qtbot, window, dialog, kind, path, *, seconds=0.6, loop=False):
         dialog.export_button.click()
 
 
-def mp4_frames(path) -> list[np.ndarray]:
-    reader = read_frames(str(path))
-    w, h = next(reader)["size"]
-    return [np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader]
-
-
 def test_an_edit_sweep_starts_on_the_photo_and_ends_on_the_edit(window, qtbot, tmp_path):
     dialog = open_dialog(window)
     choose(dialog, "edit", tmp_path / "none.mp4")
@@ -58,7 +52,7 @@ def test_an_edit_sweep_starts_on_the_photo_and_ends_on_the_edit(window, qtbot, t
     assert "age +3.0" in dialog.edits_label.text()
     export(qtbot, window, dialog, "edit", tmp_path / "age.mp4")
     assert dialog.message.text().startswith("6 frames (512×512) written to")
-    frames = mp4_frames(tmp_path / "age.mp4")
+    frames = read_mp4(tmp_path / "age.mp4").frames
     photo = load_photo(window.controller.opened.photo.source).pixels
     assert len(frames) == 6 and frames[0].shape == photo.shape
     assert np.abs(frames[0].astype(int) - photo).mean() < 2.5  # no edit yet: the photo (detail composite)

@@ -1,14 +1,14 @@
-"""Clip files: real H.264 MP4s (read back through the same bundled ffmpeg) and GIFs, written all or nothing."""
+"""Clip files: real H.264 MP4s (read back through the same FFmpeg libraries) and GIFs, written all or nothing."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from imageio_ffmpeg import read_frames
 from PIL import Image
 
 from core.animation import ClipWriter, frame_size
 from core.errors import ImageSaveError, InvalidInputError
+from tests.core.animation.video import read_mp4
 
 
 def frames(n: int, size: tuple[int, int]) -> list[np.ndarray]:
@@ -18,21 +18,15 @@ def frames(n: int, size: tuple[int, int]) -> list[np.ndarray]:
             for i in range(n)]
 
 
-def read_mp4(path) -> tuple[dict, list[np.ndarray]]:
-    reader = read_frames(str(path))
-    meta = next(reader)
-    w, h = meta["size"]
-    return meta, [np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader]
-
-
 def test_an_mp4_holds_every_frame_at_its_size_and_rate(tmp_path):
     shown = frames(8, (48, 32))
     with ClipWriter(tmp_path / "clip.mp4", fps=12, size=(48, 32)) as writer:
         for frame in shown:
             writer.add(frame)
         path = writer.finish()
-    meta, back = read_mp4(path)
-    assert meta["fps"] == 12 and meta["size"] == (48, 32) and meta["codec"].startswith("h264")
+    video = read_mp4(path)
+    assert video.fps == 12 and video.size == (48, 32) and video.codec == "h264"
+    back = video.frames
     assert len(back) == 8
     for a, b in zip(shown, back, strict=True):
         assert np.abs(a.astype(int) - b).mean() < 4  # x264 at crf 18

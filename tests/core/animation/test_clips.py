@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from imageio_ffmpeg import read_frames
 
 from core.animation import ClipTiming, Sweep, backdrop_for, progress_latents, sweep_latents, walk_latents
 from core.animation import write_animation as write
@@ -15,6 +14,7 @@ from core.imageio import load_photo
 from core.jobs import CancelToken, run_job
 from core.photo_jobs import edited_latent, placement_for
 from core.resources import resources_dir
+from tests.core.animation.video import read_mp4
 
 SAMPLE = resources_dir() / "samples" / "astronaut.png"
 
@@ -22,12 +22,6 @@ SAMPLE = resources_dir() / "samples" / "astronaut.png"
 @pytest.fixture(scope="module")
 def G():
     return load_generator("default", "cpu")
-
-
-def mp4_frames(path) -> list[np.ndarray]:
-    reader = read_frames(str(path))
-    w, h = next(reader)["size"]
-    return [np.frombuffer(f, np.uint8).reshape(h, w, 3) for f in reader]
 
 
 def test_an_edit_clip_starts_on_the_photo_and_changes_only_the_face(G, tmp_path):
@@ -42,7 +36,7 @@ def test_an_edit_clip_starts_on_the_photo_and_changes_only_the_face(G, tmp_path)
     result = run_job(write(G, latents, space, path=tmp_path / "age.mp4", fps=timing.fps, compose=backdrop.compose,
                            source_size=backdrop.size))
     assert result.frames == 6 and result.size == (photo.width, photo.height) and not result.cancelled
-    shown = mp4_frames(tmp_path / "age.mp4")
+    shown = read_mp4(tmp_path / "age.mp4").frames
     assert len(shown) == 6
     assert np.abs(shown[0].astype(int) - photo.pixels).mean() < 2.5  # amount 0: the photo itself (codec noise)
     x, y, side = placement.crop.x, placement.crop.y, placement.crop.size

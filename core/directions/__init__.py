@@ -20,6 +20,7 @@ from core.directions.linear import direction_from_two_latents, fit_boundary, sup
 from core.directions.pca import layer_activations, pca_directions, principal_components
 from core.directions.sefa import dcgan_latent_weights, sefa_basis, sefa_directions
 from core.directions.strip import contact_sheet, direction_strip
+from core.directions.style import layer_range, named_style_edit, seed_mix, style_mix, truncation
 
 __all__ = [
     "DISCOVERY_METHODS",
@@ -40,12 +41,17 @@ __all__ = [
     "import_interfacegan",
     "latent_scale",
     "layer_activations",
+    "layer_range",
     "load_user_library",
+    "named_style_edit",
     "pca_directions",
     "principal_components",
     "recorded_direction",
+    "seed_mix",
     "sefa_basis",
     "sefa_directions",
     "shipped_library_dir",
+    "style_mix",
     "supervised_direction",
+    "truncation",
 ]

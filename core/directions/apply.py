@@ -8,7 +8,7 @@ sliders combine in any order. A direction with ``layers`` set moves only those r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -27,6 +27,10 @@ def apply_directions(latent: Latent, edits: Sequence[tuple[Direction, float]]) -
     ``latent`` is one code [*shape] or a batch [N, *shape]; each direction's vector must match its trailing
     axes. With ``layers`` set, axis −2 is the layer axis ([num_ws, w_dim] or [N, num_ws, w_dim]) and only the
     rows ``layers[0]:layers[1]`` move. A new array or tensor is returned; ``latent`` is never modified.
+
+    Anchored edits (truncation, style mixing: ``Direction.anchored``) come after the steps: each pulls the rows it
+    acts on a fraction α of the way toward its point, ``x ← x + α (anchor − x)``, so truncation applies to the
+    edited code, and a mixed layer range is the other code's whatever the sliders did there.
     """
     if not isinstance(latent, torch.Tensor | np.ndarray):
         raise InvalidInputError(f"A latent must be a numpy array or torch tensor, got {type(latent).__name__}.")
@@ -39,10 +43,45 @@ def apply_directions(latent: Latent, edits: Sequence[tuple[Direction, float]]) -
     shape = tuple(latent.shape)
     delta = np.zeros(shape[-2:] if len(shape) >= 2 else shape, dtype=np.float64)  # [*trailing]
     for direction, alpha in edits:
-        _add_edit(delta, shape, direction, float(alpha))
+        if not direction.anchored:
+            _add_edit(delta, shape, direction, float(alpha))
     if isinstance(latent, torch.Tensor):
-        return latent + torch.as_tensor(delta, dtype=latent.dtype, device=latent.device)
-    return latent + delta.astype(latent.dtype)
+        moved = latent + torch.as_tensor(delta, dtype=latent.dtype, device=latent.device)
+    else:
+        moved = latent + delta.astype(latent.dtype)
+    for direction, alpha in edits:
+        if direction.anchored:
+            moved = _pull(moved, direction, float(alpha))
+    return moved
+
+
+def _pull(latent: Latent, direction: Direction, alpha: float) -> Latent:
+    """``latent`` with the rows ``direction`` acts on moved a fraction ``alpha`` toward its anchor."""
+    if not np.isfinite(alpha):
+        raise InvalidInputError(f"The amount for '{direction.name}' must be a finite number (got {alpha}).")
+    shape, anchor = tuple(latent.shape), direction.vector
+    rows = slice(None) if direction.layers is None else slice(*direction.layers)
+    if direction.layers is not None:
+        if len(shape) < 2 or direction.layers[1] > shape[-2]:
+            raise InvalidInputError(f"'{direction.name}' mixes layers {direction.layers[0]}–{direction.layers[1] - 1}"
+                                    f", but the latent {list(shape)} has no such layers.")
+        if anchor.ndim == 2:  # a whole per-layer code: its own rows supply those layers
+            anchor = anchor[rows]
+    target_shape = shape[-2:] if direction.layers is not None else shape[len(shape) - anchor.ndim:]
+    if anchor.ndim > len(shape) or (direction.layers is None and target_shape != anchor.shape) or (
+            direction.layers is not None and anchor.shape[-1] != shape[-1]):
+        raise InvalidInputError(f"'{direction.name}' holds a point of shape {list(direction.vector.shape)}, but the "
+                                f"latent is {list(shape)}; it belongs to another latent space or model.")
+    if isinstance(latent, torch.Tensor):
+        point: Any = torch.as_tensor(anchor, dtype=latent.dtype, device=latent.device)
+        moved = latent.clone()
+    else:
+        point = anchor.astype(latent.dtype)
+        moved = latent.copy()
+    if direction.layers is None:
+        return moved + alpha * (point - moved)
+    moved[..., rows, :] = moved[..., rows, :] + alpha * (point - moved[..., rows, :])
+    return moved
 
 
 def apply_direction(latent: Latent, direction: Direction, alpha: float) -> Latent:

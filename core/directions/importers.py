@@ -17,6 +17,7 @@ import numpy as np
 
 from core.directions.apply import latent_scale
 from core.directions.library import Direction, DirectionLibrary, check_direction, load_vector, refusal
+from core.directions.style import named_style_edit
 from core.errors import InvalidInputError
 from core.generators import Generator
 
@@ -108,10 +109,13 @@ def find_direction(name_or_path: str, G: Generator, libraries: Sequence[Directio
             direction = library.get(name_or_path)
             check_direction(direction, G)
             return direction
+    styled = named_style_edit(name_or_path, G)  # truncation, mix:LAYERS:SOURCE
+    if styled is not None:
+        return styled
     path = Path(name_or_path).expanduser()
     if path.suffix.lower() == ".npy" or path.is_file():
         return import_interfacegan(path, G)
     known = sorted({name for library in libraries for name in library.names()})
     listing = ", ".join(known) if known else "none (make some with 'directions discover' and pass --library)"
     raise InvalidInputError(f"There is no direction named '{name_or_path}'. Known directions: {listing}; "
-                            "or give the path of an .npy direction file.")
+                            "or give the path of an .npy direction file, truncation, or mix:LAYERS:seed=N.")

@@ -32,6 +32,10 @@ from core.resources import resources_dir, set_aside
 SCHEMA_VERSION = 1
 INDEX = "library.json"
 DEFAULT_RANGE = (-3.0, 3.0)  # slider range in std units
+# Edits that pull the latent toward a point rather than along a vector: ``vector`` holds the point (an anchor) and
+# α ∈ [0, 1] is how far the latent moves toward it (core.directions.style: truncation, style mixing).
+ANCHORED_METHODS = ("truncation", "style-mix")
+ANCHOR_RANGE = (0.0, 1.0)
 UNIT_TOLERANCE = 1e-4  # a stored vector this close to unit length is kept bit for bit
 MAX_INDEX_BYTES = 16 << 20  # a library.json of thousands of directions is a few MiB; more is not ours
 MAX_VECTOR_VALUES = 1 << 24  # per vector: far above any latent space (StyleGAN2 w+ at 1024 px is 9216)
@@ -54,8 +58,13 @@ class Direction:
     # a project's own record of an edit, used exactly as saved (see ``recorded_direction``); never kept in a library
     recorded: bool = False
 
+    @property
+    def anchored(self) -> bool:
+        """A pull toward the point ``vector`` (truncation, style mixing), not a step along it."""
+        return self.method in ANCHORED_METHODS
+
     def __post_init__(self) -> None:
-        if self.recorded:
+        if self.recorded or self.anchored:
             if not isinstance(self.name, str) or not self.name.strip():
                 raise InvalidInputError("A direction recorded in a project has an empty name.")
             object.__setattr__(self, "vector", _finite_vector(self.vector, self.name))
@@ -221,9 +230,10 @@ def recorded_direction(*, name: str, vector: np.ndarray, scale: float, space: st
     values that cannot be computed with (NaN, wrong shapes) are refused. The slider range covers ``alpha``, so
     showing the edit never clamps its amount.
     """
-    low, high = min(DEFAULT_RANGE[0], alpha), max(DEFAULT_RANGE[1], alpha)
+    usual = ANCHOR_RANGE if method in ANCHORED_METHODS else DEFAULT_RANGE
+    low, high = min(usual[0], alpha), max(usual[1], alpha)
     return Direction(name=name, vector=vector, space=space, model_id=model_id, method=method, scale=scale,
-                     value_range=(low, high) if low < high else DEFAULT_RANGE, layers=layers,
+                     value_range=(low, high) if low < high else usual, layers=layers,
                      provenance=provenance or {}, recorded=True)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from core.atomic_files import atomic_write_bytes
 from core.batch import Recipe, save_recipe
+from core.batch.recipe import split_mix
 from core.inversion import InversionConfig
 from core.sessions.document import EditedDirection
 
@@ -28,8 +29,12 @@ def document_recipe(*, model: str, aligned: bool, config: InversionConfig, edits
     for edit in edits:
         if edit.alpha == 0:
             continue
-        if edit.name in library_names:
-            by_name[edit.name] = float(edit.alpha)
+        if edit.name in library_names or edit.method == "truncation":  # truncation: the model's own, by name
+            by_name["truncation" if edit.method == "truncation" else edit.name] = float(edit.alpha)
+        elif edit.method == "style-mix" and edit.layers is not None:  # the other code travels as a file
+            slug = re.sub(r"[^\w-]+", "_", edit.name).strip("_")
+            files[f"{slug}.npy"] = np.asarray(edit.vector, dtype=np.float32)
+            by_name[f"mix:{edit.layers[0]}-{edit.layers[1]}:{slug}.npy"] = float(edit.alpha)
         else:
             slug = re.sub(r"[^\w-]+", "_", edit.name).strip("_") or "direction"
             files[f"{slug}.npy"] = np.asarray(edit.vector, dtype=np.float32)
@@ -48,5 +53,8 @@ def write_recipe(path: Path, recipe: Recipe, files: dict[str, np.ndarray]) -> Pa
         np.save(buffer, vector, allow_pickle=False)
         atomic_write_bytes(target, buffer.getvalue())
         renamed[name] = target.name
-    edits = {renamed.get(name, name): amount for name, amount in recipe.edits.items()}
+    edits = {}
+    for name, amount in recipe.edits.items():
+        prefix, file = split_mix(name)
+        edits[prefix + renamed.get(file, file)] = amount
     return save_recipe(replace(recipe, edits=edits), path)

@@ -40,6 +40,7 @@ class DirectionsPanel(QWidget):
     remove_requested = Signal(str)
     condition_requested = Signal(str)
     reset_requested = Signal()
+    style_requested = Signal(str)  # "truncation", "seed" or "latent"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +56,15 @@ class DirectionsPanel(QWidget):
         self.import_file = QPushButton("Import…")
         self.import_file.setToolTip("An InterFaceGAN boundary (.npy, [1, D]) or GANSpace components (.npz)")
         self.reset_all = QPushButton("Reset all")
+        self.style_button = QToolButton()
+        self.style_button.setText("Style")
+        self.style_button.setToolTip("Truncation toward the average face, and style mixing (StyleGAN-family models)")
+        style_menu = QMenu(self.style_button)
+        style_menu.addAction("Truncation", partial(self.style_requested.emit, "truncation"))
+        style_menu.addAction("Mix Styles from a Seed…", partial(self.style_requested.emit, "seed"))
+        style_menu.addAction("Mix Styles from a Latent…", partial(self.style_requested.emit, "latent"))
+        self.style_button.setMenu(style_menu)
+        self.style_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         buttons = QHBoxLayout()
         for button in (self.discover, self.train, self.two_photos):
             buttons.addWidget(button)
@@ -71,6 +81,7 @@ class DirectionsPanel(QWidget):
         layout.addWidget(scroll, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.import_file)
+        bottom.addWidget(self.style_button)
         bottom.addStretch(1)
         bottom.addWidget(self.reset_all)
         layout.addLayout(bottom)

@@ -11,6 +11,7 @@ from app.directions.controller import EditController, EditPreview
 from app.directions.dialogs import DiscoverDialog, LabelDialog, TwoPhotosDialog
 from app.directions.maker import DirectionMaker
 from app.directions.panel import DirectionsPanel
+from app.directions.style import StyleEdits
 from app.document.controller import DocumentController
 from app.document.state import Adopted
 from app.views.canvas import CanvasView
@@ -37,6 +38,8 @@ class DirectionsPresenter:
         panel.train_requested.connect(self.open_labels)
         panel.two_photos_requested.connect(self.open_two_photos)
         panel.import_requested.connect(self.import_dialog)
+        self.style = StyleEdits(doc, edits, parent)
+        panel.style_requested.connect(self.style.request)
         edits.edits_applied.connect(panel.set_edits)
         edits.preview_ready.connect(self.show_preview)
         edits.library_changed.connect(self.refresh)

@@ -170,10 +170,22 @@ def load_recipe(path: str | Path) -> Recipe:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InvalidInputError(f"'{path.name}' is not a readable JSON recipe ({exc}).") from exc
     recipe = Recipe.from_dict(data, f"'{path.name}'")
-    # a vector file named relative to the recipe (as Save Recipe… writes them) is found beside it
-    edits = {(str(path.parent / name) if name.lower().endswith(".npy") and not Path(name).is_absolute() else name):
-             amount for name, amount in recipe.edits.items()}
+    # a vector file named relative to the recipe (as Save Recipe… writes them) is found beside it; so is the other
+    # code of a style mix (mix:LAYERS:FILE.npy)
+    edits = {}
+    for name, amount in recipe.edits.items():
+        prefix, file = split_mix(name)
+        beside = file.lower().endswith(".npy") and not Path(file).is_absolute()
+        edits[prefix + (str(path.parent / file) if beside else file)] = amount
     return replace(recipe, edits=edits)
+
+
+def split_mix(name: str) -> tuple[str, str]:
+    """A recipe edit's name as (``mix:LAYERS:`` or "", the rest): the rest of a style mix may be a file."""
+    if name.startswith("mix:") and name.count(":") >= 2:
+        layers_end = name.index(":", 4) + 1
+        return name[:layers_end], name[layers_end:]
+    return "", name
 
 
 def save_recipe(recipe: Recipe, path: str | Path) -> Path:

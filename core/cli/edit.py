@@ -49,6 +49,12 @@ def add_edit_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--latent", type=Path, required=True, help="the photo's latent (.npy written by invert)")
     p.add_argument("--dir", dest="edits", action="append", type=_edit_arg, default=[], metavar="NAME=AMOUNT",
                    help="a direction (library name or .npy file) and its amount in std units; repeatable")
+    p.add_argument("--truncation", type=float, metavar="PSI",
+                   help="pull the edited code toward the model's average: 1 = unchanged, 0 = the average face "
+                        "(the same as --dir truncation=1-PSI)")
+    p.add_argument("--mix", action="append", default=[], metavar="LAYERS:SOURCE",
+                   help="style mixing (StyleGAN-family models): LAYERS coarse|middle|fine|START-STOP take SOURCE's "
+                        "styles, SOURCE seed=N or a latent .npy; the same as --dir mix:LAYERS:SOURCE=1; repeatable")
     p.add_argument("--library", type=Path, help="direction library folder, searched before the model's shipped one")
     add_placement_args(p, align_help="the latent was inverted with invert --align: paste back through the same "
                                      "face alignment")
@@ -68,9 +74,15 @@ def load_one_latent(path: Path, shape: tuple[int, ...]) -> np.ndarray:
 
 def edit_directions(args: argparse.Namespace, G: Generator) -> list[tuple[Direction, float]]:
     libraries = standard_libraries(G, args.library)
-    edits = [(find_direction(name, G, libraries), amount) for name, amount in args.edits]
+    named = list(args.edits)
+    if getattr(args, "truncation", None) is not None:
+        if not 0.0 <= args.truncation <= 1.0:
+            raise InvalidInputError(f"--truncation must be from 0 (the average face) to 1 (got {args.truncation}).")
+        named.append(("truncation", 1.0 - args.truncation))
+    named += [(f"mix:{spec}", 1.0) for spec in getattr(args, "mix", [])]
+    edits = [(find_direction(name, G, libraries), amount) for name, amount in named]
     for direction, _ in edits:
-        if direction.space != G.default_space:
+        if direction.space != G.default_space and not (direction.layers is not None and direction.space == "w+"):
             raise InvalidInputError(f"Direction '{direction.name}' moves '{direction.space}' codes, but the latent "
                                     f"is a '{G.default_space}' code.")
         if direction.model_id != G.model_id:

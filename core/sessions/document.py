@@ -23,6 +23,7 @@ import numpy as np
 
 from core import __version__
 from core.alignment import Alignment
+from core.directions.library import ANCHORED_METHODS
 from core.errors import InvalidInputError
 from core.generators.tuning import WeightDelta
 from core.imageio import CropBox, Photo
@@ -100,7 +101,9 @@ class EditedDirection:
     def __post_init__(self) -> None:
         if not _text(self.name, "direction name").strip():
             raise InvalidInputError("A direction in the document has an empty name.")
-        object.__setattr__(self, "vector", _frozen_array(self.vector, f"direction '{self.name}'", np.float32, (1,)))
+        # [D]; a style mix's point may be a whole per-layer code [num_ws, D]
+        ndim = (1, 2) if self.method in ANCHORED_METHODS else (1,)
+        object.__setattr__(self, "vector", _frozen_array(self.vector, f"direction '{self.name}'", np.float32, ndim))
         object.__setattr__(self, "scale", _finite(self.scale, f"scale of direction '{self.name}'"))
         object.__setattr__(self, "alpha", _finite(self.alpha, f"strength of direction '{self.name}'"))
         _text(self.method, f"method of direction '{self.name}'")
@@ -291,8 +294,14 @@ class Document:
         if self.latents is None:
             raise InvalidInputError("There is no latent to edit: run an inversion first.")
         latent = self.latents[self.best_index].copy()  # [*shape]
+        for edit in self.edits:  # steps first, then pulls toward a point (core.directions.apply_directions's order)
+            if edit.method not in ANCHORED_METHODS:
+                latent[_rows_for(edit, latent.shape)] += np.float32(edit.alpha * edit.scale) * edit.vector
         for edit in self.edits:
-            latent[_rows_for(edit, latent.shape)] += np.float32(edit.alpha * edit.scale) * edit.vector
+            if edit.method in ANCHORED_METHODS:
+                rows = _rows_for(edit, latent.shape)
+                anchor = edit.vector[rows] if edit.vector.ndim == 2 and edit.layers is not None else edit.vector
+                latent[rows] += np.float32(edit.alpha) * (anchor - latent[rows])
         return latent
 
     def check_photo(self, photo: Photo) -> None:
@@ -326,9 +335,9 @@ class Document:
 
 def _rows_for(edit: EditedDirection, shape: tuple[int, ...]) -> tuple[slice, ...] | slice:
     """Index of the latent entries an edit moves: all of a [D] latent, or its layer rows of a [num_ws, D] one."""
-    if edit.vector.shape[0] != shape[-1]:
+    if edit.vector.shape[-1] != shape[-1]:
         raise InvalidInputError(
-            f"Direction '{edit.name}' has {edit.vector.shape[0]} dimensions but the latent has {shape[-1]}; "
+            f"Direction '{edit.name}' has {edit.vector.shape[-1]} dimensions but the latent has {shape[-1]}; "
             "it belongs to another model or space."
         )
     if edit.layers is None:

@@ -57,7 +57,7 @@ def _delete_item(item: QLayoutItem | None) -> None:
 class DiscoverDialog(QDialog):
     """A gallery of unsupervised components, each as faces at −3 / 0 / +3; tick, name, add."""
 
-    compute_requested = Signal(str, int, object)  # method ("sefa" | "pca"), count, layers (start, stop) or None
+    compute_requested = Signal(str, int, object)  # method (DISCOVERY_METHODS), count, layers (start, stop) or None
     add_requested = Signal(object)  # list[tuple[int, str]]: component index and the name given
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -67,6 +67,7 @@ class DiscoverDialog(QDialog):
         self.method = QComboBox()
         self.method.addItem("SeFa (closed form, from the first layer's weights)", "sefa")
         self.method.addItem("PCA (GANSpace, from sampled activations)", "pca")
+        self.method.addItem("From attribute classifiers (age and gender, InterFaceGAN)", "attributes")
         self.count = QSpinBox()
         self.count.setRange(1, 50)
         self.count.setValue(10)

@@ -8,6 +8,7 @@ from pathlib import Path
 from core.cli.common import OneLineParser, add_model_args, seed_arg
 from core.device import pick_device
 from core.directions import DISCOVERY_METHODS, DirectionLibrary, contact_sheet, discover_directions, shipped_library_dir
+from core.directions.attributes import classifier_for, measure_edit
 from core.directions.pca import DEFAULT_SAMPLES
 from core.errors import InvalidInputError
 from core.generators import DEFAULT_MODEL, builtin_models, load_generator
@@ -21,8 +22,8 @@ def add_directions_parser(sub: argparse._SubParsersAction) -> None:
     disc = actions.add_parser("discover", help="find directions without labels and write them as a library")
     disc.add_argument("--method", default="sefa", choices=DISCOVERY_METHODS)
     disc.add_argument("--count", type=int, default=10, help="how many components")
-    disc.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, help="sampled faces (pca only)")
-    disc.add_argument("--seed", type=seed_arg, default=0, help="first seed of the samples (pca only)")
+    disc.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, help="sampled faces (pca, attributes)")
+    disc.add_argument("--seed", type=seed_arg, default=0, help="first seed of the samples (pca, attributes)")
     disc.add_argument("--layers", type=_layers_arg, help="FIRST-LAST w+ rows, inclusive (sefa on StyleGAN2 only): "
                       "factorise those rows' style affines; the directions move only those rows")
     disc.add_argument("--out", type=Path, required=True, help="library folder to write")
@@ -58,9 +59,15 @@ def _directions_discover(args: argparse.Namespace) -> int:
     G = load_generator(args.model, pick_device(args.device))
     directions, figures = discover_directions(G, args.method, args.count, args.samples, args.seed, args.layers)
     DirectionLibrary(directions).save(args.out)
-    what = "eigenvalue" if args.method == "sefa" else "explained variance"
+    what = {"sefa": "eigenvalue", "pca": "explained variance", "attributes": "boundary accuracy"}[args.method]
     for direction, figure in zip(directions, figures, strict=True):
         print(f"{direction.name}  {what} {figure:.4g}")
+    if args.method == "attributes":
+        classifier = classifier_for(G)
+        for direction in directions:
+            effect = measure_edit(G, direction, 2.0, faces=64, classifier=classifier)
+            print(f"{direction.name} +2 on 64 held-out faces: age {effect.age_change:+.1f} ± {effect.age_se:.1f} "
+                  f"years, p(male) {effect.male_change:+.2f} ± {effect.male_se:.2f}")
     if args.sheet is not None:
         save_image(contact_sheet(G, directions), args.sheet)
         print(f"contact sheet written to {args.sheet.resolve()}")

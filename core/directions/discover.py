@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.directions.attributes import attribute_directions
 from core.directions.library import Direction
 from core.directions.pca import DEFAULT_SAMPLES, pca_directions
 from core.directions.sefa import sefa_directions
 from core.errors import InvalidInputError
 from core.generators import Generator
 
-DISCOVERY_METHODS = ("sefa", "pca")
+DISCOVERY_METHODS = ("sefa", "pca", "attributes")
 
 
 def discover_directions(G: Generator, method: str, count: int = 10, samples: int = DEFAULT_SAMPLES,
@@ -24,4 +25,7 @@ def discover_directions(G: Generator, method: str, count: int = 10, samples: int
         return sefa_directions(G, count, layers=layers)
     if method == "pca":
         return pca_directions(G, count, samples=samples, seed=seed)
+    if method == "attributes":
+        found, figures = attribute_directions(G, samples=samples, seed=seed)
+        return found, np.array([figures["age_accuracy"], figures["gender_accuracy"]])
     raise InvalidInputError(f"Unknown discovery method '{method}'; choose one of: {', '.join(DISCOVERY_METHODS)}.")

@@ -67,14 +67,35 @@ def framing_points(framing: Framing) -> tuple[tuple[float, float], ...]:
     return (framing.eye_left, framing.eye_right, framing.mouth)
 
 
-def chip_theta(eyes_mouth: Sequence[tuple[float, float]]) -> tuple[torch.Tensor, float]:
+def chip_template(padding: float) -> tuple[tuple[float, float], ...]:
+    """Where dlib's chip with ``padding`` puts the eyes and mouth: a template point p sits at (padding + p) /
+    (1 + 2·padding) of the side, and :data:`DLIB_CHIP` is the 0.25 case."""
+    return tuple(((1.5 * x - 0.25 + padding) / (1 + 2 * padding), (1.5 * y - 0.25 + padding) / (1 + 2 * padding))
+                 for x, y in DLIB_CHIP)
+
+
+def sample_chips(images: torch.Tensor, theta: torch.Tensor, chip_over_image: float, side: int) -> torch.Tensor:
+    """[N, 3, R, R] → [N, 3, side, side] chips through ``theta`` (:func:`chip_theta`), a large image shrunk first
+    (antialiased) so bilinear sampling does not alias; border pixels repeat outside the image."""
+    x = images.float()
+    size = images.shape[-1]
+    per_chip_pixel = chip_over_image * size / side
+    if per_chip_pixel > PRESHRINK_ABOVE:
+        small = round(size / per_chip_pixel)  # about one pixel per chip pixel
+        x = F.interpolate(x, size=(small, small), mode="bilinear", antialias=True, align_corners=False)
+    grid = F.affine_grid(theta.to(x.device).expand(len(x), 2, 3), [len(x), 3, side, side], align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def chip_theta(eyes_mouth: Sequence[tuple[float, float]],
+               template: Sequence[tuple[float, float]] = DLIB_CHIP) -> tuple[torch.Tensor, float]:
     """The ``affine_grid`` matrix [2, 3] taking the chip's normalised coordinates to the image's, and the chip's
-    side as a fraction of the image's, both from the three points (fractions of the image side) and
-    :data:`DLIB_CHIP`."""
+    side as a fraction of the image's, both from the three points (fractions of the image side) and where the
+    chip puts them (``template``: :data:`DLIB_CHIP`, or :func:`chip_template` of another padding)."""
     points = np.asarray(eyes_mouth, dtype=np.float64)
     if points.shape != (3, 2) or not np.isfinite(points).all():
         raise InvalidInputError(f"The identity chip needs three (x, y) fractions: eyes and mouth; got {points}.")
-    m = umeyama(np.array(DLIB_CHIP), points)  # chip fraction → image fraction
+    m = umeyama(np.array(template), points)  # chip fraction → image fraction
     linear, shift = m[:, :2], m[:, 2]
     # normalised coordinates n = 2·f − 1 on both sides (align_corners=False: −1 and 1 are the outer edges)
     theta = np.hstack([linear, (linear.sum(1) + 2 * shift - 1)[:, None]])
@@ -105,15 +126,7 @@ class IdentityLoss(nn.Module):
         if images.dim() != 4 or images.shape[1] != 3 or images.shape[2] != images.shape[3]:
             raise InvalidInputError(f"The identity loss takes square RGB images [N, 3, R, R], got "
                                     f"{tuple(images.shape)}.")
-        x = images.float()
-        side = images.shape[-1]
-        per_chip_pixel = self.chip_over_image * side / CHIP_SIDE
-        if per_chip_pixel > PRESHRINK_ABOVE:  # bilinear sampling alone would alias a large image
-            small = round(side / per_chip_pixel)  # about one pixel per chip pixel
-            x = F.interpolate(x, size=(small, small), mode="bilinear", antialias=True, align_corners=False)
-        theta = self.theta.to(x.device).expand(len(x), 2, 3)
-        grid = F.affine_grid(theta, [len(x), 3, CHIP_SIDE, CHIP_SIDE], align_corners=False)
-        return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        return sample_chips(images, self.theta, self.chip_over_image, CHIP_SIDE)
 
     def embed(self, images: torch.Tensor) -> torch.Tensor:
         """[N, 3, R, R] in [-1, 1] → dlib embeddings [N, 128] (differentiable with respect to ``images``)."""

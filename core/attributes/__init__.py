@@ -1,0 +1,1 @@
+"""Face attributes (age, gender) read by dlib's CC0 classifiers, run in PyTorch."""

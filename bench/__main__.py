@@ -13,6 +13,7 @@
     python -m bench alignment [--repeats 5] [--model default]
     python -m bench batch [--device cpu] [--repeats 3]
     python -m bench animation [--seconds 10] [--repeats 3] [--model default]
+    python -m bench attributes [--faces 1000] [--model default]
     python -m bench gui [--steps 200] [--starts 1] [--repeats 3]
     python -m bench sliders [--steps 200] [--moves 600] [--rate 60] [--direction smile]
 
@@ -30,7 +31,7 @@ import sys
 from pathlib import Path
 
 BENCHMARKS = ("inversion", "landscape", "inpainting", "slice", "methods", "quality", "stylegan2", "ffhq", "likeness",
-              "alignment", "batch", "gui", "sliders", "animation")
+              "alignment", "batch", "gui", "sliders", "animation", "attributes")
 GUI = ("gui", "sliders")
 DEFAULT_REPEATS = {"gui": 3, "sliders": 3, "batch": 3, "animation": 3}  # the others: 5
 
@@ -39,7 +40,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("name", choices=sorted(BENCHMARKS))
     parser.add_argument("--faces", type=int,
-                        help="held-out generated faces (inversion: 32, landscape: 64, inpainting: 16)")
+                        help="held-out generated faces (inversion: 32, landscape: 64, inpainting: 16); attributes: "
+                             "labelled samples (1000)")
     parser.add_argument("--budgets", help="step budgets, comma-separated (default: the benchmark's own)")
     parser.add_argument("--configs", default="", help="subset of settings to run, comma-separated")
     parser.add_argument("--repeats", type=int, help="timing repeats (the median is reported; gui: runs; default 5, "

@@ -26,6 +26,7 @@ from core.generators import Generator
 DEFAULT_SAMPLES = 1000
 BATCH = 32
 HELD_OUT_SEED = 1_000_000  # measurement faces never overlap the labelled ones
+AGE, GENDER = "age (classifier)", "gender (classifier)"  # beside a library's own "age", not instead of it
 EXTREMES = 1 / 3  # age is fitted on the youngest and oldest thirds (InterFaceGAN keeps only clear examples)
 
 
@@ -64,7 +65,7 @@ def read_attributes(G: Generator, latents: np.ndarray, space: str | None,
 
 def attribute_directions(G: Generator, *, samples: int = DEFAULT_SAMPLES, seed: int = 0
                          ) -> tuple[list[Direction], dict[str, float]]:
-    """"age" and "gender" (toward older, toward male) for ``G``, each conditioned on the other, and the labels'
+    """Age and gender directions (toward older, toward male) for ``G``, each conditioned on the other, and the labels'
     figures (median age, share of male faces, training accuracies)."""
     classifier = classifier_for(G)
     latents = G.sample_latent(samples, seed).cpu().numpy()
@@ -72,8 +73,8 @@ def attribute_directions(G: Generator, *, samples: int = DEFAULT_SAMPLES, seed: 
     median = float(np.median(ages))
     low, high = np.quantile(ages, [EXTREMES, 1 - EXTREMES])  # the middle third's labels are mostly noise
     clear = (ages <= low) | (ages >= high)
-    age = supervised_direction(G, latents[clear], ages[clear] >= high, "age")
-    gender = supervised_direction(G, latents, males > 0.5, "gender")
+    age = supervised_direction(G, latents[clear], ages[clear] >= high, AGE)
+    gender = supervised_direction(G, latents, males > 0.5, GENDER)
     made = [conditional(age, [gender]), conditional(gender, [age])]
     for i, direction in enumerate(made):
         made[i] = direction.replace(method="classifier", provenance={

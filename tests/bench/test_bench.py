@@ -126,3 +126,16 @@ def test_animation_benchmark_times_walks_and_edits(tmp_path):
     assert report["walk"]["mp4"]["size_px"] == [512, 512] and report["walk"]["gif"]["file_bytes"] > 0
     assert set(report["edit"]) == {"astronaut.png", "grace_hopper.jpg"}
     assert all(e["ms_per_frame"] > 0 and e["size_px"][0] % 2 == 0 for e in report["edit"].values())
+
+
+def test_attributes_benchmark_reports_each_edit_with_its_error(tmp_path, monkeypatch):
+    import bench.attributes as attributes
+
+    monkeypatch.setattr(attributes, "HELD_OUT_FACES", 8)
+    out = tmp_path / "attributes.json"
+    assert main(["attributes", "--faces", "120", "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    age, gender = report["effects"]["age (classifier)"], report["effects"]["gender (classifier)"]
+    assert set(age) == {"-2", "-1", "+1", "+2"}
+    assert gender["+2"]["faces"] == 8 and gender["+2"]["male_se"] > 0
+    assert report["effects"]["gender (classifier)"]["+2"]["faces"] == 8 and report["effects"]["gender"]["+2"]["male_se"] > 0

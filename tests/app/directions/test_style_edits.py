@@ -42,3 +42,20 @@ def test_mixing_needs_per_layer_codes(window, qtbot):
         window.directions.style.make(lambda G: seed_mix(G, 3, "coarse"))
     assert "StyleGAN-family" in raised.args[0]
     assert "mix seed 3 (coarse)" not in window.directions_panel.sliders
+
+
+def test_discover_from_the_attribute_classifiers(window, qtbot):
+    window.directions.open_discover()
+    dialog = window.directions.discover_dialog
+    dialog.method.setCurrentIndex(dialog.method.findData("attributes"))
+    with qtbot.waitSignal(window.directions.maker.components_ready, timeout=WAIT_MS) as ready:
+        dialog.compute.click()
+    found, _strips, notes = ready.args[0]
+    assert [d.name for d in found] == ["age (classifier)", "gender (classifier)"]
+    assert "+2: age +" in notes[0] and "held-out faces" in notes[1]
+    for tick, _field in dialog.rows:
+        tick.setChecked(True)
+    dialog.add.click()
+    assert {"age (classifier)", "gender (classifier)"} <= set(window.directions_panel.sliders)
+    assert window.edits.library.get("age (classifier)").method == "classifier"
+    dialog.close()

@@ -21,7 +21,7 @@ def made():
 def test_each_direction_moves_its_attribute_and_not_the_other(made):
     G, (age, gender), figures = made
     assert 20 < figures["median_age"] < 45 and 0.2 < figures["male_share"] < 0.8
-    assert age.provenance["conditioned_on"] == ["gender"] and gender.provenance["conditioned_on"] == ["age"]
+    assert age.provenance["conditioned_on"] == [gender.name] and gender.provenance["conditioned_on"] == [age.name]
     assert age.method == gender.method == "classifier" and abs(float(np.linalg.norm(age.vector)) - 1) < 1e-5
     classifier = classifier_for(G)
     older = measure_edit(G, age, 2.0, faces=128, classifier=classifier)
@@ -36,5 +36,5 @@ def test_the_command_line_writes_both_and_reports_their_effect(tmp_path, capsys)
     assert main(["directions", "discover", "--method", "attributes", "--samples", "200",
                  "--out", str(tmp_path / "lib")]) == 0
     out = capsys.readouterr().out
-    assert "age +2 on 64 held-out faces: age " in out and "gender +2 on 64 held-out faces" in out
-    assert DirectionLibrary.load(tmp_path / "lib").names() == ["age", "gender"]
+    assert "age (classifier) +2 on 64 held-out faces: age " in out and "gender (classifier) +2 on 64" in out
+    assert DirectionLibrary.load(tmp_path / "lib").names() == ["age (classifier)", "gender (classifier)"]

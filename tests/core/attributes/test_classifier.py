@@ -53,3 +53,15 @@ def test_real_photos_read_as_their_ages():
         readings[name] = float(age), float(male)
     assert 20 < readings["astronaut.png"][0] < 50 and readings["astronaut.png"][1] < 0.2
     assert readings["grace_hopper.jpg"][0] > readings["astronaut.png"][0] + 30  # photographed in her late 70s
+
+
+def test_the_shipped_files_are_the_recorded_conversion():
+    import hashlib
+    import json
+
+    record = json.loads((attributes_dir() / "provenance.json").read_text())
+    assert record["licence"] == "CC0-1.0" and record["wheel_sha256"].startswith("b1f8b994")
+    for task in ("age", "gender"):
+        for name, digest in record["models"][task]["files"].items():
+            assert hashlib.sha256((attributes_dir() / name).read_bytes()).hexdigest() == digest
+        assert record["models"][task]["max_abs_difference_vs_onnxruntime"] < 1e-5

@@ -280,7 +280,7 @@ def _array_ok(key: str, shape: tuple[int, ...]) -> bool:
         return tuned_weights.shape_ok(shape)
     if fill_layers.is_fill_key(key):
         return fill_layers.shape_ok(key, shape)
-    return len(shape) == 1 and shape[0] <= MAX_LATENT_VALUES  # edit_<i>
+    return len(shape) in (1, 2) and math.prod(shape) <= MAX_LATENT_VALUES  # edit_<i>: a vector, or a mix's w+ code
 
 
 def _read_arrays(blob: bytes, manifest: dict[str, Any], path: Path) -> dict[str, np.ndarray]:

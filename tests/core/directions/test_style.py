@@ -3,6 +3,8 @@ that applies edits (the sliders' rule, projects, the command line)."""
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 import torch
@@ -16,6 +18,7 @@ from core.inversion.report import save_npy
 from core.photo_jobs import edited_latent
 from core.resources import resources_dir
 from core.sessions import Document, EditedDirection
+from core.sessions.store import load_project, save_project
 from tests.app.models.tiny_stylegan2 import write_tiny_stylegan2
 
 SAMPLE = resources_dir() / "samples" / "astronaut.png"
@@ -66,16 +69,23 @@ def test_mixing_gives_a_layer_range_the_other_codes_styles(tiny):
         layer_range(G, (2, count + 1))
 
 
-def test_a_project_keeps_and_applies_a_mix_and_a_truncation(tiny):
+def test_a_project_keeps_and_applies_a_mix_and_a_truncation(tiny, tmp_path):
     _, G = tiny
     w = G.sample_latent(2, 3, "w+").numpy()  # two starts of per-layer codes
     mix = style_mix(G, G.sample_latent(1, 8, "w+")[0].numpy(), "w+", "coarse", label="other photo")
     psi = truncation(G, "w+")
     edits = tuple(EditedDirection(name=d.name, vector=d.vector, scale=d.scale, alpha=a, layers=d.layers,
                                   method=d.method) for d, a in ((mix, 1.0), (psi, 0.4)))
-    doc = Document(None, "0" * 64, CropBox(0, 0, 32), embedded_photo=b"x", latents=w, best_index=1, edits=edits)
+    photo = SAMPLE.read_bytes()
+    doc = Document(None, hashlib.sha256(photo).hexdigest(), CropBox(0, 0, 32), embedded_photo=photo, latents=w,
+                   best_index=1, edits=edits)
     expected, _ = edited_latent(G, w[1], [(mix, 1.0), (psi, 0.4)], "w+")
     np.testing.assert_allclose(doc.edited_latent(), expected, atol=1e-5)
+    assert mix.vector.ndim == 2  # a whole per-layer code: the project file must take it back
+    path = save_project(doc, tmp_path / "styled.lsproj")
+    again, _photo = load_project(path)
+    assert [e.method for e in again.edits] == ["style-mix", "truncation"]
+    np.testing.assert_allclose(again.edited_latent(), expected, atol=1e-5)
 
 
 def test_the_command_line_names_them(tiny, tmp_path, capsys):

@@ -40,7 +40,7 @@ class DirectionsPanel(QWidget):
     remove_requested = Signal(str)
     condition_requested = Signal(str)
     reset_requested = Signal()
-    style_requested = Signal(str)  # "truncation", "seed" or "latent"
+    style_requested = Signal(str)  # "truncation", "seed", "photo" or "latent"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +62,7 @@ class DirectionsPanel(QWidget):
         style_menu = QMenu(self.style_button)
         style_menu.addAction("Truncation", partial(self.style_requested.emit, "truncation"))
         style_menu.addAction("Mix Styles from a Seed…", partial(self.style_requested.emit, "seed"))
+        style_menu.addAction("Mix Styles from Another Photo…", partial(self.style_requested.emit, "photo"))
         style_menu.addAction("Mix Styles from a Latent…", partial(self.style_requested.emit, "latent"))
         self.style_button.setMenu(style_menu)
         self.style_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)

@@ -8,18 +8,40 @@ first value as one undoable edit so the change shows at once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Generator as Job
+from pathlib import Path
+from typing import Any
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from app.directions.controller import EditController
 from app.document.controller import DocumentController
 from app.engine import JobRequest
-from core.directions import Direction, named_style_edit, seed_mix, truncation
+from core.device import from_uint8_hwc
+from core.directions import Direction, named_style_edit, seed_mix, style_mix, truncation
+from core.errors import CoreError
 from core.generators import Generator
-from core.jobs import call_as_job
+from core.imageio import load_photo
+from core.inversion import InversionConfig, invert
+from core.photo_jobs import placement_for
 
 LAYER_CHOICES = ["coarse", "middle", "fine"]
+MIX_PHOTO_STEPS = 100  # direct inversion of the other photo: its styles, not a faithful likeness, are wanted
+PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff);;All files (*)"
 FIRST_VALUE = {"truncation": 0.3, "style-mix": 1.0}  # ψ = 0.7, StyleGAN's usual; a mix shows whole
+
+
+def photo_mix(G: Generator, path: Path, layers: str) -> Job[Any, None, Direction]:
+    """Invert another photo (its face aligned to the model's framing where one is found; the direct method's
+    defaults) and mix its styles into ``layers``."""
+    photo = load_photo(path)
+    try:
+        placement = placement_for(photo, G, align=True)
+    except CoreError:  # no face found, or a model whose framing cannot be measured: the centred square
+        placement = placement_for(photo, G)
+    target = from_uint8_hwc(placement.target(photo.pixels, G.resolution), G.device)
+    result = yield from invert(G, target, InversionConfig(steps=MIX_PHOTO_STEPS))
+    return style_mix(G, result.best_latent, result.space, layers, label=path.name)
 
 
 class StyleEdits:
@@ -28,7 +50,8 @@ class StyleEdits:
         doc.register_job("style-edit", self._made)
 
     def request(self, kind: str) -> bool:
-        """``kind``: "truncation", "seed" or "latent"; asks what it needs, then makes the edit on the engine."""
+        """``kind``: "truncation", "seed", "photo" or "latent"; asks what it needs, then makes the edit on the
+        engine."""
         adopted = self.doc.adopted
         if adopted is None:
             self.doc.error_raised.emit("Invert a photo first: truncation and style mixing move its latent.")
@@ -41,6 +64,12 @@ class StyleEdits:
             if layers is None:
                 return False
             return self.make(lambda G: seed_mix(G, seed, layers))
+        if kind == "photo":
+            photo, _ = QFileDialog.getOpenFileName(self.parent, "Mix styles from another photo", "", PHOTO_FILTER)
+            from_photo = self._layers() if photo else None
+            if from_photo is None:
+                return False
+            return self.make(lambda G: (yield from photo_mix(G, Path(photo), from_photo)))
         path, _ = QFileDialog.getOpenFileName(self.parent, "Mix styles from a latent", "", "Latent (*.npy)")
         chosen = self._layers() if path else None
         if chosen is None:
@@ -53,15 +82,19 @@ class StyleEdits:
                                           0, False)
         return layers if ok else None
 
-    def make(self, build: Callable[[Generator], Direction | None]) -> bool:
-        """Make the direction ``build(G)`` returns with the result's own model (its pivotal-tuned copy too)."""
+    def make(self, build: Callable[[Generator], Direction | Job[Any, None, Direction] | None]) -> bool:
+        """Make the direction ``build(G)`` returns (or, a job, ends with) with the result's own model (its
+        pivotal-tuned copy too)."""
         adopted = self.doc.adopted
         assert adopted is not None
 
-        def job() -> Direction | None:
-            return build(self.doc.photo_model("auto", adopted.tuning))
+        def job() -> Job[Any, None, Direction | None]:
+            made = build(self.doc.photo_model("auto", adopted.tuning))
+            if made is None or isinstance(made, Direction):
+                return made
+            return (yield from made)
 
-        return self.doc.submit(JobRequest("style-edit", lambda: call_as_job(job)))
+        return self.doc.submit(JobRequest("style-edit", job))
 
     def _made(self, direction: Direction | None) -> None:
         if direction is None:

@@ -59,3 +59,25 @@ def test_discover_from_the_attribute_classifiers(window, qtbot):
     assert {"age (classifier)", "gender (classifier)"} <= set(window.directions_panel.sliders)
     assert window.edits.library.get("age (classifier)").method == "classifier"
     dialog.close()
+
+
+def test_a_stylegan_mixes_in_another_photos_styles(window, qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    from core.resources import resources_dir
+    from tests.app.models.test_models import load, run_inversion
+    from tests.app.models.tiny_stylegan2 import write_tiny_stylegan2
+
+    load(qtbot, window, write_tiny_stylegan2(tmp_path / "tiny.pt"))
+    run_inversion(qtbot, window, "w", steps=2)
+    other = resources_dir() / "samples" / "grace_hopper.jpg"
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(other), ""))  # the OS pickers
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("middle", True))
+    with qtbot.waitSignal(window.edits.edits_applied, timeout=WAIT_MS):
+        assert window.directions.style.request("photo")
+    name = "mix grace_hopper.jpg (middle)"
+    assert window.edits.edits == {name: 1.0} and name in window.directions_panel.sliders
+    edit = window.controller.edits[0]
+    assert edit.method == "style-mix" and edit.layers is not None and edit.layers[0] > 0
+    window.controller.undo_stack.undo()
+    assert window.edits.edits == {}

@@ -35,7 +35,8 @@ from core.animation import EASINGS, ClipTiming, check_max_side, clip_format
 from core.animation.timing import MAX_FPS, MAX_SECONDS
 from core.errors import CoreError
 
-KINDS = {"edit": "The sliders' edits, swept", "walk": "A walk through seeds", "inversion": "The last run's progress"}
+KINDS = {"edit": "The sliders' edits, swept", "walk": "A walk through latents and seeds",
+         "inversion": "The last run's progress"}
 SIZES = {"The photo's resolution": None, "1920 px": 1920, "1280 px": 1280, "720 px": 720, "512 px": 512, "256 px": 256}
 CLIP_FILTER = "MP4 video (*.mp4);;Animated GIF (*.gif)"
 
@@ -52,6 +53,7 @@ class AnimationRequest:
     seeds: int = 3  # walk: how many seeds it passes through
     first_seed: int = 0
     from_photo: bool = True  # walk: start on the photo's face and composite into the photo
+    latent_files: tuple[Path, ...] = ()  # walk: inverted photos' latent.npy files, visited before the seeds
 
 
 class AnimationDialog(QDialog):
@@ -121,11 +123,20 @@ class AnimationDialog(QDialog):
         form = QFormLayout(box)
         form.setContentsMargins(0, 0, 0, 0)
         self.seeds, self.first_seed = QSpinBox(), QSpinBox()
-        self.seeds.setRange(1, 50)
+        self.seeds.setRange(0, 50)
         self.seeds.setValue(3)
         self.first_seed.setRange(0, 2**31 - 1)
         self.from_photo = QCheckBox("Start on the photo's face, in the photo")
         self.from_photo.setChecked(True)
+        self.latent_files: list[Path] = []
+        self.latents_label = QLabel("none")
+        choose_latents = QPushButton("Latent Files…")
+        choose_latents.setToolTip("Latents saved by File → Save Latent… or `invert` (latent.npy): other photos' faces")
+        choose_latents.clicked.connect(self._choose_latents)
+        latents_row = QHBoxLayout()
+        latents_row.addWidget(self.latents_label, 1)
+        latents_row.addWidget(choose_latents)
+        form.addRow("Through", latents_row)
         form.addRow("Seeds", self.seeds)
         form.addRow("First seed", self.first_seed)
         form.addRow("", self.from_photo)
@@ -171,6 +182,15 @@ class AnimationDialog(QDialog):
             f"The latent's path over the last run's {recorded_steps} steps, pasted into the photo." if recorded_steps
             else "Run an inversion first: its steps are recorded for this.")
 
+    def set_latent_files(self, paths: list[Path]) -> None:
+        self.latent_files = list(paths)
+        self.latents_label.setText(", ".join(p.name for p in paths) if paths else "none")
+
+    def _choose_latents(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Latents to walk through", "", "Latents (*.npy)")
+        if paths:
+            self.set_latent_files([Path(p) for p in paths])
+
     def _choose_path(self) -> None:
         path, chosen = QFileDialog.getSaveFileName(self, "Export animation", self.path.text() or "clip.mp4",
                                                    CLIP_FILTER)
@@ -192,7 +212,8 @@ class AnimationDialog(QDialog):
         return AnimationRequest(kind=self.kind.currentData(), path=path, timing=timing, max_side=max_side,
                                 from_opposite=self.from_edit.currentIndex() == 1, seeds=self.seeds.value(),
                                 first_seed=self.first_seed.value(),
-                                from_photo=self.from_photo.isEnabled() and self.from_photo.isChecked())
+                                from_photo=self.from_photo.isEnabled() and self.from_photo.isChecked(),
+                                latent_files=tuple(self.latent_files))
 
     def _export(self) -> None:
         try:

@@ -26,6 +26,7 @@ from core.animation import (
     walk_latents,
     write_animation,
 )
+from core.cli.render import load_latents
 from core.errors import InvalidInputError
 from core.generators import Generator
 from core.inversion import InversionStep
@@ -124,11 +125,15 @@ class AnimationPresenter:
         return self._progress_plan(request)
 
     def _walk_plan(self, request: AnimationRequest, start: Adopted | None) -> Plan:
-        """From the photo's face (``start``; None: from the first seed) through the seeds."""
+        """From the photo's face (``start``; None: from the first keyframe) through the latent files, then the
+        seeds."""
         def walk(G: Generator) -> Frames:
             space = None if start is None else start.space
-            seeds = [G.sample_latent(1, request.first_seed + i, space)[0].cpu().numpy() for i in range(request.seeds)]
-            keys = seeds if start is None else [np.asarray(start.latent, np.float32), *seeds]
+            shape = G.space(space).shape
+            keys = [] if start is None else [np.asarray(start.latent, np.float32)]
+            for path in request.latent_files:
+                keys.extend(load_latents(path, shape))
+            keys += [G.sample_latent(1, request.first_seed + i, space)[0].cpu().numpy() for i in range(request.seeds)]
             return walk_latents(G, keys, space, request.timing), space
 
         tuning = None if start is None else start.tuning

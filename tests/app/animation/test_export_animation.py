@@ -92,3 +92,21 @@ def test_stop_leaves_no_file(window, qtbot, tmp_path):
     assert dialog.message.text().startswith("Stopped after") and list(tmp_path.glob("*.mp4")) == []
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".long")] == []
     assert dialog.export_button.isEnabled() and not dialog.stop_button.isEnabled()
+
+
+def test_a_walk_through_saved_latents_and_a_wrong_one(window, qtbot, tmp_path):
+    from core.inversion.report import save_npy
+
+    G = window.controller.model("cpu")
+    files = [save_npy(tmp_path / f"face{s}.npy", G.sample_latent(1, s)[0].numpy()) for s in (4, 9)]
+    invert(qtbot, window)
+    dialog = open_dialog(window)
+    dialog.set_latent_files(files)
+    assert dialog.latents_label.text() == "face4.npy, face9.npy"
+    dialog.seeds.setValue(0)
+    export(qtbot, window, dialog, "walk", tmp_path / "through.mp4", seconds=1.0)
+    assert dialog.message.text().startswith("10 frames (512×512)")  # the photo's face, then both files, in the photo
+    assert len(read_mp4(tmp_path / "through.mp4").frames) == 10
+    dialog.set_latent_files([save_npy(tmp_path / "wrong.npy", np.zeros(7, np.float32))])
+    export(qtbot, window, dialog, "walk", tmp_path / "wrong.mp4")
+    assert dialog.message.text().startswith("The animation was not written:") and not (tmp_path / "wrong.mp4").exists()

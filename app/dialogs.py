@@ -126,6 +126,11 @@ class PreferencesDialog(QDialog):
         super().accept()
 
 
+CANVAS_KEYS = [("Pan", "Space + drag"), ("Brush size", "[  ]  or  Alt + wheel"), ("Show before (hold)", "\\"),
+               ("Zoom", "Wheel"), ("Browse inpainting candidates (gallery)", "←  →"),
+               ("Drag tool: remove the last point", "Backspace  or  right click")]  # keys the canvas handles itself
+
+
 class ShortcutsDialog(QDialog):
     """Every action that has a shortcut, read from the actions themselves so the sheet never goes stale."""
 

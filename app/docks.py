@@ -31,3 +31,12 @@ def _dock(window: QMainWindow, title: str, widget: QWidget, area: Qt.DockWidgetA
     dock.setWidget(widget)
     window.addDockWidget(area, dock)
     return dock
+
+
+def add_tabbed_dock(window: QMainWindow, docks: dict[str, QDockWidget], name: str, title: str,
+                    widget: QWidget) -> QDockWidget:
+    """A feature's panel docked as one more tab beside the Inversion panel (keyed ``name`` in ``docks``), so a
+    feature package adds its panel without the window's own list growing."""
+    dock = docks[name] = _dock(window, title, widget, RIGHT)
+    window.tabifyDockWidget(docks["inversion"], dock)
+    return dock

@@ -24,9 +24,10 @@ HINTS = {
     "photo": "Next: press Run (Ctrl+Return) to find this face in the model; drag the dashed square to frame "
              "another face.",
     "running": "Running… Esc stops it and keeps the best result so far.",
-    "result": "Next: edit with a Directions slider, brush (B) and Inpaint, hold \\ for the photo, Ctrl+E exports.",
+    "result": "Next: edit with a Directions slider, drag points (D), brush (B) and Inpaint, hold \\ for the photo, "
+              "Ctrl+E exports.",
     "result_detail": "Found. The photo keeps its own detail and changes only where you edit: move a Directions slider, "
-                     "brush (B) and Inpaint; Ctrl+E exports.",
+                     "drag points (D), brush (B) and Inpaint; Ctrl+E exports.",
 }
 FIRST_RUN = ("<b>Welcome.</b> This is a sample photo. Press <b>Run</b> (Ctrl+Return) and the model finds the face "
              "in the dashed square; then edit it with the Directions sliders. Open your own photo with Ctrl+O. "

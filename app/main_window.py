@@ -14,7 +14,7 @@ from app.alignment.presenter import AlignPresenter
 from app.animation.presenter import AnimationPresenter
 from app.batch.presenter import RecipePresenter
 from app.before_key import BeforeKey
-from app.dialogs import Preferences, PreferencesDialog, ShortcutsDialog
+from app.dialogs import CANVAS_KEYS, Preferences, PreferencesDialog, ShortcutsDialog
 from app.directions.controller import EditController
 from app.directions.panel import DirectionsPanel
 from app.directions.presenter import DirectionsPresenter
@@ -24,6 +24,7 @@ from app.document.controller import DocumentController
 from app.document.projects import ProjectController, ReopenedProject
 from app.document.state import Adopted, OpenedPhoto
 from app.document.unsaved import UnsavedChangesGuard
+from app.drag.presenter import DragPresenter
 from app.guide import Guide
 from app.inpainting.panel import InpaintingPanel
 from app.inpainting.presenter import InpaintingPresenter
@@ -44,8 +45,6 @@ from core.inversion import InversionConfig
 
 PHOTO_FILTER = ("Photos and projects (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp *.gif *.lsproj);;"
                 "Projects (*.lsproj);;Generator models (*.pt *.pth *.pkl *.safetensors);;All files (*)")
-CANVAS_KEYS = [("Pan", "Space + drag"), ("Brush size", "[  ]  or  Alt + wheel"), ("Show before (hold)", "\\"),
-               ("Zoom", "Wheel"), ("Browse inpainting candidates (gallery)", "←  →")]
 
 
 class MainWindow(QMainWindow):
@@ -90,6 +89,7 @@ class MainWindow(QMainWindow):
         self.alignment = AlignPresenter(controller, self.inversion_panel, self.canvas, self)
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.alignment.action)
+        self.drag = DragPresenter(self)  # the Drag tool's panel, dock and Edit → Drag Points
         self._status_bar()
         self.setAcceptDrops(True)
         self.before_key = BeforeKey(self, self.canvas.hold_before)  # \ held shows "before", whatever has focus
@@ -395,5 +395,5 @@ class MainWindow(QMainWindow):
 
     def confirm_quit_during_run(self) -> bool:
         answer = QMessageBox.question(self, "Quit during a run?",
-                                      "An inversion is running. Stop it and quit? Its result will be lost.")
+                                      "A run is in progress. Stop it and quit? Its result will be lost.")
         return answer == QMessageBox.StandardButton.Yes

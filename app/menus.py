@@ -80,6 +80,8 @@ def _edit_menu(window: MainWindow, edit: QMenu) -> QAction:
     add_action(edit, "&Clear Mask", window.controller.clear_mask, "Ctrl+Shift+X")
     add_action(edit, "&Invert Mask", window.controller.invert_mask, "Ctrl+I")
     edit.addSeparator()
+    edit.addAction(window.drag.menu_action)
+    edit.addSeparator()
     composite = _composite_action(window)
     edit.addAction(composite)
     edit.addSeparator()

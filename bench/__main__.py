@@ -14,6 +14,7 @@
     python -m bench batch [--device cpu] [--repeats 3]
     python -m bench animation [--seconds 10] [--repeats 3] [--model default]
     python -m bench attributes [--faces 1000] [--model default]
+    python -m bench drag [--faces 8] [--steps 120] --model ffhq
     python -m bench gui [--steps 200] [--starts 1] [--repeats 3]
     python -m bench sliders [--steps 200] [--moves 600] [--rate 60] [--direction smile]
 
@@ -31,7 +32,7 @@ import sys
 from pathlib import Path
 
 BENCHMARKS = ("inversion", "landscape", "inpainting", "slice", "methods", "quality", "stylegan2", "ffhq", "likeness",
-              "alignment", "batch", "gui", "sliders", "animation", "attributes")
+              "alignment", "batch", "gui", "sliders", "animation", "attributes", "drag")
 GUI = ("gui", "sliders")
 DEFAULT_REPEATS = {"gui": 3, "sliders": 3, "batch": 3, "animation": 3}  # the others: 5
 
@@ -59,7 +60,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-edits", action="store_true", help="quality: skip the edits section")
     parser.add_argument("--resolutions", help="stylegan2: output sizes, comma-separated (default 64,256,1024)")
     parser.add_argument("--tiny", action="store_true", help="stylegan2: 32-channel smoke-test nets (no real figures)")
-    parser.add_argument("--steps", type=int, default=200, help="gui, sliders: steps of the run in the window")
+    parser.add_argument("--steps", type=int, help="gui, sliders: steps of the run in the window (default 200); drag: "
+                                                  "the most steps of each drag (default: the product's)")
     parser.add_argument("--starts", type=int, default=1, help="gui: starts of the run in the window")
     parser.add_argument("--moves", type=int, default=600, help="sliders: moves in the scripted drag")
     parser.add_argument("--rate", type=float, default=60.0, help="sliders: moves per second")
@@ -71,6 +73,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.repeats is None:
         args.repeats = DEFAULT_REPEATS.get(args.name, 5)
+    if args.steps is None and args.name != "drag":
+        args.steps = 200
     return args
 
 

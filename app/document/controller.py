@@ -42,7 +42,7 @@ from core.theta.registry import learning_note, mapping_dir
 
 log = logging.getLogger(__name__)
 HistoryState = tuple[Adopted | None, tuple[EditedDirection, ...], tuple[Fill, ...], str]  # result, edits, fills, mode
-RUN_JOBS = ("invert", "inpaint")  # the long runs: Stop applies to them, closing asks first
+RUN_JOBS = ("invert", "inpaint", "drag")  # the long runs: Stop applies to them, closing asks first
 
 
 class DocumentController(MaskHistory, QObject):
@@ -52,7 +52,7 @@ class DocumentController(MaskHistory, QObject):
     mask_changed = Signal(object)  # (x, y, w, h) of the changed pixels, or None for the whole mask
     result_applied = Signal(object)  # Adopted | None
     edits_changed = Signal()  # the edits changed with the result (an adopt, or its undo or redo)
-    run_state_changed = Signal(bool)  # True while an inversion or an inpainting runs
+    run_state_changed = Signal(bool)  # True while an inversion, an inpainting or a drag edit runs
     status_changed = Signal(str)  # status-bar text
     error_raised = Signal(str)  # a message for a dialog
     warning_raised = Signal(str)  # a lasting notice (e.g. a loss term fell back)
@@ -292,13 +292,15 @@ class DocumentController(MaskHistory, QObject):
         self.alignment_changed.emit(alignment)
 
     # -- result ----------------------------------------------------------------------------------------------
-    def adopt(self, adopted: Adopted, text: str, keep_edits: bool = False) -> None:
+    def adopt(self, adopted: Adopted, text: str, keep_edits: bool = False, keep_fills: bool = False) -> None:
         """Make ``adopted`` the document's result as one undo step called ``text``. A new latent starts its edits
-        and fills from zero (``keep_edits``: the same latent, e.g. re-rendered by the original model, keeps both);
-        undo brings back the previous result with its edits and fills, so the history and the canvas agree. The
-        document takes the composite the result was blended with (the one it had when the run started)."""
+        and fills from zero (``keep_edits``: the same latent, e.g. re-rendered by the original model, keeps both;
+        ``keep_fills``: an edit of the latent itself, e.g. a drag, keeps the fills stacked over it, as slider edits
+        do); undo brings back the previous result with its edits and fills, so the history and the canvas agree.
+        The document takes the composite the result was blended with (the one it had when the run started)."""
         mode = adopted.composite
-        new = (adopted, self.edits, self.fills, mode) if keep_edits else (adopted, (), (), mode)
+        fills = self.fills if keep_edits or keep_fills else ()
+        new = (adopted, self.edits if keep_edits else (), fills, mode)
         self._push_state(text, new)
 
     def add_fill(self, fill: Fill, text: str) -> None:

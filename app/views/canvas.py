@@ -1,4 +1,4 @@
-"""The photo canvas: zoom and pan, the square crop, the mask brush and eraser, and before/after comparison.
+"""The photo canvas: zoom and pan, the square crop, the mask brush and eraser, drag points, before/after comparison.
 
 Scene units are full-resolution photo pixels even when the pixmap on screen is a smaller display copy (its item is
 scaled up to the photo's size), so crop boxes and mask coordinates never depend on how the photo is displayed.
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPixmap, QResizeEvent, QTransform
+from PySide6.QtGui import QColor, QPainter, QPixmap, QPolygonF, QResizeEvent, QTransform
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsItem,
@@ -34,12 +34,14 @@ from app.views.canvas_items import (
     paint_photo_shadow,
 )
 from app.views.canvas_math import MaskEdit, fit_scale, scene_margins
+from app.views.drag_points import DragPair, DragPointsItem
 from app.widgets.qimage import numpy_to_qimage
 from core.imageio import CropBox
 
 __all__ = ["CanvasView", "MaskEdit"]
 
-TOOLS = ("crop", "brush", "eraser")
+TOOLS = ("crop", "brush", "eraser", "drag")
+PAINTING = ("brush", "eraser")  # the tools that show the brush outline instead of the mouse pointer
 COMPARE_MODES = ("after", "before", "split")
 BRUSH_RANGE = (1.0, 2000.0)  # diameter, photo pixels
 ZOOM_RANGE = (0.005, 64.0)
@@ -59,6 +61,8 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
     brush_size_changed = Signal(float)  # diameter in photo pixels (also from [ ] keys and Alt+wheel)
     split_changed = Signal(float)  # split position 0..1, when the user drags the split line
     painted = Signal()  # a frame was drawn (end of a paint): when new pixels reached the screen
+    drag_points_changed = Signal()  # the user placed, moved or removed a drag point (on release, once)
+    drag_point_refused = Signal(str)  # why a click of the drag tool placed nothing (outside the square, …)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,19 +86,21 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
         self._aligned_item = AlignedSquareItem()  # replaces the crop box while a face alignment is used
         self._split_item = SplitItem()
         self._cursor_item = BrushCursorItem()
+        self._points_item = DragPointsItem()
         items = (self._photo_item, self._result_clip, self._mask_layer, self._crop_item, self._aligned_item,
-                 self._split_item, self._cursor_item)
+                 self._points_item, self._split_item, self._cursor_item)
         for z, item in enumerate(items):
             item.setZValue(z)
             self.scene().addItem(item)
         self._size = (0, 0)  # full photo (width, height)
         self._crop = CropBox(0, 0, 0)
+        self._drag_corners: np.ndarray | None = None  # the square drag points must lie in (None: the shown one)
         self._has_result = self._has_patch = False
         self._tool, self._compare, self._split = "crop", "after", 0.5
         self._brush_size, self._feather = 40.0, 0.5
         self._before_held = self._space_held = False
         self._fit_mode = True  # refit on resize until the user zooms
-        self._drag: str | int | None = None  # "pan" | "move" | "stroke" | "split" | corner index 0..3
+        self._drag: str | int | None = None  # "pan" | "move" | "stroke" | "split" | "point" | corner index 0..3
         self._drag_button = Qt.MouseButton.NoButton  # the button that started the drag; its release ends it
         self._drag_start = (QPointF(), CropBox(0, 0, 0))  # (scene pos, crop) at the press
         self._last = QPointF()  # last view pos (pan) or scene pos (stroke)
@@ -115,6 +121,7 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
         self._crop = CropBox.centered(width, height)
         self._crop_item.set_geometry(self._photo_rect(), self._crop)
         self.set_aligned_square(None)
+        self.set_drag_points([])
         self.set_result(None)
         self._sync_tool()
         self.fit()
@@ -131,6 +138,7 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
         box.validate(*self._size)
         self._crop = box
         self._crop_item.set_geometry(self._photo_rect(), box)
+        self._sync_drag_square()
 
     def crop(self) -> CropBox:
         return self._crop
@@ -139,10 +147,41 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
         """Outline the aligned face square (float [4, 2] photo pixels) instead of the crop box; None: the crop box."""
         self._aligned_item.set_corners(corners)
         self._crop_item.setVisible(corners is None)
+        self._sync_drag_square()
 
     def aligned_square(self) -> np.ndarray | None:
         """The outlined square's corners in photo pixels, or None while the crop box is used."""
         return self._aligned_item.corners() if self._aligned_item.isVisible() else None
+
+    # ------------------------------------------------------------------------------------------------ drag points
+    def drag_points(self) -> list[DragPair]:
+        """The drag tool's (handle, target or None) pairs in photo pixels, in the order placed."""
+        return list(self._points_item.pairs)
+
+    def set_drag_points(self, pairs: list[DragPair]) -> None:
+        """Show ``pairs`` (photo pixels); no ``drag_points_changed``: that reports what the user did."""
+        if self._drag == "point":
+            self._drag = None
+        self._points_item.set_pairs(pairs)
+
+    def set_drag_square(self, corners: np.ndarray | None) -> None:
+        """Accept drag points only inside this square (float [4, 2] photo pixels: the adopted result's); None:
+        the square shown (the crop box, or the aligned face square)."""
+        self._drag_corners = corners
+        self._sync_drag_square()
+
+    def set_drag_points_locked(self, locked: bool) -> None:
+        """While a drag runs its handles follow the engine: clicks of the drag tool change nothing."""
+        self._points_item.locked = locked
+
+    def _sync_drag_square(self) -> None:
+        corners = self._drag_corners
+        if corners is None:
+            corners = self.aligned_square()
+        if corners is None:
+            c = self._crop
+            corners = np.array([[c.x, c.y], [c.x + c.size, c.y], [c.x + c.size, c.y + c.size], [c.x, c.y + c.size]])
+        self._points_item.square = QPolygonF([QPointF(float(x), float(y)) for x, y in corners])
 
     # ------------------------------------------------------------------------------------------------ mask
     # Replaces QWidget.mask() (a widget's shape region, never set on this view) on purpose: the app and its tests
@@ -231,7 +270,7 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
 
     # ------------------------------------------------------------------------------------------------ tools
     def set_tool(self, tool: str) -> None:
-        """"crop" (move/resize the crop box), "brush" or "eraser" (paint the mask)."""
+        """"crop" (move/resize the crop box), "brush" or "eraser" (paint the mask), "drag" (place drag points)."""
         if tool not in TOOLS:
             raise ValueError(f"Unknown tool {tool!r}; use one of {', '.join(TOOLS)}.")
         self._end_drag()
@@ -260,8 +299,8 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
         return self._feather
 
     def _sync_tool(self) -> None:
-        painting = self._tool != "crop"
-        self._crop_item.set_state(handles_visible=not painting, interacting=False)
+        painting = self._tool in PAINTING
+        self._crop_item.set_state(handles_visible=self._tool == "crop", interacting=False)
         self._cursor_item.set_brush(self._brush_size, self._tool == "eraser")
         self._cursor_item.setVisible(painting and self.viewport().underMouse())
         self._update_cursor(None)
@@ -299,7 +338,7 @@ class CanvasView(CanvasInputMixin, QGraphicsView):
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() + moved.y())
         self._fit_mode = False
         for item in (self._photo_item, self._result_item, self._patch_item, self._mask_layer, self._crop_item,
-                     self._split_item, self._cursor_item):
+                     self._points_item, self._split_item, self._cursor_item):
             item.set_view_scale(scale)
         if scale != old:
             self.zoom_changed.emit(scale)

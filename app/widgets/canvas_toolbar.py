@@ -1,4 +1,5 @@
-"""The canvas toolbar: tool choice, brush size and softness, mask visibility, before/after compare, zoom."""
+"""The canvas toolbar: tool choice (crop, brush, eraser, drag points), brush size and softness, mask visibility,
+before/after compare, zoom."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from app.views.canvas import CanvasView
 
 TOOLS = [("crop", "Crop", "C", "Move or resize the square region given to the model"),
          ("brush", "Brush", "B", "Paint the mask: brushed pixels are ignored by the inversion"),
-         ("eraser", "Eraser", "E", "Erase the mask")]
+         ("eraser", "Eraser", "E", "Erase the mask"),
+         ("drag", "Drag", "D", "Drag points: click a handle (red) on the face, then where it should go (blue); "
+                               "Drag in the Drag panel moves it there")]
 COMPARE = [("after", "After", "Show the result over the photo"), ("before", "Before", "Show the photo only"),
            ("split", "Split", "Before on the left of the line, after on the right")]
 

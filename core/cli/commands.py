@@ -1,6 +1,6 @@
-"""``landscape-studio`` headless commands: invert, align, sample, render, edit, animate, directions, inpaint, restore,
-slice, train-landscape, train-encoder, info, models, batch. Each is a thin layer over the photo-level jobs the editor
-runs too.
+"""``landscape-studio`` headless commands: invert, align, sample, render, edit, animate, drag, directions, inpaint,
+restore, slice, train-landscape, train-encoder, info, models, batch. Each is a thin layer over the photo-level jobs
+the editor runs too.
 
 Bad input ends in a one-line ``error: …`` and exit code 2, never a traceback. Ctrl-C during a run stops it at the
 next step and still writes the best result so far (a second Ctrl-C aborts).
@@ -20,6 +20,7 @@ from core.cli.animate import add_animate_parser, cmd_animate
 from core.cli.batch import add_batch_parser, cmd_batch
 from core.cli.common import OneLineParser
 from core.cli.directions import add_directions_parser, cmd_directions
+from core.cli.drag import add_drag_parser, cmd_drag
 from core.cli.edit import add_edit_parser, cmd_edit
 from core.cli.exit_codes import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 from core.cli.info import add_info_parser, add_sample_parser, cmd_info, cmd_sample
@@ -40,6 +41,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse._SubParsersAction], None], Callable
     "train-landscape": (add_train_landscape_parser, cmd_train_landscape),
     "edit": (add_edit_parser, cmd_edit),
     "animate": (add_animate_parser, cmd_animate),
+    "drag": (add_drag_parser, cmd_drag),
     "directions": (add_directions_parser, cmd_directions),
     "inpaint": (add_inpaint_parser, cmd_inpaint),
     "restore": (add_restore_parser, cmd_restore),

@@ -39,6 +39,7 @@ from core.generators.style_based import StyleBasedGenerator, check_layer_range
 
 WORKING_RESOLUTION = 256
 RENDER_RESOLUTION = 1024
+FEATURE_LAYER = "LeakyRelu_542"  # the activations [N, 256, 128, 128] drag editing follows (0.07 s on 2 cores)
 BAND_LAYER = "Add_754"  # the last to-image output: the wavelet bands [N, 12, 512, 512] of the pinned graph
 W_DIM = 512
 
@@ -56,10 +57,11 @@ class MobileStyleGANNet(nn.Module):
         self.style_inputs = sorted(graph.consumers(graph.input_id, "MatMul"), key=lambda edge: _gemm_number(
             graph.layer(edge[0]).name))  # [(layer, port)] of the style affines, coarse → fine
         bands = [layer.id for layer in graph.layers if layer.name == BAND_LAYER]
-        if not self.style_inputs or len(bands) != 1:
+        features = [layer.id for layer in graph.layers if layer.name == FEATURE_LAYER]
+        if not self.style_inputs or len(bands) != 1 or len(features) != 1:
             raise ModelLoadError("SynthesisNetwork.xml is not the MobileStyleGAN graph this version reads "
                                  "(its style inputs or its last wavelet layer are missing).")
-        self.band_id = bands[0]
+        self.band_id, self.feature_id = bands[0], features[0]
         self.register_buffer("w_avg", torch.zeros(W_DIM))
 
     @property
@@ -72,6 +74,10 @@ class MobileStyleGANNet(nn.Module):
     def render(self, ws: torch.Tensor) -> torch.Tensor:
         """ws [N, num_ws, w_dim] → the full images [N, 3, 1024, 1024]."""
         return self.synthesis_net(ws[:, 0], feeds=self._feeds(ws))
+
+    def features(self, ws: torch.Tensor) -> torch.Tensor:
+        """ws → the 128-px activations [N, 256, 128, 128] (only the graph up to them runs)."""
+        return self.synthesis_net(ws[:, 0], feeds=self._feeds(ws), until=self.feature_id)
 
     def working(self, ws: torch.Tensor) -> torch.Tensor:
         """ws → images [N, 3, 256, 256]: the low-pass wavelet band (the 512-px image × 2), area-averaged."""
@@ -106,6 +112,9 @@ class MobileStyleGANGenerator(StyleBasedGenerator):
 
     def synthesize_ws(self, ws: torch.Tensor) -> torch.Tensor:
         return self.net.working(ws)
+
+    def drag_features(self, ws: torch.Tensor) -> torch.Tensor:
+        return self.net.features(ws)
 
     @property
     def render_resolution(self) -> int:

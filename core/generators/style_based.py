@@ -48,6 +48,11 @@ class StyleBasedGenerator(Generator):
     def synthesize_ws(self, ws: torch.Tensor) -> torch.Tensor:
         """ws [N, num_ws, w_dim] → images [N, 3, R, R]."""
 
+    def drag_features(self, ws: torch.Tensor) -> torch.Tensor:
+        """ws [N, num_ws, w_dim] → the synthesis features drag editing follows [N, C, h, w] (DragGAN's: a mid-level
+        block, about 128 px, whose channels are specific enough to track a point and smooth enough to push it)."""
+        raise InvalidInputError(f"{self.name} does not expose the features drag editing needs.")
+
     @property
     def w_avg(self) -> torch.Tensor:
         """The truncation centre [w_dim]: the checkpoint's ``latent_avg`` when it has one, else the mapped mean."""

@@ -50,6 +50,7 @@ from core.generators.stylegan2_layers import (
 )
 
 NOISE_MODES = ("const", "random", "none")
+DRAG_FEATURE_SIDE = 128  # the level whose activations drag editing follows (DragGAN's sixth block)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,17 @@ class StyleGAN2Net(nn.Module):
             return [torch.randn(n, *b.shape[1:], device=b.device, dtype=b.dtype) for b in stored]
         return [None] * len(stored)
 
+    def features(self, ws: torch.Tensor, side: int, noise_mode: str = "const") -> torch.Tensor:
+        """ws → the activations [N, C, side, side] after the level of that side (drag editing's features)."""
+        noise = self._noises(ws.shape[0], noise_mode)
+        x = self.conv1(self.input(ws.shape[0]), ws[:, 0], noise[0])  # [N, C, 4, 4]
+        for level in range(len(self.to_rgbs)):
+            if x.shape[-1] >= side:
+                break
+            i = 2 * level + 1
+            x = self.convs[i](self.convs[i - 1](x, ws[:, i], noise[i]), ws[:, i + 1], noise[i + 1])
+        return x
+
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         """ws [N, num_ws, w_dim] → images [N, 3, R, R] (unclamped; about [-1, 1])."""
         noise = self._noises(ws.shape[0], noise_mode)
@@ -196,6 +208,10 @@ class StyleGAN2Generator(StyleBasedGenerator):
 
     def synthesize_ws(self, ws: torch.Tensor) -> torch.Tensor:
         return self.net.synthesis(ws, self.noise_mode)
+
+    def drag_features(self, ws: torch.Tensor) -> torch.Tensor:
+        """The output of the 128-px level (DragGAN's choice), or of the last level of a smaller model."""
+        return self.net.features(ws, min(DRAG_FEATURE_SIDE, self.resolution), self.noise_mode)
 
     def style_layers(self) -> list[tuple[int, ModulatedConv2d]]:
         """(w+ row, modulated conv) for each row: the styled convs read rows 0 … num_ws − 2, the last to-RGB the

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from core.alignment import Alignment, unwarp_and_paste, warp_to_model
+from core.alignment import Alignment, geometry, unwarp_and_paste, warp_to_model
 from core.errors import InvalidInputError
 from core.imageio import CropBox, Photo, crop_and_resize, crop_and_resize_mask
 from core.placement.blend import composite, composite_aligned, paste_back
@@ -148,6 +148,22 @@ class Placement:
             x, y, s = self.crop.x, self.crop.y, self.crop.size
             return np.array([[x, y], [x + s, y], [x + s, y + s], [x, y + s]], np.float64)
         return self.alignment.corners()
+
+    # -- points ------------------------------------------------------------------------------------------------
+    def to_square(self, points: np.ndarray) -> np.ndarray:
+        """Photo-pixel points [K, 2] (x, y) → (x, y) fractions of the model's square (0 at its top-left corner)."""
+        points = np.asarray(points, np.float64).reshape(-1, 2)
+        if self.alignment is None:
+            return (points - [self.crop.x, self.crop.y]) / self.crop.size
+        return geometry.apply(self.alignment.transform, points) / self.alignment.resolution
+
+    def from_square(self, fractions: np.ndarray) -> np.ndarray:
+        """The inverse of :meth:`to_square`: fractions of the square → photo-pixel points [K, 2]."""
+        fractions = np.asarray(fractions, np.float64).reshape(-1, 2)
+        if self.alignment is None:
+            return fractions * self.crop.size + [self.crop.x, self.crop.y]
+        inverse = geometry.invert(self.alignment.transform)
+        return geometry.apply(inverse, fractions * self.alignment.resolution)
 
     # -- other pixel grids ------------------------------------------------------------------------------------
     def scaled(self, factor: float, width: int, height: int) -> Placement:

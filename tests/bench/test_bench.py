@@ -138,3 +138,12 @@ def test_attributes_benchmark_reports_each_edit_with_its_error(tmp_path, monkeyp
     age, gender = report["effects"]["age (classifier)"], report["effects"]["gender (classifier)"]
     assert set(age) == {"-2", "-1", "+1", "+2"}
     assert gender["+2"]["faces"] == 8 and gender["+2"]["male_se"] > 0
+
+
+def test_drag_benchmark_skips_faces_the_finder_cannot_read(tmp_path, tiny_stylegan2_path):
+    out = tmp_path / "drag.json"  # a random-weight model draws no faces: no drag is placed, and the report says so
+    assert main(["drag", "--model", str(tiny_stylegan2_path), "--faces", "2", "--steps", "2", "--device", "cpu",
+                 "--out", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["faces"] == 2 and report["runs"] == [] and report["settings"]["steps"] == 2
+    assert {name: s["runs"] for name, s in report["summary"].items()} == {"turn": 0, "chin": 0}

@@ -112,3 +112,12 @@ def test_an_aligned_square_is_the_same_face_at_any_side():
     mask = np.zeros(photo.pixels.shape[:2], np.uint8)
     mask[: photo.height // 2] = 255
     assert abs(placement.mask(mask, R).mean() - placement.mask(mask, 4 * R).mean()) < 0.02
+
+
+@pytest.mark.parametrize("aligned", [False, True])
+def test_points_map_into_the_square_and_back(aligned):
+    placement = Placement(CropBox(25, 10, 120), _aligned() if aligned else None)
+    corners = placement.corners()  # the square's corners in photo pixels: (0,0), (1,0), (1,1), (0,1) inside it
+    np.testing.assert_allclose(placement.to_square(corners), [[0, 0], [1, 0], [1, 1], [0, 1]], atol=1e-9)
+    points = np.array([[60.0, 40.0], [101.5, 77.25]])
+    np.testing.assert_allclose(placement.from_square(placement.to_square(points)), points, atol=1e-9)

@@ -85,6 +85,7 @@ class DragPresenter:
         steps, masked = self.panel.settings()
         if self.drag.refusal(pairs, masked) is None:
             self.window._prepare_run(steps)  # the preferences apply; the Progress view starts over on the square
+            self.window.progress_panel.plot.set_value_label("px to go")
         if not self.drag.run(pairs, steps, masked):
             return False
         self._running_pairs = pairs

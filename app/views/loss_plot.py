@@ -86,9 +86,14 @@ class LossPlotView(pg.PlotWidget):
         the Progress dock most of the window's height and width."""
         return QSize(480, PREFERRED_HEIGHT)
 
+    def set_value_label(self, text: str) -> None:
+        """Name the y axis for a run that plots something other than losses (a drag's distance left)."""
+        self.getPlotItem().setLabel("left", text)
+
     def reset(self) -> None:
-        """Remove every curve and its legend entry (a new run starts)."""
+        """Remove every curve and its legend entry (a new run starts; the y axis is "loss" again)."""
         item = self.getPlotItem()
+        item.setLabel("left", "loss")
         for curve in self._curves.values():
             item.removeItem(curve)
         self._curves.clear()

@@ -34,6 +34,10 @@ def test_axes_are_log_loss_against_step(view: LossPlotView) -> None:
     assert item.getAxis("bottom").labelText == "step"
     assert item.getAxis("left").labelText == "loss"
     assert item.getAxis("left").grid and item.getAxis("bottom").grid
+    view.set_value_label("px to go")  # a drag plots its distance left; the next run's reset names losses again
+    assert item.getAxis("left").labelText == "px to go"
+    view.reset()
+    assert item.getAxis("left").labelText == "loss"
 
 
 def test_one_curve_per_term_with_a_legend_entry(view: LossPlotView) -> None:

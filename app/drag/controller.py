@@ -24,7 +24,6 @@ from app.document.state import Adopted, OpenedPhoto
 from app.engine import JobRequest
 from app.views.drag_points import DragPair
 from core.drag import DragPoint, DragProgress, DragResult, DragSettings, drag_job
-from core.generators.style_based import StyleBasedGenerator
 from core.imageio import CropBox
 from core.jobs import CancelToken
 from core.photo_jobs import edited_latent
@@ -84,7 +83,8 @@ class _Scene:
         model_id, _space, inversion = old.record()
         reference = old.change_reference(True)  # kept under "replace" too: a later switch to "detail" needs it
         adopted = Adopted(None, old.placement, self.opened.display, result.latent, result.image, tuning=old.tuning,
-                          space="w+", label="drag edit", model_id=model_id, inversion=inversion, reference=reference)
+                          space=result.space, label="drag edit", model_id=model_id, inversion=inversion,
+                          reference=reference)
         handles = old.placement.from_square(np.array(result.handles, np.float64))
         return DragOutcome(adopted.redisplayed(self.opened, self.feather, self.detail), result, handles)
 
@@ -121,7 +121,7 @@ class DragController(QObject):
         if d.adopted is None:
             return NO_RESULT
         loaded = d.loaded_generators()
-        if loaded and not isinstance(loaded[0], StyleBasedGenerator):
+        if loaded and loaded[0].drag_space is None:
             return NOT_STYLE
         if not pairs:
             return NO_POINTS

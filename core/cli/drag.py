@@ -87,11 +87,11 @@ def _write_outputs(args: argparse.Namespace, G: Generator, latent: np.ndarray, s
     if photo is not None and placement is not None:
         full = G.render_resolution != G.resolution
         reference = render_latent(G, latent, space, full=full) if args.composite == "detail" else None
-        done = run_job(edit_photo(G, photo, placement=placement, latent=result.latent, edits=[], space="w+",
+        done = run_job(edit_photo(G, photo, placement=placement, latent=result.latent, edits=[], space=result.space,
                                   feather=args.feather, composite=args.composite, reference=reference))
         path = save_image(done.photo, args.out, exif=photo.exif)
     else:
-        path = save_image(render_latent(G, result.latent, "w+", full=True), args.out)
+        path = save_image(render_latent(G, result.latent, result.space, full=True), args.out)
     if args.save_latent is not None:
         save_npy(args.save_latent, result.latent)
     figures = {"model": G.model_id, "steps": result.steps, "seconds": round(result.seconds, 2),

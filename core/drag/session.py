@@ -1,11 +1,11 @@
-"""A drag edit as a job: alternate motion supervision and point tracking on a StyleGAN-family model's w+ code
-until every handle reaches its target, the step budget runs out, or the user stops it (a stop keeps the code
-reached so far: the preview is the result).
+"""A drag edit as a job: alternate motion supervision and point tracking on a model's code (its ``drag_space``:
+w+ on StyleGAN-family models) until every handle reaches its target, the step budget runs
+out, or the user stops it (a stop keeps the code reached so far: the preview is the result).
 
-The losses and the tracker are in :mod:`core.drag.motion`. As DragGAN, only the first w+ rows (the coarse
+The losses and the tracker are in :mod:`core.drag.motion`. On w+, as DragGAN, only the first rows (the coarse
 layers that decide pose and shape) are optimised, with Adam; the finer rows stay, so skin and hair keep their
-texture. It runs on whatever weights ``G`` carries, so after pivotal tuning it drags the tuned copy, which knows
-the photo's face.
+texture; a model whose drag space has no rows moves its whole code. It runs on whatever weights ``G`` carries, so
+after pivotal tuning it drags the tuned copy, which knows the photo's face.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class DragSettings:
 
     steps: int = 120  # the most optimisation steps
     learning_rate: float = 5e-3  # Adam on the free w+ rows
-    rows: int = 6  # optimise w+ rows [0, rows): the coarse layers (DragGAN's choice)
+    rows: int = 6  # optimise w+ rows [0, rows): the coarse layers (DragGAN's choice); a z code moves whole
     supervision_radius: float = 3.0  # the disc of features pushed and compared (DragGAN's r1)
     search_radius: float = 4.0  # how far tracking looks for a handle each step
     stride: float = 3.0  # how far ahead each push reaches
@@ -47,10 +47,10 @@ class DragSettings:
     arrive_px: float = 1.0  # a handle this close to its target is done
     preview_every: int = 5  # render the image every this many steps (and at the end)
 
-    def validate(self, G: StyleBasedGenerator) -> None:
+    def validate(self, G: Generator) -> None:
         if not 1 <= self.steps <= 10_000:
             raise InvalidInputError(f"Drag steps must be 1–10000 (got {self.steps}).")
-        if not 1 <= self.rows <= G.num_ws:
+        if isinstance(G, StyleBasedGenerator) and not 1 <= self.rows <= G.num_ws:
             raise InvalidInputError(f"{G.name} has {G.num_ws} w+ rows; drag can free 1–{G.num_ws} (got {self.rows}).")
         numbers = (self.learning_rate, self.supervision_radius, self.search_radius, self.stride, self.arrive_px)
         if not all(np.isfinite(v) and v > 0 for v in numbers) or not self.mask_weight >= 0:
@@ -70,7 +70,7 @@ class DragProgress:
 
 @dataclass(frozen=True)
 class DragResult:
-    latent: np.ndarray  # float32 [num_ws, w_dim]: the dragged w+ code
+    latent: np.ndarray  # float32 [*shape] of ``space``: the dragged code
     image: np.ndarray  # uint8 [R, R, 3]: its image at the working resolution
     handles: tuple[tuple[float, float], ...]  # where the handles ended
     distances: list[float] = field(default_factory=list)  # mean distance before each step (drag-grid px)
@@ -79,6 +79,7 @@ class DragResult:
     stopped: bool = False  # the user stopped it (the code so far is kept)
 
     arrive_px: float = 1.0  # the settings' arrival distance
+    space: str = "w+"  # the space of ``latent`` (the model's ``drag_space``)
 
     @property
     def arrived(self) -> bool:
@@ -86,11 +87,16 @@ class DragResult:
         return bool(self.distances) and self.distances[-1] <= self.arrive_px
 
 
-def _style_model(G: Generator) -> StyleBasedGenerator:
-    if not isinstance(G, StyleBasedGenerator):
+def _drag_space(G: Generator) -> str:
+    if G.drag_space is None:
         raise InvalidInputError(f"Drag editing needs a StyleGAN-family model (FFHQ or a StyleGAN2 checkpoint); "
                                 f"{G.name} has no style layers to drag.")
-    return G
+    return G.drag_space
+
+
+def _free_rows(G: Generator, settings: DragSettings) -> int | None:
+    """How many leading rows of the code move (w+), or None when the whole code does (z)."""
+    return settings.rows if isinstance(G, StyleBasedGenerator) and G.drag_space == "w+" else None
 
 
 def _tensor(points: list[tuple[float, float]], device: torch.device) -> torch.Tensor:
@@ -105,18 +111,19 @@ def drag_job(G: Generator, latent: np.ndarray, space: str | None, points: list[D
     ``mask`` (float [R, R] in [0, 1] at any square size, 1 = may move) holds the rest of the face in place.
     Yields a :class:`DragProgress` before each step and at the end; returns the :class:`DragResult`.
     """
-    style = _style_model(G)
+    drag_space = _drag_space(G)
     settings = settings or DragSettings()
-    settings.validate(style)
+    settings.validate(G)
     check_points(points)
+    rows = _free_rows(G, settings)
     started = time.perf_counter()
     with torch.enable_grad():
-        start = style.convert_latent(torch.as_tensor(latent, dtype=torch.float32)[None].to(style.device),
-                                     space or style.default_space, "w+").detach()  # [1, num_ws, w_dim]
-        free = start[:, :settings.rows].clone().requires_grad_(True)
+        start = G.convert_latent(torch.as_tensor(latent, dtype=torch.float32)[None].to(G.device),
+                                 space or G.default_space, drag_space).detach()  # [1, *shape]
+        free = start[:, :rows].clone().requires_grad_(True)
         optimizer = torch.optim.Adam([free], lr=settings.learning_rate)
         with torch.no_grad():
-            first = style.drag_features(start)
+            first = G.drag_features(start)
         handles = _tensor([p.handle for p in points], first.device)
         targets = _tensor([p.target for p in points], first.device)
         templates = patch_templates(first, handles, radius=settings.supervision_radius)  # [K, Q, C]
@@ -124,8 +131,8 @@ def drag_job(G: Generator, latent: np.ndarray, space: str | None, points: list[D
         distances: list[float] = []
         step = 0
         while True:
-            ws = torch.cat([free, start[:, settings.rows:]], 1)
-            features = style.drag_features(ws)
+            code = free if rows is None else torch.cat([free, start[:, rows:]], 1)
+            features = G.drag_features(code)
             if step:
                 handles = track_patches(features.detach(), handles, templates, radius=settings.supervision_radius,
                                         search=settings.search_radius)
@@ -133,9 +140,8 @@ def drag_job(G: Generator, latent: np.ndarray, space: str | None, points: list[D
             distances.append(float(gaps.mean()))
             moving = gaps > settings.arrive_px
             done = step >= settings.steps or not bool(moving.any()) or (cancel is not None and cancel.cancelled)
-            preview = done or step % settings.preview_every == 0
-            yield DragProgress(step, settings.steps, _pairs(handles), distances[-1],
-                               _image(style, ws) if preview else None)
+            image = _image(G, code, drag_space) if done or step % settings.preview_every == 0 else None
+            yield DragProgress(step, settings.steps, _pairs(handles), distances[-1], image)
             if done or (cancel is not None and cancel.cancelled):
                 break
             loss = template_loss(features, handles, targets, templates, radius=settings.supervision_radius,
@@ -146,10 +152,11 @@ def drag_job(G: Generator, latent: np.ndarray, space: str | None, points: list[D
             loss.backward()
             optimizer.step()
             step += 1
-    final = ws.detach()
-    return DragResult(final[0].cpu().numpy().astype(np.float32), _image(style, final), _pairs(handles),
+    if image is None:  # stopped between previews
+        image = _image(G, code, drag_space)
+    return DragResult(code.detach()[0].cpu().numpy().astype(np.float32), image, _pairs(handles),
                       distances, step, time.perf_counter() - started,
-                      stopped=cancel is not None and cancel.cancelled, arrive_px=settings.arrive_px)
+                      stopped=cancel is not None and cancel.cancelled, arrive_px=settings.arrive_px, space=drag_space)
 
 
 def _pairs(handles: torch.Tensor) -> tuple[tuple[float, float], ...]:
@@ -157,5 +164,5 @@ def _pairs(handles: torch.Tensor) -> tuple[tuple[float, float], ...]:
 
 
 @torch.no_grad()
-def _image(G: StyleBasedGenerator, ws: torch.Tensor) -> np.ndarray:
-    return to_uint8_hwc(G.synthesize_ws(ws.detach()))[0]
+def _image(G: Generator, code: torch.Tensor, space: str) -> np.ndarray:
+    return to_uint8_hwc(G.synthesize(code.detach(), space))[0]

@@ -55,6 +55,14 @@ class Generator(ABC):
 
     # Where inversion starts when its settings say "auto": "prior" (seeded draws) or "mean" (the mean latent)
     preferred_start = "prior"
+    # The space drag editing optimises (``drag_features`` reads codes of it); None: the model cannot be dragged
+    drag_space: str | None = None
+
+    def drag_features(self, latent: torch.Tensor) -> torch.Tensor:
+        """Codes [N, *shape] of ``drag_space`` → the synthesis features drag editing pushes and tracks [N, C, h, w]
+        (DragGAN's: a mid-level block whose channels are specific enough to track a point and smooth enough to push
+        it)."""
+        raise InvalidInputError(f"{self.name} does not expose the features drag editing needs.")
 
     @property
     def render_resolution(self) -> int:

@@ -26,6 +26,7 @@ class StyleBasedGenerator(Generator):
 
     _w_std: torch.Tensor | None
     preferred_start = "mean"  # a random w is often far from any photo's face; w_avg is a face (NVIDIA, PTI start there)
+    drag_space = "w+"  # drag frees the coarse rows of w+ (``drag_features`` reads ws [N, num_ws, w_dim])
 
     def _init_spaces(self, w_dim: int, num_ws: int, w_avg: torch.Tensor | None) -> None:
         """Declare the spaces and set ``w_avg`` (estimated from the mapping when the weights do not carry one)."""
@@ -47,11 +48,6 @@ class StyleBasedGenerator(Generator):
     @abstractmethod
     def synthesize_ws(self, ws: torch.Tensor) -> torch.Tensor:
         """ws [N, num_ws, w_dim] → images [N, 3, R, R]."""
-
-    def drag_features(self, ws: torch.Tensor) -> torch.Tensor:
-        """ws [N, num_ws, w_dim] → the synthesis features drag editing follows [N, C, h, w] (DragGAN's: a mid-level
-        block, about 128 px, whose channels are specific enough to track a point and smooth enough to push it)."""
-        raise InvalidInputError(f"{self.name} does not expose the features drag editing needs.")
 
     @property
     def w_avg(self) -> torch.Tensor:

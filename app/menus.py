@@ -128,7 +128,15 @@ def _run_menu(window: MainWindow, run: QMenu) -> tuple[QAction, QAction, QAction
     run.addSeparator()
     add_action(run, "&Compare Methods…", window.compare_dialog)
     add_action(run, "Train &Landscape…", window.landscape_dialog)
+    add_action(run, "Train &Encoder…", lambda: _encoder_dialog(window))
     run.addSeparator()
     reset_model = add_action(run, "Reset to &Original Model", window.controller.reset_model)
     reset_model.setEnabled(False)  # only while the result uses a generator copy tuned for the photo (pivotal)
     return run_action, stop_action, reset_model
+
+
+def _encoder_dialog(window: MainWindow) -> None:
+    """Run → Train Encoder… (imported on first use: the dialog pulls in pyqtgraph and the trainer)."""
+    from app.inversion.encoder_training_dialog import open_encoder_dialog
+
+    open_encoder_dialog(window)

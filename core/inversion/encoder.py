@@ -112,7 +112,12 @@ def load_encoder(folder: Path) -> tuple[LatentEncoder, dict[str, Any]]:
 
 
 def shipped_encoder_dir(G: Generator) -> Path:
-    return resources_dir() / "encoders" / G.name
+    return shipped_encoder_folder(G.name)
+
+
+def shipped_encoder_folder(name: str) -> Path:
+    """The shipped encoder's folder for the model called ``name`` (the editor knows a model by its description)."""
+    return resources_dir() / "encoders" / name
 
 
 def find_encoder(G: Generator, folder: str | Path | None = None) -> tuple[LatentEncoder, dict[str, Any]]:

@@ -185,11 +185,9 @@ def test_the_preconditioner_box_trains_a_preconditioned_theta(qtbot, tmp_path):
 
 def test_the_schedule_box_and_objective_train_a_scheduled_theta_and_its_help_says_what_it_learned(qtbot, tmp_path):
     controller, dialog = _passing_run(qtbot, tmp_path)
-    assert not dialog.schedule.isChecked() and not dialog.adaptive.isChecked()
-    assert dialog.objective.currentData() == "weighted"
-    dialog.schedule.setChecked(True)
-    dialog.adaptive.setChecked(True)
-    dialog.objective.setCurrentIndex(dialog.objective.findData("log_last"))
+    # the shipped θ's recipe is what the dialog offers first
+    assert dialog.schedule.isChecked() and dialog.adaptive.isChecked()
+    assert dialog.objective.currentData() == "log_last" and dialog.precondition.isChecked()
     asked = _answering(dialog, Yes)
     outcome = _finish(qtbot, dialog, asked, dialog.start_button)
     meta = json.loads((tmp_path / "theta" / "theta.json").read_text())

@@ -45,6 +45,12 @@ SETTINGS: dict[str, tuple[str, InversionConfig]] = {
     # the editor's FFHQ default, within a minute: without the locality term a tuning step renders only the pivot
     "ffhq:pivotal-20+10-fast": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=20).with_changes(
         pivot="direct", tune_steps=10, tune_locality=0.0, **ALEX)),
+    # the same with the identity term (dlib's embedding distance, the network the identity column reads: LPIPS-VGG
+    # and PSNR are the columns it does not optimise)
+    "ffhq:pivotal-20+10-id0.1": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=20).with_changes(
+        pivot="direct", tune_steps=10, tune_locality=0.0, loss_identity=0.1, **ALEX)),
+    "ffhq:pivotal-20+10-id0.3": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=20).with_changes(
+        pivot="direct", tune_steps=10, tune_locality=0.0, loss_identity=0.3, **ALEX)),
 }
 REFERENCE = "dcgan:default"
 

@@ -27,7 +27,7 @@ from core.directions import (
     sefa_directions,
     supervised_direction,
 )
-from core.directions.attributes import attribute_directions, measure_edit
+from core.directions.attributes import SMILE, attribute_directions, measure_edit
 from core.inversion import InversionConfig, invert
 from core.jobs import call_as_job
 
@@ -60,9 +60,9 @@ class DirectionMaker(QObject):
             elif method == "attributes":  # a 1024-px model renders ~0.5 s a face here: fewer labelled samples
                 found, figures = attribute_directions(G, samples=1000 if G.render_resolution <= 256 else 300)
                 effects = [measure_edit(G, d, 2.0, faces=32) for d in found]
-                notes = [f"+2: age {e.age_change:+.1f} ± {e.age_se:.1f} years, p(male) {e.male_change:+.2f} ± "
-                         f"{e.male_se:.2f} on 32 held-out faces; labels from dlib's classifiers (median age "
-                         f"{figures['median_age']:.0f})" for e in effects]
+                sources = ["the face mesh" if d.name == SMILE else "dlib's classifiers" for d in found]
+                notes = [f"+2 on 32 held-out faces: {e.summary()}; labels from {source} (median age "
+                         f"{figures['median_age']:.0f})" for e, source in zip(effects, sources, strict=True)]
             else:
                 found, ratios = pca_directions(G, count)
                 notes = [f"explains {100 * r:.1f} % of the activation variance" for r in ratios]

@@ -66,8 +66,7 @@ def _directions_discover(args: argparse.Namespace) -> int:
         classifier = classifier_for(G)
         for direction in directions:
             effect = measure_edit(G, direction, 2.0, faces=64, classifier=classifier)
-            print(f"{direction.name} +2 on 64 held-out faces: age {effect.age_change:+.1f} ± {effect.age_se:.1f} "
-                  f"years, p(male) {effect.male_change:+.2f} ± {effect.male_se:.2f}")
+            print(f"{direction.name} +2 on 64 held-out faces: {effect.summary()}")
     if args.sheet is not None:
         save_image(contact_sheet(G, directions), args.sheet)
         print(f"contact sheet written to {args.sheet.resolve()}")

@@ -27,5 +27,5 @@ def discover_directions(G: Generator, method: str, count: int = 10, samples: int
         return pca_directions(G, count, samples=samples, seed=seed)
     if method == "attributes":
         found, figures = attribute_directions(G, samples=samples, seed=seed)
-        return found, np.array([figures["age_accuracy"], figures["gender_accuracy"]])
+        return found, np.array([figures["age_accuracy"], figures["gender_accuracy"], figures["smile_accuracy"]])
     raise InvalidInputError(f"Unknown discovery method '{method}'; choose one of: {', '.join(DISCOVERY_METHODS)}.")

@@ -7,7 +7,7 @@ use these two functions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -62,7 +62,24 @@ def contact_sheet(G: Generator, directions: Sequence[Direction], seeds: Sequence
     y = header
     for direction, strip in zip(directions, strips, strict=True):
         sheet.paste(Image.fromarray(strip), (LABEL_WIDTH, y))
-        draw.text((4, y + 4), direction.name[:18], fill="black", font=font)
-        draw.text((4, y + 18), direction.method, fill="gray", font=font)
+        lines = _wrapped(direction.name, lambda text: draw.textlength(text, font=font), LABEL_WIDTH - 8)
+        for k, line in enumerate([*lines, direction.method]):
+            draw.text((4, y + 4 + 14 * k), line, fill="gray" if k == len(lines) else "black", font=font)
         y += strip.shape[0] + GAP
     return np.asarray(sheet).copy()
+
+
+def _wrapped(text: str, width_of: Callable[[str], float], room: float, most: int = 3) -> list[str]:
+    """``text`` broken at spaces into at most ``most`` lines that fit ``room`` (a word longer than that is cut)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and width_of(f"{lines[-1]} {word}") <= room:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    fitted = []
+    for line in lines[:most]:
+        while len(line) > 1 and width_of(line) > room:
+            line = line[:-1]
+        fitted.append(line)
+    return fitted

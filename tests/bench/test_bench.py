@@ -138,6 +138,7 @@ def test_attributes_benchmark_reports_each_edit_with_its_error(tmp_path, monkeyp
     age, gender = report["effects"]["age (classifier)"], report["effects"]["gender (classifier)"]
     assert set(age) == {"-2", "-1", "+1", "+2"}
     assert gender["+2"]["faces"] == 8 and gender["+2"]["male_se"] > 0
+    assert report["effects"]["smile (landmarks)"]["+2"]["mouth_faces"] >= 2
 
 
 def test_drag_benchmark_skips_faces_the_finder_cannot_read(tmp_path, tiny_stylegan2_path):

@@ -51,12 +51,13 @@ def test_discover_from_the_attribute_classifiers(window, qtbot):
     with qtbot.waitSignal(window.directions.maker.components_ready, timeout=WAIT_MS) as ready:
         dialog.compute.click()
     found, _strips, notes = ready.args[0]
-    assert [d.name for d in found] == ["age (classifier)", "gender (classifier)"]
-    assert "+2: age +" in notes[0] and "held-out faces" in notes[1]
+    assert [d.name for d in found] == ["age (classifier)", "gender (classifier)", "smile (landmarks)"]
+    assert "+2 on 32 held-out faces: age +" in notes[0] and "dlib's classifiers" in notes[1]
+    assert "mouth width +" in notes[2] and "face mesh" in notes[2]
     for tick, _field in dialog.rows:
         tick.setChecked(True)
     dialog.add.click()
-    assert {"age (classifier)", "gender (classifier)"} <= set(window.directions_panel.sliders)
+    assert {"age (classifier)", "gender (classifier)", "smile (landmarks)"} <= set(window.directions_panel.sliders)
     assert window.edits.library.get("age (classifier)").method == "classifier"
     dialog.close()
 

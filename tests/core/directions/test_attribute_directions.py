@@ -1,5 +1,5 @@
-"""Age and gender directions from the classifiers (InterFaceGAN), on the embedded model: each moves its own
-attribute as the classifiers read held-out faces, and is conditioned on the other."""
+"""Age, gender and smile directions from the classifiers and the face mesh (InterFaceGAN), on the embedded model:
+each moves its own attribute as read on held-out faces, and is conditioned on the others."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def made():
 
 
 def test_each_direction_moves_its_attribute_and_not_the_other(made):
-    G, (age, gender), figures = made
+    G, (age, gender, _smile), figures = made
     assert 20 < figures["median_age"] < 45 and 0.2 < figures["male_share"] < 0.8
     assert age.provenance["conditioned_on"] == [gender.name] and gender.provenance["conditioned_on"] == [age.name]
     assert age.method == gender.method == "classifier" and abs(float(np.linalg.norm(age.vector)) - 1) < 1e-5
@@ -32,9 +32,23 @@ def test_each_direction_moves_its_attribute_and_not_the_other(made):
     assert measure_edit(G, age, -2.0, faces=48, classifier=classifier).age_change < 0
 
 
+def test_smile_widens_the_mouth_and_lifts_its_corners(made):
+    G, (age, gender, smile), figures = made
+    assert smile.name == "smile (landmarks)" and smile.provenance["conditioned_on"] == [age.name, gender.name]
+    assert figures["faces_found"] > 0.8 and figures["smile_accuracy"] > 0.8
+    wider = measure_edit(G, smile, 2.0, faces=48)
+    assert wider.mouth_faces > 40
+    assert wider.width_change > 3 * wider.width_se and wider.lift_change > 3 * wider.lift_se
+    narrower = measure_edit(G, smile, -2.0, faces=48)
+    assert narrower.width_change < 0 and narrower.lift_change < 0
+    assert "mouth width +" in wider.summary() and wider.to_dict()["lift_change"] > 0
+
+
 def test_the_command_line_writes_both_and_reports_their_effect(tmp_path, capsys):
     assert main(["directions", "discover", "--method", "attributes", "--samples", "200",
                  "--out", str(tmp_path / "lib")]) == 0
     out = capsys.readouterr().out
     assert "age (classifier) +2 on 64 held-out faces: age " in out and "gender (classifier) +2 on 64" in out
-    assert DirectionLibrary.load(tmp_path / "lib").names() == ["age (classifier)", "gender (classifier)"]
+    assert "smile (landmarks) +2 on 64 held-out faces: age " in out and "mouth width" in out
+    assert DirectionLibrary.load(tmp_path / "lib").names() == ["age (classifier)", "gender (classifier)",
+                                                               "smile (landmarks)"]

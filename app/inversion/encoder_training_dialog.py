@@ -50,13 +50,13 @@ if TYPE_CHECKING:
 SMOOTHING = 0.1  # exponential moving average of the batch PSNR: one batch is a noisy estimate
 DEFAULT_MINUTES = 30.0  # the embedded model's default 3000 iterations took 17 CPU minutes
 INTRO = ("Trains an encoder (image → latent) on the loaded model's own faces. Minutes on the embedded model; on "
-         "the FFHQ model a CPU takes about a minute per iteration of 32 faces, so a useful encoder there needs a GPU "
-         "or hours (Stop and Resume split it over sessions).")
+         "the FFHQ model a 2-core CPU takes about 75 s per iteration of 32 faces, so a useful encoder there needs a "
+         "GPU or days (Stop and Resume split it over sessions).")
 DETAILS = ("Each iteration generates a batch of faces y from random latents x and trains E so that E(y) is near x "
            "and G(E(y)) looks like y. The weights that score best on validation faces are kept and measured on 64 "
            "held-out faces. The embedded model's shipped encoder took the default 3000 iterations of 32 faces, 17 "
-           "CPU minutes with one thread. On the FFHQ model on a CPU one such iteration takes on the order of a "
-           "minute: a GPU, or hours over several sessions (Stop keeps a checkpoint, Resume continues it).")
+           "CPU minutes with one thread. On the FFHQ model one such iteration took about 75 s on a 2-core "
+           "CPU (2.4 s a face): a GPU, or days over several sessions (Stop keeps a checkpoint, Resume continues it).")
 
 
 def _duration(seconds: float) -> str:

@@ -63,6 +63,8 @@ def add_train_landscape_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--adaptive", action=flag, default=None,
                    help="each face's step size and momentum adapt at every step to how its gradient changes "
                         "(a small learned network, starting as the fixed steps)")
+    p.add_argument("--loss-aware", action=flag, default=None,
+                   help="with --adaptive: that network also reads how far each face's loss fell")
     p.add_argument("--keep-radius", action=flag, default=None,
                    help="descent in Z keeps ‖θ(z)‖ at its start's (x stays on the prior's shell)")
     p.add_argument("--handover-beta2", type=float, default=None, help="Adam's β₂ for the steps after θ's horizon")
@@ -92,7 +94,7 @@ def train_config_from_args(args: argparse.Namespace) -> LandscapeTrainConfig:
                               keep_radius=args.keep_radius, handover_beta2=args.handover_beta2,
                               handover_ramp=args.handover_ramp, handover_in_z=args.handover_in_z,
                               handover_lr=args.handover_lr, momentum=args.momentum,
-                              schedule=args.schedule, adaptive=args.adaptive),
+                              schedule=args.schedule, adaptive=args.adaptive, loss_aware=args.loss_aware),
         precondition_damping=args.damping,
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, schedule_lr=args.schedule_lr,
         unroll=not args.detach,

@@ -21,6 +21,11 @@ class ThetaSteps(torch.optim.Optimizer):
     def __init__(self, params: Iterable[torch.Tensor], theta: LandscapeMapping, *, base: float) -> None:
         super().__init__(params, {"lr": base})
         self.theta, self.base = theta, base
+        self.losses: torch.Tensor | None = None  # each start's loss where the gradient was taken (``observe``)
+
+    def observe(self, losses: torch.Tensor) -> None:
+        """Each start's loss [K] at the point whose gradient the next :meth:`step` takes (a loss-aware θ reads it)."""
+        self.losses = losses.detach()
 
     @torch.no_grad()
     def step(self, closure: Callable[[], float] | None = None) -> float | None:  # type: ignore[override]
@@ -32,6 +37,6 @@ class ThetaSteps(torch.optim.Optimizer):
                 state = self.state[p]
                 t = state.setdefault("step", 0)
                 memory: dict[str, Any] = state.setdefault("memory", {})
-                p.sub_(heavy_ball_step(self.theta, t, p.grad, memory) * (group["lr"] / self.base))
+                p.sub_(heavy_ball_step(self.theta, t, p.grad, memory, self.losses) * (group["lr"] / self.base))
                 state["step"] = t + 1
         return loss

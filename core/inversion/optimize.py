@@ -275,6 +275,9 @@ def _update(descent: Descent, total: torch.Tensor, lr: float) -> None:
         group["lr"] = lr
     descent.optimizer.zero_grad(set_to_none=True)
     total.sum().backward()
+    observe = getattr(descent.optimizer, "observe", None)  # θ's own steps may read each start's loss
+    if observe is not None:
+        observe(total.detach())
     descent.optimizer.step()
     if descent.after_step is not None:
         with torch.no_grad():

@@ -167,7 +167,7 @@ def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, targe
         if t == steps:
             return losses
         (grad,) = torch.autograd.grad(loss.sum(), z, create_graph=graph, retain_graph=True)
-        z = z - heavy_ball_step(theta, t, grad, memory)  # the method's own step (core.theta.step_rule)
+        z = z - heavy_ball_step(theta, t, grad, memory, loss)  # the method's own step (core.theta.step_rule)
         if radius is not None:  # as the landscape method does after each step in Z
             z = rescaled_to_radius(theta, z, radius)
         if not graph:
@@ -241,7 +241,7 @@ def fit_to_model(G: Generator, config: LandscapeTrainConfig) -> LandscapeTrainCo
     learned space, a step size that does not diverge (:func:`stable_step`): what a new training run needs, so
     the CLI and the GUI's dialog start the same θ for the same model."""
     kept = ("width", "depth", "step", "preconditioned", "keep_radius", "handover_beta2", "handover_ramp",
-            "handover_in_z", "handover_lr", "momentum", "schedule", "adaptive")
+            "handover_in_z", "handover_lr", "momentum", "schedule", "adaptive", "loss_aware")
     mapping = mapping_config_for(G, **{name: getattr(config.mapping, name) for name in kept})
     if mapping.standardized and not mapping.preconditioned:  # A is scaled by the step: any step is its GN step
         mapping = replace(mapping, step=stable_step(G, mapping, seed=config.seed))

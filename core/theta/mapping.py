@@ -31,7 +31,7 @@ from torch import nn
 from core.errors import InvalidInputError, ModelLoadError
 from core.generators import Generator
 from core.generators.checked_build import build_checked, check_weights
-from core.theta.step_rule import FEATURES, MAX_MOMENTUM
+from core.theta.step_rule import FEATURES, LOSS_FEATURES, MAX_MOMENTUM
 from core.weight_files import read_weights, save_weights
 
 SCHEMA_VERSION = 1
@@ -70,6 +70,7 @@ class MappingConfig:
     schedule: bool = False  # each of the horizon's steps learns its own step size and momentum (η_t, μ_t); False:
     # one learned η and the fixed μ for every step
     adaptive: bool = False  # each face's η and μ are adapted at every step from its gradients (core.theta.step_rule)
+    loss_aware: bool = False  # an adaptive θ also sees how far each face's loss fell (since the start, the last step)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -105,7 +106,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "z_dim": (1, 2**16), "width": (1, 2**14), "depth": (2, 64), "step": (1e-12, 1e12), "horizon": (0, 10_000),
     "momentum": (0.0, 1.0), "handover_beta2": (0.0, 1.0), "handover_ramp": (0, 100_000), "handover_lr": (0.0, 1e3),
     "standardized": (0, 1), "preconditioned": (0, 1), "keep_radius": (0, 1), "handover_in_z": (0, 1),
-    "schedule": (0, 1), "adaptive": (0, 1),
+    "schedule": (0, 1), "adaptive": (0, 1), "loss_aware": (0, 1),
 }
 ADAPT_WIDTH = 16  # hidden width of an adaptive θ's step network
 ADAPT_RANGE = 2.0  # an adapted η stays within e^±2 of the schedule's: a step that grows without bound diverges
@@ -156,7 +157,8 @@ class LandscapeMapping(nn.Module):
             out = nn.Linear(ADAPT_WIDTH, 2)
             nn.init.zeros_(out.weight)
             nn.init.zeros_(out.bias)
-            self.step_net = nn.Sequential(nn.Linear(FEATURES, ADAPT_WIDTH), nn.SiLU(), out)
+            inputs = FEATURES + (LOSS_FEATURES if config.loss_aware else 0)
+            self.step_net = nn.Sequential(nn.Linear(inputs, ADAPT_WIDTH), nn.SiLU(), out)
         if config.standardized:
             self.register_buffer("x_mean", torch.zeros(config.z_dim))  # [D] μ of the model's latents
             self.register_buffer("x_std", torch.ones(config.z_dim))  # [D] σ

@@ -7,6 +7,8 @@ An adaptive θ scales η and shifts μ for each face from what the step can see 
 norm fell since the first step and since the last one, and the cosine between the gradient and the velocity —
 through a small network whose last layer starts at zero, so an untrained adaptive θ steps exactly as its
 schedule does. (A per-face step chosen on the true loss was worth +0.9 dB after 10 steps: docs/landscape.md.)
+A loss-aware θ (``MappingConfig.loss_aware``) also sees how far each face's loss fell since the first step and
+since the last one: the loss comes with the gradient at no cost, and says directly whether the last step helped.
 """
 
 from __future__ import annotations
@@ -20,29 +22,43 @@ if TYPE_CHECKING:
     from core.theta.mapping import LandscapeMapping
 
 FEATURES = 3  # log ‖∇‖/‖∇₀‖, log ‖∇‖/‖∇ₜ₋₁‖, cos(∇, v)
+LOSS_FEATURES = 2  # log L/L₀, log L/Lₜ₋₁ (a loss-aware θ)
 MAX_MOMENTUM = 0.99  # a learned μ is held below this: at 1 the velocity never forgets and descent cannot settle
 
 
-def step_features(grad: torch.Tensor, memory: dict[str, Any]) -> torch.Tensor:
-    """[N, FEATURES] for ``grad`` [N, D], from the ``memory`` of the earlier steps (zeros at the first)."""
+def step_features(grad: torch.Tensor, memory: dict[str, Any], loss: torch.Tensor | None = None) -> torch.Tensor:
+    """[N, FEATURES] for ``grad`` [N, D], from the ``memory`` of the earlier steps (zeros at the first); with each
+    face's ``loss`` [N] at this point, [N, FEATURES + LOSS_FEATURES]."""
     norm = grad.norm(dim=1, keepdim=True).clamp_min(1e-12)
     first, last, velocity = memory.get("first_norm", norm), memory.get("last_norm", norm), memory.get("velocity")
     cosine = torch.zeros_like(norm) if velocity is None else F.cosine_similarity(grad, velocity, dim=1)[:, None]
-    return torch.cat([(norm / first).log(), (norm / last).log(), cosine], dim=1)
+    features = [(norm / first).log(), (norm / last).log(), cosine]
+    if loss is not None:
+        value = loss.detach().reshape(-1, 1).clamp_min(1e-12)
+        features += [(value / memory.get("first_loss", value)).log(), (value / memory.get("last_loss", value)).log()]
+    return torch.cat(features, dim=1)
 
 
-def heavy_ball_step(theta: LandscapeMapping, t: int, grad: torch.Tensor, memory: dict[str, Any]) -> torch.Tensor:
+def heavy_ball_step(theta: LandscapeMapping, t: int, grad: torch.Tensor, memory: dict[str, Any],
+                    loss: torch.Tensor | None = None) -> torch.Tensor:
     """The displacement η·v of descent step ``t`` (0-based) for ``grad`` [N, D]; ``memory`` (a dict kept across
-    the steps of one descent) holds the velocity and the gradient norms. Differentiable in θ's parameters."""
+    the steps of one descent) holds the velocity and the gradient norms. ``loss`` [N], each face's loss where
+    ``grad`` was taken, is what a loss-aware θ also reads (required by one). Differentiable in θ's parameters."""
     eta, mu = theta.step_at(t), theta.momentum_at(t)
+    aware = theta.config.adaptive and theta.config.loss_aware
+    if aware and loss is None:
+        raise ValueError("A loss-aware θ steps from each face's loss as well as its gradient; none was given.")
     if theta.config.adaptive:
-        scale, shift = theta.adaptation(step_features(grad, memory))  # [N, 1] each
+        scale, shift = theta.adaptation(step_features(grad, memory, loss if aware else None))  # [N, 1] each
         eta = eta * scale
         mu = (mu + shift).clamp(0.0, MAX_MOMENTUM)
     velocity = memory.get("velocity")
     velocity = grad if velocity is None else mu * velocity + grad
     norm = grad.norm(dim=1, keepdim=True).clamp_min(1e-12)
     memory.update(velocity=velocity, last_norm=norm, first_norm=memory.get("first_norm", norm))
+    if aware and loss is not None:
+        value = loss.detach().reshape(-1, 1).clamp_min(1e-12)
+        memory.update(last_loss=value, first_loss=memory.get("first_loss", value))
     return eta * velocity
 
 

@@ -109,6 +109,32 @@ def test_an_adaptive_theta_steps_as_its_schedule_until_trained_and_the_method_fo
     assert torch.allclose(trained, method_losses(G, theta), rtol=1e-4)
 
 
+LOSS_AWARE = replace(ADAPTIVE, loss_aware=True)
+
+
+def test_a_loss_aware_theta_reads_each_faces_loss_the_same_way_in_the_trainer_and_the_method(G):
+    theta = LandscapeMapping(LOSS_AWARE, seed=2)
+    assert theta.step_net[0].in_features == 5  # the gradient's three signals and the loss's two
+    untrained = trainer_losses(G, theta)
+    assert torch.allclose(untrained, trainer_losses(G, LandscapeMapping(SCHEDULED, seed=2)))
+    with torch.no_grad():  # only the loss's inputs answer: a step that depends on how the loss fell
+        theta.step_net[0].weight[:, :3].zero_()
+        theta.step_net[0].weight[:, 3:].normal_(0, 3.0)
+        theta.step_net[-1].weight.normal_(0, 0.5)
+    trained = trainer_losses(G, theta)
+    assert not torch.allclose(trained[-1], untrained[-1], rtol=1e-3)
+    assert torch.allclose(trained, method_losses(G, theta), rtol=1e-4)
+    with pytest.raises(ValueError, match="loss"):
+        heavy_ball_step(theta, 0, torch.ones(2, 100), {})
+
+
+def test_fitting_a_run_to_the_model_keeps_every_descent_setting(G):
+    from core.landscape.learning import fit_to_model
+
+    fitted = fit_to_model(G, LandscapeTrainConfig(mapping=LOSS_AWARE)).mapping
+    assert fitted.adaptive and fitted.loss_aware and fitted.schedule and fitted.momentum == LOSS_AWARE.momentum
+
+
 @torch.no_grad()
 def test_an_adapted_step_stays_within_its_bounds():
     theta = LandscapeMapping(ADAPTIVE, seed=2)

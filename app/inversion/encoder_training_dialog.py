@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSizePolicy,
     QSpinBox,
@@ -39,7 +38,7 @@ from app.inversion.encoder_training import (
     folder_problem,
     stored_run,
 )
-from app.landscape.training_questions import KEEP_TRAINING, STOP_AND_CLOSE
+from app.landscape.training_questions import AsksBeforeClosing
 from app.models.controller import ModelController, ModelInfo
 from core.errors import InvalidInputError
 from core.inversion.encoder_training import EncoderTrainConfig, EncoderTrainStep
@@ -66,18 +65,9 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds < 90 * 60 else f"{seconds / 3600:.1f} h"
 
 
-def stop_question(parent: QWidget) -> QMessageBox:
-    """Closing while the encoder trains: stop it and close, or keep training (the default, and what Escape
-    answers). The Train Landscape dialog's question, in the encoder's words."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Stop training?", "The encoder is still training.", parent=parent)
-    box.setInformativeText("Stop it and close? Training stops after the current iteration; its checkpoint is kept "
-                           "(Resume continues it), no encoder is written and the encoder and hybrid methods keep "
-                           "what they use now.")
-    box.addButton(STOP_AND_CLOSE, QMessageBox.ButtonRole.AcceptRole)
-    keep = box.addButton(KEEP_TRAINING, QMessageBox.ButtonRole.RejectRole)
-    box.setDefaultButton(keep)
-    box.setEscapeButton(keep)
-    return box
+ENCODER_STOP = ("The encoder is still training.", "Stop it and close? Training stops after the current "
+                "iteration; its checkpoint is kept (Resume continues it), no encoder is written and the encoder and "
+                "hybrid methods keep what they use now.")
 
 
 def open_encoder_dialog(window: MainWindow) -> EncoderTrainDialog:
@@ -90,8 +80,9 @@ def open_encoder_dialog(window: MainWindow) -> EncoderTrainDialog:
     return dialog
 
 
-class EncoderTrainDialog(QDialog):
+class EncoderTrainDialog(AsksBeforeClosing, QDialog):
     asking = Signal(object)  # a QMessageBox, just before it opens (a scripted session or a test answers it)
+    stop_words = ENCODER_STOP
 
     def __init__(self, doc: DocumentController, models: ModelController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -279,23 +270,6 @@ class EncoderTrainDialog(QDialog):
         if self.training.running:
             self.training.stop()
             self.status.setText("Stopping after the current iteration…")
-
-    def reject(self) -> None:
-        """Escape and closing the window come here: while the encoder trains, ask first (stop and close, or keep
-        training with the dialog open) rather than close on a training that goes on unseen."""
-        if self.training.running:
-            box = stop_question(self)
-            self.ask(box)
-            clicked = box.clickedButton()
-            if clicked is None or clicked.text() != STOP_AND_CLOSE:
-                return
-            self.stop()
-        super().reject()
-
-    def ask(self, box: QMessageBox) -> int:
-        """Open ``box`` (modal) after announcing it on ``asking``; its answer (``exec``'s value)."""
-        self.asking.emit(box)
-        return box.exec()
 
     def _add(self, records: list[EncoderTrainStep]) -> None:
         """Extend the curves by ``records`` and keep the best validation score."""

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from app.document.controller import DocumentController
 from app.landscape.training import TrainingController, same_folder
-from app.landscape.training_questions import STOP_AND_CLOSE, gate_summary, stop_question, theta_name, use_question
+from app.landscape.training_questions import AsksBeforeClosing, gate_summary, theta_name, use_question
 from core.landscape import LandscapeTrainConfig, TrainingOutcome, TrainStep
 from core.resources import user_data_dir
 from core.theta import DEFAULT_RECIPE, recipe_config
@@ -54,7 +54,7 @@ def free_sibling(folder: Path) -> Path:
     return candidate
 
 
-class LandscapeTrainDialog(QDialog):
+class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
     asking = Signal(object)  # a QMessageBox, just before it opens (a scripted session or a test answers it)
 
     def __init__(self, controller: DocumentController, parent: QWidget | None = None) -> None:
@@ -202,23 +202,6 @@ class LandscapeTrainDialog(QDialog):
             self._stopping = True
             self.training.stop()
             self.status.setText("Stopping after the current iteration…")
-
-    def reject(self) -> None:
-        """Escape and closing the window come here: while θ trains, ask first (stop and close, or keep training
-        with the dialog open) rather than close on a training that goes on unseen."""
-        if self.training.running:
-            box = stop_question(self)
-            self.ask(box)
-            clicked = box.clickedButton()
-            if clicked is None or clicked.text() != STOP_AND_CLOSE:
-                return
-            self.stop()
-        super().reject()
-
-    def ask(self, box: QMessageBox) -> int:
-        """Open ``box`` (modal) after announcing it on ``asking``; its answer (``exec``'s value)."""
-        self.asking.emit(box)
-        return box.exec()
 
     def use(self) -> None:
         """Make the last finished θ the session's (the user's yes); the next run then writes elsewhere."""

@@ -1,5 +1,6 @@
-"""The Train Landscape dialog's questions: "Stop training?" before closing on a running training, and "Use this θ?"
-once one finishes (a θ never replaces the session's without the user's yes).
+"""The training dialogs' questions: "Stop training?" before closing on a running training (θ's and the encoder's,
+with :class:`AsksBeforeClosing`), and "Use this θ?" once θ finishes (a θ never replaces the session's without the
+user's yes).
 
 Each is a real QMessageBox, built here and opened by the dialog, which emits it first (``asking``) so a scripted
 session or a test can answer it the way ``app.document.unsaved`` does.
@@ -44,16 +45,43 @@ def gate_summary(gate: dict) -> str:
     return "; ".join(parts)
 
 
-def stop_question(parent: QWidget) -> QMessageBox:
-    """Closing while θ trains: stop it and close, or keep training (the default, and what Escape answers)."""
-    box = QMessageBox(QMessageBox.Icon.Question, "Stop training?", "θ is still training.", parent=parent)
-    box.setInformativeText("Stop it and close? Training stops after the current iteration; its checkpoint is kept "
-                           "(Resume continues it), no θ is written and the θ in use stays as it is.")
+THETA_STOP = ("θ is still training.", "Stop it and close? Training stops after the current iteration; its checkpoint "
+              "is kept (Resume continues it), no θ is written and the θ in use stays as it is.")
+
+
+def stop_question(parent: QWidget, words: tuple[str, str] = THETA_STOP) -> QMessageBox:
+    """Closing while something trains: stop it and close, or keep training (the default, and what Escape answers).
+    ``words``: what is training, and what stopping keeps."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Stop training?", words[0], parent=parent)
+    box.setInformativeText(words[1])
     box.addButton(STOP_AND_CLOSE, QMessageBox.ButtonRole.AcceptRole)
     keep = box.addButton(KEEP_TRAINING, QMessageBox.ButtonRole.RejectRole)
     box.setDefaultButton(keep)
     box.setEscapeButton(keep)
     return box
+
+
+class AsksBeforeClosing:
+    """For a training dialog (a QDialog with an ``asking`` signal, a ``training`` controller and ``stop()``):
+    Escape and closing the window ask first while it trains — stop and close, or keep training with the dialog open
+    — rather than close on a training that goes on unseen. ``stop_words`` is the question's wording."""
+
+    stop_words: tuple[str, str] = THETA_STOP
+
+    def reject(self) -> None:
+        if self.training.running:  # type: ignore[attr-defined]
+            box = stop_question(self, self.stop_words)  # type: ignore[arg-type]
+            self.ask(box)
+            clicked = box.clickedButton()
+            if clicked is None or clicked.text() != STOP_AND_CLOSE:
+                return
+            self.stop()  # type: ignore[attr-defined]
+        super().reject()  # type: ignore[misc]
+
+    def ask(self, box: QMessageBox) -> int:
+        """Open ``box`` (modal) after announcing it on ``asking``; its answer (``exec``'s value)."""
+        self.asking.emit(box)  # type: ignore[attr-defined]
+        return box.exec()
 
 
 def use_question(parent: QWidget, outcome: TrainingOutcome, in_use: str | None) -> QMessageBox:

@@ -330,7 +330,7 @@ class MainWindow(QMainWindow):
         from app.landscape.training_dialog import LandscapeTrainDialog
 
         if getattr(self, "_landscape_dialog", None) is None:
-            self._landscape_dialog = LandscapeTrainDialog(self.controller, self)
+            self._landscape_dialog = LandscapeTrainDialog(self.controller, self.models.models, self)
         self._landscape_dialog.show()
         self._landscape_dialog.raise_()
 

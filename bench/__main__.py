@@ -13,7 +13,7 @@
     python -m bench alignment [--repeats 5] [--model default]
     python -m bench batch [--device cpu] [--repeats 3]
     python -m bench animation [--seconds 10] [--repeats 3] [--model default]
-    python -m bench attributes [--faces 1000] [--model default]
+    python -m bench attributes [--faces 1000] [--model default] [--recipes [--configs glasses,...]]
     python -m bench drag [--faces 8] [--steps 120] --model ffhq
     python -m bench gui [--steps 200] [--starts 1] [--repeats 3]
     python -m bench sliders [--steps 200] [--moves 600] [--rate 60] [--direction smile]
@@ -66,6 +66,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--moves", type=int, default=600, help="sliders: moves in the scripted drag")
     parser.add_argument("--rate", type=float, default=60.0, help="sliders: moves per second")
     parser.add_argument("--direction", default="smile", help="sliders: the direction dragged")
+    parser.add_argument("--recipes", action="store_true",
+                        help="attributes: measure the model's recipe directions (--configs: which) instead of fitting")
     parser.add_argument("--seconds", type=float, help="animation: length of each clip (default 10)")
     parser.add_argument("--model", default="default")
     parser.add_argument("--device", default="auto")

@@ -20,8 +20,10 @@ from PySide6.QtCore import QObject, Signal
 
 from app.document.controller import DocumentController
 from app.engine import JobRequest
+from app.models.controller import ModelInfo
 from core.jobs import CancelToken
 from core.landscape import LandscapeTrainConfig, TrainingOutcome, TrainStep, run_training
+from core.theta.registry import ready_mapping_dir
 
 
 def same_folder(a: str | Path | None, b: str | Path | None) -> bool:
@@ -37,6 +39,7 @@ class TrainingController(QObject):
         super().__init__(doc)
         self.doc = doc
         self._token: CancelToken | None = None  # the current run's, so a stop reaches it even while it is queued
+        self.model: ModelInfo | None = None  # the loaded model, once described (the dialog follows it)
         doc.register_job("train", self._done, self._failed, on_steps=self.steps_received.emit)
 
     @property
@@ -45,8 +48,12 @@ class TrainingController(QObject):
 
     @property
     def in_use(self) -> str | None:
-        """The folder of the session's θ; None: the shipped one."""
-        return self.doc.landscape_dir
+        """The folder of the θ the methods use now: the session's, else the model's shipped θ or one trained here
+        (as ``mapping_dir`` looks); None when there is no ready θ, or before the model is described."""
+        if self.doc.landscape_dir or self.model is None:
+            return self.doc.landscape_dir
+        folder = ready_mapping_dir(self.model.name, self.model.model_id)
+        return None if folder is None else str(folder)
 
     def train(self, config: LandscapeTrainConfig, out: Path, resume: bool = False) -> bool:
         """Train θ for the loaded model into ``out``; :meth:`stop` ends it (checkpoint kept, ``resume`` continues).

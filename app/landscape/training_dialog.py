@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 from app.document.controller import DocumentController
 from app.landscape.training import TrainingController, same_folder
 from app.landscape.training_questions import AsksBeforeClosing, gate_summary, theta_name, use_question
+from app.models.controller import ModelController, ModelInfo
 from core.landscape import LandscapeTrainConfig, TrainingOutcome, TrainStep
-from core.resources import user_data_dir
+from core.resources import trained_dir, user_data_dir
 from core.theta import DEFAULT_RECIPE, recipe_config
 
 # The dialog starts at the shipped θ's recipe (docs/landscape.md: schedule, adaptive steps, log objective, batch
@@ -57,7 +58,8 @@ def free_sibling(folder: Path) -> Path:
 class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
     asking = Signal(object)  # a QMessageBox, just before it opens (a scripted session or a test answers it)
 
-    def __init__(self, controller: DocumentController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: DocumentController, models: ModelController, parent: QWidget | None = None
+                 ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Train landscape θ")
         self.controller = controller
@@ -96,7 +98,13 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
         self.training.finished.connect(self.show_outcome)
         controller.landscape_changed.connect(lambda _folder: self._show_in_use())
         controller.model_changed.connect(lambda _key: self._forget_outcome())  # its θ maps the old model's space
+        controller.model_changed.connect(lambda _key: self.set_model(None))  # described anew right after
+        models.info_described.connect(self.set_model)
         self._show_in_use()
+        if models.info is not None:
+            self.set_model(models.info)
+        else:
+            models.describe_current()
 
     def _settings(self) -> None:
         d = LandscapeTrainConfig()
@@ -141,7 +149,8 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
         self.objective.addItem("Weighted: Σ t·MSE over the T steps", "weighted")
         self.objective.addItem("Log MSE after the last step (the gate's PSNR)", "log_last")
         self.objective.setCurrentIndex(self.objective.findData("log_last"))
-        self.output = QLineEdit(str(default_output()))
+        self._default_output = str(default_output())  # "Save to" follows the loaded model while it shows this
+        self.output = QLineEdit(self._default_output)
 
     def _layout(self) -> None:
         form = QFormLayout()
@@ -212,9 +221,30 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
             self.output.setText(str(free_sibling(Path(self.output.text()))))
         self.status.setText(f"Now using θ {outcome.folder}. A new run saves to {self.output.text()}.")
 
+    def set_model(self, info: ModelInfo | None) -> None:
+        """Follow the loaded model: the θ in use, and "Save to" while it shows the default."""
+        self.training.model = info
+        self._follow_model()
+        self._show_in_use()
+
+    def _follow_model(self) -> None:
+        """"Save to", while it shows the default: where the methods look for a θ trained here for the loaded model
+        (``trained_dir``: they use it when the model ships none), or the next free folder beside it when that
+        holds the θ in use."""
+        info = self.training.model
+        if info is None:
+            return
+        folder = trained_dir(info.model_id, "landscape")
+        if same_folder(folder, self.training.in_use):
+            folder = free_sibling(folder)
+        if self.output.text() == self._default_output:
+            self.output.setText(str(folder))
+        self._default_output = str(folder)
+
     def _show_in_use(self) -> None:
         folder = self.training.in_use
-        self.in_use.setText(f"In use: {theta_name(folder)}")
+        known = folder is not None or self.training.model is not None
+        self.in_use.setText(f"In use: {theta_name(folder)}" if known else "Looking up the loaded model…")
         outcome = self.outcome
         self.use_button.setEnabled(outcome is not None and outcome.ready and not self.training.running
                                    and not same_folder(outcome.folder, folder))
@@ -263,8 +293,15 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
             verdict = "passed the gate" if outcome.ready else "did not pass the gate, so it cannot be used"
             chosen = "" if outcome.selected == outcome.iterations else f", θ of iteration {outcome.selected} kept"
             trend = "" if outcome.trained is None else f"; training: {outcome.trained['reason']}"
+            found = outcome.ready and same_folder(outcome.folder, self.training.in_use)
+            where = ("; the methods look there, so it is the θ in use now" if found
+                     else f". θ in use unchanged ({now})")
             self.status.setText(f"θ {verdict} ({gate_summary(outcome.gate)}; {outcome.iterations} iterations"
-                                f"{chosen}{trend}); saved in {outcome.folder}. θ in use unchanged ({now}).")
+                                f"{chosen}{trend}); saved in {outcome.folder}{where}.")
+            if found:  # the model had no ready θ, and this one is where the methods find it: nothing to replace
+                self.training.use(outcome)
+                self._follow_model()  # the next run writes beside it
+                stopped = True  # nothing to offer
         self._set_running(False)
         if outcome is not None and not outcome.cancelled and not stopped:
             # asked once this slot has returned: the engine finishes its book-keeping (idle, queued work) first

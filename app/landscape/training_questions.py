@@ -8,9 +8,12 @@ session or a test can answer it the way ``app.document.unsaved`` does.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from core.landscape import TrainingOutcome
+from core.resources import resources_dir
 
 Button = QMessageBox.StandardButton
 STOP_AND_CLOSE = "Stop and close"
@@ -18,8 +21,10 @@ KEEP_TRAINING = "Keep training"
 
 
 def theta_name(folder: str | None) -> str:
-    """How the dialog names a θ in use: its folder, or the shipped one (``landscape_dir`` None)."""
-    return "the shipped θ" if folder is None else str(folder)
+    """How the dialog names the θ in use (``TrainingController.in_use``): the shipped one, its folder, or none."""
+    if folder is None:
+        return "no θ (the landscape method falls back to the direct method)"
+    return "the shipped θ" if Path(folder).resolve().is_relative_to(resources_dir().resolve()) else str(folder)
 
 
 def gate_summary(gate: dict) -> str:
@@ -91,8 +96,10 @@ def use_question(parent: QWidget, outcome: TrainingOutcome, in_use: str | None) 
     if outcome.ready:
         box = QMessageBox(QMessageBox.Icon.Question, "Use this θ?",
                           f"The new θ passed the gate ({summary}).", Button.Yes | Button.No, parent)
-        box.setInformativeText(f"Use it from now on for every method that descends through θ, instead of {now}? "
-                               f"It is saved in {outcome.folder}; No keeps {now} (Use this θ applies it later).")
+        instead = f", instead of {now}" if in_use is not None else ""
+        keeps = now if in_use is not None else "the direct fallback"
+        box.setInformativeText(f"Use it from now on for every method that descends through θ{instead}? "
+                               f"It is saved in {outcome.folder}; No keeps {keeps} (Use this θ applies it later).")
         box.setDefaultButton(Button.Yes)
         box.setEscapeButton(Button.No)
         return box

@@ -148,12 +148,13 @@ def measure_edit(G: Generator, direction: Direction, amount: float, *, faces: in
     """What moving held-out faces by ``amount`` std units along ``direction`` does to the faces' readings
     (``before``: :func:`held_out_readings` of the same ``faces``, when already made)."""
     classifier = classifier or classifier_for(G)
-    latents = G.sample_latent(faces, HELD_OUT_SEED).cpu().numpy()
+    space = direction.space  # a layer-range edit needs per-layer codes: [N, w_dim] rows would pass for layers
+    latents = G.sample_latent(faces, HELD_OUT_SEED, space).cpu().numpy()
     moved = apply_directions(latents, [(direction, amount)])
-    before = before if before is not None else read_attributes(G, latents, None, classifier)
+    before = before if before is not None else read_attributes(G, latents, space, classifier)
     if len(before.age) != faces:
         raise ValueError(f"The readings before the edit are of {len(before.age)} faces, not {faces}.")
-    after = read_attributes(G, moved, None, classifier)
+    after = read_attributes(G, moved, space, classifier)
     mouth = 100 * (after.mouth - before.mouth)
     mouth = mouth[np.isfinite(mouth).all(1)]
     return EditEffect(amount, len(latents), *_mean_se(after.age - before.age), *_mean_se(after.male - before.male),

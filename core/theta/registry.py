@@ -22,9 +22,13 @@ def shipped_mapping_dir(G: Generator) -> Path:
 
 def mapping_dir(G: Generator, folder: str | Path | None = None) -> Path:
     """Where ``G``'s θ is looked for: ``folder``, else the shipped θ, else one trained here (the user's data)."""
-    where = Path(folder) if folder else shipped_mapping_dir(G)
+    return _lookup(G.name, G.base_model_id, folder)
+
+
+def _lookup(name: str, model_id: str, folder: str | Path | None) -> Path:
+    where = Path(folder) if folder else resources_dir() / "landscape" / name
     if not folder and not (where / "theta.json").is_file():
-        where = trained_dir(G.base_model_id, "landscape")
+        where = trained_dir(model_id, "landscape")
     return where
 
 
@@ -39,6 +43,18 @@ def learning_note(folder: Path) -> str:
         return ""
     verdict = "beyond noise" if gate.get("learned") is True else "within noise: its recipe does the work"
     return f"Training added {', '.join(parts)} over the same θ untrained ({verdict})."
+
+
+def ready_mapping_dir(name: str, model_id: str, folder: str | Path | None = None) -> Path | None:
+    """The folder of the θ :func:`find_mapping` would serve the model ``name`` (id ``model_id``), judged from its
+    metadata alone — cheap, and without the model loaded, for a dialog — or None when no ready θ is there."""
+    where = _lookup(name, model_id, folder)
+    try:
+        meta = json.loads((where / "theta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ready = isinstance(meta, dict) and meta.get("ready") is True and meta.get("generator_id") == model_id
+    return where if ready else None
 
 
 def find_mapping(G: Generator, folder: str | Path | None = None) -> tuple[LandscapeMapping, dict[str, Any]]:

@@ -14,14 +14,16 @@ from PySide6.QtWidgets import QMessageBox
 from app.document.controller import DocumentController
 from app.landscape.training_questions import KEEP_TRAINING, STOP_AND_CLOSE
 from app.main_window import MainWindow
+from core.resources import resources_dir, trained_dir
 from core.theta.mapping import PRECONDITIONED
 
 WAIT_MS = 600_000  # generous: waits end on the work's own signal; this only ends a hang
 Yes, No, Ok = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No, QMessageBox.StandardButton.Ok
 
 
-def _small_training_dialog(qtbot, tmp_path, minutes):
-    """The Train Landscape dialog of a new window, set for a seconds-long run into tmp_path/theta."""
+def _small_training_dialog(qtbot, tmp_path, minutes, output=True):
+    """The Train Landscape dialog of a new window, set for a seconds-long run into tmp_path/theta (``output``
+    False: into the dialog's own choice)."""
     controller = DocumentController()
     controller.gate_faces = 2  # the real gate uses 128 and 256 held-out faces; 2 keep the test short
     controller.gate_budgets = (2,)  # and compares at 10 and 100 steps; the verdict is what is tested, not θ
@@ -33,7 +35,8 @@ def _small_training_dialog(qtbot, tmp_path, minutes):
     dialog.inner_steps.setValue(2)
     dialog.batch.setValue(2)
     dialog.width_box.setValue(16)
-    dialog.output.setText(str(tmp_path / "theta"))
+    if output:
+        dialog.output.setText(str(tmp_path / "theta"))
     return controller, dialog
 
 
@@ -45,10 +48,10 @@ def _with_least_work(dialog, **changes):
     dialog.config = lambda: replace(own(), **changes)
 
 
-def _passing_run(qtbot, tmp_path):
+def _passing_run(qtbot, tmp_path, output=True):
     """A dialog set for a run whose θ passes the (8-face, 2-step) gate: a preconditioned θ leads the identity and
     the direct method by about 2 dB at 2 steps, ± 0.25 paired (the curvature it carries, not its 2 iterations)."""
-    controller, dialog = _small_training_dialog(qtbot, tmp_path, 1.0)
+    controller, dialog = _small_training_dialog(qtbot, tmp_path, 1.0, output)
     controller.gate_faces = 8  # 2 faces give no standard error worth the name: the paired gate needs a few more
     dialog.precondition.setChecked(True)
     _with_least_work(dialog, max_iterations=2, validate_every=0, precondition_draws=8)
@@ -119,7 +122,8 @@ def test_stop_keeps_the_theta_in_use_and_resume_finishes(qtbot, tmp_path):
 
 def test_answering_no_keeps_the_theta_in_use_until_use_this_theta(qtbot, tmp_path):
     controller, dialog = _passing_run(qtbot, tmp_path)
-    assert dialog.in_use.text() == "In use: the shipped θ" and not dialog.use_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.in_use.text() == "In use: the shipped θ", timeout=WAIT_MS)  # once described
+    assert not dialog.use_button.isEnabled()
     asked = _answering(dialog, No)
     outcome = _finish(qtbot, dialog, asked, dialog.start_button)
     assert outcome.ready and asked[0].windowTitle() == "Use this θ?"
@@ -144,6 +148,30 @@ def test_answering_yes_uses_the_new_theta_and_never_trains_over_it(qtbot, tmp_pa
     dialog.output.setText(str(tmp_path / "theta"))
     dialog.start_button.click()  # a finished run there would rewrite the θ in use
     assert "holds the θ in use" in dialog.status.text() and not dialog.training.running
+    controller.shutdown()
+
+
+def test_a_model_without_a_shipped_theta_trains_where_the_methods_look(qtbot, tmp_path, monkeypatch, user_data):
+    """As FFHQ: no θ ships, so "Save to" is the model's folder in the user's data, where the landscape method looks;
+    a θ that passes there is the one in use (nothing replaced, nothing asked) and the next run writes beside it."""
+    resources = tmp_path / "resources"  # the real resources, less the shipped θ
+    resources.mkdir()
+    for entry in resources_dir().iterdir():
+        if entry.name != "landscape":
+            (resources / entry.name).symlink_to(entry)
+    monkeypatch.setenv("LANDSCAPE_STUDIO_RESOURCES", str(resources))
+    controller, dialog = _passing_run(qtbot, tmp_path, output=False)
+    qtbot.waitUntil(lambda: dialog.training.model is not None, timeout=WAIT_MS)
+    folder = trained_dir(dialog.training.model.model_id, "landscape")
+    assert folder.is_relative_to(user_data) and dialog.output.text() == str(folder)
+    assert dialog.in_use.text() == "In use: no θ (the landscape method falls back to the direct method)"
+    asked = _answering(dialog)
+    with qtbot.waitSignal(dialog.training.finished, timeout=WAIT_MS) as done:
+        dialog.start_button.click()
+    qtbot.wait(50)  # a question would be asked once the outcome's slot returned
+    assert done.args[0].ready and asked == [] and "it is the θ in use now" in dialog.status.text()
+    assert controller.landscape_dir == str(folder) and dialog.in_use.text() == f"In use: {folder}"
+    assert dialog.output.text() == str(folder.with_name("landscape-2"))
     controller.shutdown()
 
 

@@ -41,6 +41,7 @@ def test_resume_on_a_damaged_checkpoint_is_one_message(qtbot, tmp_path):
     before = digest([out])
     window = _window(qtbot, tmp_path)
     dialog = window._landscape_dialog
+    qtbot.waitUntil(lambda: dialog.training.model is not None, timeout=WAIT_MS)  # the θ in use is known once described
     in_use = dialog.training.in_use
     dialog.output.setText(str(out))
     dialog.resume_button.click()

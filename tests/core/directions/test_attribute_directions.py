@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from core.attributes.classifier import AttributeClassifier
 from core.cli import main
-from core.directions import DirectionLibrary
+from core.directions import DirectionLibrary, sefa_directions
 from core.directions.attributes import attribute_directions, classifier_for, measure_edit
 from core.generators import load_generator
 
@@ -52,3 +53,16 @@ def test_the_command_line_writes_both_and_reports_their_effect(tmp_path, capsys)
     assert "smile (landmarks) +2 on 64 held-out faces: age " in out and "mouth width" in out
     assert DirectionLibrary.load(tmp_path / "lib").names() == ["age (classifier)", "gender (classifier)",
                                                                "smile (landmarks)"]
+
+
+def test_a_layer_range_edit_is_measured_on_per_layer_codes(tiny_stylegan2):
+    """A direction over every layer row reads the same as the plain w direction: the held-out codes are made
+    per layer for it (a batch of w codes would have its faces taken for layer rows)."""
+    G = tiny_stylegan2
+    plain = sefa_directions(G, 1)[0][0]
+    rows = plain.replace(space="w+", layers=(0, G.space("w+").shape[0]))
+    classifier = AttributeClassifier(eyes_mouth=[(0.35, 0.45), (0.65, 0.45), (0.5, 0.75)])  # random faces: no framing
+    a, b = (measure_edit(G, d, 2.0, faces=6, classifier=classifier) for d in (plain, rows))
+    assert a.age_change != 0.0 and a.male_change != 0.0
+    assert b.age_change == pytest.approx(a.age_change, abs=1e-4) and b.male_change == pytest.approx(a.male_change,
+                                                                                                     abs=1e-5)

@@ -50,6 +50,20 @@ def add_train_landscape_parser(sub: argparse._SubParsersAction) -> None:
                         "preconditioner, momentum 0.7, --keep-radius, Adam after the horizon on z with lr 0.1, "
                         "β₂ 0.9, a 10-step ramp) or 'plain' (θ(z) = z + MLP(z), plain descent, then Adam on x); "
                         "the flags below change single settings of it")
+    _add_recipe_flags(p, d)
+    p.add_argument("--seed", type=seed_arg, default=d.seed)
+    p.add_argument("--gate-faces", type=int, default=None,
+                   help="held-out faces for the validation gate at every budget (default: 128 at 10 steps, 256 at "
+                        "100: enough for a paired standard error near 0.1 dB)")
+    p.add_argument("--validate-every", type=int, default=d.validate_every,
+                   help="iterations between scorings on validation faces; the best θ is kept (0 = keep the last)")
+    p.add_argument("--validation-faces", type=int, default=d.validation_faces)
+    p.add_argument("--quiet", action="store_true")
+    add_model_args(p)
+
+
+def _add_recipe_flags(p: argparse.ArgumentParser, d: LandscapeTrainConfig) -> None:
+    """The flags that change single settings of ``--recipe``."""
     flag = argparse.BooleanOptionalAction
     p.add_argument("--precondition", action=flag, default=None,
                    help="θ carries the model's curvature preconditioner (descent in Z ≈ Gauss-Newton in X)")
@@ -65,6 +79,9 @@ def add_train_landscape_parser(sub: argparse._SubParsersAction) -> None:
                         "(a small learned network, starting as the fixed steps)")
     p.add_argument("--loss-aware", action=flag, default=None,
                    help="with --adaptive: that network also reads how far each face's loss fell")
+    p.add_argument("--extra-dims", type=int, default=None,
+                   help="Z wider than X by this many dimensions, which θ's MLP alone reads (they start at 0; "
+                        "the paper's over-parameterised Z)")
     p.add_argument("--keep-radius", action=flag, default=None,
                    help="descent in Z keeps ‖θ(z)‖ at its start's (x stays on the prior's shell)")
     p.add_argument("--handover-beta2", type=float, default=None, help="Adam's β₂ for the steps after θ's horizon")
@@ -74,15 +91,6 @@ def add_train_landscape_parser(sub: argparse._SubParsersAction) -> None:
                    help="after θ's horizon Adam goes on descending z (x = θ(z)) instead of x itself")
     p.add_argument("--handover-lr", type=float, default=None,
                    help="that Adam's learning rate (the plain recipe: the inversion's own lr)")
-    p.add_argument("--seed", type=seed_arg, default=d.seed)
-    p.add_argument("--gate-faces", type=int, default=None,
-                   help="held-out faces for the validation gate at every budget (default: 128 at 10 steps, 256 at "
-                        "100: enough for a paired standard error near 0.1 dB)")
-    p.add_argument("--validate-every", type=int, default=d.validate_every,
-                   help="iterations between scorings on validation faces; the best θ is kept (0 = keep the last)")
-    p.add_argument("--validation-faces", type=int, default=d.validation_faces)
-    p.add_argument("--quiet", action="store_true")
-    add_model_args(p)
 
 
 def train_config_from_args(args: argparse.Namespace) -> LandscapeTrainConfig:
@@ -94,7 +102,8 @@ def train_config_from_args(args: argparse.Namespace) -> LandscapeTrainConfig:
                               keep_radius=args.keep_radius, handover_beta2=args.handover_beta2,
                               handover_ramp=args.handover_ramp, handover_in_z=args.handover_in_z,
                               handover_lr=args.handover_lr, momentum=args.momentum,
-                              schedule=args.schedule, adaptive=args.adaptive, loss_aware=args.loss_aware),
+                              schedule=args.schedule, adaptive=args.adaptive, loss_aware=args.loss_aware,
+                              extra_dims=args.extra_dims),
         precondition_damping=args.damping,
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, schedule_lr=args.schedule_lr,
         unroll=not args.detach,

@@ -109,14 +109,15 @@ def preimage(theta: LandscapeMapping, x: torch.Tensor, iterations: int = 100) ->
     """
     x = x.flatten(1)  # [K, D]
     u = theta.to_unit(x)
-    z, best, best_residual = u.clone(), u.clone(), float("inf")
+    z = theta.widened(u)  # a wider Z's extra dims stay at zero: its start
+    best, best_residual = z.clone(), float("inf")
     for _ in range(iterations):
         residual = float((theta(z) - x).abs().max())
         if residual < best_residual:
             best, best_residual = z.clone(), residual
         if residual < 1e-6:
             break
-        z = u - theta.mlp(z)
+        z = theta.widened(u - theta.mlp(z))
     return best
 
 

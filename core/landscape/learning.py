@@ -87,6 +87,7 @@ class LandscapeTrainConfig:
                   ("schedule_lr", 0 < self.schedule_lr < 1), ("minutes", self.minutes > 0), ("clip", self.clip > 0),
                   ("mapping.depth", 2 <= self.mapping.depth <= 64),
                   ("mapping.width", 1 <= self.mapping.width <= 16_384),
+                  ("mapping.extra_dims", 0 <= self.mapping.extra_dims <= 16_384),
                   ("mapping.handover_beta2", 0 < self.mapping.handover_beta2 < 1),
                   ("mapping.handover_ramp", 0 <= self.mapping.handover_ramp <= 1000),
                   ("mapping.handover_lr", self.mapping.handover_lr is None or 0 < self.mapping.handover_lr < 10),
@@ -241,7 +242,7 @@ def fit_to_model(G: Generator, config: LandscapeTrainConfig) -> LandscapeTrainCo
     learned space, a step size that does not diverge (:func:`stable_step`): what a new training run needs, so
     the CLI and the GUI's dialog start the same θ for the same model."""
     kept = ("width", "depth", "step", "preconditioned", "keep_radius", "handover_beta2", "handover_ramp",
-            "handover_in_z", "handover_lr", "momentum", "schedule", "adaptive", "loss_aware")
+            "handover_in_z", "handover_lr", "momentum", "schedule", "adaptive", "loss_aware", "extra_dims")
     mapping = mapping_config_for(G, **{name: getattr(config.mapping, name) for name in kept})
     if mapping.standardized and not mapping.preconditioned:  # A is scaled by the step: any step is its GN step
         mapping = replace(mapping, step=stable_step(G, mapping, seed=config.seed))

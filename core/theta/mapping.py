@@ -71,6 +71,7 @@ class MappingConfig:
     # one learned η and the fixed μ for every step
     adaptive: bool = False  # each face's η and μ are adapted at every step from its gradients (core.theta.step_rule)
     loss_aware: bool = False  # an adaptive θ also sees how far each face's loss fell (since the start, the last step)
+    extra_dims: int = 0  # Z wider than X: z = (u, e) with e of this many dims, read by the MLP only (starts at 0)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -106,7 +107,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "z_dim": (1, 2**16), "width": (1, 2**14), "depth": (2, 64), "step": (1e-12, 1e12), "horizon": (0, 10_000),
     "momentum": (0.0, 1.0), "handover_beta2": (0.0, 1.0), "handover_ramp": (0, 100_000), "handover_lr": (0.0, 1e3),
     "standardized": (0, 1), "preconditioned": (0, 1), "keep_radius": (0, 1), "handover_in_z": (0, 1),
-    "schedule": (0, 1), "adaptive": (0, 1), "loss_aware": (0, 1),
+    "schedule": (0, 1), "adaptive": (0, 1), "loss_aware": (0, 1), "extra_dims": (0, 2**16),
 }
 ADAPT_WIDTH = 16  # hidden width of an adaptive θ's step network
 ADAPT_RANGE = 2.0  # an adapted η stays within e^±2 of the schedule's: a step that grows without bound diverges
@@ -125,7 +126,8 @@ def recipe_config(recipe: str, **changes: Any) -> MappingConfig:
 
 
 class LandscapeMapping(nn.Module):
-    """x = z + MLP(z) [N, z_dim] → [N, z_dim], plus the learned descent step size exp(log_step)."""
+    """x = z + MLP(z) [N, z_dim] → [N, z_dim], plus the learned descent step size exp(log_step); with a wider Z,
+    z = (u, e) [N, z_dim + extra_dims] and x = u + MLP(u, e): the extra dims act through the MLP alone."""
 
     # buffers, registered only when the config asks for them (see ``_build``)
     x_mean: torch.Tensor  # [D]
@@ -142,7 +144,7 @@ class LandscapeMapping(nn.Module):
 
     def _build(self, config: MappingConfig) -> None:
         layers: list[nn.Module] = []
-        widths = [config.z_dim] + [config.width] * (config.depth - 1)
+        widths = [config.z_dim + config.extra_dims] + [config.width] * (config.depth - 1)
         for a, b in itertools.pairwise(widths):
             layers += [nn.Linear(a, b), nn.SiLU()]
         last = nn.Linear(widths[-1], config.z_dim)
@@ -182,15 +184,26 @@ class LandscapeMapping(nn.Module):
             self.precond.copy_(matrix)
             self.precond_inv.copy_(torch.linalg.inv(matrix.double()).to(matrix.dtype))
 
+    @property
+    def z_size(self) -> int:
+        """Dimensions of Z: X's (``z_dim``) plus the extra ones of a wider Z."""
+        return self.config.z_dim + self.config.extra_dims
+
     def to_unit(self, x: torch.Tensor) -> torch.Tensor:
         """x [N, D] in the model's units → the coordinates z + MLP(z) lives in (A⁻¹ of (x − μ) / σ, or of x)."""
         u = (x - self.x_mean) / self.x_std if self.config.standardized else x
         return u @ self.precond_inv.T if self.config.preconditioned else u
 
+    def widened(self, u: torch.Tensor) -> torch.Tensor:
+        """[N, D] unit coordinates → z [N, z_size]: a wider Z's extra dims start at zero (the MLP's to use)."""
+        if not self.config.extra_dims:
+            return u
+        return torch.cat([u, u.new_zeros(len(u), self.config.extra_dims)], dim=1)
+
     def start(self, eps: torch.Tensor) -> torch.Tensor:
-        """Starts z₀ [N, D] for standard-normal draws ``eps``: the untrained θ maps them to the same x₀ as the
-        identity does (ε itself, or μ + σ ⊙ ε), whatever the preconditioner."""
-        return eps @ self.precond_inv.T if self.config.preconditioned else eps
+        """Starts z₀ [N, z_size] for standard-normal draws ``eps`` [N, D]: the untrained θ maps them to the same
+        x₀ as the identity does (ε itself, or μ + σ ⊙ ε), whatever the preconditioner and the width of Z."""
+        return self.widened(eps @ self.precond_inv.T if self.config.preconditioned else eps)
 
     @property
     def step_size(self) -> torch.Tensor:
@@ -225,7 +238,7 @@ class LandscapeMapping(nn.Module):
     def centred(self, z: torch.Tensor) -> torch.Tensor:
         """θ(z) before a standardized θ's μ + σ ⊙ ·: A(z + MLP(z)), or z + MLP(z); its norm is what
         ``keep_radius`` holds (an untrained θ gives ε for the start A⁻¹ε)."""
-        u = z + self.mlp(z)
+        u = z[:, :self.config.z_dim] + self.mlp(z)
         return u @ self.precond.T if self.config.preconditioned else u
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

@@ -22,13 +22,15 @@ def problem(G) -> tuple[torch.Tensor, torch.Tensor]:
 
 def trainer_losses(G, theta) -> torch.Tensor:
     """[STEPS, 2] pixel MSE after each step of the trainer's loop (no graph)."""
-    target, z0 = problem(G)
+    target, eps = problem(G)
+    z0 = theta.start(eps)  # θ's own starts (ε itself for a plain θ of X's width)
     return torch.stack(descent_losses(G, theta.requires_grad_(False), z0, target, steps=STEPS, graph=False))
 
 
 def method_losses(G, theta) -> torch.Tensor:
     """[STEPS, 2] pixel MSE per start after each step of the landscape method from the same starts."""
-    target, z0 = problem(G)
+    target, eps = problem(G)
+    z0 = theta.start(eps)
     config = InversionConfig(method="landscape", steps=STEPS, starts=2, preview_every=1000).with_changes(
         loss_lpips=0.0)
     records = []

@@ -23,6 +23,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--photo", type=Path, default=None, help="default: the Grace Hopper sample")
     parser.add_argument("--no-run", action="store_true", help="only the offer and the picker (no inversion)")
+    parser.add_argument("--edit", default="age=1.5", help="the named edit moved on the result, NAME=AMOUNT")
     args = parser.parse_args()
     from PySide6.QtCore import QEventLoop, QPoint, QSettings
     from PySide6.QtWidgets import QApplication
@@ -72,7 +73,8 @@ def main() -> int:
     window.inversion_panel.tune_steps.setValue(5)  # FFHQ's defaults with a shorter tuning: a screenshot, not a bench
     wait_for(controller.result_applied, window.inversion_panel.run_button.click)
     wait_until_idle(app, controller)
-    window.edits.commit({}, {"age": 1.5}, "Edit age")
+    name, _, amount = args.edit.rpartition("=")
+    window.edits.commit({}, {name: float(amount)}, f"Edit {name}")
     wait_until_idle(app, controller)
     settle(app)
     window.grab().save(str(args.out / "screenshot_ffhq_result.png"))

@@ -111,7 +111,7 @@ class DirectionsPanel(QWidget):
         name = direction.name
         slider = LabelledSlider(name, *direction.value_range)
         slider.set_value(min(max(value, direction.value_range[0]), direction.value_range[1]))
-        slider.setToolTip(f"{name}: {direction.method} direction in {direction.space}")
+        slider.setToolTip(direction_tooltip(direction))
         slider.value_changing.connect(lambda v, n=name: self.edits_changing.emit({**self.edits(), n: v}))
         slider.value_committed.connect(lambda old, new, n=name: self._committed(n, old, new))
         more = QToolButton()
@@ -152,3 +152,13 @@ class DirectionsPanel(QWidget):
             slider.setEnabled(self._has_result)
         self.reset_all.setEnabled(self._has_result)
         self.two_photos.setEnabled(True)
+
+
+def direction_tooltip(direction: Direction) -> str:
+    """What a slider edits: its kind and space, the rows it moves, and for a recipe's direction what was seen
+    when it was checked (so a user knows what to expect from, e.g., glasses before moving it)."""
+    rows = "" if direction.layers is None else f", rows {direction.layers[0]}–{direction.layers[1] - 1}"
+    text = f"{direction.name}: {direction.method} direction in {direction.space}{rows}"
+    recipe = direction.provenance.get("recipe")
+    checked = recipe.get("checked") if isinstance(recipe, dict) else None
+    return f"{text}\n\nChecked by eye: {checked}" if isinstance(checked, str) and checked else text

@@ -6,6 +6,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+from core.directions.recipes import recipe_directions
 from core.imageio import load_photo
 from core.resources import resources_dir
 
@@ -212,3 +213,16 @@ def test_a_project_renders_with_its_own_vectors_and_never_writes_the_library(qtb
     assert np.array_equal(window.edits.library.get("smile").vector, -smile.vector)  # the user's change stays
     assert np.array_equal(window.edits.direction("smile").vector, smile.vector)  # the project's own vector
     assert np.array_equal(window.edits.render_function({"smile": 2.0})(), saved_image)  # the same pixels again
+
+
+def test_a_recipe_sliders_tooltip_says_what_was_seen_when_it_was_checked(window, tiny_stylegan2):
+    """A model's recipe directions (FFHQ's glasses: labelled seeds on rows 0–5) tell the user what was checked."""
+    recipe = {"name": "marked", "method": "labelled-seeds", "seeds": [0, 40], "yes": [1, 2, 3, 4], "layers": [0, 2],
+              "checked": "+2 put the attribute on 3 of 4 faces."}
+    made = recipe_directions(tiny_stylegan2, [recipe])
+    shipped = window.directions_panel.sliders["smile"].toolTip()
+    window.directions_panel.set_directions(made)
+    tip = window.directions_panel.sliders["marked"].toolTip()
+    assert tip.startswith("marked: supervised direction in w+, rows 0–1") and tip.endswith(
+        "Checked by eye: +2 put the attribute on 3 of 4 faces.")
+    assert shipped.startswith("smile: ") and "Checked by eye" not in shipped  # hand-labelled, not a recipe

@@ -79,6 +79,18 @@ def _add_recipe_flags(p: argparse.ArgumentParser, d: LandscapeTrainConfig) -> No
                         "(a small learned network, starting as the fixed steps)")
     p.add_argument("--loss-aware", action=flag, default=None,
                    help="with --adaptive: that network also reads how far each face's loss fell")
+    p.add_argument("--learn-start", action=flag, default=None,
+                   help="learn where descents start: after training, a search on training faces for a shift of "
+                        "the prior's draws (kept at their radius) that the trained steps reach better faces from")
+    p.add_argument("--start-candidates", type=int, default=d.start_candidates,
+                   help="with --learn-start: directions searched")
+    p.add_argument("--start-faces", type=int, default=d.start_faces,
+                   help="with --learn-start: training faces each scoring uses")
+    p.add_argument("--steer", action=flag, default=None,
+                   help="a network bends each step's direction from its gradient and velocity (a learned "
+                        "optimiser layer per step; starts at the recipe's steps)")
+    p.add_argument("--steer-lr", type=float, default=d.steer_lr,
+                   help="Adam learning rate of that network")
     p.add_argument("--extra-dims", type=int, default=None,
                    help="Z wider than X by this many dimensions, which θ's MLP alone reads (they start at 0; "
                         "the paper's over-parameterised Z)")
@@ -103,9 +115,10 @@ def train_config_from_args(args: argparse.Namespace) -> LandscapeTrainConfig:
                               handover_ramp=args.handover_ramp, handover_in_z=args.handover_in_z,
                               handover_lr=args.handover_lr, momentum=args.momentum,
                               schedule=args.schedule, adaptive=args.adaptive, loss_aware=args.loss_aware,
-                              extra_dims=args.extra_dims),
+                              steer=args.steer, learned_start=args.learn_start, extra_dims=args.extra_dims),
         precondition_damping=args.damping,
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, schedule_lr=args.schedule_lr,
+        steer_lr=args.steer_lr, start_candidates=args.start_candidates, start_faces=args.start_faces,
         unroll=not args.detach,
         objective=args.objective,
         minutes=minutes, max_iterations=args.iterations, seed=args.seed, validate_every=args.validate_every,

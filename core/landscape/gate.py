@@ -40,7 +40,7 @@ GATE_FACES = {10: 128, 100: 256}  # faces per budget (a budget not listed: the l
 SIGNIFICANCE = 2.0  # θ must lead each baseline by more than this many standard errors of the paired difference
 # how θ descends, beside its mapping
 DESCENT_FIELDS = ("momentum", "keep_radius", "handover_beta2", "handover_ramp", "handover_in_z", "handover_lr",
-                  "schedule", "adaptive", "loss_aware")
+                  "schedule", "adaptive", "loss_aware", "steer")
 
 
 def landscape_psnr(G: Generator, theta: LandscapeMapping, targets: torch.Tensor, steps: int, seed: int = 0

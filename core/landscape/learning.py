@@ -69,6 +69,7 @@ class LandscapeTrainConfig:
     theta_lr: float = 3e-4  # Adam learning rate of θ
     schedule_lr: float = 1e-2  # Adam learning rate of a per-step schedule (log step offsets, momenta): at θ's lr
     # they would move by at most 0.07 in 240 iterations
+    steer_lr: float = 1e-3  # Adam learning rate of a steering θ's network (its D-wide layers move faster at 1e-2)
     unroll: bool = True  # differentiate through the inner steps (second order); False = detached z_t
     minutes: float = 10.0  # wall-clock budget of this run (a resumed run adds this much)
     max_iterations: int | None = None  # stop after this many iterations in total (reproducible budgets)
@@ -78,13 +79,18 @@ class LandscapeTrainConfig:
     precondition_damping: float = DEFAULT_DAMPING  # λ / largest curvature eigenvalue (see curvature)
     precondition_draws: int = 48  # prior draws its mean Gauss-Newton matrix averages
     validation_faces: int = 64  # faces each scoring uses (fewer: the best of many scorings is selection noise)
+    start_candidates: int = 40  # a learned start: directions searched after training (core.landscape.start_search)
+    start_faces: int = 128  # training faces each of those scorings uses
     objective: str = "weighted"  # "weighted": Σ_t w_t·MSE_t, w_t ∝ t (batch mean); "log_last": the batch's mean
     # log MSE after the last step, the gate's metric up to a constant (hard faces no longer dominate)
 
     def validate(self) -> None:
         checks = [("inner_steps", 1 <= self.inner_steps <= 100), ("batch", 1 <= self.batch <= 1024),
                   ("theta_lr", 0 < self.theta_lr < 1),
-                  ("schedule_lr", 0 < self.schedule_lr < 1), ("minutes", self.minutes > 0), ("clip", self.clip > 0),
+                  ("schedule_lr", 0 < self.schedule_lr < 1), ("steer_lr", 0 < self.steer_lr < 1),
+                  ("minutes", self.minutes > 0), ("clip", self.clip > 0),
+                  ("start_candidates", 1 <= self.start_candidates <= 10_000),
+                  ("start_faces", 2 <= self.start_faces <= 100_000),
                   ("mapping.depth", 2 <= self.mapping.depth <= 64),
                   ("mapping.width", 1 <= self.mapping.width <= 16_384),
                   ("mapping.extra_dims", 0 <= self.mapping.extra_dims <= 16_384),
@@ -220,13 +226,18 @@ def new_state(config: LandscapeTrainConfig, device: torch.device | str, G: Gener
 
 
 def _optimizer(theta: LandscapeMapping, config: LandscapeTrainConfig) -> torch.optim.Adam:
-    """Adam on θ; a per-step schedule in a group of its own, at ``schedule_lr``."""
+    """Adam on θ; a per-step schedule and a step network in a group of their own, at ``schedule_lr`` (at θ's lr
+    they would hardly move in a CPU run), and a steering network at
+    ``steer_lr``."""
     scheduled = [theta.step_offsets, theta.momenta] if theta.config.schedule else []
     scheduled += list(theta.step_net.parameters()) if theta.config.adaptive else []
-    rest = [p for p in theta.parameters() if all(p is not q for q in scheduled)]
+    steering = list(theta.steer_net.parameters()) if theta.config.steer else []
+    rest = [p for p in theta.parameters() if all(p is not q for q in scheduled + steering)]
     groups: list[dict[str, Any]] = [{"params": rest}]
     if scheduled:
         groups.append({"params": scheduled, "lr": config.schedule_lr})
+    if steering:
+        groups.append({"params": steering, "lr": config.steer_lr})
     return torch.optim.Adam(groups, lr=config.theta_lr)
 
 
@@ -242,7 +253,8 @@ def fit_to_model(G: Generator, config: LandscapeTrainConfig) -> LandscapeTrainCo
     learned space, a step size that does not diverge (:func:`stable_step`): what a new training run needs, so
     the CLI and the GUI's dialog start the same θ for the same model."""
     kept = ("width", "depth", "step", "preconditioned", "keep_radius", "handover_beta2", "handover_ramp",
-            "handover_in_z", "handover_lr", "momentum", "schedule", "adaptive", "loss_aware", "extra_dims")
+            "handover_in_z", "handover_lr", "momentum", "schedule", "adaptive", "loss_aware", "steer",
+            "learned_start", "extra_dims")
     mapping = mapping_config_for(G, **{name: getattr(config.mapping, name) for name in kept})
     if mapping.standardized and not mapping.preconditioned:  # A is scaled by the step: any step is its GN step
         mapping = replace(mapping, step=stable_step(G, mapping, seed=config.seed))
@@ -302,7 +314,8 @@ def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainStat
         if world.any(over) or (config.max_iterations is not None and state.iteration >= config.max_iterations):
             break
         target, z0 = _batch(G, config, state.iteration, world)
-        z0 = state.theta.start(z0)
+        with torch.no_grad():  # a learned start is searched for after training (core.landscape.start_search)
+            z0 = state.theta.start(z0)
         per_step = torch.stack(descent_losses(G, state.theta, z0, target, config.inner_steps, config.unroll))  # [T, N]
         loss = objective_value(config, per_step, weights)
         state.optimizer.zero_grad(set_to_none=True)

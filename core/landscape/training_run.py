@@ -28,6 +28,7 @@ from core.landscape.learning import (
     save_checkpoint,
     train_landscape,
 )
+from core.landscape.start_search import StartSearch, search_start
 from core.theta import LandscapeMapping, save_mapping
 from core.weight_files import checkpointed
 
@@ -97,7 +98,8 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
                  cancel: CancelToken | None = None, gate_faces: int | None = None,
                  gate_budgets: tuple[int, ...] = GATE_BUDGETS, *,
                  world: World = SINGLE) -> Job[TrainStep, None, TrainingOutcome]:
-    """Train for ``config.minutes`` (continuing ``out/checkpoint`` when ``resume``), then gate and save θ.
+    """Train for ``config.minutes`` (continuing ``out/checkpoint`` when ``resume``), then search a learned start
+    (a θ with ``learned_start``), gate and save θ.
 
     A cancelled run still saves its checkpoint (so Resume continues it) but skips the gate and θ. Under torchrun
     every process starts from rank 0's θ and trains its share; rank 0 alone checkpoints, gates and saves (the
@@ -118,6 +120,9 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
     if cancelled or not world.is_main:
         return TrainingOutcome(out, False, {}, state.iteration, state.seconds, cancelled)
     theta = state.selected()
+    start = None
+    if theta.config.learned_start:  # where descents begin, searched for the trained steps
+        start = search_start(G, theta, StartSearch(config.start_candidates, config.start_faces, config.seed))
     verdict = gate(G, theta, n=gate_faces, budgets=gate_budgets)
     meta = {"generator_id": G.model_id, "generator": G.name, "space": G.default_space,
             "optimizer": optimizer_summary(theta),
@@ -126,7 +131,7 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
             "selected_iteration": state.best_iteration if state.best is not None else state.iteration,
             "validation_margin_db": None if state.best is None else round(state.best_score, 4),
             "ready": verdict["passed"], "gate": verdict, "trained": objective_trend(state.history),
-            "curve": training_curve(state.history),
+            "curve": training_curve(state.history), **({"start_search": start} if start else {}),
             "validation": [{"iteration": h["iteration"], **h["validation"]} for h in state.history
                            if h.get("validation")]}
     save_mapping(theta, out, meta)

@@ -71,6 +71,8 @@ class MappingConfig:
     # one learned η and the fixed μ for every step
     adaptive: bool = False  # each face's η and μ are adapted at every step from its gradients (core.theta.step_rule)
     loss_aware: bool = False  # an adaptive θ also sees how far each face's loss fell (since the start, the last step)
+    learned_start: bool = False  # starts are shifted by a learned vector, then put back on ε's radius (``start``)
+    steer: bool = False  # a network bends each step's direction from its gradient and velocity (core.theta.step_rule)
     extra_dims: int = 0  # Z wider than X: z = (u, e) with e of this many dims, read by the MLP only (starts at 0)
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,9 +109,11 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "z_dim": (1, 2**16), "width": (1, 2**14), "depth": (2, 64), "step": (1e-12, 1e12), "horizon": (0, 10_000),
     "momentum": (0.0, 1.0), "handover_beta2": (0.0, 1.0), "handover_ramp": (0, 100_000), "handover_lr": (0.0, 1e3),
     "standardized": (0, 1), "preconditioned": (0, 1), "keep_radius": (0, 1), "handover_in_z": (0, 1),
-    "schedule": (0, 1), "adaptive": (0, 1), "loss_aware": (0, 1), "extra_dims": (0, 2**16),
+    "schedule": (0, 1), "adaptive": (0, 1), "loss_aware": (0, 1), "steer": (0, 1), "learned_start": (0, 1),
+    "extra_dims": (0, 2**16),
 }
 ADAPT_WIDTH = 16  # hidden width of an adaptive θ's step network
+STEER_WIDTH = 256  # hidden width of a steering θ's network
 ADAPT_RANGE = 2.0  # an adapted η stays within e^±2 of the schedule's: a step that grows without bound diverges
 
 
@@ -161,6 +165,15 @@ class LandscapeMapping(nn.Module):
             nn.init.zeros_(out.bias)
             inputs = FEATURES + (LOSS_FEATURES if config.loss_aware else 0)
             self.step_net = nn.Sequential(nn.Linear(inputs, ADAPT_WIDTH), nn.SiLU(), out)
+        if config.learned_start:  # where descents begin, in the unit coordinates of ε (zero: the prior's draws)
+            self.start_shift = nn.Parameter(torch.zeros(config.z_dim))
+        if config.steer:  # (unit ∇, unit v, step features, one-hot t) → a correction of the step's direction
+            self.steer_steps = max(config.horizon, 1)
+            bend = nn.Linear(STEER_WIDTH, self.z_size)
+            nn.init.zeros_(bend.weight)
+            nn.init.zeros_(bend.bias)
+            inputs = 2 * self.z_size + FEATURES + self.steer_steps
+            self.steer_net = nn.Sequential(nn.Linear(inputs, STEER_WIDTH), nn.SiLU(), bend)
         if config.standardized:
             self.register_buffer("x_mean", torch.zeros(config.z_dim))  # [D] μ of the model's latents
             self.register_buffer("x_std", torch.ones(config.z_dim))  # [D] σ
@@ -202,7 +215,13 @@ class LandscapeMapping(nn.Module):
 
     def start(self, eps: torch.Tensor) -> torch.Tensor:
         """Starts z₀ [N, z_size] for standard-normal draws ``eps`` [N, D]: the untrained θ maps them to the same
-        x₀ as the identity does (ε itself, or μ + σ ⊙ ε), whatever the preconditioner and the width of Z."""
+        x₀ as the identity does (ε itself, or μ + σ ⊙ ε), whatever the preconditioner and the width of Z. A θ
+        with a ``learned_start`` shifts ε by its learned vector s and rescales ε + s to ‖ε‖: the starts keep the
+        prior's radius (which keep-radius then holds) and their spread, but lean towards where 10 steps reach
+        good faces from (a fixed good start beats random ones by ≈ 0.3 dB: docs/landscape.md)."""
+        if self.config.learned_start:
+            shifted = eps + self.start_shift
+            eps = shifted * (eps.norm(dim=1, keepdim=True) / shifted.norm(dim=1, keepdim=True).clamp_min(1e-12))
         return self.widened(eps @ self.precond_inv.T if self.config.preconditioned else eps)
 
     @property

@@ -34,15 +34,24 @@ def _lookup(name: str, model_id: str, folder: str | Path | None) -> Path:
 
 def learning_note(folder: Path) -> str:
     """What training added to the θ in ``folder``, from its gate's paired comparison against the same θ untrained
-    (one line for the method's help), or "" when the θ has no such measurement (or no readable metadata)."""
+    (one line for the method's help), and which parts of the descent it learned; "" when the θ has no such
+    measurement (or no readable metadata)."""
     try:
-        gate = json.loads((Path(folder) / "theta.json").read_text(encoding="utf-8")).get("gate", {})
+        meta = json.loads((Path(folder) / "theta.json").read_text(encoding="utf-8"))
+        gate, mapping = meta.get("gate", {}), meta.get("mapping", {})
         gains = gate["learned_gain"]
         parts = [f"{float(d['mean']):+.2f} ± {float(d['se']):.2f} dB at {int(b)} steps" for b, d in gains.items()]
+        learned = [what for key, what in LEARNED_PARTS if mapping.get(key) is True]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return ""
     verdict = "beyond noise" if gate.get("learned") is True else "within noise: its recipe does the work"
-    return f"Training added {', '.join(parts)} over the same θ untrained ({verdict})."
+    which = f" It learned {', '.join(learned)}." if learned else ""
+    return f"Training added {', '.join(parts)} over the same θ untrained ({verdict}).{which}"
+
+
+# parts of θ's descent a config can have learned, as the method's help names them
+LEARNED_PARTS = (("schedule", "each step's size and momentum"), ("adaptive", "to adapt them to each face"),
+                 ("steer", "to bend each step"), ("learned_start", "where descents start"))
 
 
 def ready_mapping_dir(name: str, model_id: str, folder: str | Path | None = None) -> Path | None:

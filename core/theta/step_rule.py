@@ -9,6 +9,11 @@ through a small network whose last layer starts at zero, so an untrained adaptiv
 schedule does. (A per-face step chosen on the true loss was worth +0.9 dB after 10 steps: docs/landscape.md.)
 A loss-aware θ (``MappingConfig.loss_aware``) also sees how far each face's loss fell since the first step and
 since the last one: the loss comes with the gradient at no cost, and says directly whether the last step helped.
+A steering θ (``MappingConfig.steer``) also bends each step: a network reads the step's gradient and velocity
+directions (unit vectors, so faces of any loss level look alike), the step features and which step it is, and
+adds a correction of its own direction to the velocity, scaled by the velocity's norm — a learned optimiser
+layer per step in the spirit of LISTA, position-dependent because the gradient is. Its last layer starts at
+zero, so an untrained steering θ steps as its recipe does; it costs one small matrix product a step.
 """
 
 from __future__ import annotations
@@ -53,13 +58,27 @@ def heavy_ball_step(theta: LandscapeMapping, t: int, grad: torch.Tensor, memory:
         eta = eta * scale
         mu = (mu + shift).clamp(0.0, MAX_MOMENTUM)
     velocity = memory.get("velocity")
+    bend = steering(theta, t, grad, velocity, memory) if theta.config.steer else None
     velocity = grad if velocity is None else mu * velocity + grad
     norm = grad.norm(dim=1, keepdim=True).clamp_min(1e-12)
     memory.update(velocity=velocity, last_norm=norm, first_norm=memory.get("first_norm", norm))
     if aware and loss is not None:
         value = loss.detach().reshape(-1, 1).clamp_min(1e-12)
         memory.update(last_loss=value, first_loss=memory.get("first_loss", value))
+    if bend is not None:  # the correction moves this step only; the velocity remembers the gradients alone
+        return eta * (velocity + velocity.norm(dim=1, keepdim=True) * bend)
     return eta * velocity
+
+
+def steering(theta: LandscapeMapping, t: int, grad: torch.Tensor, velocity: torch.Tensor | None,
+             memory: dict[str, Any]) -> torch.Tensor:
+    """A steering θ's correction [N, D] to step ``t``'s direction, from the unit gradient, the unit velocity
+    before this step (zero at the first), the step features and step t's one-hot code."""
+    unit_grad = F.normalize(grad, dim=1)
+    unit_velocity = torch.zeros_like(grad) if velocity is None else F.normalize(velocity, dim=1)
+    which = grad.new_zeros(len(grad), theta.steer_steps)
+    which[:, min(t, theta.steer_steps - 1)] = 1.0
+    return theta.steer_net(torch.cat([unit_grad, unit_velocity, step_features(grad, memory), which], dim=1))
 
 
 def detach_memory(memory: dict[str, Any]) -> None:

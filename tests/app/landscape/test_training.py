@@ -37,6 +37,7 @@ def _small_training_dialog(qtbot, tmp_path, minutes, output=True):
     dialog.width_box.setValue(16)
     if output:
         dialog.output.setText(str(tmp_path / "theta"))
+    _with_least_work(dialog, start_candidates=2, start_faces=4)  # the search after training: 40 × 128 faces
     return controller, dialog
 
 
@@ -214,12 +215,13 @@ def test_the_preconditioner_box_trains_a_preconditioned_theta(qtbot, tmp_path):
 def test_the_schedule_box_and_objective_train_a_scheduled_theta_and_its_help_says_what_it_learned(qtbot, tmp_path):
     controller, dialog = _passing_run(qtbot, tmp_path)
     # the shipped θ's recipe is what the dialog offers first
-    assert dialog.schedule.isChecked() and dialog.adaptive.isChecked()
+    assert dialog.schedule.isChecked() and dialog.adaptive.isChecked() and dialog.learn_start.isChecked()
     assert dialog.objective.currentData() == "log_last" and dialog.precondition.isChecked()
     asked = _answering(dialog, Yes)
     outcome = _finish(qtbot, dialog, asked, dialog.start_button)
     meta = json.loads((tmp_path / "theta" / "theta.json").read_text())
     assert meta["mapping"]["schedule"] and meta["mapping"]["adaptive"] and meta["train"]["objective"] == "log_last"
+    assert meta["mapping"]["learned_start"] and meta["start_search"]["candidates"] == 2  # searched after training
     assert len(meta["optimizer"]["schedule"]["step_sizes"]) == 2
     assert outcome.ready and controller.landscape_dir == str(tmp_path / "theta")
     window = dialog.parent()

@@ -163,13 +163,16 @@ def test_train_landscape_dialog_fits_theta_to_the_loaded_model(window, qtbot, ti
     window.controller.gate_budgets = (2,)
     window.landscape_dialog()
     dialog = window._landscape_dialog
+    qtbot.waitUntil(lambda: dialog.training.model is not None, timeout=WAIT_MS)
+    assert not dialog.learn_start.isChecked()  # its start search would take hours on a large model's CPU
     dialog.minutes.setValue(0.02)
     dialog.inner_steps.setValue(2)
     dialog.batch.setValue(2)
     dialog.width_box.setValue(16)
     dialog.output.setText(str(tmp_path / "theta"))
     own = dialog.config  # its own settings, with the least work (the fit to the model is checked, not training)
-    dialog.config = lambda: replace(own(), max_iterations=1, precondition_draws=1, validate_every=0)
+    dialog.config = lambda: replace(own(), max_iterations=1, precondition_draws=1, validate_every=0,
+                                   start_candidates=1, start_faces=2)
     answered = []
 
     def keep_the_theta_in_use(box: QMessageBox) -> None:  # "Use this θ?" (or the gate's verdict): No / OK

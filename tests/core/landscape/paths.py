@@ -11,8 +11,11 @@ from core.inversion.optimize import descend
 from core.inversion.theta_descent import landscape_descent
 from core.jobs import run_job
 from core.landscape.learning import descent_losses
+from core.theta.mapping import MappingConfig
 
 STEPS = 3
+# a small θ with the shipped θ's kind of descent (keep-radius, a schedule, adaptive steps) over STEPS steps
+RECIPE = MappingConfig(width=16, momentum=0.5, keep_radius=True, horizon=STEPS, schedule=True, adaptive=True)
 
 
 def problem(G) -> tuple[torch.Tensor, torch.Tensor]:

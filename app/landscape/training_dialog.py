@@ -70,6 +70,7 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
         self._best: tuple[int, float] | None = None  # (iteration, validation margin) of the best θ so far
         self._began: float | None = None  # the training clock at the first step this run received
         self._budget_s = 0.0  # the run's time budget
+        self._after = "the gate"  # what runs once training ends (minutes, without iterations to show)
         self._settings()
         self.start_button, self.stop_button = QPushButton("Start"), QPushButton("Stop")
         self.resume_button, self.use_button = QPushButton("Resume"), QPushButton("Use this θ")
@@ -204,6 +205,7 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
             self._stopping = False
             self._set_running(True)
             self._budget_s = self.minutes.value() * 60
+            self._after = ("the start search and " if self.config().mapping.learned_start else "") + "the gate"
             self._began = None
             if not resume:
                 self._best = None
@@ -287,7 +289,7 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
         best = "" if self._best is None else f" · best θ so far: iteration {self._best[0]} ({self._best[1]:+.3f} dB)"
         self.status.setText(f"iteration {last.iteration} · PSNR after step T {last.psnr_last:.2f} dB · "
                             f"step size η {last.step_size:.2f} · {last.samples_per_s:.1f} trajectories/s · "
-                            f"about {left / 60:.1f} min left{best}")
+                            f"about {left / 60:.1f} min of training left, then {self._after}{best}")
 
     def show_outcome(self, outcome: TrainingOutcome | None) -> None:
         """Report how the run ended; a θ the user did not stop is offered (never used without a yes)."""

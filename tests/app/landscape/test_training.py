@@ -98,6 +98,7 @@ def test_stop_keeps_the_theta_in_use_and_resume_finishes(qtbot, tmp_path):
     def stop_once(records):
         if not stopped:
             stopped.append(records[-1].iteration)
+            assert "min of training left, then the start search and the gate" in dialog.status.text()
             assert dialog.stop_button.isEnabled()
             dialog.stop_button.click()
 

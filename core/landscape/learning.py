@@ -232,7 +232,8 @@ def _optimizer(theta: LandscapeMapping, config: LandscapeTrainConfig) -> torch.o
     scheduled = [theta.step_offsets, theta.momenta] if theta.config.schedule else []
     scheduled += list(theta.step_net.parameters()) if theta.config.adaptive else []
     steering = list(theta.steer_net.parameters()) if theta.config.steer else []
-    rest = [p for p in theta.parameters() if all(p is not q for q in scheduled + steering)]
+    searched = [theta.start_shift] if theta.config.learned_start else []  # set by the start search, not by Adam
+    rest = [p for p in theta.parameters() if all(p is not q for q in scheduled + steering + searched)]
     groups: list[dict[str, Any]] = [{"params": rest}]
     if scheduled:
         groups.append({"params": scheduled, "lr": config.schedule_lr})

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from core.errors import ModelLoadError
-from core.generators import load_generator
 from core.inversion.heavy_ball import ThetaSteps
 from core.jobs import run_job
 from core.landscape.learning import LandscapeTrainConfig, train_landscape
@@ -25,11 +24,6 @@ from core.theta.step_rule import MAX_MOMENTUM, heavy_ball_step
 from tests.core.landscape.paths import method_losses, trainer_losses
 
 SCHEDULED = MappingConfig(width=16, momentum=0.5, keep_radius=True, horizon=3, schedule=True)
-
-
-@pytest.fixture(scope="module")
-def G():
-    return load_generator("default", "cpu")
 
 
 def scheduled_theta() -> LandscapeMapping:

@@ -23,7 +23,7 @@ def bent(config: MappingConfig = STEERING) -> LandscapeMapping:
     """A steering θ whose network answers (its last layer drawn, not zero)."""
     theta = LandscapeMapping(config, seed=2)
     with torch.no_grad():
-        theta.steer_net[-1].weight.normal_(0, 0.2)
+        theta.steer_net[-1].weight.normal_(0, 0.2, generator=torch.Generator().manual_seed(5))
     return theta.requires_grad_(False)
 
 
@@ -41,7 +41,8 @@ def test_the_correction_is_relative_to_the_velocity_and_depends_on_the_step():
     grad = torch.randn(3, 100, generator=torch.Generator().manual_seed(1))
     plain = LandscapeMapping(RECIPE, seed=2).requires_grad_(False)
     steps = [heavy_ball_step(theta, 0, grad * scale, {}) for scale in (1.0, 1000.0)]
-    assert torch.allclose(steps[1], 1000.0 * steps[0], rtol=1e-4)  # a face's loss level does not change its path
+    scale = float(steps[0].abs().max())  # entries near zero are compared against the step's size, not their own
+    assert torch.allclose(steps[1] / 1000.0, steps[0], rtol=1e-4, atol=1e-5 * scale)  # the loss level: same path
     assert not torch.allclose(steps[0], heavy_ball_step(plain, 0, grad, {}), rtol=1e-3)
     memory: dict = {}
     heavy_ball_step(theta, 0, grad, memory)

@@ -11,17 +11,11 @@ import torch
 
 from core.cli import main
 from core.errors import ModelLoadError
-from core.generators import load_generator
 from core.inversion.theta_descent import preimage
 from core.theta.mapping import LandscapeMapping, MappingConfig, load_mapping, save_mapping
 from tests.core.landscape.paths import method_losses, trainer_losses
 
 WIDER = MappingConfig(width=16, momentum=0.5, keep_radius=True, horizon=3, schedule=True, extra_dims=12)
-
-
-@pytest.fixture(scope="module")
-def G():
-    return load_generator("default", "cpu")
 
 
 def trained_theta() -> LandscapeMapping:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from core import cli  # light: the commands (and torch) load on first use, inside main()
+from core.cli.exit_codes import settled
 
 NO_DISPLAY = ("No display found, so the editor cannot open here. The same engine runs headless, e.g.:\n"
               "  landscape-studio invert PHOTO --out DIR\n"
@@ -63,13 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         commands = cli.COMMANDS  # imports the engine (torch): most of the start-up time
     except KeyboardInterrupt:  # Ctrl-C while starting: one line, like Ctrl-C during a command
         print("interrupted", file=sys.stderr)
-        return cli.EXIT_INTERRUPTED
+        return settled(cli.EXIT_INTERRUPTED)
     if "--self-test" in args:
         from app import self_test
 
         return self_test.main(args)
     if args and (args[0] in commands or args[0].startswith("-")):
-        return cli.main(args)
+        return settled(cli.main(args))
     if len(args) > 1:
         print("error: give at most one photo to open (or a command: see landscape-studio --help)", file=sys.stderr)
         return cli.EXIT_BAD_INPUT

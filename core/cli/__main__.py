@@ -2,7 +2,7 @@
 
 import sys
 
-from core.cli.exit_codes import EXIT_INTERRUPTED
+from core.cli.exit_codes import EXIT_INTERRUPTED, settled
 
 
 def run() -> int:
@@ -11,8 +11,8 @@ def run() -> int:
         from core.cli.commands import main
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    return main()
+        return settled(EXIT_INTERRUPTED)
+    return settled(main())
 
 
 if __name__ == "__main__":

@@ -234,3 +234,18 @@ def test_ctrl_c_while_starting_is_one_line(tmp_path, photo, entry):
     # is already leaving: either way the one line and no traceback
     assert proc.returncode in (130, -signal.SIGINT) and err.strip() == "interrupted", (proc.returncode, err)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("call", ["core.cli.__main__.run()", "app.__main__.main(['models'])"])
+def test_ctrl_c_after_the_command_is_over_keeps_its_exit_code(call):
+    """A Ctrl-C that lands once the command is done (results written, summary printed), while the interpreter
+    tears torch down, is ignored: the exit code stays the command's own, not a death by SIGINT (-2)."""
+    module = call.split("(")[0].rsplit(".", 1)[0]
+    script = (f"import os, signal, sys, {module}\n"
+              f"code = {call}\n"
+              "os.kill(os.getpid(), signal.SIGINT)\n"
+              "sys.exit(code)\n")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    expected = 2 if call.startswith("core") else 0  # no command: the help and exit 2; `models`: 0
+    assert proc.returncode == expected and "Traceback" not in proc.stderr, (proc.returncode, proc.stderr[-2000:])

@@ -18,6 +18,7 @@ from core.device import from_uint8_hwc
 from core.generators import Generator
 from core.imageio import load_photo
 from core.inversion import InversionConfig, invert
+from core.inversion.config import MAX_STARTS
 from core.jobs import run_job
 from core.metrics import psnr
 from core.placement import Placement
@@ -58,6 +59,12 @@ def sample_targets(G: Generator) -> tuple[list[str], torch.Tensor]:
 
 
 def psnr_after(G: Generator, targets: torch.Tensor, config: InversionConfig, steps: int) -> list[float]:
-    """PSNR (dB) of each target's result after ``steps`` updates, one start per target, all in one batch."""
-    result = run_job(invert(G, targets, config.with_changes(steps=steps, starts=len(targets))))
-    return [float(v) for v in psnr(from_uint8_hwc(result.images, G.device), targets)]
+    """PSNR (dB) of each target's result after ``steps`` updates, one start per target, in batches of at most
+    ``MAX_STARTS``, each seeded after the targets before it: the scores are those one batch would give."""
+    out: list[float] = []
+    for first in range(0, len(targets), MAX_STARTS):
+        batch = targets[first:first + MAX_STARTS]
+        changed = config.with_changes(steps=steps, starts=len(batch), seed=config.seed + first)
+        result = run_job(invert(G, batch, changed))
+        out += [float(v) for v in psnr(from_uint8_hwc(result.images, G.device), batch)]
+    return out

@@ -150,8 +150,9 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
         self.learn_start = QCheckBox("Then learn where descents start")
         self.learn_start.setToolTip("After training, a search on training faces (40 directions, 128 faces each: "
                                     "minutes on the embedded model, hours on a 1024-px one without a GPU) finds a "
-                                    "shift of the random starts from which the trained steps reach better faces; "
-                                    "kept only if it is ahead. On by default for the embedded model.")
+                                    "shift of the random starts from which the trained steps reach better faces, "
+                                    "then 12 evolution-strategy steps refine it; each is kept only if it is ahead. "
+                                    "On by default for the embedded model.")
         self.learn_start.setChecked(True)
         self.objective = QComboBox()
         self.objective.addItem("Weighted: Σ t·MSE over the T steps", "weighted")
@@ -235,7 +236,7 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
     def set_model(self, info: ModelInfo | None) -> None:
         """Follow the loaded model: the θ in use, and "Save to" while it shows the default."""
         self.training.model = info
-        # the start search scores 40 × 128 faces after training: minutes on the embedded model, hours on a large one
+        # the start search scores 40 × 128 faces and its refinement 288 × 64: minutes here, hours on a large model
         self.learn_start.setChecked(info is None or info.builtin)
         self._follow_model()
         self._show_in_use()

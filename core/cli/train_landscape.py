@@ -86,6 +86,8 @@ def _add_recipe_flags(p: argparse.ArgumentParser, d: LandscapeTrainConfig) -> No
                    help="with --learn-start: directions searched")
     p.add_argument("--start-faces", type=int, default=d.start_faces,
                    help="with --learn-start: training faces each scoring uses")
+    p.add_argument("--start-refine", type=int, default=d.start_refine,
+                   help="with --learn-start: evolution-strategy steps that then refine the start found (0: none)")
     p.add_argument("--steer", action=flag, default=None,
                    help="a network bends each step's direction from its gradient and velocity (a learned "
                         "optimiser layer per step; starts at the recipe's steps)")
@@ -119,6 +121,7 @@ def train_config_from_args(args: argparse.Namespace) -> LandscapeTrainConfig:
         precondition_damping=args.damping,
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, schedule_lr=args.schedule_lr,
         steer_lr=args.steer_lr, start_candidates=args.start_candidates, start_faces=args.start_faces,
+        start_refine=args.start_refine,
         unroll=not args.detach,
         objective=args.objective,
         minutes=minutes, max_iterations=args.iterations, seed=args.seed, validate_every=args.validate_every,
@@ -159,6 +162,9 @@ def _train(args: argparse.Namespace, config: LandscapeTrainConfig, world: World)
                         best_margin=best, refresh=False)
         done = step.iteration if by_iterations else round(step.seconds - first[0])
         bar.update(max(0, done - bar.n))
+        if by_iterations and step.iteration == total and not args.quiet:  # what follows is silent for minutes
+            after = "the start search and the gate" if config.mapping.learned_start else "the gate"
+            tqdm.write(f"Training done; {after} follow (minutes on a CPU).", file=sys.stderr)
 
     with first_ctrl_c_cancels(token):
         outcome = run_job(run_training(G, config, args.out, args.resume, token, args.gate_faces, world=world),

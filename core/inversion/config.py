@@ -29,6 +29,7 @@ INVERSE_STARTS = 4
 # Bounds past which a setting is a typo, not a choice: a run of 10³⁰ steps never ends, an lr of 1e300 turns the
 # latent into inf on the first step (and the report into NaN).
 MAX_STEPS = 1_000_000
+MAX_STARTS = 256  # starts optimised together in one batch (a benchmark on more targets batches them)
 MAX_RATE = 1e3  # learning rates and noise scales
 MAX_WEIGHT = 1e6  # step sizes and loss weights
 
@@ -78,7 +79,7 @@ class InversionConfig:
             raise InvalidInputError(f"Unknown pivot method '{self.pivot}'; choose one of: "
                                     f"{', '.join(PIVOT_METHODS)}.")
         check_seed(self.seed)
-        checks = [("steps", 0 <= self.steps <= MAX_STEPS), ("starts", 1 <= self.starts <= 256),
+        checks = [("steps", 0 <= self.steps <= MAX_STEPS), ("starts", 1 <= self.starts <= MAX_STARTS),
                   ("lr", math.isfinite(self.lr) and 0 < self.lr <= MAX_RATE),
                   ("noise", math.isfinite(self.noise) and 0 <= self.noise <= MAX_RATE),
                   ("noise_ramp", 0 < self.noise_ramp <= 1), ("preview_every", self.preview_every >= 1),

@@ -29,6 +29,7 @@ from core.device import from_uint8_hwc
 from core.evaluation import held_out_faces
 from core.generators import Generator
 from core.inversion import InversionConfig
+from core.inversion.config import MAX_STARTS
 from core.inversion.optimize import descend
 from core.inversion.theta_descent import landscape_descent
 from core.jobs import run_job
@@ -45,11 +46,17 @@ DESCENT_FIELDS = ("momentum", "keep_radius", "handover_beta2", "handover_ramp", 
 
 def landscape_psnr(G: Generator, theta: LandscapeMapping, targets: torch.Tensor, steps: int, seed: int = 0
                    ) -> list[float]:
-    """PSNR (dB) per target after ``steps`` of landscape descent with ``theta`` (one start per target)."""
-    config = InversionConfig(method="landscape", steps=steps, starts=len(targets), seed=seed,
-                             preview_every=10_000).with_changes(loss_lpips=0.0)
-    result = run_job(descend(G, targets, config, landscape_descent(G, theta, config)))
-    return [float(v) for v in psnr(from_uint8_hwc(result.images, G.device), targets)]
+    """PSNR (dB) per target after ``steps`` of landscape descent with ``theta`` (one start per target), in
+    batches of at most ``MAX_STARTS`` targets, each seeded after the targets before it (start k is seeded
+    ``seed + k``), so the scores are those one batch would give."""
+    out: list[float] = []
+    for first in range(0, len(targets), MAX_STARTS):
+        batch = targets[first:first + MAX_STARTS]
+        config = InversionConfig(method="landscape", steps=steps, starts=len(batch), seed=seed + first,
+                                 preview_every=10_000).with_changes(loss_lpips=0.0)
+        result = run_job(descend(G, batch, config, landscape_descent(G, theta, config)))
+        out += [float(v) for v in psnr(from_uint8_hwc(result.images, G.device), batch)]
+    return out
 
 
 def identity_like(theta: LandscapeMapping, step: float, same_descent: bool = True) -> LandscapeMapping:

@@ -81,6 +81,7 @@ class LandscapeTrainConfig:
     validation_faces: int = 64  # faces each scoring uses (fewer: the best of many scorings is selection noise)
     start_candidates: int = 40  # a learned start: directions searched after training (core.landscape.start_search)
     start_faces: int = 128  # training faces each of those scorings uses
+    start_refine: int = 12  # evolution-strategy steps that then refine the searched start (0: none)
     objective: str = "weighted"  # "weighted": Σ_t w_t·MSE_t, w_t ∝ t (batch mean); "log_last": the batch's mean
     # log MSE after the last step, the gate's metric up to a constant (hard faces no longer dominate)
 
@@ -91,6 +92,7 @@ class LandscapeTrainConfig:
                   ("minutes", self.minutes > 0), ("clip", self.clip > 0),
                   ("start_candidates", 1 <= self.start_candidates <= 10_000),
                   ("start_faces", 2 <= self.start_faces <= 100_000),
+                  ("start_refine", 0 <= self.start_refine <= 10_000),
                   ("mapping.depth", 2 <= self.mapping.depth <= 64),
                   ("mapping.width", 1 <= self.mapping.width <= 16_384),
                   ("mapping.extra_dims", 0 <= self.mapping.extra_dims <= 16_384),

@@ -122,7 +122,9 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
     theta = state.selected()
     start = None
     if theta.config.learned_start:  # where descents begin, searched for the trained steps
-        start = search_start(G, theta, StartSearch(config.start_candidates, config.start_faces, config.seed))
+        start = search_start(G, theta, StartSearch(config.start_candidates, config.start_faces, config.seed,
+                                                   refine_steps=config.start_refine,
+                                                   refine_faces=max(2, config.start_faces // 2)))
     verdict = gate(G, theta, n=gate_faces, budgets=gate_budgets)
     meta = {"generator_id": G.model_id, "generator": G.name, "space": G.default_space,
             "optimizer": optimizer_summary(theta),

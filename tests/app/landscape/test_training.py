@@ -37,7 +37,8 @@ def _small_training_dialog(qtbot, tmp_path, minutes, output=True):
     dialog.width_box.setValue(16)
     if output:
         dialog.output.setText(str(tmp_path / "theta"))
-    _with_least_work(dialog, start_candidates=2, start_faces=4)  # the search after training: 40 × 128 faces
+    _with_least_work(dialog, start_candidates=2, start_faces=4, start_refine=1)  # the search after training: 40 ×
+    # 128 faces, then 12 refinement steps of 24 × 64
     return controller, dialog
 
 

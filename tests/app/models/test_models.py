@@ -172,7 +172,7 @@ def test_train_landscape_dialog_fits_theta_to_the_loaded_model(window, qtbot, ti
     dialog.output.setText(str(tmp_path / "theta"))
     own = dialog.config  # its own settings, with the least work (the fit to the model is checked, not training)
     dialog.config = lambda: replace(own(), max_iterations=1, precondition_draws=1, validate_every=0,
-                                   start_candidates=1, start_faces=2)
+                                   start_candidates=1, start_faces=2, start_refine=0)
     answered = []
 
     def keep_the_theta_in_use(box: QMessageBox) -> None:  # "Use this θ?" (or the gate's verdict): No / OK

@@ -12,7 +12,7 @@ import torch
 from core.jobs import run_job
 from core.landscape.gate import untrained_recipe
 from core.landscape.learning import LandscapeTrainConfig, fit_to_model, train_landscape
-from core.landscape.start_search import SCALES, StartSearch, search_start
+from core.landscape.start_search import SCALES, StartSearch, refine_start, search_start
 from core.theta.mapping import LandscapeMapping, MappingConfig, load_mapping, save_mapping
 from core.theta.registry import learning_note
 from tests.core.landscape.paths import RECIPE, method_losses, trainer_losses
@@ -54,7 +54,7 @@ def test_training_leaves_the_start_to_the_search_and_the_gate_resets_what_it_fou
     assert float(state.theta.step_net[-1].weight.detach().abs().sum()) > 0  # the steps trained ...
     assert float(state.theta.start_shift.detach().abs().sum()) == 0  # ... the start did not
     assert fit_to_model(G, config).mapping.learned_start
-    search = StartSearch(candidates=3, faces=6, seed=1)
+    search = StartSearch(candidates=3, faces=6, seed=1, refine_steps=0)
     found = search_start(G, state.theta, search)
     shift = state.theta.start_shift.detach().clone()
     assert found["kept"] == bool(shift.abs().sum() > 0) == (found["sizing_gain_db"]["mean"] > 0)
@@ -68,13 +68,40 @@ def test_training_leaves_the_start_to_the_search_and_the_gate_resets_what_it_fou
 
 def test_a_search_keeps_a_start_only_when_it_is_ahead_on_the_faces_that_sized_it(G):
     theta = LandscapeMapping(replace(LEARNED, horizon=3), seed=2)
-    found = search_start(G, theta, StartSearch(candidates=2, faces=4))
+    found = search_start(G, theta, StartSearch(candidates=2, faces=4, refine_steps=0))
+    assert "refined" not in found
     if found["kept"]:
         assert found["sizes_db"][str(found["scale"])] == max(found["sizes_db"].values()) > 0
     else:
         assert max(found["sizes_db"].values()) <= 0 and float(theta.start_shift.abs().sum()) == 0
     with pytest.raises(ValueError, match="no learned start"):
         search_start(G, LandscapeMapping(RECIPE), StartSearch(candidates=1, faces=2))
+
+
+def test_a_refinement_moves_the_start_uphill_and_keeps_it_only_when_it_is_ahead_on_check_faces(G):
+    theta = LandscapeMapping(replace(LEARNED, horizon=3), seed=2).requires_grad_(False)
+    searched = torch.randn(100, generator=torch.Generator().manual_seed(5)) * 2
+    search = StartSearch(faces=6, seed=3, refine_steps=1, refine_pairs=3, refine_faces=4, refine_stride=1.5)
+    shift, record = refine_start(G, theta, searched, search)
+    assert torch.equal(theta.start_shift.detach(), shift)
+    assert record["moved"] == pytest.approx(1.5, abs=1e-3)  # one step of the stride, along the estimate
+    assert record["kept"] == (record["check_gain_db"]["mean"] > 0)
+    assert torch.equal(shift, searched) != record["kept"]
+    again, repeated = refine_start(G, theta, searched, search)
+    assert repeated == record and torch.equal(again, shift)  # seeded: the same faces, probes and step
+    longer = replace(search, refine_steps=3)
+    assert refine_start(G, theta, searched, longer)[1]["moved"] <= 3 * 1.5 + 1e-3
+
+
+def test_a_search_with_refinement_sets_the_start_it_reports(G):
+    theta = LandscapeMapping(replace(LEARNED, horizon=3), seed=2)
+    search = StartSearch(candidates=2, faces=4, refine_steps=1, refine_pairs=2, refine_faces=3)
+    found = search_start(G, theta, search)
+    kept = theta.start_shift.detach().clone()
+    searched = found["scale"] * torch.randn(2, 100, generator=torch.Generator().manual_seed(7))[found["direction"]]
+    expected, record = refine_start(G, theta, searched, search)
+    assert found["refined"] == record
+    assert torch.equal(kept, expected) and torch.equal(theta.start_shift.detach(), expected)
 
 
 def test_a_learned_start_is_saved_and_loaded(tmp_path):

@@ -3,6 +3,7 @@ the same θ untrained, and whether training descended its objective beyond its n
 
 from __future__ import annotations
 
+import importlib
 import math
 from dataclasses import replace
 
@@ -94,3 +95,26 @@ def test_the_log_objective_is_the_mean_log_mse_after_the_last_step(G):
         LandscapeTrainConfig(objective="psnr").validate()
     steps = run_job(train_landscape(G, replace(SMALL, objective="log_last", max_iterations=2, validate_every=0)))
     assert len(steps.history) == 2 and all(h["objective"] < 0 for h in steps.history)  # log of an MSE below 1
+
+
+def test_more_faces_than_one_batch_holds_are_scored_in_seeded_batches(G, monkeypatch):
+    """Benchmarks on 512 faces exceed the inversion's 256 starts: the faces go in batches, each seeded after the
+    faces before it, so the scores are those of one batch (the batch size made small here to test it fast)."""
+    from bench.common import psnr_after
+    from core.inversion import InversionConfig
+    from core.theta import LandscapeMapping
+
+    gate_module = importlib.import_module("core.landscape.gate")  # the package's `gate` is the function
+
+    theta = LandscapeMapping(MappingConfig(width=16, depth=2), seed=1).requires_grad_(False)
+    faces = G.sample(3, 21)
+    whole = gate_module.landscape_psnr(G, theta, faces, 2)  # one batch of 3
+    direct = InversionConfig(preview_every=1000).with_changes(loss_lpips=0.0)
+    direct_whole = psnr_after(G, faces, direct, 2)
+    monkeypatch.setattr(gate_module, "MAX_STARTS", 2)
+    monkeypatch.setattr("bench.common.MAX_STARTS", 2)
+    batched = gate_module.landscape_psnr(G, theta, faces, 2)
+    assert batched[:2] == gate_module.landscape_psnr(G, theta, faces[:2], 2)
+    assert batched[2:] == gate_module.landscape_psnr(G, theta, faces[2:], 2, seed=2)
+    assert batched == whole  # start k is seeded seed + k: batching changes nothing
+    assert psnr_after(G, faces, direct, 2) == direct_whole

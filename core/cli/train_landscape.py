@@ -88,6 +88,10 @@ def _add_recipe_flags(p: argparse.ArgumentParser, d: LandscapeTrainConfig) -> No
                    help="with --learn-start: training faces each scoring uses")
     p.add_argument("--start-refine", type=int, default=d.start_refine,
                    help="with --learn-start: evolution-strategy steps that then refine the start found (0: none)")
+    p.add_argument("--schedule-refine", type=int, default=d.schedule_refine,
+                   help="with --schedule: evolution-strategy steps that refine the trained schedule after training "
+                        "(after the start search; 0, the default: none — measured, it won 0.1 dB on generated faces "
+                        "at 10 steps and lost 0.56 on real photos at 100)")
     p.add_argument("--steer", action=flag, default=None,
                    help="a network bends each step's direction from its gradient and velocity (a learned "
                         "optimiser layer per step; starts at the recipe's steps)")
@@ -121,7 +125,7 @@ def train_config_from_args(args: argparse.Namespace) -> LandscapeTrainConfig:
         precondition_damping=args.damping,
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, schedule_lr=args.schedule_lr,
         steer_lr=args.steer_lr, start_candidates=args.start_candidates, start_faces=args.start_faces,
-        start_refine=args.start_refine,
+        start_refine=args.start_refine, schedule_refine=args.schedule_refine,
         unroll=not args.detach,
         objective=args.objective,
         minutes=minutes, max_iterations=args.iterations, seed=args.seed, validate_every=args.validate_every,
@@ -138,6 +142,14 @@ def cmd_train_landscape(args: argparse.Namespace) -> int:
     config.validate()  # before the model loads: a typo fails at once
     with taking_part(join_training_world(args)) as world:
         return _train(args, config, world)
+
+
+def _after_training(config: LandscapeTrainConfig) -> str:
+    """What runs after the last iteration, for the line that announces the wait."""
+    refined = config.mapping.schedule and config.schedule_refine > 0
+    stages = [name for name, on in (("the start search", config.mapping.learned_start),
+                                    ("the schedule's refinement", refined)) if on]
+    return ", ".join(stages) + (" and " if stages else "") + "the gate"
 
 
 def _train(args: argparse.Namespace, config: LandscapeTrainConfig, world: World) -> int:
@@ -163,7 +175,7 @@ def _train(args: argparse.Namespace, config: LandscapeTrainConfig, world: World)
         done = step.iteration if by_iterations else round(step.seconds - first[0])
         bar.update(max(0, done - bar.n))
         if by_iterations and step.iteration == total and not args.quiet:  # what follows is silent for minutes
-            after = "the start search and the gate" if config.mapping.learned_start else "the gate"
+            after = _after_training(config)
             tqdm.write(f"Training done; {after} follow (minutes on a CPU).", file=sys.stderr)
 
     with first_ctrl_c_cancels(token):

@@ -17,7 +17,6 @@ faces neither stage used.
 
 from __future__ import annotations
 
-import statistics
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,7 @@ import torch
 from core.device import seeded_generator
 from core.evaluation import TRAIN_SEED_LIMIT
 from core.generators import Generator
-from core.landscape.learning import descent_losses
+from core.landscape.evolution import Evolution, drawn_faces, evolve, mean_se, psnr_after_horizon
 from core.theta import LandscapeMapping
 
 SCALES = (1.0, 2.0, 3.0, 4.0)  # sizes tried for the chosen direction (× a standard-normal draw, ‖·‖ ≈ √D)
@@ -52,26 +51,13 @@ def _psnr_after_horizon(G: Generator, theta: LandscapeMapping, targets: torch.Te
     """PSNR per face [N] after θ's horizon of steps, from the draws ``eps`` leaned by ``shift`` [D]."""
     with torch.no_grad():
         theta.start_shift.copy_(shift)
-    losses = descent_losses(G, theta, theta.start(eps), targets, theta.config.horizon, graph=False)
-    return 10 * torch.log10(4 / losses[-1].detach().clamp_min(1e-10))
+    return psnr_after_horizon(G, theta, targets, eps)
 
 
 def _faces(G: Generator, search: StartSearch, which: int, dims: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Training targets and start draws [N, dims] of scoring set ``which`` (0: choosing the direction, 1: its
     size)."""
-    return _drawn(G, FIRST_FACES_SEED + (search.seed * 2 + which) * search.faces, search.faces, dims)
-
-
-def _drawn(G: Generator, seed: int, n: int, dims: int) -> tuple[torch.Tensor, torch.Tensor]:
-    with torch.no_grad():
-        targets = G.synthesize(G.sample_latent(n, seed))
-    eps = torch.randn(n, dims, generator=seeded_generator(seed + 1)).to(G.device)
-    return targets, eps
-
-
-def _mean_se(values: torch.Tensor) -> dict[str, float]:
-    spread = statistics.stdev(values.tolist()) / len(values) ** 0.5
-    return {"mean": round(float(values.mean()), 3), "se": round(spread, 3)}
+    return drawn_faces(G, FIRST_FACES_SEED + (search.seed * 2 + which) * search.faces, search.faces, dims)
 
 
 def refine_start(G: Generator, theta: LandscapeMapping, shift: torch.Tensor, search: StartSearch
@@ -80,24 +66,17 @@ def refine_start(G: Generator, theta: LandscapeMapping, shift: torch.Tensor, sea
     when the refined one is not ahead on check faces (θ's start shift is left at it); and the record of what was
     done."""
     dims, region = shift.numel(), REFINE_FACES_SEED + search.seed * 1_000_000
-    draws = seeded_generator(search.seed + 11)
-    refined = shift.clone()
-    for k in range(search.refine_steps):
-        targets, eps = _drawn(G, region + k * search.refine_faces, search.refine_faces, dims)
-        probes = torch.randn(search.refine_pairs, dims, generator=draws).to(G.device)
-        sigma = search.refine_sigma
-        rises = torch.stack([(_psnr_after_horizon(G, theta, targets, eps, refined + sigma * d)
-                              - _psnr_after_horizon(G, theta, targets, eps, refined - sigma * d)).mean()
-                             for d in probes])
-        slope = (rises[:, None] * probes).mean(0)
-        refined = refined + search.refine_stride * slope / slope.norm().clamp_min(1e-12)
-    targets, eps = _drawn(G, region + 500_000, search.faces, dims)
+    plan = Evolution(search.refine_steps, search.refine_pairs, search.refine_faces, search.refine_sigma,
+                     search.refine_stride)
+    refined = evolve(G, lambda targets, eps, v: _psnr_after_horizon(G, theta, targets, eps, v), shift, plan,
+                     dims=dims, first_seed=region, draws=seeded_generator(search.seed + 11))
+    targets, eps = drawn_faces(G, region + 500_000, search.faces, dims)
     gain = (_psnr_after_horizon(G, theta, targets, eps, refined)
             - _psnr_after_horizon(G, theta, targets, eps, shift))
     kept = float(gain.mean()) > 0
     record = {"steps": search.refine_steps, "pairs": search.refine_pairs, "faces": search.refine_faces,
               "sigma": search.refine_sigma, "stride": search.refine_stride, "kept": kept,
-              "check_gain_db": _mean_se(gain), "moved": round(float((refined - shift).norm()), 3)}
+              "check_gain_db": mean_se(gain), "moved": round(float((refined - shift).norm()), 3)}
     chosen = refined if kept else shift
     with torch.no_grad():
         theta.start_shift.copy_(chosen)
@@ -129,7 +108,7 @@ def search_start(G: Generator, theta: LandscapeMapping, search: StartSearch = St
     found: dict[str, Any] = {
         "candidates": search.candidates, "faces": search.faces, "seed": search.seed, "direction": chosen,
         "scale": scale if kept else 0.0, "kept": kept, "choosing_gain_db": round(gains[chosen], 3),
-        "sizing_gain_db": _mean_se(gain), "sizes_db": {str(s): round(float(v.mean()), 3) for s, v in sized.items()}}
+        "sizing_gain_db": mean_se(gain), "sizes_db": {str(s): round(float(v.mean()), 3) for s, v in sized.items()}}
     if search.refine_steps > 0:
         shift, found["refined"] = refine_start(G, theta, shift, search)
     with torch.no_grad():

@@ -28,6 +28,7 @@ from core.landscape.learning import (
     save_checkpoint,
     train_landscape,
 )
+from core.landscape.schedule_refine import ScheduleRefinement, refine_schedule
 from core.landscape.start_search import StartSearch, search_start
 from core.theta import LandscapeMapping, save_mapping
 from core.weight_files import checkpointed
@@ -125,6 +126,11 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
         start = search_start(G, theta, StartSearch(config.start_candidates, config.start_faces, config.seed,
                                                    refine_steps=config.start_refine,
                                                    refine_faces=max(2, config.start_faces // 2)))
+    schedule = None
+    if theta.config.schedule and config.schedule_refine > 0:  # then the steps' schedule, from that start
+        refinement = ScheduleRefinement(config.schedule_refine, max(2, config.start_faces // 2), config.start_faces,
+                                        config.seed)
+        schedule = refine_schedule(G, theta, refinement)
     verdict = gate(G, theta, n=gate_faces, budgets=gate_budgets)
     meta = {"generator_id": G.model_id, "generator": G.name, "space": G.default_space,
             "optimizer": optimizer_summary(theta),
@@ -134,6 +140,7 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
             "validation_margin_db": None if state.best is None else round(state.best_score, 4),
             "ready": verdict["passed"], "gate": verdict, "trained": objective_trend(state.history),
             "curve": training_curve(state.history), **({"start_search": start} if start else {}),
+            **({"schedule_refinement": schedule} if schedule else {}),
             "validation": [{"iteration": h["iteration"], **h["validation"]} for h in state.history
                            if h.get("validation")]}
     save_mapping(theta, out, meta)

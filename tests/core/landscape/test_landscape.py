@@ -168,16 +168,19 @@ def test_an_iteration_budget_reproduces_theta_bit_exactly(tmp_path):
     assert a == b
 
 
-def test_a_learned_start_is_searched_and_refined_after_training_and_the_wait_is_announced(tmp_path, capsys):
+def test_a_learned_start_and_schedule_are_refined_after_training_and_the_wait_is_announced(tmp_path, capsys):
     from core.cli import main
 
     assert main(["train-landscape", "--out", str(tmp_path), "--iterations", "1", "--inner-steps", "2", "--batch",
                  "2", "--width", "16", "--gate-faces", "2", "--learn-start", "--start-candidates", "2",
-                 "--start-faces", "4", "--start-refine", "1"]) == 0
-    assert "Training done; the start search and the gate follow" in capsys.readouterr().err
-    found = json.loads((tmp_path / "theta.json").read_text())["start_search"]
+                 "--start-faces", "4", "--start-refine", "1", "--schedule", "--schedule-refine", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "Training done; the start search, the schedule's refinement and the gate follow" in err
+    meta = json.loads((tmp_path / "theta.json").read_text())
+    found = meta["start_search"]
     assert found["candidates"] == 2 and found["faces"] == 4
     assert found["refined"]["steps"] == 1 and found["refined"]["faces"] == 2  # half the search's faces
+    assert meta["schedule_refinement"]["steps"] == 1 and meta["schedule_refinement"]["faces"] == 2
 
 
 def test_a_nonpositive_iteration_budget_is_refused(tmp_path, capsys):

@@ -18,7 +18,7 @@ from core.device import from_uint8_hwc
 from core.generators import Generator
 from core.imageio import load_photo
 from core.inversion import InversionConfig, invert
-from core.inversion.config import MAX_STARTS
+from core.inversion.config import start_batches
 from core.jobs import run_job
 from core.metrics import psnr
 from core.placement import Placement
@@ -62,8 +62,7 @@ def psnr_after(G: Generator, targets: torch.Tensor, config: InversionConfig, ste
     """PSNR (dB) of each target's result after ``steps`` updates, one start per target, in batches of at most
     ``MAX_STARTS``, each seeded after the targets before it: the scores are those one batch would give."""
     out: list[float] = []
-    for first in range(0, len(targets), MAX_STARTS):
-        batch = targets[first:first + MAX_STARTS]
+    for first, batch in start_batches(targets):
         changed = config.with_changes(steps=steps, starts=len(batch), seed=config.seed + first)
         result = run_job(invert(G, batch, changed))
         out += [float(v) for v in psnr(from_uint8_hwc(result.images, G.device), batch)]

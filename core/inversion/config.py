@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.device import check_seed
 from core.errors import InvalidInputError
 from core.inversion.schedules import SCHEDULES
 from core.objectives import LossWeights
 from core.objectives.operators import parse_operator
+
+if TYPE_CHECKING:
+    import torch
 
 # Where the first start begins: a draw from the latent prior, the mean latent (w_avg: a face-shaped start that
 # StyleGAN-family models need, since a random w is often far from a photo's face), or "auto": the model's preference
@@ -126,3 +130,10 @@ def restoration_config(operator: str, **changes: Any) -> InversionConfig:
     base = InversionConfig(operator=operator, starts=INVERSE_STARTS).with_changes(loss_prior=INVERSE_PRIOR,
                                                                                   loss_lpips=0.0)
     return base.with_changes(**changes)
+
+
+def start_batches(targets: torch.Tensor) -> Iterator[tuple[int, torch.Tensor]]:
+    """``(first, batch)`` over ``targets`` in batches of at most ``MAX_STARTS`` (one start each): seeding batch
+    ``seed + first`` gives each target the start one batch would (start k is seeded ``seed + k``)."""
+    for first in range(0, len(targets), MAX_STARTS):
+        yield first, targets[first:first + MAX_STARTS]

@@ -44,6 +44,14 @@ def evolve(G: Generator, score: Score, vector: torch.Tensor, plan: Evolution, *,
     return moved
 
 
+def gain_on_check_faces(G: Generator, score: Score, moved: torch.Tensor, before: torch.Tensor, *, dims: int,
+                        seed: int, n: int) -> torch.Tensor:
+    """PSNR gain per face [n] of ``moved`` over ``before`` on ``n`` faces from ``seed`` that no evolution step
+    used: a refinement is kept only when it is ahead there (the steps' own faces flatter it)."""
+    targets, eps = drawn_faces(G, seed, n, dims)
+    return score(targets, eps, moved) - score(targets, eps, before)
+
+
 def psnr_after_horizon(G: Generator, theta: LandscapeMapping, targets: torch.Tensor, eps: torch.Tensor
                        ) -> torch.Tensor:
     """PSNR per face [N] after θ's horizon of steps from its starts for the draws ``eps``."""

@@ -29,7 +29,7 @@ from core.device import from_uint8_hwc
 from core.evaluation import held_out_faces
 from core.generators import Generator
 from core.inversion import InversionConfig
-from core.inversion.config import MAX_STARTS
+from core.inversion.config import start_batches
 from core.inversion.optimize import descend
 from core.inversion.theta_descent import landscape_descent
 from core.jobs import run_job
@@ -50,8 +50,7 @@ def landscape_psnr(G: Generator, theta: LandscapeMapping, targets: torch.Tensor,
     batches of at most ``MAX_STARTS`` targets, each seeded after the targets before it (start k is seeded
     ``seed + k``), so the scores are those one batch would give."""
     out: list[float] = []
-    for first in range(0, len(targets), MAX_STARTS):
-        batch = targets[first:first + MAX_STARTS]
+    for first, batch in start_batches(targets):
         config = InversionConfig(method="landscape", steps=steps, starts=len(batch), seed=seed + first,
                                  preview_every=10_000).with_changes(loss_lpips=0.0)
         result = run_job(descend(G, batch, config, landscape_descent(G, theta, config)))

@@ -17,7 +17,7 @@ import torch
 from core.device import seeded_generator
 from core.evaluation import TRAIN_SEED_LIMIT
 from core.generators import Generator
-from core.landscape.evolution import Evolution, drawn_faces, evolve, mean_se, psnr_after_horizon
+from core.landscape.evolution import Evolution, evolve, gain_on_check_faces, mean_se, psnr_after_horizon
 from core.landscape.start_search import REFINE_FACES_SEED
 from core.theta import LandscapeMapping
 
@@ -61,8 +61,8 @@ def refine_schedule(G: Generator, theta: LandscapeMapping, refinement: ScheduleR
     plan = Evolution(steps=refinement.steps, pairs=12, faces=refinement.faces, sigma=0.05, stride=0.05)
     refined = evolve(G, score, trained, plan, dims=dims, first_seed=region,
                      draws=seeded_generator(refinement.seed + 13))
-    targets, eps = drawn_faces(G, region + 500_000, refinement.check_faces, dims)
-    gain = score(targets, eps, refined) - score(targets, eps, trained)
+    gain = gain_on_check_faces(G, score, refined, trained, dims=dims, seed=region + 500_000,
+                               n=refinement.check_faces)
     kept = float(gain.mean()) > 0
     _put(theta, refined if kept else trained)
     return {"steps": refinement.steps, "pairs": plan.pairs, "faces": refinement.faces, "sigma": plan.sigma,

@@ -26,7 +26,14 @@ import torch
 from core.device import seeded_generator
 from core.evaluation import TRAIN_SEED_LIMIT
 from core.generators import Generator
-from core.landscape.evolution import Evolution, drawn_faces, evolve, mean_se, psnr_after_horizon
+from core.landscape.evolution import (
+    Evolution,
+    drawn_faces,
+    evolve,
+    gain_on_check_faces,
+    mean_se,
+    psnr_after_horizon,
+)
 from core.theta import LandscapeMapping
 
 SCALES = (1.0, 2.0, 3.0, 4.0)  # sizes tried for the chosen direction (× a standard-normal draw, ‖·‖ ≈ √D)
@@ -68,11 +75,11 @@ def refine_start(G: Generator, theta: LandscapeMapping, shift: torch.Tensor, sea
     dims, region = shift.numel(), REFINE_FACES_SEED + search.seed * 1_000_000
     plan = Evolution(search.refine_steps, search.refine_pairs, search.refine_faces, search.refine_sigma,
                      search.refine_stride)
-    refined = evolve(G, lambda targets, eps, v: _psnr_after_horizon(G, theta, targets, eps, v), shift, plan,
-                     dims=dims, first_seed=region, draws=seeded_generator(search.seed + 11))
-    targets, eps = drawn_faces(G, region + 500_000, search.faces, dims)
-    gain = (_psnr_after_horizon(G, theta, targets, eps, refined)
-            - _psnr_after_horizon(G, theta, targets, eps, shift))
+    def score(targets: torch.Tensor, eps: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return _psnr_after_horizon(G, theta, targets, eps, v)
+
+    refined = evolve(G, score, shift, plan, dims=dims, first_seed=region, draws=seeded_generator(search.seed + 11))
+    gain = gain_on_check_faces(G, score, refined, shift, dims=dims, seed=region + 500_000, n=search.faces)
     kept = float(gain.mean()) > 0
     record = {"steps": search.refine_steps, "pairs": search.refine_pairs, "faces": search.refine_faces,
               "sigma": search.refine_sigma, "stride": search.refine_stride, "kept": kept,

@@ -3,7 +3,6 @@ the same θ untrained, and whether training descended its objective beyond its n
 
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import replace
 
@@ -102,19 +101,17 @@ def test_more_faces_than_one_batch_holds_are_scored_in_seeded_batches(G, monkeyp
     faces before it, so the scores are those of one batch (the batch size made small here to test it fast)."""
     from bench.common import psnr_after
     from core.inversion import InversionConfig
+    from core.landscape.gate import landscape_psnr
     from core.theta import LandscapeMapping
-
-    gate_module = importlib.import_module("core.landscape.gate")  # the package's `gate` is the function
 
     theta = LandscapeMapping(MappingConfig(width=16, depth=2), seed=1).requires_grad_(False)
     faces = G.sample(3, 21)
-    whole = gate_module.landscape_psnr(G, theta, faces, 2)  # one batch of 3
+    whole = landscape_psnr(G, theta, faces, 2)  # one batch of 3
     direct = InversionConfig(preview_every=1000).with_changes(loss_lpips=0.0)
     direct_whole = psnr_after(G, faces, direct, 2)
-    monkeypatch.setattr(gate_module, "MAX_STARTS", 2)
-    monkeypatch.setattr("bench.common.MAX_STARTS", 2)
-    batched = gate_module.landscape_psnr(G, theta, faces, 2)
-    assert batched[:2] == gate_module.landscape_psnr(G, theta, faces[:2], 2)
-    assert batched[2:] == gate_module.landscape_psnr(G, theta, faces[2:], 2, seed=2)
+    monkeypatch.setattr("core.inversion.config.MAX_STARTS", 2)
+    batched = landscape_psnr(G, theta, faces, 2)
+    assert batched[:2] == landscape_psnr(G, theta, faces[:2], 2)
+    assert batched[2:] == landscape_psnr(G, theta, faces[2:], 2, seed=2)
     assert batched == whole  # start k is seeded seed + k: batching changes nothing
     assert psnr_after(G, faces, direct, 2) == direct_whole

@@ -1,8 +1,9 @@
 """The encoder-based methods: "encoder" (one forward pass) and "hybrid" (encoder start, then optimisation).
 
 "encoder" returns x = E(y): no optimisation, ~1 ms. "hybrid" (in-domain inversion, Zhu et al. 2020) starts the
-landscape method (in θ's space Z, from θ's preimage of E(y)) where the model has a ready θ, or the direct method,
-at E(y), so optimisation begins near the answer instead of at a random face (``refine``: "auto" picks as said).
+landscape method (in θ's space Z, from θ's preimage of E(y), moved out to the radius of θ's prior starts) where
+the model has a ready θ, or the direct method, at E(y), so optimisation begins near the answer instead of at a
+random face (``refine``: "auto" picks as said).
 With ``consistency`` > 0 the loss adds idinvert's encoder term λ·‖x − E(G(x))‖² (per-dimension mean), which keeps
 the latent where the encoder, i.e. the generator's own domain, can reach it.
 With K starts, start 0 is E(y) and start k > 0 is E(y) plus seeded Gaussian noise of half the latent std, so
@@ -134,7 +135,7 @@ def _refine_descent(G: Generator, config: InversionConfig, start: torch.Tensor
     "landscape" that cannot run says why and refines directly; "auto" refines directly without a word, since
     most models have no θ."""
     if config.refine in ("landscape", "auto"):
-        from core.inversion.theta_descent import landscape_descent, preimage
+        from core.inversion.theta_descent import landscape_descent, start_from
         from core.theta import find_mapping
 
         try:
@@ -142,7 +143,7 @@ def _refine_descent(G: Generator, config: InversionConfig, start: torch.Tensor
             if (config.space or G.default_space) != G.default_space:
                 raise ModelLoadError(f"θ descends in {G.name}'s '{G.default_space}' space, not in the run's "
                                      f"'{config.space}' (a start there has no point z of θ's space).")
-            return landscape_descent(G, theta, config, preimage(theta, start)), "landscape", []
+            return landscape_descent(G, theta, config, start_from(theta, start)), "landscape", []
         except ModelLoadError as exc:
             said = [] if config.refine == "auto" else [f"{exc} Refined with the direct method instead."]
             return direct_descent(G, start, config), "direct", said

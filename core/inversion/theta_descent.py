@@ -14,6 +14,7 @@ generator, and one in a space θ's codes cannot be turned into (w → z) falls b
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Generator as Job
 
 import torch
@@ -119,6 +120,26 @@ def preimage(theta: LandscapeMapping, x: torch.Tensor, iterations: int = 100) ->
             break
         z = theta.widened(u - theta.mlp(z))
     return best
+
+
+def prior_radius(dims: int) -> float:
+    """E‖ε‖ for ε ~ N(0, I_dims) (√2·Γ((d+1)/2) / Γ(d/2), ≈ √(d − ½)): the radius θ's own starts have."""
+    return math.sqrt(2) * math.exp(math.lgamma((dims + 1) / 2) - math.lgamma(dims / 2))
+
+
+def start_from(theta: LandscapeMapping, x: torch.Tensor) -> torch.Tensor:
+    """A start z [K, z_dim] for θ's descent at a known latent ``x`` (hybrid's encoder start): for a θ that keeps
+    its radius, x is first moved along its own direction (in θ's centred units) to the radius of θ's prior starts;
+    then its preimage, so θ(z₀) is that point.
+
+    Why: an encoder regresses towards the mean (on the default model its codes have ‖·‖ ≈ 6, the prior's ≈ 10),
+    and keep-radius would hold θ's trained steps at that radius for their whole horizon (docs/landscape.md)."""
+    if theta.config.keep_radius:
+        x = x.flatten(1)
+        u = (x - theta.x_mean) / theta.x_std if theta.config.standardized else x
+        u = u * (prior_radius(theta.config.z_dim) / u.norm(dim=1, keepdim=True).clamp_min(1e-12))
+        x = theta.x_mean + theta.x_std * u if theta.config.standardized else u
+    return preimage(theta, x)
 
 
 def check_space(G: Generator, config: InversionConfig) -> None:

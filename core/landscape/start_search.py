@@ -36,7 +36,11 @@ from core.landscape.evolution import (
 )
 from core.theta import LandscapeMapping
 
-SCALES = (1.0, 2.0, 3.0, 4.0)  # sizes tried for the chosen direction (× a standard-normal draw, ‖·‖ ≈ √D)
+CHOOSING_SCALE = 2.0  # the size at which the candidate directions are scored (× a standard-normal draw, ‖·‖ ≈ √D)
+# sizes then tried for the chosen direction: no larger than 2, because a larger shift bunches every face's start
+# near one point (at 4, within ≈ 14° of it), and Adam's steps after θ's horizon then lose what the spread of
+# starts gives them (a size of 4 was +0.26 ± 0.06 dB at 10 steps and −0.61 ± 0.26 at 100: docs/landscape.md)
+SCALES = (1.0, 1.5, 2.0)
 FIRST_FACES_SEED = TRAIN_SEED_LIMIT // 2  # training seeds, away from those the trainer's first iterations draw
 REFINE_FACES_SEED = FIRST_FACES_SEED + TRAIN_SEED_LIMIT // 4  # the refinement's faces: 10⁶ seeds per search seed
 
@@ -102,8 +106,8 @@ def search_start(G: Generator, theta: LandscapeMapping, search: StartSearch = St
     targets, eps = _faces(G, search, 0, dims)
     base = _psnr_after_horizon(G, theta, targets, eps, zero)
     directions = torch.randn(search.candidates, dims, generator=seeded_generator(search.seed + 7)).to(G.device)
-    middle = SCALES[len(SCALES) // 2 - 1]
-    gains = [float((_psnr_after_horizon(G, theta, targets, eps, middle * d) - base).mean()) for d in directions]
+    gains = [float((_psnr_after_horizon(G, theta, targets, eps, CHOOSING_SCALE * d) - base).mean())
+             for d in directions]
     chosen = max(range(len(gains)), key=gains.__getitem__)
     targets, eps = _faces(G, search, 1, dims)
     base = _psnr_after_horizon(G, theta, targets, eps, zero)

@@ -12,6 +12,7 @@ from core.inversion import InversionConfig, invert
 from core.inversion.encoder import find_encoder, shipped_encoder_dir
 from core.inversion.encoder_methods import encoder_view
 from core.inversion.encoder_training import EncoderTrainConfig, run_encoder_training
+from core.inversion.theta_descent import prior_radius
 from core.jobs import run_job
 from core.metrics import psnr
 
@@ -74,8 +75,17 @@ def test_hybrid_can_refine_in_the_landscape_space(G, tiny_encoder):
     result = run_job(invert(G, G.sample(1, 9), config), steps.append)
     encoder, _ = find_encoder(G, tiny_encoder)
     assert steps[0].z is not None  # it descends in θ's space first
-    assert np.allclose(steps[0].latent, encoder(G.sample(1, 9)).numpy(), atol=1e-4)  # θ(z₀) = E(y)
+    start, guess = steps[0].latent.reshape(-1), encoder(G.sample(1, 9)).numpy().reshape(-1)
+    # θ(z₀) is E(y) moved along its own direction to the radius of θ's prior starts (an encoder's codes are short)
+    assert np.dot(start, guess) / (np.linalg.norm(start) * np.linalg.norm(guess)) == pytest.approx(1, abs=1e-5)
+    assert np.linalg.norm(start) == pytest.approx(prior_radius(100), rel=1e-3) != pytest.approx(np.linalg.norm(guess))
     assert result.steps_done == 12
+
+
+def test_the_prior_radius_is_the_mean_length_of_standard_normal_draws():
+    draws = torch.randn(200_000, 100, generator=torch.Generator().manual_seed(0))
+    assert prior_radius(100) == pytest.approx(float(draws.norm(dim=1).mean()), abs=2e-3)
+    assert prior_radius(1) == pytest.approx(np.sqrt(2 / np.pi))  # E|ε| for one dimension
 
 
 def test_auto_refines_through_a_ready_theta_and_directly_without_one(G, tiny_encoder, tmp_path):

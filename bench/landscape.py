@@ -3,7 +3,8 @@ compared paired.
 
 On the same targets: the direct method (Adam lr 0.2), the direct method's default (10 plain descent steps then
 Adam), the identity mapping descending as θ does (the gate's baseline, when θ descends its own way), the *same
-θ untrained* (MLP zeroed, step and schedule at their start: what the recipe alone brings) and θ. Held-out
+θ untrained* (MLP zeroed, step and schedule at their start: what the recipe alone brings), θ from random starts
+when its starts lean towards the encoder's guess (what the guess adds), and θ. Held-out
 generated faces (``--faces``, default 256: a paired standard error near 0.1 dB at 10 steps) and the bundled sample
 photos. Each comparison is the mean ± standard error of θ's per-target PSNR minus the contender's, so the learned
 part's gain is stated with its noise.
@@ -35,7 +36,7 @@ def steps_to_reach(curve: dict[str, float], level: float) -> int | None:
 
 def bench_landscape(args: argparse.Namespace) -> dict[str, Any]:
     """See the module doc; ``--theta`` picks the θ folder (default: the model's shipped θ)."""
-    from core.landscape.gate import identity_like, landscape_psnr, paired, untrained_recipe
+    from core.landscape.gate import identity_like, landscape_psnr, paired, untrained_recipe, without_encoder_start
     from core.theta import load_mapping, shipped_mapping_dir
 
     device = pick_device(args.device)
@@ -49,7 +50,9 @@ def bench_landscape(args: argparse.Namespace) -> dict[str, Any]:
     gated = identity_like(theta, theta.config.step)  # the gate's baseline: θ's own descent recipe, no mapping
     mappings = {"direct_gd10_then_adam": plain, **({} if gated.config == plain.config else
                                                    {"identity_same_descent": gated}),
-                "untrained_recipe": untrained_recipe(theta), "landscape": theta}
+                "untrained_recipe": untrained_recipe(theta),
+                **({"landscape_random_starts": without_encoder_start(theta)} if theta.config.encoder_start else {}),
+                "landscape": theta}
     out: dict[str, Any] = {"benchmark": "landscape", "date": datetime.now(UTC).isoformat(timespec="seconds"),
                            "machine": machine_info(device), "model_id": G.model_id, "theta": str(folder),
                            "theta_ready": meta.get("ready"), "theta_step_size": round(float(theta.step_size), 4),
@@ -64,7 +67,9 @@ def bench_landscape(args: argparse.Namespace) -> dict[str, Any]:
         direct = means["direct_adam_lr0.2"]
         reach = {f"direct@{b}": steps_to_reach(means["landscape"], direct[b]) for b in ("100", "500") if b in direct}
         out[label] = {"n": len(targets), "psnr_mean": means, "landscape_minus": versus,
-                      "learned_gain": versus["untrained_recipe"], "landscape_steps_to_reach_direct": reach}
+                      "learned_gain": versus["untrained_recipe"], "landscape_steps_to_reach_direct": reach,
+                      **({"encoder_start_gain": versus["landscape_random_starts"]}
+                         if "landscape_random_starts" in versus else {})}
         print(f"[{label}] {means}\n  learned part: {versus['untrained_recipe']}", file=sys.stderr)
     out["photos"] = names
     return out

@@ -92,6 +92,10 @@ def _add_recipe_flags(p: argparse.ArgumentParser, d: LandscapeTrainConfig) -> No
                    help="with --schedule: evolution-strategy steps that refine the trained schedule after training "
                         "(after the start search; 0, the default: none — measured, it won 0.1 dB on generated faces "
                         "at 10 steps and lost 0.56 on real photos at 100)")
+    p.add_argument("--encoder-start", type=float, default=None, metavar="LAMBDA",
+                   help="descents start leaned towards the model's encoder's guess of the target: "
+                        "√(1 − λ²)·(a random start) + λ·(the start at the guess), λ in [0, 1] (0: off); training "
+                        "starts the same way, so the model needs an encoder (train-encoder)")
     p.add_argument("--steer", action=flag, default=None,
                    help="a network bends each step's direction from its gradient and velocity (a learned "
                         "optimiser layer per step; starts at the recipe's steps)")
@@ -121,7 +125,8 @@ def train_config_from_args(args: argparse.Namespace) -> LandscapeTrainConfig:
                               handover_ramp=args.handover_ramp, handover_in_z=args.handover_in_z,
                               handover_lr=args.handover_lr, momentum=args.momentum,
                               schedule=args.schedule, adaptive=args.adaptive, loss_aware=args.loss_aware,
-                              steer=args.steer, learned_start=args.learn_start, extra_dims=args.extra_dims),
+                              steer=args.steer, learned_start=args.learn_start, extra_dims=args.extra_dims,
+                              encoder_start=args.encoder_start),
         precondition_damping=args.damping,
         inner_steps=args.inner_steps, batch=args.batch, theta_lr=args.theta_lr, schedule_lr=args.schedule_lr,
         steer_lr=args.steer_lr, start_candidates=args.start_candidates, start_faces=args.start_faces,
@@ -150,6 +155,10 @@ def _after_training(config: LandscapeTrainConfig) -> str:
     stages = [name for name, on in (("the start search", config.mapping.learned_start),
                                     ("the schedule's refinement", refined)) if on]
     return ", ".join(stages) + (" and " if stages else "") + "the gate"
+
+
+def _gains(by_budget: dict[str, dict[str, float]]) -> str:
+    return ", ".join(f"{d['mean']:+.3f} ± {d['se']:.3f} dB at {b} steps" for b, d in by_budget.items())
 
 
 def _train(args: argparse.Namespace, config: LandscapeTrainConfig, world: World) -> int:
@@ -191,9 +200,10 @@ def _train(args: argparse.Namespace, config: LandscapeTrainConfig, world: World)
     if outcome.selected != outcome.iterations:
         print(f"Selected θ of iteration {outcome.selected} (best validation margin) of {outcome.iterations}.")
     print(f"θ {status}: {outcome.gate['reason']}. Gate PSNR {outcome.gate['psnr']}.")
-    learned = ", ".join(f"{d['mean']:+.3f} ± {d['se']:.3f} dB at {b} steps"
-                        for b, d in outcome.gate["learned_gain"].items())
-    print(f"What training learned (paired against the same θ untrained): {learned}.")
+    print(f"What training learned (paired against the same θ untrained): {_gains(outcome.gate['learned_gain'])}.")
+    if "encoder_start_gain" in outcome.gate:
+        print(f"What the encoder's guess adds to the starts (paired against θ from random starts): "
+              f"{_gains(outcome.gate['encoder_start_gain'])}.")
     if outcome.trained is not None:
         label = "trained" if outcome.trained["fell"] else "NOT trained"
         print(f"Training: {label}: {outcome.trained['reason']}.")

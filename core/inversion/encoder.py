@@ -120,6 +120,13 @@ def shipped_encoder_folder(name: str) -> Path:
     return resources_dir() / "encoders" / name
 
 
+def has_encoder(name: str, model_id: str) -> bool:
+    """Whether :func:`find_encoder` would find an encoder for the model called ``name`` (id ``model_id``), from
+    the files alone: cheap, and without the model loaded, for a dialog."""
+    return any((where / "encoder.json").is_file()
+               for where in (shipped_encoder_folder(name), trained_dir(model_id, "encoder")))
+
+
 def find_encoder(G: Generator, folder: str | Path | None = None) -> tuple[LatentEncoder, dict[str, Any]]:
     """The encoder for ``G`` (from ``folder``, else the shipped one, else one trained here into the user's data
     folder) on G's device, frozen, or :class:`ModelLoadError`.

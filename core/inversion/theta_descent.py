@@ -23,6 +23,7 @@ from core.device import seeded_generator
 from core.errors import InvalidInputError, ModelLoadError
 from core.generators import Generator
 from core.inversion.config import InversionConfig
+from core.inversion.encoder_start import encoded_targets
 from core.inversion.heavy_ball import ThetaSteps
 from core.inversion.optimize import (
     Descent,
@@ -39,8 +40,9 @@ log = logging.getLogger(__name__)
 
 
 def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionConfig,
-                      z: torch.Tensor | None = None) -> Descent:
-    """Starts z₀ = θ.start(ε), ε ~ N(0, I) for seeds seed … seed + K - 1 (or the given ``z`` [K, z_dim]);
+                      z: torch.Tensor | None = None, codes: torch.Tensor | None = None) -> Descent:
+    """Starts z₀ = θ.start(ε), ε ~ N(0, I) for seeds seed … seed + K - 1, leaned towards the encoder's ``codes``
+    [1|K, *shape] of the targets when given (:func:`blended_start`), or the given ``z`` [K, z_dim];
     descent in Z (with θ's momentum) at θ's step size (or θ's learned steps) for the ``horizon`` steps θ was
     trained for, then Adam (θ
     was never trained for later steps, where plain steps are slow): on z (:func:`adam_in_z`) or on x = θ(z)
@@ -49,6 +51,8 @@ def landscape_descent(G: Generator, theta: LandscapeMapping, config: InversionCo
     if z is None:
         z = theta.start(torch.stack([torch.randn(z_dim, generator=seeded_generator(config.seed + i))
                                      for i in range(config.starts)]).to(G.device))
+        if codes is not None:
+            z = blended_start(theta, z, codes)
     z = z.detach().to(G.device).clone().requires_grad_(True)  # [K, z_dim]
     step = float(theta.step_size.detach())
     after_step = None
@@ -142,6 +146,16 @@ def start_from(theta: LandscapeMapping, x: torch.Tensor) -> torch.Tensor:
     return preimage(theta, x)
 
 
+@torch.no_grad()
+def blended_start(theta: LandscapeMapping, z: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+    """Starts ``z`` [K, z_size] leaned towards the encoder's ``codes`` [1|K, *shape] of their targets by θ's
+    ``encoder_start`` λ: √(1 − λ²)·z + λ·z_E, z_E θ's start at the codes (:func:`start_from`), so a start keeps
+    the prior's radius and, for λ < 1, part of its draw's spread (core.inversion.encoder_start)."""
+    weight = float(theta.config.encoder_start)
+    toward = start_from(theta, codes.flatten(1).to(z)).expand(len(z), -1)
+    return math.sqrt(max(0.0, 1.0 - weight**2)) * z + weight * toward
+
+
 def check_space(G: Generator, config: InversionConfig) -> None:
     """Refuse (:class:`InvalidInputError`) a run whose space θ's codes (G's default space) cannot be turned into."""
     space = config.space or G.default_space
@@ -161,4 +175,11 @@ def invert_landscape(G: Generator, target: torch.Tensor, config: InversionConfig
     except (ModelLoadError, InvalidInputError) as exc:
         reason = f"{exc} Used the direct method instead."
         return (yield from invert_direct_instead(G, target, config, mask, cancel, reason))
-    return (yield from descend(G, target, config, landscape_descent(G, theta, config), mask, cancel))
+    codes, warnings = None, []
+    try:
+        codes = encoded_targets(G, theta, target, mask, config.encoder)
+    except ModelLoadError as exc:
+        warnings.append(f"θ starts from the encoder's guess, but: {exc} Its descents started from random draws.")
+    result = yield from descend(G, target, config, landscape_descent(G, theta, config, codes=codes), mask, cancel)
+    result.warnings[:0] = warnings
+    return result

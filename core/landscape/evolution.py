@@ -14,7 +14,7 @@ import torch
 
 from core.device import seeded_generator
 from core.generators import Generator
-from core.landscape.learning import descent_losses
+from core.landscape.learning import descent_losses, target_starts
 from core.theta import LandscapeMapping
 
 # (targets [N, 3, R, R], start draws [N, D], the numbers tried) → PSNR per face [N]
@@ -54,8 +54,10 @@ def gain_on_check_faces(G: Generator, score: Score, moved: torch.Tensor, before:
 
 def psnr_after_horizon(G: Generator, theta: LandscapeMapping, targets: torch.Tensor, eps: torch.Tensor
                        ) -> torch.Tensor:
-    """PSNR per face [N] after θ's horizon of steps from its starts for the draws ``eps``."""
-    losses = descent_losses(G, theta, theta.start(eps), targets, theta.config.horizon, graph=False)
+    """PSNR per face [N] after θ's horizon of steps from its starts for the draws ``eps`` (leaned towards the
+    encoder's guess of each target when θ's starts are)."""
+    losses = descent_losses(G, theta, target_starts(G, theta, eps, targets), targets, theta.config.horizon,
+                            graph=False)
     return 10 * torch.log10(4 / losses[-1].detach().clamp_min(1e-10))
 
 

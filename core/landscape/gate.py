@@ -13,7 +13,9 @@ the direct method's default, so a recipe that only handicaps its identity baseli
 Every verdict also states the *learned* part's gain: θ against the same θ untrained (same preconditioner, frame
 and descent; its MLP's output zero and its step size and schedule at their initial values), paired on the same
 faces. It is reported, not required: a θ whose
-recipe alone beats the baselines is still worth using, but it is not called learned.
+recipe alone beats the baselines is still worth using, but it is not called learned. A θ whose starts lean
+towards the encoder's guess (``encoder_start``) is compared with baselines that start the same way (the direct
+method's default aside), and its verdict also states what the guess adds: θ against itself from random starts.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from core.evaluation import held_out_faces
 from core.generators import Generator
 from core.inversion import InversionConfig
 from core.inversion.config import start_batches
+from core.inversion.encoder_start import encoded_targets
 from core.inversion.optimize import descend
 from core.inversion.theta_descent import landscape_descent
 from core.jobs import run_job
@@ -41,7 +44,7 @@ GATE_FACES = {10: 128, 100: 256}  # faces per budget (a budget not listed: the l
 SIGNIFICANCE = 2.0  # θ must lead each baseline by more than this many standard errors of the paired difference
 # how θ descends, beside its mapping
 DESCENT_FIELDS = ("momentum", "keep_radius", "handover_beta2", "handover_ramp", "handover_in_z", "handover_lr",
-                  "schedule", "adaptive", "loss_aware", "steer")
+                  "schedule", "adaptive", "loss_aware", "steer", "encoder_start")
 
 
 def landscape_psnr(G: Generator, theta: LandscapeMapping, targets: torch.Tensor, steps: int, seed: int = 0
@@ -53,7 +56,8 @@ def landscape_psnr(G: Generator, theta: LandscapeMapping, targets: torch.Tensor,
     for first, batch in start_batches(targets):
         config = InversionConfig(method="landscape", steps=steps, starts=len(batch), seed=seed + first,
                                  preview_every=10_000).with_changes(loss_lpips=0.0)
-        result = run_job(descend(G, batch, config, landscape_descent(G, theta, config)))
+        codes = encoded_targets(G, theta, batch)  # None unless θ starts from the encoder's guess
+        result = run_job(descend(G, batch, config, landscape_descent(G, theta, config, codes=codes)))
         out += [float(v) for v in psnr(from_uint8_hwc(result.images, G.device), batch)]
     return out
 
@@ -101,6 +105,13 @@ def untrained_recipe(theta: LandscapeMapping) -> LandscapeMapping:
     return plain.requires_grad_(False)
 
 
+def without_encoder_start(theta: LandscapeMapping) -> LandscapeMapping:
+    """θ itself, its starts the prior's draws alone: against it, what the encoder's guess adds to θ's starts."""
+    alone = LandscapeMapping(replace(theta.config, encoder_start=0.0)).to(theta.log_step.device)
+    alone.load_state_dict(theta.state_dict())
+    return alone.requires_grad_(False)
+
+
 def faces_per_budget(budgets: tuple[int, ...], n: int | None = None) -> dict[int, int]:
     """``n`` faces at every budget when given (tests, quick checks), else ``GATE_FACES``."""
     return {b: n if n is not None else GATE_FACES.get(b, max(GATE_FACES.values())) for b in budgets}
@@ -114,13 +125,16 @@ def gate(G: Generator, theta: LandscapeMapping, n: int | None = None, budgets: t
     targets = held_out_faces(G, max(faces.values()))  # faces(k) is a prefix of faces(m) for k < m
     theta = theta.eval().requires_grad_(False)
     contenders = {"theta": theta, **baselines(theta), "untrained_recipe": untrained_recipe(theta)}
+    if theta.config.encoder_start > 0:
+        contenders["random_starts"] = without_encoder_start(theta)
     per_face = {name: {b: landscape_psnr(G, m, targets[:faces[b]], b) for b in budgets}
                 for name, m in contenders.items()}
     figures = {name: {str(b): round(statistics.fmean(v), 3) for b, v in runs.items()}
-               for name, runs in per_face.items() if name != "untrained_recipe"}
+               for name, runs in per_face.items() if name not in ("untrained_recipe", "random_starts")}
     differences = {name: {str(b): paired(per_face["theta"][b], per_face[name][b]) for b in budgets}
                    for name in contenders if name != "theta"}
     learned = differences.pop("untrained_recipe")
+    from_encoder = differences.pop("random_starts", None)
     losing = [(name, b) for name, by_budget in differences.items() for b, d in by_budget.items()
               if d["mean"] <= SIGNIFICANCE * d["se"]]
     beaten = "the identity mapping and the direct method" if "direct_default" in contenders else "the identity mapping"
@@ -131,4 +145,5 @@ def gate(G: Generator, theta: LandscapeMapping, n: int | None = None, budgets: t
     return {"n_faces": {str(b): k for b, k in faces.items()}, "budgets": list(budgets), "psnr": figures,
             "paired": differences, "significance": SIGNIFICANCE, "learned_gain": learned,
             "learned": all(d["mean"] > SIGNIFICANCE * d["se"] for d in learned.values()),
+            **({"encoder_start_gain": from_encoder} if from_encoder else {}),
             "passed": not losing, "reason": reason}

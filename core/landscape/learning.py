@@ -2,7 +2,8 @@
 
 The algorithm, exactly as implemented (one outer iteration):
   1. targets y = G(x) for a batch of x drawn from the prior with training seeds (< TRAIN_SEED_LIMIT);
-  2. starts z₀ = θ.start(ε), ε ~ N(0, I), independent of the targets (ε itself unless θ is preconditioned);
+  2. starts z₀ = θ.start(ε), ε ~ N(0, I), independent of the targets (ε itself unless θ is preconditioned), or
+     for a θ with an ``encoder_start`` leaned towards the encoder's guess of each target, as the method starts;
   3. T steps of gradient descent in Z on the per-image pixel MSE: v_{t+1} = μ·v_t + ∇_z MSE(G(θ(z_t)), y),
      z_{t+1} = z_t − η·v_{t+1} (v_0 = 0; μ = θ's momentum, 0 for plain descent), with η = exp(θ.log_step)
      learned too; a ``keep_radius`` θ then rescales z so ‖θ(z)‖ stays at its start's
@@ -36,6 +37,9 @@ from core.distributed import SINGLE, World
 from core.errors import InvalidInputError
 from core.evaluation import TRAIN_SEED_LIMIT
 from core.generators import Generator
+from core.inversion.encoder_methods import Encode
+from core.inversion.encoder_start import encoder_for_theta
+from core.inversion.theta_descent import blended_start
 from core.jobs import CancelToken
 from core.landscape.validation import ValidationSet
 from core.theta import (
@@ -99,6 +103,7 @@ class LandscapeTrainConfig:
                   ("mapping.depth", 2 <= self.mapping.depth <= 64),
                   ("mapping.width", 1 <= self.mapping.width <= 16_384),
                   ("mapping.extra_dims", 0 <= self.mapping.extra_dims <= 16_384),
+                  ("mapping.encoder_start", 0 <= self.mapping.encoder_start <= 1),
                   ("mapping.handover_beta2", 0 < self.mapping.handover_beta2 < 1),
                   ("mapping.handover_ramp", 0 <= self.mapping.handover_ramp <= 1000),
                   ("mapping.handover_lr", self.mapping.handover_lr is None or 0 < self.mapping.handover_lr < 10),
@@ -260,7 +265,7 @@ def fit_to_model(G: Generator, config: LandscapeTrainConfig) -> LandscapeTrainCo
     the CLI and the GUI's dialog start the same θ for the same model."""
     kept = ("width", "depth", "step", "preconditioned", "keep_radius", "handover_beta2", "handover_ramp",
             "handover_in_z", "handover_lr", "momentum", "schedule", "adaptive", "loss_aware", "steer",
-            "learned_start", "extra_dims")
+            "learned_start", "extra_dims", "encoder_start")
     mapping = mapping_config_for(G, **{name: getattr(config.mapping, name) for name in kept})
     if mapping.standardized and not mapping.preconditioned:  # A is scaled by the step: any step is its GN step
         mapping = replace(mapping, step=stable_step(G, mapping, seed=config.seed))
@@ -315,13 +320,13 @@ def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainStat
     began, budget = time.perf_counter(), config.minutes * 60
     done_here = 0
     checker: ValidationSet | None = None  # built at the first scoring (its baselines cost seconds)
+    encode = encoder_for_theta(G) if config.mapping.encoder_start > 0 else None  # refuses at once when missing
     while True:
         over = time.perf_counter() - began >= budget or (cancel is not None and cancel.cancelled)
         if world.any(over) or (config.max_iterations is not None and state.iteration >= config.max_iterations):
             break
         target, z0 = _batch(G, config, state.iteration, world)
-        with torch.no_grad():  # a learned start is searched for after training (core.landscape.start_search)
-            z0 = state.theta.start(z0)
+        z0 = target_starts(G, state.theta, z0, target, encode)  # no gradient: a learned start is searched for
         per_step = torch.stack(descent_losses(G, state.theta, z0, target, config.inner_steps, config.unroll))  # [T, N]
         loss = objective_value(config, per_step, weights)
         state.optimizer.zero_grad(set_to_none=True)
@@ -348,6 +353,17 @@ def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainStat
         yield record
     state.seconds += time.perf_counter() - began
     return state
+
+
+@torch.no_grad()
+def target_starts(G: Generator, theta: LandscapeMapping, eps: torch.Tensor, targets: torch.Tensor,
+                  encode: Encode | None = None) -> torch.Tensor:
+    """θ's starts [N, z_size] for the draws ``eps`` [N, D], leaned towards the encoder's codes of ``targets`` when
+    θ has an ``encoder_start`` (``encode``, else the model's encoder): what the method starts from."""
+    z0 = theta.start(eps)
+    if theta.config.encoder_start <= 0:
+        return z0
+    return blended_start(theta, z0, (encode or encoder_for_theta(G))(targets))
 
 
 def save_checkpoint(state: TrainState, config: LandscapeTrainConfig, folder: Path) -> Path:

@@ -74,6 +74,8 @@ class MappingConfig:
     learned_start: bool = False  # starts are shifted by a learned vector, then put back on ε's radius (``start``)
     steer: bool = False  # a network bends each step's direction from its gradient and velocity (core.theta.step_rule)
     extra_dims: int = 0  # Z wider than X: z = (u, e) with e of this many dims, read by the MLP only (starts at 0)
+    encoder_start: float = 0.0  # λ: starts lean towards the encoder's code of the target, √(1 − λ²)·z₀ + λ·z_E
+    # (core.inversion.encoder_start; 0: the prior's draws alone)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,7 +112,7 @@ _BOUNDS: dict[str, tuple[float, float]] = {
     "momentum": (0.0, 1.0), "handover_beta2": (0.0, 1.0), "handover_ramp": (0, 100_000), "handover_lr": (0.0, 1e3),
     "standardized": (0, 1), "preconditioned": (0, 1), "keep_radius": (0, 1), "handover_in_z": (0, 1),
     "schedule": (0, 1), "adaptive": (0, 1), "loss_aware": (0, 1), "steer": (0, 1), "learned_start": (0, 1),
-    "extra_dims": (0, 2**16),
+    "extra_dims": (0, 2**16), "encoder_start": (0.0, 1.0),
 }
 ADAPT_WIDTH = 16  # hidden width of an adaptive θ's step network
 STEER_WIDTH = 256  # hidden width of a steering θ's network

@@ -39,14 +39,22 @@ def learning_note(folder: Path) -> str:
     try:
         meta = json.loads((Path(folder) / "theta.json").read_text(encoding="utf-8"))
         gate, mapping = meta.get("gate", {}), meta.get("mapping", {})
-        gains = gate["learned_gain"]
-        parts = [f"{float(d['mean']):+.2f} ± {float(d['se']):.2f} dB at {int(b)} steps" for b, d in gains.items()]
+        added = _gains_text(gate["learned_gain"])
         learned = [what for key, what in LEARNED_PARTS if mapping.get(key) is True]
+        guess = gate.get("encoder_start_gain")
+        guessed = f" Its starts lean towards the encoder's guess of the photo: {_gains_text(guess)} over random " \
+            "starts." if guess else ""
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return ""
     verdict = "beyond noise" if gate.get("learned") is True else "within noise: its recipe does the work"
     which = f" It learned {', '.join(learned)}." if learned else ""
-    return f"Training added {', '.join(parts)} over the same θ untrained ({verdict}).{which}"
+    return f"Training added {added} over the same θ untrained ({verdict}).{which}{guessed}"
+
+
+def _gains_text(by_budget: dict[str, dict[str, Any]]) -> str:
+    """"+1.17 ± 0.07 dB at 10 steps, …" from a gate's paired differences per budget."""
+    return ", ".join(f"{float(d['mean']):+.2f} ± {float(d['se']):.2f} dB at {int(b)} steps"
+                     for b, d in by_budget.items())
 
 
 # parts of θ's descent a config can have learned, as the method's help names them

@@ -64,6 +64,20 @@ def test_landscape_benchmark_adds_the_gates_baseline_when_theta_descends_its_own
     assert faces["identity_same_descent"]["12"] != faces["direct_gd10_then_adam"]["12"]  # the recipes differ
 
 
+def test_landscape_benchmark_states_what_the_encoders_guess_adds(tmp_path):
+    from core.theta import LandscapeMapping, MappingConfig, save_mapping
+
+    save_mapping(LandscapeMapping(MappingConfig(width=16, keep_radius=True, encoder_start=0.85)), tmp_path / "theta",
+                 {"ready": False})
+    out = tmp_path / "landscape.json"
+    assert main(["landscape", "--faces", "2", "--budgets", "2", "--theta", str(tmp_path / "theta"),
+                 "--out", str(out)]) == 0
+    faces = json.loads(out.read_text())["held_out_faces"]
+    assert "landscape_random_starts" in faces["psnr_mean"]
+    gain = faces["encoder_start_gain"]["2"]
+    assert gain == faces["landscape_minus"]["landscape_random_starts"]["2"] and gain["n"] == 2 and gain["mean"] != 0
+
+
 def test_stylegan2_benchmark_writes_figures_per_resolution(tmp_path):
     out = tmp_path / "stylegan2.json"
     assert main(["stylegan2", "--resolutions", "16,32", "--tiny", "--repeats", "1", "--device", "cpu",

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 from app.document.controller import DocumentController
 from app.landscape.training_questions import KEEP_TRAINING, STOP_AND_CLOSE
 from app.main_window import MainWindow
+from core.inversion.encoder_start import ENCODER_START
 from core.resources import resources_dir, trained_dir
 from core.theta.mapping import PRECONDITIONED
 
@@ -56,6 +57,8 @@ def _passing_run(qtbot, tmp_path, output=True):
     controller, dialog = _small_training_dialog(qtbot, tmp_path, 1.0, output)
     controller.gate_faces = 8  # 2 faces give no standard error worth the name: the paired gate needs a few more
     dialog.precondition.setChecked(True)
+    qtbot.waitUntil(lambda: dialog.training.model is not None, timeout=WAIT_MS)  # its defaults for the model set
+    dialog.encoder_start.setChecked(False)  # from the encoder's guess the identity is as good after 2 steps
     _with_least_work(dialog, max_iterations=2, validate_every=0, precondition_draws=8)
     return controller, dialog
 
@@ -211,6 +214,22 @@ def test_the_preconditioner_box_trains_a_preconditioned_theta(qtbot, tmp_path):
     assert not outcome.ready and asked[0].windowTitle() == "θ did not pass the gate"
     assert asked[0].button(Yes) is None and not dialog.use_button.isEnabled()
     assert controller.landscape_dir is None
+    controller.shutdown()
+
+
+def test_the_dialog_offers_starts_at_the_encoders_guess_where_the_model_has_an_encoder(qtbot, tmp_path):
+    controller, dialog = _small_training_dialog(qtbot, tmp_path, 1.0)
+    assert dialog.encoder_start.isChecked() and dialog.encoder_start.isEnabled()  # the default model has one
+    assert dialog.config().mapping.encoder_start == ENCODER_START
+    assert dialog.config().schedule_lr == 0.005  # the shipped θ's: 0.01 overshot from such starts
+    dialog.encoder_start.setChecked(False)
+    assert dialog.config().mapping.encoder_start == 0.0 and dialog.config().schedule_lr == 0.01
+    dialog.encoder_start.setChecked(True)
+    _with_least_work(dialog, max_iterations=1, validate_every=0, precondition_draws=1)
+    outcome = _finish(qtbot, dialog, _answering(dialog, QMessageBox.StandardButton.Ok), dialog.start_button)
+    meta = json.loads((tmp_path / "theta" / "theta.json").read_text())
+    assert not outcome.cancelled and meta["mapping"]["encoder_start"] == ENCODER_START
+    assert "encoder_start_gain" in meta["gate"]  # the verdict says what the guess adds
     controller.shutdown()
 
 

@@ -165,6 +165,7 @@ def test_train_landscape_dialog_fits_theta_to_the_loaded_model(window, qtbot, ti
     dialog = window._landscape_dialog
     qtbot.waitUntil(lambda: dialog.training.model is not None, timeout=WAIT_MS)
     assert not dialog.learn_start.isChecked()  # its start search would take hours on a large model's CPU
+    assert not dialog.encoder_start.isChecked() and not dialog.encoder_start.isEnabled()  # it has no encoder
     dialog.minutes.setValue(0.02)
     dialog.inner_steps.setValue(2)
     dialog.batch.setValue(2)

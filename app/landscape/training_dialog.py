@@ -198,8 +198,8 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
                                 schedule=self.schedule.isChecked(), adaptive=self.adaptive.isChecked(),
                                 learned_start=self.learn_start.isChecked(),
                                 encoder_start=ENCODER_START if self.encoder_start.isChecked() else 0.0)
-        rates = {"schedule_lr": GUIDED_SCHEDULE_LR} if mapping.encoder_start else {}
-        return LandscapeTrainConfig(mapping=mapping, objective=self.objective.currentData(), **rates,
+        schedule_lr = GUIDED_SCHEDULE_LR if mapping.encoder_start else LandscapeTrainConfig().schedule_lr
+        return LandscapeTrainConfig(mapping=mapping, objective=self.objective.currentData(), schedule_lr=schedule_lr,
                                     inner_steps=self.inner_steps.value(), batch=self.batch.value(),
                                     theta_lr=self.theta_lr.value(), unroll=self.unroll.isChecked(),
                                     minutes=self.minutes.value())

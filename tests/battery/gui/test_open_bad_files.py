@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from app.main_window import MainWindow
 from core.imageio import CropBox
@@ -281,8 +281,9 @@ def _assert_same(before: dict[str, object], after: dict[str, object]) -> None:
 
 
 def _visible_box(win: MainWindow) -> QMessageBox | None:
-    boxes = [w for w in QApplication.topLevelWidgets() + win.findChildren(QMessageBox)
-             if isinstance(w, QMessageBox) and w.isVisible()]
+    """The window's open message box (every box the app shows is parented to it). Only the window's own children
+    are searched: touching every top-level widget reached one being destroyed and crashed the interpreter once."""
+    boxes = [w for w in win.findChildren(QMessageBox) if w.isVisible()]
     return boxes[0] if boxes else None
 
 

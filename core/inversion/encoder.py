@@ -120,11 +120,17 @@ def shipped_encoder_folder(name: str) -> Path:
     return resources_dir() / "encoders" / name
 
 
+def encoder_folder(name: str, model_id: str) -> Path:
+    """Where the encoder of the model called ``name`` (id ``model_id``) is looked for: the shipped one, else one
+    trained here into the user's data folder."""
+    shipped = shipped_encoder_folder(name)
+    return shipped if (shipped / "encoder.json").is_file() else trained_dir(model_id, "encoder")
+
+
 def has_encoder(name: str, model_id: str) -> bool:
-    """Whether :func:`find_encoder` would find an encoder for the model called ``name`` (id ``model_id``), from
-    the files alone: cheap, and without the model loaded, for a dialog."""
-    return any((where / "encoder.json").is_file()
-               for where in (shipped_encoder_folder(name), trained_dir(model_id, "encoder")))
+    """Whether :func:`find_encoder` would find an encoder for the model, from the files alone: cheap, and without
+    the model loaded, for a dialog."""
+    return (encoder_folder(name, model_id) / "encoder.json").is_file()
 
 
 def find_encoder(G: Generator, folder: str | Path | None = None) -> tuple[LatentEncoder, dict[str, Any]]:
@@ -133,9 +139,7 @@ def find_encoder(G: Generator, folder: str | Path | None = None) -> tuple[Latent
 
     An encoder serves only the generator it was trained for (its metadata names the model id).
     """
-    where = Path(folder) if folder else shipped_encoder_dir(G)
-    if not folder and not (where / "encoder.json").is_file():
-        where = trained_dir(G.base_model_id, "encoder")
+    where = Path(folder) if folder else encoder_folder(G.name, G.base_model_id)
     if not (where / "encoder.json").is_file():
         raise ModelLoadError(f"No encoder for {G.name} at '{where}' (train one: landscape-studio train-encoder).")
     encoder, meta = load_encoder(where)

@@ -33,7 +33,6 @@ from core.imageio import CropBox, save_image
 from core.inversion import warm_up
 from core.inversion.report import save_npy
 from core.jobs import call_as_job
-from core.landscape import GATE_BUDGETS
 from core.objectives.operators import parse_operator
 from core.photo_jobs import render_latent
 from core.placement import DEFAULT_COMPOSITE, DEFAULT_FEATHER, Placement, check_composite_mode
@@ -86,8 +85,8 @@ class DocumentController(MaskHistory, QObject):
         self.composite = DEFAULT_COMPOSITE  # how this document's results enter the photo ("detail" | "replace")
         self.default_composite = DEFAULT_COMPOSITE  # what a newly opened photo starts with (the Preferences')
         self.landscape_dir: str | None = None  # the session's θ (trained in this editor; None: the shipped one)
-        self.gate_faces: int | None = None  # held-out faces per gate budget (None: 128 at 10 steps, 256 at 100)
-        self.gate_budgets = GATE_BUDGETS  # the step budgets it compares θ at
+        self.gate_faces: int | None = None  # held-out faces per gate budget (None: the model's, gate.model_gate)
+        self.gate_budgets: tuple[int, ...] | None = None  # the step budgets it compares θ at (None: the model's)
         self._models: dict[str, GeneratorModel] = {}  # touched on the engine thread only
         self._tuned: tuple[WeightDelta, GeneratorModel] | None = None  # the one pivotal-tuned copy (engine thread)
         self._warmed = False

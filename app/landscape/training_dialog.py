@@ -72,6 +72,7 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
         self._stopping = False  # the user stopped this run: what it returns is reported, not offered
         self._best: tuple[int, float] | None = None  # (iteration, validation margin) of the best θ so far
         self._began: float | None = None  # the training clock at the first step this run received
+        self._memory = ""  # how this run's batch fits in memory (said by its first step)
         self._budget_s = 0.0  # the run's time budget
         self._after = "the gate"  # what runs once training ends (minutes, without iterations to show)
         self._settings()
@@ -140,7 +141,8 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
             "θ = A·(z + MLP(z)) with A ≈ (average Gauss-Newton matrix)^-½, so descent in Z (heavy-ball momentum "
             "0.7) starts as damped Gauss-Newton; ‖x‖ is kept at the start's, then Adam goes on in Z (lr 0.1, "
             "β₂ 0.9, a 10-step ramp). The shipped θ's recipe, well ahead of the direct method at 10 and 100 steps "
-            "(docs/landscape.md). Computing A costs seconds to minutes before training begins.")
+            "(docs/landscape.md). Computing A costs seconds on the embedded model before training begins; on a "
+            "1024-px model it takes one draw (about 20 minutes on a 2-core CPU).")
         self.precondition.setChecked(True)  # the shipped θ's recipe
         self.schedule = QCheckBox("Learn each descent step's size and momentum")
         self.schedule.setToolTip("Each of the T steps in Z learns its own step size and momentum (from the recipe's "
@@ -220,6 +222,7 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
             self._budget_s = self.minutes.value() * 60
             self._after = ("the start search and " if self.config().mapping.learned_start else "") + "the gate"
             self._began = None
+            self._memory = ""
             if not resume:
                 self._best = None
 
@@ -299,13 +302,15 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
             stride = max(1, len(xs) // CURVE_POINTS)
             self.curves[t].setData(np.asarray(xs[::stride]), np.asarray(ys[::stride]))
         for record in records:
+            self._memory = record.memory or self._memory
             if record.validation is not None and (self._best is None or record.validation["margin"] > self._best[1]):
                 self._best = (record.iteration, record.validation["margin"])
         left = max(0.0, self._budget_s - (last.seconds - began))
         best = "" if self._best is None else f" · best θ so far: iteration {self._best[0]} ({self._best[1]:+.3f} dB)"
         self.status.setText(f"iteration {last.iteration} · PSNR after step T {last.psnr_last:.2f} dB · "
                             f"step size η {last.step_size:.2f} · {last.samples_per_s:.1f} trajectories/s · "
-                            f"about {left / 60:.1f} min of training left, then {self._after}{best}")
+                            f"about {left / 60:.1f} min of training left, then {self._after}{best}"
+                            + (f" · {self._memory}" if self._memory else ""))
 
     def show_outcome(self, outcome: TrainingOutcome | None) -> None:
         """Report how the run ended; a θ the user did not stop is offered (never used without a yes)."""

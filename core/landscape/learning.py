@@ -41,17 +41,18 @@ from core.inversion.encoder_methods import Encode
 from core.inversion.encoder_start import encoder_for_theta
 from core.inversion.theta_descent import blended_start
 from core.jobs import CancelToken
+from core.landscape.memory_plan import MemoryPlan, forward_bytes, jvp_chunk, memory_budget, plan_for
+from core.landscape.unrolled import backward_in_passes, descent_losses, mse_per_image
 from core.landscape.validation import ValidationSet
 from core.theta import (
     DEFAULT_DAMPING,
     LandscapeMapping,
     MappingConfig,
+    curvature_draws,
     mean_gauss_newton,
     preconditioner,
-    rescaled_to_radius,
     theta_latent,
 )
-from core.theta.step_rule import detach_memory, heavy_ball_step
 from core.weight_files import (
     prefixed,
     read_checkpoint_files,
@@ -81,7 +82,8 @@ class LandscapeTrainConfig:
     seed: int = 0  # seeds targets and starts (training seeds only)
     validate_every: int = 40  # iterations between scorings on validation faces (0 = keep the last θ)
     precondition_damping: float = DEFAULT_DAMPING  # λ / largest curvature eigenvalue (see curvature)
-    precondition_draws: int = 48  # prior draws its mean Gauss-Newton matrix averages
+    precondition_draws: int | None = None  # prior draws its mean Gauss-Newton matrix averages (None: by model,
+    # curvature_draws: 48 on the embedded model, 1 on a larger one)
     validation_faces: int = 64  # faces each scoring uses (fewer: the best of many scorings is selection noise)
     start_candidates: int = 40  # a learned start: directions searched after training (core.landscape.start_search)
     start_faces: int = 128  # training faces each of those scorings uses
@@ -110,7 +112,7 @@ class LandscapeTrainConfig:
                   ("mapping.momentum", 0 <= self.mapping.momentum < 1),
                   ("validate_every", self.validate_every >= 0), ("validation_faces", self.validation_faces >= 1),
                   ("precondition_damping", 0 < self.precondition_damping < 10),
-                  ("precondition_draws", self.precondition_draws >= 1),
+                  ("precondition_draws", self.precondition_draws is None or self.precondition_draws >= 1),
                   ("objective", self.objective in OBJECTIVES)]
         for name, ok in checks:
             if not ok:
@@ -138,6 +140,7 @@ class TrainStep:
     samples_per_s: float  # trajectories per second in this run
     validation: dict[str, float] | None = None  # the scoring made after this iteration, if any (see validation)
     objective: float | None = None  # the trained objective on this iteration's whole batch (config.objective)
+    memory: str = ""  # how the batch fits in memory (memory_plan), on a run's first iteration
 
 
 @dataclass
@@ -160,37 +163,6 @@ class TrainState:
         chosen = LandscapeMapping(self.theta.config).to(self.theta.log_step.device)
         chosen.load_state_dict(self.best)
         return chosen
-
-
-def mse_per_image(images: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    return (images - target).square().flatten(1).mean(dim=1)  # [N]
-
-
-def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, target: torch.Tensor, steps: int,
-                   graph: bool) -> list[torch.Tensor]:
-    """Gradient descent in Z; returns the per-image MSE after each of the ``steps`` updates ([N] each).
-
-    The forward pass that gives the gradient at z_t also gives the loss at z_t, so T steps cost T + 1 forward
-    passes; its graph is kept (``retain_graph``) because θ's own loss flows back through it.
-    """
-    losses = []
-    memory: dict[str, torch.Tensor] = {}  # velocity and gradient norms (core.theta.step_rule)
-    radius = theta.centred(z).norm(dim=1, keepdim=True).detach() if theta.config.keep_radius else None
-    for t in range(steps + 1):
-        z = z if z.requires_grad else z.requires_grad_(True)
-        loss = mse_per_image(G.synthesize(theta_latent(G, theta, z)), target)  # [N], at z_t
-        if t > 0:
-            losses.append(loss)
-        if t == steps:
-            return losses
-        (grad,) = torch.autograd.grad(loss.sum(), z, create_graph=graph, retain_graph=True)
-        z = z - heavy_ball_step(theta, t, grad, memory, loss)  # the method's own step (core.theta.step_rule)
-        if radius is not None:  # as the landscape method does after each step in Z
-            z = rescaled_to_radius(theta, z, radius)
-        if not graph:
-            z = z.detach()
-            detach_memory(memory)
-    return losses
 
 
 def objective_value(config: LandscapeTrainConfig, per_step: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -230,7 +202,10 @@ def new_state(config: LandscapeTrainConfig, device: torch.device | str, G: Gener
             x = theta.x_mean + theta.x_std * u if mapping.standardized else u
             return x.view(-1, *G.space().shape)
 
-        H, k = mean_gauss_newton(G, to_latent, mapping.z_dim, config.precondition_draws, seed=config.seed)
+        chunk = jvp_chunk(mapping.z_dim, forward_bytes(G, to_latent(torch.zeros(1, mapping.z_dim, device=device))),
+                          memory_budget(device))
+        H, k = mean_gauss_newton(G, to_latent, mapping.z_dim, config.precondition_draws or curvature_draws(G),
+                                 seed=config.seed, chunk=chunk)
         theta.set_preconditioner(preconditioner(H, k, mapping.step, config.precondition_damping).to(device))
     return TrainState(theta, _optimizer(theta, config))
 
@@ -269,7 +244,7 @@ def fit_to_model(G: Generator, config: LandscapeTrainConfig) -> LandscapeTrainCo
     mapping = mapping_config_for(G, **{name: getattr(config.mapping, name) for name in kept})
     if mapping.standardized and not mapping.preconditioned:  # A is scaled by the step: any step is its GN step
         mapping = replace(mapping, step=stable_step(G, mapping, seed=config.seed))
-    return replace(config, mapping=mapping)
+    return replace(config, mapping=mapping, precondition_draws=config.precondition_draws or curvature_draws(G))
 
 
 def stable_step(G: Generator, mapping: MappingConfig, seed: int = 0, n: int = 4, steps: int = 3,
@@ -321,16 +296,20 @@ def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainStat
     done_here = 0
     checker: ValidationSet | None = None  # built at the first scoring (its baselines cost seconds)
     encode = encoder_for_theta(G) if config.mapping.encoder_start > 0 else None  # refuses at once when missing
+    plan: MemoryPlan | None = None  # measured on the first batch
     while True:
         over = time.perf_counter() - began >= budget or (cancel is not None and cancel.cancelled)
         if world.any(over) or (config.max_iterations is not None and state.iteration >= config.max_iterations):
             break
         target, z0 = _batch(G, config, state.iteration, world)
         z0 = target_starts(G, state.theta, z0, target, encode)  # no gradient: a learned start is searched for
-        per_step = torch.stack(descent_losses(G, state.theta, z0, target, config.inner_steps, config.unroll))  # [T, N]
-        loss = objective_value(config, per_step, weights)
+        fresh_plan = plan is None
+        plan = plan or plan_for(G, state.theta, z0, target, steps=config.inner_steps, unroll=config.unroll)
         state.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        per_step, loss = backward_in_passes(  # [T, N] and θ's loss, whose gradient is now in θ's .grad
+            G, state.theta, z0, target, config.inner_steps, config.unroll,
+            lambda rows: objective_value(config, rows, weights), micro_batch=plan.micro_batch,
+            checkpointed=plan.checkpointed)
         world.average_gradients(state.theta.parameters())
         torch.nn.utils.clip_grad_norm_(state.theta.parameters(), config.clip)
         state.optimizer.step()
@@ -348,7 +327,7 @@ def train_landscape(G: Generator, config: LandscapeTrainConfig, state: TrainStat
                 state.best_score, state.best_iteration = scored["margin"], state.iteration
                 state.best = {k: v.detach().clone() for k, v in state.theta.state_dict().items()}
         record = TrainStep(state.iteration, state.seconds + elapsed, means, psnr, float(state.theta.step_size.detach()),
-                           done_here / max(elapsed, 1e-9), scored, objective)
+                           done_here / max(elapsed, 1e-9), scored, objective, plan.describe() if fresh_plan else "")
         state.history.append(asdict(record))
         yield record
     state.seconds += time.perf_counter() - began

@@ -18,7 +18,7 @@ from core.distributed import SINGLE, World
 from core.evaluation import HELD_OUT_SEED, TRAIN_SEED_LIMIT
 from core.generators import Generator
 from core.jobs import CancelToken
-from core.landscape.gate import GATE_BUDGETS, gate
+from core.landscape.gate import gate
 from core.landscape.learning import (
     LandscapeTrainConfig,
     TrainStep,
@@ -97,7 +97,7 @@ def optimizer_summary(theta: LandscapeMapping) -> dict[str, Any]:
 
 def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: bool = False,
                  cancel: CancelToken | None = None, gate_faces: int | None = None,
-                 gate_budgets: tuple[int, ...] = GATE_BUDGETS, *,
+                 gate_budgets: tuple[int, ...] | None = None, *,
                  world: World = SINGLE) -> Job[TrainStep, None, TrainingOutcome]:
     """Train for ``config.minutes`` (continuing ``out/checkpoint`` when ``resume``), then search a learned start
     (a θ with ``learned_start``), gate and save θ.

@@ -16,7 +16,7 @@ import torch
 
 from core.evaluation import validation_faces
 from core.generators import Generator
-from core.landscape.gate import GATE_BUDGETS, baselines, landscape_psnr
+from core.landscape.gate import baselines, landscape_psnr, model_gate
 from core.theta import LandscapeMapping
 
 
@@ -30,14 +30,14 @@ class ValidationSet:
         targets = validation_faces(G, n)
         contenders = [m for name, m in baselines(theta).items() if name != "identity_learned_step"]
         return cls(targets, {b: max(statistics.fmean(landscape_psnr(G, m, targets, b)) for m in contenders)
-                             for b in GATE_BUDGETS})
+                             for b in model_gate(G)})
 
     def score(self, G: Generator, theta: LandscapeMapping) -> dict[str, float]:
         """Mean PSNR per budget and the smallest margin over the baselines (dB; > 0 means θ is ahead at all)."""
         frozen = theta.eval().requires_grad_(False)
         try:
-            figures = {b: statistics.fmean(landscape_psnr(G, frozen, self.targets, b)) for b in GATE_BUDGETS}
+            figures = {b: statistics.fmean(landscape_psnr(G, frozen, self.targets, b)) for b in self.baseline}
         finally:
             theta.train().requires_grad_(True)
-        margin = min(figures[b] - self.baseline[b] for b in GATE_BUDGETS)
+        margin = min(figures[b] - self.baseline[b] for b in self.baseline)
         return {**{f"psnr_{b}": round(v, 4) for b, v in figures.items()}, "margin": round(margin, 4)}

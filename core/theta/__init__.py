@@ -3,7 +3,7 @@
 Training θ lives in ``core.landscape``; inversion imports only this package, never the trainer.
 """
 
-from core.theta.curvature import DEFAULT_DAMPING, mean_gauss_newton, preconditioner
+from core.theta.curvature import DEFAULT_DAMPING, curvature_draws, mean_gauss_newton, preconditioner
 from core.theta.mapping import (
     DEFAULT_RECIPE,
     RECIPES,
@@ -17,6 +17,20 @@ from core.theta.mapping import (
 )
 from core.theta.registry import find_mapping, shipped_mapping_dir
 
-__all__ = ["DEFAULT_DAMPING", "DEFAULT_RECIPE", "RECIPES", "LandscapeMapping", "MappingConfig", "find_mapping",
-           "load_mapping", "mean_gauss_newton", "preconditioner", "recipe_config", "rescaled_to_radius",
-           "save_mapping", "shipped_mapping_dir", "theta_latent"]
+__all__ = [
+    "DEFAULT_DAMPING",
+    "DEFAULT_RECIPE",
+    "RECIPES",
+    "LandscapeMapping",
+    "MappingConfig",
+    "curvature_draws",
+    "find_mapping",
+    "load_mapping",
+    "mean_gauss_newton",
+    "preconditioner",
+    "recipe_config",
+    "rescaled_to_radius",
+    "save_mapping",
+    "shipped_mapping_dir",
+    "theta_latent",
+]

@@ -26,6 +26,10 @@ CURVATURE_SIDE = 64  # J is taken on images pooled to at most this many pixels a
 # 10 / 100 steps, 0.001 → 19.75 / 31.65, 0.01 → 19.93 / 31.20 (docs/landscape.md)
 DEFAULT_DAMPING = 0.003
 DEFAULT_DRAWS = 48
+# A model wider than CURVATURE_SIDE: each draw costs D forward-mode passes of a network tens of times the embedded
+# one's (≈ 20 minutes for FFHQ's 512 dimensions on a 2-core CPU), so by default one draw — the FFHQ runs in
+# docs/landscape.md used one.
+LARGE_MODEL_DRAWS = 1
 
 
 def _pooled(images: torch.Tensor) -> torch.Tensor:
@@ -33,18 +37,32 @@ def _pooled(images: torch.Tensor) -> torch.Tensor:
     return F.adaptive_avg_pool2d(images, CURVATURE_SIDE) if side > CURVATURE_SIDE else images
 
 
-def mean_gauss_newton(G: Generator, to_latent, dims: int, draws: int = DEFAULT_DRAWS, seed: int = 0
-                      ) -> tuple[torch.Tensor, int]:
+def curvature_draws(G: Generator) -> int:
+    """How many prior draws a preconditioner for ``G`` averages by default."""
+    return DEFAULT_DRAWS if G.resolution <= CURVATURE_SIDE else LARGE_MODEL_DRAWS
+
+
+def mean_gauss_newton(G: Generator, to_latent, dims: int, draws: int = DEFAULT_DRAWS, seed: int = 0, *,
+                      chunk: int | None = None) -> tuple[torch.Tensor, int]:
     """H = mean over ``draws`` standard-normal u of JᵀJ, J = ∂ pooled G(to_latent(u)) / ∂u, and k, the number
-    of values in one pooled image. ``to_latent`` maps unit coordinates [1, D] to G's latent ([1, *shape])."""
+    of values in one pooled image. ``to_latent`` maps unit coordinates [1, D] to G's latent ([1, *shape]).
+    ``chunk`` Jacobian columns are computed per batched forward-mode pass (all D at once by default): a large
+    model's D passes at once would need D times its activations (512 × a 1024-px network's exhaust any RAM)."""
     def image(u: torch.Tensor) -> torch.Tensor:
         return _pooled(G.synthesize(to_latent(u[None]))).flatten()
+
+    def jacobian(u: torch.Tensor) -> torch.Tensor:  # [k, D]
+        if chunk is None or chunk >= dims:
+            return torch.func.jacfwd(image)(u)
+        basis = torch.eye(dims, device=u.device)
+        columns = torch.func.vmap(lambda v: torch.func.jvp(image, (u,), (v,))[1], chunk_size=chunk)(basis)
+        return columns.T
 
     H = torch.zeros(dims, dims, dtype=torch.float64, device=G.device)
     k = 0
     for i in range(draws):
         u = torch.randn(dims, generator=seeded_generator(seed + i)).to(G.device)
-        J = torch.func.jacfwd(image)(u)  # [k, D]
+        J = jacobian(u)  # [k, D]
         k = J.shape[0]
         H += (J.T @ J).double() / draws
     return H, k

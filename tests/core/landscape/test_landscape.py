@@ -183,6 +183,16 @@ def test_a_learned_start_and_schedule_are_refined_after_training_and_the_wait_is
     assert meta["schedule_refinement"]["steps"] == 1 and meta["schedule_refinement"]["faces"] == 2
 
 
+def test_the_gate_budgets_and_curvature_draws_are_chosen_and_the_memory_plan_is_said(tmp_path, capsys):
+    from core.cli import main
+
+    assert main(["train-landscape", "--out", str(tmp_path), "--iterations", "1", "--inner-steps", "2", "--batch",
+                 "2", "--width", "16", "--gate-faces", "2", "--gate-budgets", "3", "--precondition-draws", "2"]) == 0
+    assert "Memory: 2 faces per pass, every step kept" in capsys.readouterr().err
+    meta = json.loads((tmp_path / "theta.json").read_text())
+    assert meta["gate"]["budgets"] == [3] and meta["train"]["precondition_draws"] == 2
+
+
 def test_a_nonpositive_iteration_budget_is_refused(tmp_path, capsys):
     from core.cli import main
 

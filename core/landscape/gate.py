@@ -41,7 +41,7 @@ from core.theta import LandscapeMapping, MappingConfig
 
 GATE_FACES = {10: 128, 100: 256}  # faces per budget (a budget not listed: the largest of these)
 # A model whose working image is wider than the embedded one's (FFHQ: a step costs ≈ 1 s on a 2-core CPU, so
-# GATE_FACES would take ≈ 33 hours): budgets 10 and 30 on 32 and 16 faces, ≈ 1 hour here (paired SEs stated).
+# GATE_FACES would take ≈ 40 hours): budgets 10 and 30 on 32 and 16 faces, ≈ 1¼ hours here (paired SEs stated).
 LARGE_MODEL_GATE = {10: 32, 30: 16}
 EMBEDDED_SIDE = 64  # the embedded model's working image
 SIGNIFICANCE = 2.0  # θ must lead each baseline by more than this many standard errors of the paired difference

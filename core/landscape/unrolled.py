@@ -31,9 +31,12 @@ def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, targe
 
     The forward pass that gives the gradient at z_t also gives the loss at z_t, so T steps cost T + 1 forward
     passes; its graph is kept (``retain_graph``) because θ's own loss flows back through it — or, with
-    ``checkpointed`` (only meaningful with ``graph``), recomputed when it is needed (see the module).
+    ``checkpointed`` (only meaningful with ``graph``), recomputed when it is needed (see the module). A θ that
+    does not require gradients keeps no graph beyond the current step (its losses come back detached).
     """
     losses = []
+    # a loss's graph is kept only for θ's own gradient: a frozen θ (a step-size probe, a search) keeps one step's
+    keep = graph or any(p.requires_grad for p in theta.parameters())
     memory: dict[str, torch.Tensor] = {}  # velocity and gradient norms (core.theta.step_rule)
     radius = theta.centred(z).norm(dim=1, keepdim=True).detach() if theta.config.keep_radius else None
 
@@ -41,7 +44,7 @@ def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, targe
                                                                                    dict[str, torch.Tensor]]:
         memory = dict(memory)  # a recomputation must start from the same memory, so this step never edits it
         loss = mse_per_image(G.synthesize(theta_latent(G, theta, z)), target)  # [N], at z_t
-        (grad,) = torch.autograd.grad(loss.sum(), z, create_graph=graph, retain_graph=True)
+        (grad,) = torch.autograd.grad(loss.sum(), z, create_graph=graph, retain_graph=keep)
         z = z - heavy_ball_step(theta, t, grad, memory, loss)  # the method's own step (core.theta.step_rule)
         if radius is not None:  # as the landscape method does after each step in Z
             z = rescaled_to_radius(theta, z, radius)
@@ -55,7 +58,7 @@ def descent_losses(G: Generator, theta: LandscapeMapping, z: torch.Tensor, targe
         else:
             z, loss, memory = step(t, z, memory)
         if t > 0:
-            losses.append(loss)
+            losses.append(loss if keep else loss.detach())
         if not graph:
             z = z.detach()
             detach_memory(memory)

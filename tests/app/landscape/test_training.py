@@ -251,3 +251,17 @@ def test_the_schedule_box_and_objective_train_a_scheduled_theta_and_its_help_say
     help_text = window.inversion_panel.method_help.text()
     assert f"Training added {gain['mean']:+.2f} ± {gain['se']:.2f} dB at 2 steps" in help_text
     controller.shutdown()
+
+
+def test_a_large_model_starts_the_dialog_at_a_batch_that_fits_and_a_typed_batch_stays(qtbot, tmp_path):
+    controller, dialog = _small_training_dialog(qtbot, tmp_path, 1.0)
+    qtbot.waitUntil(lambda: dialog.training.model is not None, timeout=60_000)
+    small = dialog.training.model
+    dialog.batch.setValue(7)
+    dialog.set_model(small)  # the same model again (a reload): the typed batch stays
+    assert dialog.batch.value() == 7
+    dialog.set_model(replace(small, resolution=1024, builtin=False))  # FFHQ-sized: 2 GiB a face and step
+    assert dialog.batch.value() == 4 and not dialog.learn_start.isChecked()
+    dialog.set_model(small)
+    assert dialog.batch.value() == 32
+    controller.shutdown()

@@ -155,3 +155,13 @@ def test_a_model_wider_than_the_embedded_one_gets_a_gate_and_curvature_it_can_af
     theta.set_frame(*wide_model.latent_stats())
     verdict = gate(wide_model, theta, n=2)
     assert verdict["budgets"] == [10, 30] and verdict["n_faces"] == {"10": 2, "30": 2}
+
+
+def test_a_frozen_theta_keeps_no_graph_across_steps(G):
+    """A step-size probe or a search descends through a frozen θ: its losses come back without graphs, so memory
+    holds one step's graph at a time; a θ being trained keeps them for its gradient."""
+    target, z0 = problem(G, 2)
+    frozen = trained_like().requires_grad_(False)
+    assert not any(loss.requires_grad for loss in descent_losses(G, frozen, frozen.start(z0), target, 3, False))
+    learning = trained_like()
+    assert all(loss.requires_grad for loss in descent_losses(G, learning, learning.start(z0), target, 3, False))

@@ -317,7 +317,7 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
         left = max(0.0, self._budget_s - (last.seconds - began))
         best = "" if self._best is None else f" · best θ so far: iteration {self._best[0]} ({self._best[1]:+.3f} dB)"
         self.status.setText(f"iteration {last.iteration} · PSNR after step T {last.psnr_last:.2f} dB · "
-                            f"step size η {last.step_size:.2f} · {last.samples_per_s:.1f} trajectories/s · "
+                            f"step size η {last.step_size:.2f} · {_rate(last.samples_per_s)} · "
                             f"about {left / 60:.1f} min of training left, then {self._after}{best}"
                             + (f" · {self._memory}" if self._memory else ""))
 
@@ -339,7 +339,8 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
             found = outcome.ready and same_folder(outcome.folder, self.training.in_use)
             where = ("; the methods look there, so it is the θ in use now" if found
                      else f". θ in use unchanged ({now})")
-            self.status.setText(f"θ {verdict} ({gate_summary(outcome.gate)}; {outcome.iterations} iterations"
+            counted = f"{outcome.iterations} iteration{'' if outcome.iterations == 1 else 's'}"
+            self.status.setText(f"θ {verdict} ({gate_summary(outcome.gate)}; {counted}"
                                 f"{chosen}{trend}); saved in {outcome.folder}{where}.")
             if found:  # the model had no ready θ, and this one is where the methods find it: nothing to replace
                 self.training.use(outcome)
@@ -355,3 +356,10 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
         answer = self.ask(use_question(self, outcome, self.training.in_use))
         if outcome.ready and QMessageBox.StandardButton(answer) == QMessageBox.StandardButton.Yes:
             self.use()
+
+
+def _rate(per_second: float) -> str:
+    """Trajectories a second, or seconds a trajectory where that is the readable figure (a 1024-px model's)."""
+    if per_second >= 0.1:
+        return f"{per_second:.1f} trajectories/s"
+    return f"{1 / max(per_second, 1e-9):.0f} s a trajectory"

@@ -57,7 +57,7 @@ def add_train_landscape_parser(sub: argparse._SubParsersAction) -> None:
                         "100: enough for a paired standard error near 0.1 dB)")
     p.add_argument("--gate-budgets", type=_budgets, default=None, metavar="STEPS[,STEPS…]",
                    help="the step budgets the gate compares at (default: 10,100 on 128 and 256 faces for the "
-                        "embedded model; 10,30 on 32 and 16 faces for a larger one, where a step costs ≈ 1 s on a "
+                        "embedded model; 10,30 on 16 and 8 faces for a larger one, where a step costs seconds on a "
                         "CPU)")
     p.add_argument("--validate-every", type=int, default=d.validate_every,
                    help="iterations between scorings on validation faces; the best θ is kept (0 = keep the last)")
@@ -205,7 +205,8 @@ def _train(args: argparse.Namespace, config: LandscapeTrainConfig, world: World)
         bar.update(max(0, done - bar.n))
         if by_iterations and step.iteration == total and not args.quiet:  # what follows is silent for minutes
             after = _after_training(config)
-            tqdm.write(f"Training done; {after} follow (minutes on a CPU).", file=sys.stderr)
+            verb = "follow" if " and " in after else "follows"
+            tqdm.write(f"Training done; {after} {verb} (minutes on a CPU).", file=sys.stderr)
 
     with first_ctrl_c_cancels(token):
         outcome = run_job(run_training(G, config, args.out, args.resume, token, args.gate_faces,

@@ -265,3 +265,10 @@ def test_a_large_model_starts_the_dialog_at_a_batch_that_fits_and_a_typed_batch_
     dialog.set_model(small)
     assert dialog.batch.value() == 32
     controller.shutdown()
+
+
+def test_the_training_rate_reads_as_seconds_a_trajectory_on_a_slow_model():
+    from app.landscape.training_dialog import _rate
+
+    assert _rate(12.34) == "12.3 trajectories/s"
+    assert _rate(4 / 265) == "66 s a trajectory"  # FFHQ on a 2-core CPU: 4 faces × 10 steps in ≈ 265 s

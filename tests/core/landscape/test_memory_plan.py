@@ -150,7 +150,7 @@ def test_a_model_wider_than_the_embedded_one_gets_a_gate_and_curvature_it_can_af
     assert curvature_draws(wide_model) == 1
     assert fit_to_model(wide_model, LandscapeTrainConfig(mapping=mapping_config_for(wide_model, width=8))
                         ).precondition_draws == 1
-    assert model_gate(wide_model) == LARGE_MODEL_GATE == {10: 32, 30: 16}
+    assert model_gate(wide_model) == LARGE_MODEL_GATE == {10: 16, 30: 8}
     theta = LandscapeMapping(mapping_config_for(wide_model, width=8, step=1.0))
     theta.set_frame(*wide_model.latent_stats())
     verdict = gate(wide_model, theta, n=2)

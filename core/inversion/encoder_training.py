@@ -30,6 +30,7 @@ from core.evaluation import TRAIN_SEED_LIMIT, held_out_faces, validation_faces
 from core.generators import Generator
 from core.inversion.encoder import EncoderConfig, LatentEncoder, save_encoder
 from core.jobs import CancelToken
+from core.memory import faces_per_pass, memory_budget, saved_bytes
 from core.metrics import psnr
 from core.weight_files import (
     checkpointed,
@@ -146,24 +147,22 @@ def train_encoder(G: Generator, config: EncoderTrainConfig, state: EncoderTrainS
     checker = validation_faces(G, config.validation_faces) if config.validate_every and world.is_main else None
     began, done_here = time.perf_counter(), 0
     rows = world.share(config.batch)
+    per_pass = 0  # faces per forward and backward pass, measured on the first batch (core.memory)
     while state.iteration < config.iterations:
         if world.any(time.perf_counter() - began >= config.minutes * 60 or (cancel is not None and cancel.cancelled)):
             break
         seed = (config.seed * 1_000_003 + state.iteration * config.batch) % (TRAIN_SEED_LIMIT - config.batch)
+        x = G.sample_latent(config.batch, seed)[rows]
+        per_pass = per_pass or faces_per_pass(len(x), _face_bytes(G, state.encoder, x), memory_budget(G.device),
+                                              "Training the encoder")
         with torch.no_grad():
-            x = G.sample_latent(config.batch, seed)[rows]
-            y = G.synthesize(x)
+            y = torch.cat([G.synthesize(x[i:i + per_pass]) for i in range(0, len(x), per_pass)])
         lr = _lr(config, state.iteration)
         for group in state.optimizer.param_groups:
             group["lr"] = lr
         state.encoder.train()
-        predicted = state.encoder(y)
-        latent_loss = (predicted - x).square().mean()
-        images = G.synthesize(predicted)
-        image_loss = (images - y).square().mean()
-        loss = config.latent_weight * latent_loss + config.image_weight * image_loss
         state.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        figures = world.mean(_backward_in_passes(G, state.encoder, x, y, config, per_pass))  # the whole batch's
         world.average_gradients(state.encoder.parameters())
         state.optimizer.step()
         state.iteration += 1
@@ -177,8 +176,6 @@ def train_encoder(G: Generator, config: EncoderTrainConfig, state: EncoderTrainS
             if scored > state.best_psnr:
                 state.best_psnr, state.best_iteration = scored, state.iteration
                 state.best = {k: v.detach().clone() for k, v in state.encoder.state_dict().items()}
-        figures = world.mean(torch.stack([loss.detach(), latent_loss.detach(), image_loss.detach(),
-                                          psnr(images.detach().clamp(-1, 1), y).mean()]))  # the whole batch's
         record = EncoderTrainStep(state.iteration, config.iterations, state.seconds + elapsed, float(figures[0]),
                                   float(figures[1]), float(figures[2]), float(figures[3]), lr,
                                   done_here / max(elapsed, 1e-9), scored)
@@ -187,6 +184,33 @@ def train_encoder(G: Generator, config: EncoderTrainConfig, state: EncoderTrainS
     state.seconds += time.perf_counter() - began
     state.encoder.eval()
     return state
+
+
+def _face_bytes(G: Generator, encoder: LatentEncoder, x: torch.Tensor) -> int:
+    """What one face's E(y) → G(E(y)) saves for the backward pass (a 1024-px model: about 0.7 GiB)."""
+    with torch.no_grad():
+        y = G.synthesize(x[:1])
+    loaded = [t for module in (G.net, encoder) for t in [*module.parameters(), *module.buffers()]]
+    return saved_bytes(lambda: G.synthesize(encoder(y)), loaded=loaded)
+
+
+def _backward_in_passes(G: Generator, encoder: LatentEncoder, x: torch.Tensor, y: torch.Tensor,
+                        config: EncoderTrainConfig, per_pass: int) -> torch.Tensor:
+    """E's loss on the batch, back-propagated into E's ``.grad`` in passes of ``per_pass`` faces (each pass weighted
+    by its share, so the gradient is the whole batch's); returns [loss, latent loss, image loss, PSNR] (detached)."""
+    figures = torch.zeros(4, device=y.device)
+    for first in range(0, len(x), per_pass):
+        rows = slice(first, first + per_pass)
+        share = len(x[rows]) / len(x)
+        predicted = encoder(y[rows])
+        latent_loss = (predicted - x[rows]).square().mean()
+        images = G.synthesize(predicted)
+        image_loss = (images - y[rows]).square().mean()
+        loss = config.latent_weight * latent_loss + config.image_weight * image_loss
+        (loss * share).backward()
+        figures += share * torch.stack([loss.detach(), latent_loss.detach(), image_loss.detach(),
+                                        psnr(images.detach().clamp(-1, 1), y[rows]).mean()])
+    return figures
 
 
 def save_encoder_checkpoint(state: EncoderTrainState, config: EncoderTrainConfig, folder: Path) -> Path:

@@ -10,21 +10,19 @@ training is refused before it starts, with the figures — the process is never 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
 from core.errors import InvalidInputError
 from core.generators import Generator
 from core.landscape.unrolled import descent_losses
+from core.memory import GIB, SAFETY, SHARE, available_bytes, memory_budget, saved_bytes
 from core.theta import LandscapeMapping
 
-SAFETY = 1.5  # the backward pass's own buffers (gradients, the double backward's temporaries) over what is saved
-SHARE = 0.7  # of the memory free when training starts: the editor, the OS and other programs keep the rest
-GIB = 1024**3
+__all__ = ["GIB", "MemoryPlan", "available_bytes", "forward_bytes", "jvp_chunk", "memory_budget", "plan_for",
+           "plan_memory", "saved_bytes", "step_bytes", "weights"]
+
 
 
 @dataclass(frozen=True)
@@ -42,49 +40,6 @@ class MemoryPlan:
         return (f"memory: {self.micro_batch} face{'s' if self.micro_batch != 1 else ''} per pass, {how}; "
                 f"≈ {self.need_bytes / GIB:.1f} of {self.budget_bytes / GIB:.1f} GiB "
                 f"({self.step_bytes / GIB:.2f} GiB a face and step)")
-
-
-def available_bytes(device: torch.device | str) -> int:
-    """Memory free for new allocations on ``device``: the GPU's free memory, else the system's available memory
-    (``MemAvailable``, which counts reclaimable caches), else its free physical pages."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        return int(torch.cuda.mem_get_info(device)[0])
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
-    except (OSError, ValueError, AttributeError):
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-
-
-def memory_budget(device: torch.device | str) -> int:
-    """What a training run may use: ``SHARE`` of the memory free now."""
-    return int(SHARE * available_bytes(device))
-
-
-def saved_bytes(run: Callable[[], object], *, loaded: Iterable[torch.Tensor] = ()) -> int:
-    """Bytes of the distinct storages autograd saves for the backward pass while ``run()`` executes, leaving out
-    those of the ``loaded`` tensors (weights saved by reference take no memory of their own)."""
-    storages: dict[int, int] = {}
-    skip = {tensor.untyped_storage().data_ptr() for tensor in loaded}
-
-    def pack(tensor: torch.Tensor) -> torch.Tensor:
-        try:
-            storage = tensor.untyped_storage()
-            if storage.data_ptr() not in skip:
-                storages[storage.data_ptr()] = storage.nbytes()
-        except (RuntimeError, NotImplementedError):  # a tensor without storage of its own: counted by its size
-            storages[id(tensor)] = tensor.numel() * tensor.element_size()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        run()
-    return sum(storages.values())
 
 
 def weights(G: Generator, theta: LandscapeMapping | None = None) -> list[torch.Tensor]:

@@ -115,3 +115,26 @@ def test_bad_settings_are_refused(G):
         run_job(train_encoder(G, EncoderTrainConfig(batch=0)))
     with pytest.raises(InvalidInputError, match="latent and image"):
         run_job(train_encoder(G, EncoderTrainConfig(latent_weight=0, image_weight=0)))
+
+
+def test_smaller_passes_give_the_encoder_the_same_gradient_and_figures(G):
+    """A 1024-px model's batch goes through E and G in passes that fit memory (core.memory): the summed gradient and
+    the batch's figures are the whole batch's."""
+    from core.inversion.encoder_training import _backward_in_passes
+
+    config = EncoderTrainConfig(width=8, batch=6)
+    x = G.sample_latent(6, 77)
+    with torch.no_grad():
+        y = G.synthesize(x)
+
+    def run(per_pass: int) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        encoder = new_encoder_state(G, config).encoder.train()
+        figures = _backward_in_passes(G, encoder, x, y, config, per_pass)
+        return figures, [p.grad.clone() for p in encoder.parameters()]
+
+    whole, whole_grads = run(6)
+    for per_pass in (1, 4):
+        figures, grads = run(per_pass)
+        torch.testing.assert_close(figures, whole, rtol=1e-5, atol=1e-6)
+        for a, b in zip(grads, whole_grads, strict=True):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4 * float(b.abs().max()))

@@ -165,3 +165,12 @@ def test_a_frozen_theta_keeps_no_graph_across_steps(G):
     assert not any(loss.requires_grad for loss in descent_losses(G, frozen, frozen.start(z0), target, 3, False))
     learning = trained_like()
     assert all(loss.requires_grad for loss in descent_losses(G, learning, learning.start(z0), target, 3, False))
+
+
+def test_faces_per_pass_fit_the_budget_or_are_refused_with_figures():
+    from core.memory import faces_per_pass
+
+    assert faces_per_pass(32, GIB // 100, 64 * GIB, "Training") == 32
+    assert faces_per_pass(32, GIB, 6 * GIB, "Training") == 4  # 1.5 GiB a face with the backward's own buffers
+    with pytest.raises(InvalidInputError, match=r"Training the encoder on this model needs about 1\.5 GiB"):
+        faces_per_pass(32, GIB, GIB, "Training the encoder")

@@ -62,6 +62,11 @@ def saved_bytes(run: Callable[[], object], *, loaded: Iterable[torch.Tensor] = (
     return sum(storages.values())
 
 
+def resident(*modules: torch.nn.Module) -> list[torch.Tensor]:
+    """The parameters and buffers of ``modules``: in memory before a job starts, so never counted as its cost."""
+    return [t for module in modules for t in [*module.parameters(), *module.buffers()]]
+
+
 def faces_per_pass(batch: int, face_bytes: int, budget_bytes: int, what: str) -> int:
     """How many of ``batch`` faces one forward and backward pass may hold (``face_bytes`` each, with ``SAFETY``)
     within ``budget_bytes``; refused, with the figures, when not even one fits. ``what`` names the job."""

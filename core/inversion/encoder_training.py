@@ -30,7 +30,7 @@ from core.evaluation import TRAIN_SEED_LIMIT, held_out_faces, validation_faces
 from core.generators import Generator
 from core.inversion.encoder import EncoderConfig, LatentEncoder, save_encoder
 from core.jobs import CancelToken
-from core.memory import faces_per_pass, memory_budget, saved_bytes
+from core.memory import faces_per_pass, memory_budget, resident, saved_bytes
 from core.metrics import psnr
 from core.weight_files import (
     checkpointed,
@@ -190,8 +190,7 @@ def _face_bytes(G: Generator, encoder: LatentEncoder, x: torch.Tensor) -> int:
     """What one face's E(y) → G(E(y)) saves for the backward pass (a 1024-px model: about 0.7 GiB)."""
     with torch.no_grad():
         y = G.synthesize(x[:1])
-    loaded = [t for module in (G.net, encoder) for t in [*module.parameters(), *module.buffers()]]
-    return saved_bytes(lambda: G.synthesize(encoder(y)), loaded=loaded)
+    return saved_bytes(lambda: G.synthesize(encoder(y)), loaded=resident(G.net, encoder))
 
 
 def _backward_in_passes(G: Generator, encoder: LatentEncoder, x: torch.Tensor, y: torch.Tensor,

@@ -41,9 +41,10 @@ from core.inversion.encoder_methods import Encode
 from core.inversion.encoder_start import encoder_for_theta
 from core.inversion.theta_descent import blended_start
 from core.jobs import CancelToken
-from core.landscape.memory_plan import MemoryPlan, forward_bytes, jvp_chunk, memory_budget, plan_for
+from core.landscape.memory_plan import MemoryPlan, forward_bytes, jvp_chunk, plan_for
 from core.landscape.unrolled import backward_in_passes, descent_losses, mse_per_image
 from core.landscape.validation import ValidationSet
+from core.memory import memory_budget
 from core.theta import (
     DEFAULT_DAMPING,
     LandscapeMapping,

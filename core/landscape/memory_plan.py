@@ -17,12 +17,8 @@ import torch
 from core.errors import InvalidInputError
 from core.generators import Generator
 from core.landscape.unrolled import descent_losses
-from core.memory import GIB, SAFETY, SHARE, available_bytes, memory_budget, saved_bytes
+from core.memory import GIB, SAFETY, SHARE, memory_budget, resident, saved_bytes
 from core.theta import LandscapeMapping
-
-__all__ = ["GIB", "MemoryPlan", "available_bytes", "forward_bytes", "jvp_chunk", "memory_budget", "plan_for",
-           "plan_memory", "saved_bytes", "step_bytes", "weights"]
-
 
 
 @dataclass(frozen=True)
@@ -42,23 +38,17 @@ class MemoryPlan:
                 f"({self.step_bytes / GIB:.2f} GiB a face and step)")
 
 
-def weights(G: Generator, theta: LandscapeMapping | None = None) -> list[torch.Tensor]:
-    """The tensors already in memory before training: the generator's and θ's parameters and buffers."""
-    modules = [G.net] + ([theta] if theta is not None else [])
-    return [t for module in modules for t in [*module.parameters(), *module.buffers()]]
-
-
 def step_bytes(G: Generator, theta: LandscapeMapping, z: torch.Tensor, target: torch.Tensor) -> int:
     """What one face's descent step saves, second order (its forward pass, its gradient's graph and the next
     point's loss): measured on the first face of ``z`` [N, D] and ``target``."""
     return saved_bytes(lambda: descent_losses(G, theta, z[:1], target[:1], 1, graph=True),
-                       loaded=weights(G, theta))
+                       loaded=resident(G.net, theta))
 
 
 def forward_bytes(G: Generator, latent: torch.Tensor) -> int:
     """What one image's forward pass saves for the backward pass: a bound on a forward-mode product's memory."""
     x = latent[:1].detach().clone().requires_grad_(True)
-    return saved_bytes(lambda: G.synthesize(x), loaded=weights(G))
+    return saved_bytes(lambda: G.synthesize(x), loaded=resident(G.net))
 
 
 def plan_memory(*, batch: int, steps: int, unroll: bool, step_size_bytes: int, budget_bytes: int) -> MemoryPlan:

@@ -11,17 +11,9 @@ import torch
 from core.errors import InvalidInputError
 from core.jobs import run_job
 from core.landscape.learning import LandscapeTrainConfig, fit_to_model, train_landscape
-from core.landscape.memory_plan import (
-    GIB,
-    available_bytes,
-    forward_bytes,
-    jvp_chunk,
-    plan_memory,
-    saved_bytes,
-    step_bytes,
-    weights,
-)
+from core.landscape.memory_plan import forward_bytes, jvp_chunk, plan_memory, step_bytes
 from core.landscape.unrolled import backward_in_passes, descent_losses
+from core.memory import GIB, available_bytes, resident, saved_bytes
 from core.theta import curvature_draws, mean_gauss_newton
 from core.theta.mapping import LandscapeMapping
 from tests.core.landscape.paths import RECIPE
@@ -69,7 +61,7 @@ def test_recomputing_keeps_a_fraction_of_what_the_unrolled_descent_keeps(G):
 
     def kept(checkpointed: bool) -> int:
         return saved_bytes(lambda: descent_losses(G, theta, theta.start(z0), target, 4, True,
-                                                  checkpointed=checkpointed), loaded=weights(G, theta))
+                                                  checkpointed=checkpointed), loaded=resident(G.net, theta))
 
     unrolled, recomputed = kept(False), kept(True)
     one_step = step_bytes(G, theta, theta.start(z0), target)

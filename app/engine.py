@@ -23,7 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.allocator import keep_freed_memory
+from core.allocator import keep_freed_memory, release_freed_memory
 from core.errors import CoreError
 from core.jobs import CancelToken
 
@@ -46,6 +46,7 @@ class JobRequest:
     name: str
     factory: Callable[[], Generator[Any, None, Any]]
     token: CancelToken = field(default_factory=CancelToken)
+    release_memory: bool = True  # hand the job's freed memory back when it ends (not after quick previews)
 
 
 class EngineWorker(QObject):
@@ -82,6 +83,9 @@ class EngineWorker(QObject):
         except Exception as exc:  # a bug must reach the user as a message, not kill the thread
             log.error("job %s failed:\n%s", request.name, traceback.format_exc())
             self.job_failed.emit(request.name, f"Unexpected error in {request.name}: {exc}")
+        finally:  # the job's peak memory goes back to the system (see core.allocator), after its outcome is out
+            if request.release_memory:
+                release_freed_memory()
 
 
 class EngineThread(QObject):
@@ -179,6 +183,7 @@ class Engine(QObject):
                 self.refused.emit(request.name)
             return False
         self.current_job = request.name
+        request.release_memory = not (quiet or self._is_quiet(request.name))
         self.engine_thread.submit(request)
         self.job_started.emit(request.name)
         if not quiet:

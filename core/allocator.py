@@ -1,11 +1,15 @@
-"""Keep the memory torch frees inside the process (glibc), instead of handing it back to the system each step.
+"""Keep the memory torch frees inside the process (glibc) while a job runs, and hand it back when the job ends.
 
-A 256-px FFHQ step allocates and frees hundreds of megabytes of activations. By default glibc serves each large
-block with a fresh ``mmap`` and returns it with ``munmap``, so every step faults the same pages in again and the
-kernel zeroes them: on the 2-core machine half of a step's time was system time (``bench ffhq``: 2.23 s a step
-with the defaults, about 1.0–1.2 s with these settings; forward 750 → ~480 ms). Serving blocks up to 32 MB from
-the heap and keeping up to 1 GB of freed memory at its top trades that for a resident size that stays at its
-peak (+0.4 GB measured). Other platforms' allocators are left as they are.
+A 256-px FFHQ step allocates and frees hundreds of megabytes of activations, many in blocks over 32 MB. By
+default glibc serves each large block with a fresh ``mmap`` and returns it with ``munmap``, so every step faults
+the same pages in again and the kernel zeroes them. Measured on the 2-core machine (``bench ffhq``, one face's
+step in w): 2.2 s with glibc's defaults; 0.8–1.1 s with blocks up to 32 MB kept in the heap (``mallopt``'s
+ceiling for the mmap threshold); **0.48 s** with every block served from the heap (``M_MMAP_MAX`` 0) and one
+arena for all threads (``M_ARENA_MAX`` 1: the engine thread's allocations would otherwise go to a thread arena,
+whose heaps are capped at 64 MB, and so back to ``mmap``). The price is a resident size that stays at the job's
+peak, and a peak up to ~1.6× higher for a batch of large faces (freed blocks of one size are not always reused
+for another): :func:`release_freed_memory` gives what is free back to the system when a job ends.
+Other platforms' allocators are left as they are.
 """
 
 from __future__ import annotations
@@ -13,20 +17,36 @@ from __future__ import annotations
 import ctypes
 import sys
 
-M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3  # glibc's mallopt parameters (malloc.h)
-SETTINGS = {M_MMAP_THRESHOLD: 32 << 20, M_TRIM_THRESHOLD: (1 << 31) - 1, M_TOP_PAD: 1 << 30}
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_MAX, M_ARENA_MAX = -1, -2, -4, -8  # glibc's malloc.h
+SETTINGS = {M_MMAP_MAX: 0, M_ARENA_MAX: 1, M_TRIM_THRESHOLD: (1 << 31) - 1, M_TOP_PAD: 1 << 30}
 _applied: bool | None = None
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # musl and others: no glibc
+        return None
 
 
 def keep_freed_memory() -> bool:
     """Apply :data:`SETTINGS` once (Linux with glibc); True when they are in force."""
     global _applied
     if _applied is None:
-        _applied = False
-        if sys.platform.startswith("linux"):
-            try:
-                libc = ctypes.CDLL("libc.so.6")
-                _applied = all(libc.mallopt(option, value) == 1 for option, value in SETTINGS.items())
-            except (OSError, AttributeError):  # musl and others have no mallopt: their defaults stay
-                _applied = False
+        libc = _libc()
+        try:
+            _applied = libc is not None and all(libc.mallopt(option, value) == 1 for option, value in SETTINGS.items())
+        except AttributeError:  # a libc without mallopt: its defaults stay
+            _applied = False
     return _applied
+
+
+def release_freed_memory() -> bool:
+    """Give the heap's free pages back to the system (``malloc_trim``), so the editor does not stay at a finished
+    job's peak; True when something was released (only where :func:`keep_freed_memory` is in force). The next job
+    faults its pages in again once (one FFHQ step: ≈ 0.2 s more), so the engine calls this after jobs, not after
+    quick previews."""
+    libc = _libc() if _applied else None
+    return libc is not None and bool(libc.malloc_trim(0))

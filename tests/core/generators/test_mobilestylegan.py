@@ -75,6 +75,17 @@ def test_w_plus_rows_feed_their_own_layers(G: MobileStyleGANGenerator) -> None:
 
 
 @needs_model
+def test_a_cpu_batch_run_face_by_face_equals_the_whole_batch_with_its_gradient(G: MobileStyleGANGenerator) -> None:
+    w = G.sample_latent(2, 9, "w").requires_grad_(True)
+    by_face = G.synthesize(w, "w")  # on a CPU: one face a pass
+    (grad_by_face,) = torch.autograd.grad(by_face.square().mean(), w)
+    whole = G.net.working(G.ws(w, "w"))
+    (grad_whole,) = torch.autograd.grad(whole.square().mean(), w)
+    assert (by_face - whole).abs().max() < 1e-4
+    assert (grad_by_face - grad_whole).abs().max() < 1e-4 * grad_whole.abs().max()
+
+
+@needs_model
 def test_truncation_and_style_weights(G: MobileStyleGANGenerator) -> None:
     w = G.sample_latent(1, 7, "w")
     assert torch.allclose(G.truncation(w, 0.0), G.w_avg[None])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 
+from core.allocator import heap_overhead
 from core.errors import InvalidInputError
 
 SAFETY = 1.5  # the backward pass's own buffers (gradients, the double backward's temporaries) over what is saved
@@ -38,8 +39,11 @@ def available_bytes(device: torch.device | str) -> int:
 
 
 def memory_budget(device: torch.device | str) -> int:
-    """What a training run may use: ``SHARE`` of the memory free now."""
-    return int(SHARE * available_bytes(device))
+    """What a training run may plan for: ``SHARE`` of the memory free now, less the heap's own overhead on a CPU
+    where :mod:`core.allocator`'s settings are in force (freed blocks not reused at once: see ``heap_overhead``)."""
+    device = torch.device(device)
+    overhead = 1.0 if device.type == "cuda" else heap_overhead()
+    return int(SHARE * available_bytes(device) / overhead)
 
 
 def saved_bytes(run: Callable[[], object], *, loaded: Iterable[torch.Tensor] = ()) -> int:

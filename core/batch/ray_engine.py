@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from core import __version__
+from core.allocator import keep_freed_memory
 from core.batch.inputs import BatchPhoto
 from core.batch.photo import PhotoOutcome, WarmModel, process_photo
 from core.batch.plan import BatchPlan, BatchReport, plan_batch
@@ -41,6 +42,7 @@ class PhotoWorker:
 
     def __init__(self, recipe: dict[str, Any], device: str, threads: int) -> None:
         torch.set_num_threads(max(1, threads))
+        keep_freed_memory()  # as the editor and the command line do: a worker process is a fresh interpreter
         self.model = WarmModel.load(Recipe.from_dict(recipe), pick_device(device))
 
     def ready(self) -> tuple[str, str]:

@@ -132,8 +132,9 @@ def restoration_config(operator: str, **changes: Any) -> InversionConfig:
     return base.with_changes(**changes)
 
 
-def start_batches(targets: torch.Tensor) -> Iterator[tuple[int, torch.Tensor]]:
-    """``(first, batch)`` over ``targets`` in batches of at most ``MAX_STARTS`` (one start each): seeding batch
-    ``seed + first`` gives each target the start one batch would (start k is seeded ``seed + k``)."""
-    for first in range(0, len(targets), MAX_STARTS):
-        yield first, targets[first:first + MAX_STARTS]
+def start_batches(targets: torch.Tensor, size: int = MAX_STARTS) -> Iterator[tuple[int, torch.Tensor]]:
+    """``(first, batch)`` over ``targets`` in batches of at most ``size`` (≤ ``MAX_STARTS``; one start each):
+    seeding batch ``seed + first`` gives each target the start one batch would (start k is seeded ``seed + k``)."""
+    size = max(1, min(size, MAX_STARTS))
+    for first in range(0, len(targets), size):
+        yield first, targets[first:first + size]

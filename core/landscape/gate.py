@@ -31,17 +31,19 @@ from core.device import from_uint8_hwc
 from core.evaluation import held_out_faces
 from core.generators import Generator
 from core.inversion import InversionConfig
-from core.inversion.config import start_batches
+from core.inversion.config import MAX_STARTS, start_batches
 from core.inversion.encoder_start import encoded_targets
 from core.inversion.optimize import descend
 from core.inversion.theta_descent import landscape_descent
 from core.jobs import run_job
+from core.landscape.memory_plan import forward_bytes
+from core.memory import faces_per_pass, memory_budget
 from core.metrics import psnr
 from core.theta import LandscapeMapping, MappingConfig
 
 GATE_FACES = {10: 128, 100: 256}  # faces per budget (a budget not listed: the largest of these)
-# A model whose working image is wider than the embedded one's (FFHQ: 2.6 s a face and step in the gate's batches
-# on a 2-core CPU, so GATE_FACES would take ≈ 100 hours): budgets 10 and 30 on 16 and 8 faces, ≈ 1½ hours here.
+# A model whose working image is wider than the embedded one's (FFHQ: ≈ 0.6 s a face and step on a 2-core CPU, so
+# GATE_FACES would take ≈ 20 hours): budgets 10 and 30 on 16 and 8 faces, ≈ 20 minutes here.
 # Its paired SE is ≈ 0.25 dB at 10 steps (16 FFHQ faces): coarser, and so harder to pass, never easier.
 LARGE_MODEL_GATE = {10: 16, 30: 8}
 EMBEDDED_SIDE = 64  # the embedded model's working image
@@ -51,13 +53,24 @@ DESCENT_FIELDS = ("momentum", "keep_radius", "handover_beta2", "handover_ramp", 
                   "schedule", "adaptive", "loss_aware", "steer", "encoder_start")
 
 
-def landscape_psnr(G: Generator, theta: LandscapeMapping, targets: torch.Tensor, steps: int, seed: int = 0
-                   ) -> list[float]:
+def evaluation_batch(G: Generator, faces: int) -> int:
+    """Faces one batch of evaluation may descend together: up to ``MAX_STARTS`` on a model no wider than the
+    embedded one; on a larger model as many as one face's step (measured: FFHQ ≈ 0.9 GB) allows within the memory
+    budget — a batch of 16 FFHQ faces needs ≈ 15 GB. Refused, with the figures, when not even one fits."""
+    if G.resolution <= EMBEDDED_SIDE:
+        return MAX_STARTS
+    return faces_per_pass(min(faces, MAX_STARTS), forward_bytes(G, G.sample_latent(1, 0)), memory_budget(G.device),
+                          "Evaluating θ")
+
+
+def landscape_psnr(G: Generator, theta: LandscapeMapping, targets: torch.Tensor, steps: int, seed: int = 0, *,
+                   batch_size: int | None = None) -> list[float]:
     """PSNR (dB) per target after ``steps`` of landscape descent with ``theta`` (one start per target), in
-    batches of at most ``MAX_STARTS`` targets, each seeded after the targets before it (start k is seeded
-    ``seed + k``), so the scores are those one batch would give."""
+    batches of ``batch_size`` targets (default :func:`evaluation_batch`), each seeded after the targets before it
+    (start k is seeded ``seed + k``), so the scores are those one batch would give."""
     out: list[float] = []
-    for first, batch in start_batches(targets):
+    size = batch_size or evaluation_batch(G, len(targets))
+    for first, batch in start_batches(targets, size):
         config = InversionConfig(method="landscape", steps=steps, starts=len(batch), seed=seed + first,
                                  preview_every=10_000).with_changes(loss_lpips=0.0)
         codes = encoded_targets(G, theta, batch)  # None unless θ starts from the encoder's guess

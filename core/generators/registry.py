@@ -35,6 +35,12 @@ def builtin_models() -> list[str]:
     return list(_BUILTIN)
 
 
+def model_key(name_or_path: str | Path) -> str:
+    """The catalog key of a name :func:`load_generator` accepts ("default" and "ffhq" are aliases), else the path."""
+    key = str(name_or_path)
+    return DEFAULT_MODEL if key in ("default", "") else FFHQ_MODEL if key == "ffhq" else key
+
+
 def model_file(name_or_path: str | Path) -> Path:
     """The file behind a built-in model's name ("default" included), else the path itself."""
     key = str(name_or_path)

@@ -59,6 +59,17 @@ def test_the_picker_lists_both_models_with_their_licences(window, qtbot):
 
 
 @needs_ffhq
+def test_loading_ffhq_by_its_short_name_gives_its_defaults_too(window, qtbot):
+    """"ffhq" (the command line's name for it) is the same catalog model: its defaults and the remembered choice."""
+    with qtbot.waitSignal(window.models.models.model_loaded, timeout=WAIT_MS):
+        window.models.load("ffhq")
+    assert window.models.current_key() == FFHQ_MODEL
+    config = window.inversion_panel.config()
+    assert (config.steps, config.tune_steps, config.pivot) == (FFHQ_DEFAULTS.steps, FFHQ_DEFAULTS.tune_steps, "direct")
+    assert window.settings.value(CHOICE_KEY) == FFHQ_MODEL
+
+
+@needs_ffhq
 def test_choosing_ffhq_switches_and_is_remembered(window, qtbot, tmp_path):
     picker = open_picker(qtbot, window)
     picker.table.selectRow(1)

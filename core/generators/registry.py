@@ -43,9 +43,8 @@ def model_key(name_or_path: str | Path) -> str:
 
 def model_file(name_or_path: str | Path) -> Path:
     """The file behind a built-in model's name ("default" included), else the path itself."""
-    key = str(name_or_path)
-    key = DEFAULT_MODEL if key in ("default", "") else key
-    if key in ("ffhq", FFHQ_MODEL):
+    key = model_key(name_or_path)
+    if key == FFHQ_MODEL:
         folder = find_data()  # the synthesis network's constants: what tells two installs apart
         return folder / "SynthesisNetwork.bin" if folder is not None else Path(FFHQ_MODEL)
     return resources_dir() / _BUILTIN[key] if key in _BUILTIN else Path(key)
@@ -53,10 +52,8 @@ def model_file(name_or_path: str | Path) -> Path:
 
 def load_generator(name_or_path: str | Path = "default", device: torch.device | str = "cpu") -> Generator:
     """Load a built-in model by name, the user-installed FFHQ model ("ffhq"), or a model file by path."""
-    key = str(name_or_path)
-    if key in ("default", ""):
-        key = DEFAULT_MODEL
-    if key in ("ffhq", FFHQ_MODEL):
+    key = model_key(name_or_path)
+    if key == FFHQ_MODEL:
         return load_ffhq(device)
     path = resources_dir() / _BUILTIN[key] if key in _BUILTIN else Path(key)
     if not path.is_file():

@@ -5,6 +5,7 @@ nothing of ours is left behind once the next run is done."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -249,3 +250,20 @@ def test_ctrl_c_after_the_command_is_over_keeps_its_exit_code(call):
                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     expected = 2 if call.startswith("core") else 0  # no command: the help and exit 2; `models`: 0
     assert proc.returncode == expected and "Traceback" not in proc.stderr, (proc.returncode, proc.stderr[-2000:])
+
+
+def test_a_ctrl_c_caught_inside_a_dataclass_definition_keeps_the_exit_code(tmp_path):
+    """A Ctrl-C that lands while a module defines a dataclass (its ``__init__`` is made by ``exec`` of source) is
+    caught and answered with 130 like any other; CPython still remembers it and, under ``python -m``, would end the
+    process by SIGINT (-2) on exit unless the command settles it."""
+    (tmp_path / "interrupted_module.py").write_text(
+        "import sys\n"
+        "from core.cli.exit_codes import EXIT_INTERRUPTED, settled\n"
+        "try:\n"
+        "    exec('raise KeyboardInterrupt', {})  # what the signal does inside a dataclass's generated code\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', file=sys.stderr)\n"
+        "    sys.exit(settled(EXIT_INTERRUPTED))\n")
+    proc = subprocess.run([sys.executable, "-m", "interrupted_module"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 130 and proc.stderr.strip() == "interrupted", (proc.returncode, proc.stderr)

@@ -198,14 +198,14 @@ class MainWindow(QMainWindow):
         self.controller.default_composite = self.prefs.composite  # photos opened from now on
         self.autosave.set_interval(self.prefs.autosave_minutes)
 
-    def _prepare_run(self, steps: int, tuning_steps: int = 0) -> None:
+    def _prepare_run(self, steps: int, tuning_steps: int = 0, coarse_steps: int = 0) -> None:
         """Before a run: the preferences apply, and the progress view starts over on the current crop, its axis
-        the whole run (a pivotal run's weight tuning included)."""
+        the whole run (a pivotal run's weight tuning included, the switch from the coarse image marked)."""
         c = self.controller
         self._apply_preferences()
         if c.opened is not None and c.placement is not None:
             shown = c.opened.on_display(c.placement).target(c.opened.display, PREVIEW_PX)
-            self.progress_panel.reset(shown, steps, tuning_steps)
+            self.progress_panel.reset(shown, steps, tuning_steps, coarse_steps)
 
     def run_inversion(self) -> None:
         c = self.controller
@@ -219,7 +219,9 @@ class MainWindow(QMainWindow):
             c.status_changed.emit("The run starts once the face is aligned…")
             return
         config = self.inversion_panel.config()
-        self._prepare_run(config.steps, config.tune_steps if config.method == "pivotal" else 0)
+        info = self.models.models.info
+        coarse = min(config.coarse_steps, config.steps) if info is not None and info.coarse_image else 0
+        self._prepare_run(config.steps, config.tune_steps if config.method == "pivotal" else 0, coarse)
         self.inversion.run(config, self.inversion_panel.device_name())
 
     def _run_after_alignment(self) -> None:

@@ -8,6 +8,9 @@ Measured after one warm-up pass of each, as medians of ``repeats``:
   and ``working_step_ms_lpips`` with the editor's LPIPS (AlexNet) term added;
 - ``batch8_step_ms``: the same step for 8 faces at once (per batch; divide by 8 for per face);
 - ``render_ms``: one full 1024-px image (paste-back and export);
+- ``coarse_step_ms`` (and ``_lpips``): the same step on the coarse image a descent's first ``coarse_steps`` see
+  (the 128-px block through the fitted to-image layer, :mod:`core.generators.coarse_head`); ``coarse_fit_s`` the
+  one-off fit of that layer and ``coarse_fidelity_db`` its PSNR against the exact image on held-out samples;
 - peak memory of forward, step and render: each in a fresh process (``python -m bench.ffhq KIND``) with the
   allocator settings the app uses (:mod:`core.allocator`, which keeps freed memory in the process, so a delta
   measured after other work would read ~0): the resident set's peak over the loaded model's, and the whole
@@ -37,12 +40,13 @@ from bench.stylegan2 import median_ms, peak_memory_mb, proc_kib
 from core.allocator import keep_freed_memory
 from core.device import pick_device
 from core.generators.ffhq_install import FFHQ_MODEL, PACKAGE, VERSION
+from core.generators.mobilestylegan import MobileStyleGANGenerator
 from core.generators.registry import load_generator
 from core.inversion import InversionConfig
 from core.inversion.optimize import build_objective
 
 
-def _step(G: Any, n: int, lpips: float) -> Callable[[], None]:
+def _step(G: Any, n: int, lpips: float, coarse: bool = False) -> Callable[[], None]:
     target = G.sample(n, 100)  # [n, 3, 256, 256]
     w = G.sample_latent(n, 0, "w").requires_grad_(True)  # [n, w_dim]
     config = InversionConfig(space="w").with_changes(loss_lpips=lpips, loss_lpips_net="alex")
@@ -51,7 +55,8 @@ def _step(G: Any, n: int, lpips: float) -> Callable[[], None]:
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
-        objective(G.synthesize(w, "w"), w)["total"].sum().backward()
+        images = G.synthesize_coarse(w, "w") if coarse else G.synthesize(w, "w")
+        objective(images, w)["total"].sum().backward()
         optimizer.step()
 
     return step
@@ -74,6 +79,11 @@ def bench_ffhq(args: argparse.Namespace) -> dict[str, Any]:
             G.render(w, "w")
 
     step, step_lpips, step8 = _step(G, 1, 0.0), _step(G, 1, 0.5), _step(G, 8, 0.0)
+    assert isinstance(G, MobileStyleGANGenerator)
+    began = time.perf_counter()  # fitted here rather than read from the user's data folder: its cost is a figure
+    fidelity = G.fit_coarse_head()
+    fit_s = time.perf_counter() - began
+    coarse_step, coarse_step_lpips = _step(G, 1, 0.0, coarse=True), _step(G, 1, 0.5, coarse=True)
     repeats = max(repeats, 5)
 
     def timed(run: Callable[[], None], times: int) -> float:  # two warm-up runs right before its own timing
@@ -88,6 +98,8 @@ def bench_ffhq(args: argparse.Namespace) -> dict[str, Any]:
         "working_forward_ms": timed(forward, repeats), "working_step_ms": timed(step, repeats),
         "working_step_ms_lpips": timed(step_lpips, repeats), "render_ms": timed(render, repeats),
         "batch8_step_ms": timed(step8, 3),
+        "coarse_fit_s": round(fit_s, 1), "coarse_fidelity_db": round(fidelity, 2),
+        "coarse_step_ms": timed(coarse_step, repeats), "coarse_step_ms_lpips": timed(coarse_step_lpips, repeats),
         **{f"{kind}_peak_mb": peak["added_mb"] for kind, peak in peaks.items()},
         **{f"{kind}_process_peak_mb": peak["process_mb"] for kind, peak in peaks.items()},
         "memory_method": next(iter(peaks.values()))["method"],

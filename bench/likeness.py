@@ -62,6 +62,19 @@ SETTINGS: dict[str, tuple[str, InversionConfig]] = {
         pivot="direct", tune_steps=25, tune_locality=0.0, loss_identity=0.1, **ALEX)),
     "ffhq:pivotal-60+30-id0.1": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=60).with_changes(
         pivot="direct", tune_steps=30, tune_locality=0.0, loss_identity=0.1, **ALEX)),
+    # the pivot's first steps on the coarse image (core/generators/coarse_head.py: ≈ 0.15 s a step instead of 0.5)
+    "ffhq:pivotal-30c+20+25-id0.1": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=50, coarse_steps=30)
+                                     .with_changes(pivot="direct", tune_steps=25, tune_locality=0.0, loss_identity=0.1,
+                                                   **ALEX)),
+    "ffhq:pivotal-50c+30+25-id0.1": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=80, coarse_steps=50)
+                                     .with_changes(pivot="direct", tune_steps=25, tune_locality=0.0, loss_identity=0.1,
+                                                   **ALEX)),
+    "ffhq:pivotal-60c+30+30-id0.1": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=90, coarse_steps=60)
+                                     .with_changes(pivot="direct", tune_steps=30, tune_locality=0.0, loss_identity=0.1,
+                                                   **ALEX)),
+    "ffhq:pivotal-50c+40+25-id0.1": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=90, coarse_steps=50)
+                                     .with_changes(pivot="direct", tune_steps=25, tune_locality=0.0, loss_identity=0.1,
+                                                   **ALEX)),
     "ffhq:pivotal-30+20-locality-id0.1": (FFHQ_MODEL, InversionConfig(method="pivotal", steps=30).with_changes(
         pivot="direct", tune_steps=20, loss_identity=0.1, **ALEX)),
 }

@@ -55,15 +55,15 @@ SPACE_HELP = ("The latent space the inversion optimises. z: the Gaussian input. 
 # edits). The identity term would score better on its own network while blurring the face (−4.0 dB), and LPIPS on
 # VGG takes 34 s. The command line keeps direct: scripts must not change under them.
 EDITOR_DEFAULTS = InversionConfig(method="pivotal", steps=100).with_changes(loss_lpips=0.5, loss_lpips_net="alex")
-# The FFHQ model costs ≈ 0.5 s a step here (bench ffhq) and has no encoder until the user trains one: its editor
-# default pivots from 50 direct steps at w_avg and tunes 25 steps without the locality term (which would render a
-# second image each tuning step), with the identity term at 0.1 — 45 s on 6 real photos (bench likeness), ≈ 50 s in
-# the editor with its previews: the minute the product allows, with a margin (60 + 30 took 54 s there and 60 s in the
-# editor). Against the 20 + 10 it had before: +3.2 dB, LPIPS-VGG −0.08; against the DCGAN's default, closer in
-# identity (−0.241 ± 0.018) and LPIPS-AlexNet, level in LPIPS-VGG (−0.001 ± 0.031), 5 dB behind in PSNR, where the
-# DCGAN's 64-px blur scores well (README, likeness).
-FFHQ_DEFAULTS = InversionConfig(method="pivotal", steps=50).with_changes(
-    pivot="direct", tune_steps=25, tune_locality=0.0, loss_lpips=0.5, loss_lpips_net="alex", loss_identity=0.1)
+# The FFHQ model costs ≈ 0.47 s an exact step here and ≈ 0.13 s a step on its coarse image (bench ffhq), and has no
+# encoder until the user trains one: its editor default pivots from w_avg with 60 steps on the coarse image and 30 on
+# the exact one, then tunes 30 steps without the locality term (which would render a second image each tuning step),
+# with the identity term at 0.1 — 50 s on 6 real photos (bench likeness), 56 s in the editor with its previews. Paired
+# against the 50 + 25 exact steps it had before (45 s; 50 s in the editor): +1.43 ± 0.52 dB, LPIPS-AlexNet −0.037 ±
+# 0.014, LPIPS-VGG −0.032 ± 0.016, identity level; against the DCGAN's default, closer in identity and LPIPS-AlexNet,
+# level in LPIPS-VGG, behind in PSNR, where the DCGAN's 64-px blur scores well (README, likeness).
+FFHQ_DEFAULTS = InversionConfig(method="pivotal", steps=90, coarse_steps=60).with_changes(
+    pivot="direct", tune_steps=30, tune_locality=0.0, loss_lpips=0.5, loss_lpips_net="alex", loss_identity=0.1)
 MODEL_DEFAULTS = {FFHQ_MODEL: FFHQ_DEFAULTS}
 
 
@@ -73,6 +73,9 @@ def editor_defaults(model_key: str) -> InversionConfig:
 IDENTITY_HELP = ("Weight of the identity loss: the distance between the face-recognition embeddings (dlib) of the "
                  "result and the photo, so the result stays recognisably the same person (below 0.6 means the "
                  "same person). Off while a restore mode degrades the result before comparing.")
+COARSE_HELP = ("The first N of the steps descend on a cheaper, softer image of the face (FFHQ: its 128-px block "
+               "through a to-image layer fitted on this machine, ≈ 3× faster a step); the rest, and the result, on "
+               "the exact image. Finds the face quickly, then fits the detail.")
 HYBRID_ROWS = ("Refine with", "Encoder term")
 PIVOTAL_ROWS = ("Pivot from", "Tuning steps", "Tuning lr", "Locality weight", "Stop at loss")
 
@@ -119,6 +122,8 @@ class InversionPanel(QWidget):
         self.warmup_steps = _int_spin(0, 10_000, d.warmup_steps)
         self.warmup_steps.setToolTip("Plain gradient-descent steps before Adam takes over (faster at the start)")
         self.warmup_step = _spin(0.01, 1000.0, d.warmup_step, 2, 1.0)
+        self.coarse_steps = _int_spin(0, 100_000, d.coarse_steps)
+        self.coarse_steps.setToolTip(COARSE_HELP)
         self.pixel = _spin(0.0, 100.0, d.loss.pixel)
         self.lpips = _spin(0.0, 100.0, d.loss.lpips)
         self.lpips_net = QComboBox()
@@ -210,7 +215,8 @@ class InversionPanel(QWidget):
         rows = [("Method", self.method), ("", self.method_help), ("Space", self.space), *self._method_rows.items(),
                 ("Steps", self.steps), ("Learning rate", self.lr),
                 ("Schedule", self.schedule), ("Plain steps first", self.warmup_steps),
-                ("Plain step size", self.warmup_step), ("Pixel weight", self.pixel), ("LPIPS weight", self.lpips),
+                ("Plain step size", self.warmup_step), ("Coarse steps first", self.coarse_steps),
+                ("Pixel weight", self.pixel), ("LPIPS weight", self.lpips),
                 ("LPIPS network", self.lpips_net), ("Identity weight", self.identity), ("Prior weight", self.prior),
                 ("Starts", self.starts),
                 ("Seed", self.seed), ("Device", self.device), ("Restore", self.restore)]
@@ -218,6 +224,7 @@ class InversionPanel(QWidget):
             form.addRow(label, widget)
         form.insertRow(0, "Face", self.face)
         form.setRowVisible(self.face, False)
+        form.setRowVisible(self.coarse_steps, False)  # until a model with a coarse image is loaded
         settings = QVBoxLayout()
         settings.setContentsMargins(0, 0, 0, 0)
         settings.addLayout(form)
@@ -236,6 +243,7 @@ class InversionPanel(QWidget):
                                schedule=self.schedule.currentText(), starts=self.starts.value(),
                                seed=self.seed.value(), space=self.space_name(),
                                warmup_steps=self.warmup_steps.value(), warmup_step=self.warmup_step.value(),
+                               coarse_steps=self.coarse_steps.value(),
                                operator=self.restore.currentData(), refine=self.refine.currentText(),
                                consistency=self.consistency.value(), pivot=self.pivot.currentText(),
                                tune_steps=self.tune_steps.value(), tune_lr=self.tune_lr.value(),
@@ -272,6 +280,7 @@ class InversionPanel(QWidget):
         self.schedule.setCurrentText(config.schedule)
         self.warmup_steps.setValue(config.warmup_steps)
         self.warmup_step.setValue(config.warmup_step)
+        self.coarse_steps.setValue(config.coarse_steps)
         self.pixel.setValue(config.loss.pixel)
         self.lpips.setValue(config.loss.lpips)
         self.lpips_net.setCurrentText(config.loss.lpips_net)
@@ -293,6 +302,10 @@ class InversionPanel(QWidget):
         self.tune_target.setValue(config.tune_target)
         index = self.restore.findData(config.operator)
         self.restore.setCurrentIndex(max(index, 0))
+
+    def set_coarse_available(self, available: bool) -> None:
+        """Show "Coarse steps first" only for a model that has a coarse image (elsewhere the setting does nothing)."""
+        self.form.setRowVisible(self.coarse_steps, available)
 
     def set_faces(self, labels: list[str]) -> None:
         """List the photo's faces (largest first); the picker shows only when there is a choice."""
@@ -331,6 +344,7 @@ class InversionPanel(QWidget):
         self._running = running
         self.run_button.setText("Stop" if running else "Run")
         for widget in (self.method, self.steps, self.lr, self.schedule, self.warmup_steps, self.warmup_step,
+                       self.coarse_steps,
                        self.pixel, self.lpips, self.lpips_net, self.identity, self.prior, self.starts, self.seed,
                        self.device, self.space, self.restore, *self._method_rows.values()):
             widget.setEnabled(not running)

@@ -19,6 +19,22 @@ PLOT_MIN_HEIGHT = 100
 PLOT_INTERVAL_MS = 250  # curves redraw at 4 Hz: drawing the plot is the GUI's most expensive work during a run
 
 
+def run_phases(steps: int | None, tuning_steps: int, coarse_steps: int) -> list[tuple[int, str]]:
+    """(first step, name) of each phase of a run worth marking on its loss plot."""
+    if steps is None:
+        return []
+    phases = []
+    if tuning_steps:
+        phases.append((0, "pivot, coarse" if coarse_steps else "pivot"))
+    elif coarse_steps:
+        phases.append((0, "coarse image"))
+    if coarse_steps:
+        phases.append((coarse_steps, "exact" if tuning_steps else "exact image"))
+    if tuning_steps:
+        phases.append((steps, "weight tuning"))
+    return phases
+
+
 class PreviewImage(QLabel):
     """A square preview, PREVIEW_PX on a side where there is room and down to PREVIEW_MIN_PX where there is not;
     the image (kept at PREVIEW_PX: ``pixmap()``) is drawn scaled into the square it gets."""
@@ -102,14 +118,16 @@ class ProgressPanel(QWidget):
         self._plot_timer.setInterval(PLOT_INTERVAL_MS)
         self._plot_timer.timeout.connect(self.flush_plot)
 
-    def reset(self, target: np.ndarray | None = None, steps: int | None = None, tuning_steps: int = 0) -> None:
+    def reset(self, target: np.ndarray | None = None, steps: int | None = None, tuning_steps: int = 0,
+              coarse_steps: int = 0) -> None:
         """Start of a run: clear curves and thumbnails; show the target crop; fix the step axis to the whole run
-        (``steps`` plus a pivotal run's ``tuning_steps``, its two phases marked). Without a target (another photo
-        or model) nothing of the last run stays: not its target, speed or ETA either."""
+        (``steps`` plus a pivotal run's ``tuning_steps``, its phases marked, and where the first ``coarse_steps``
+        on the coarse image end: the loss jumps there, being measured on another image). Without a target (another
+        photo or model) nothing of the last run stays: not its target, speed or ETA either."""
         self._pending.clear()
         self.plot.reset()
         self._total = None
-        self._phases = [(0, "pivot"), (steps, "weight tuning")] if steps is not None and tuning_steps else []
+        self._phases = run_phases(steps, tuning_steps, coarse_steps)
         if steps is not None:
             self._set_range(steps + tuning_steps)
         self.thumbnails.clear()

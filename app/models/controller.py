@@ -48,6 +48,7 @@ class ModelInfo:
     device: str  # where it runs
     builtin: bool = False  # the embedded default model (not a user's file)
     details: dict[str, Any] = field(default_factory=dict)  # architecture settings and the file's provenance
+    coarse_image: bool = False  # the model offers a cheaper coarse image for a descent's first steps
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def describe(G: Generator, source: str | Path) -> ModelInfo:
         spaces={name: tuple(space.shape) for name, space in G.latent_spaces.items()}, default_space=G.default_space,
         parameters=sum(p.numel() for p in G.net.parameters()), path=str(path.resolve()) if path.exists() else str(path),
         sha256=file_digest(path) if path.is_file() else "", model_id=G.model_id, device=str(G.device),
-        builtin=str(source) in ("", DEFAULT), details=details)
+        builtin=str(source) in ("", DEFAULT), details=details, coarse_image=G.has_coarse_image)
 
 
 class ModelController(QObject):
@@ -130,6 +131,7 @@ class ModelController(QObject):
                                      f"({type(exc).__name__}: {exc}).\n\nThe current model ({current}) stays "
                                      "in use.") from exc
             seed_library(G, user_library_dir(library_key(source, G)))  # named directions from the model's recipes
+            G.prepare()  # one-off work (FFHQ's coarse image layer) now rather than inside the first inversion
             return LoadedModel(source, key, G, describe(G, source))
 
         self.doc.status_changed.emit(f"Loading {label}…")

@@ -191,6 +191,7 @@ class ModelsPresenter:
         self._set_label(info.name)
         self.label.setToolTip(f"{info.architecture}, {info.resolution} px, {info.model_id}: click for details")
         self.panel.set_spaces(info.spaces, info.default_space)
+        self.panel.set_coarse_available(info.coarse_image)
         self.noise_menu.setEnabled(info.architecture == "StyleGAN2")
         self.noise_actions[info.details.get("noise_mode", "const") if info.details else "const"].setChecked(True)
         self.layers_changed(info.spaces.get("w+", (0,))[0] if len(info.spaces.get("w+", ())) == 2 else 0)

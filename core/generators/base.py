@@ -58,6 +58,19 @@ class Generator(ABC):
     # The space drag editing optimises (``drag_features`` reads codes of it); None: the model cannot be dragged
     drag_space: str | None = None
 
+    # Whether :meth:`synthesize_coarse` is a cheaper approximation (FFHQ: a to-image layer after its 128-px block)
+    has_coarse_image = False
+
+    def synthesize_coarse(self, latent: torch.Tensor, space: str | None = None) -> torch.Tensor:
+        """A cheaper, approximate :meth:`synthesize` for a descent's first steps (``coarse_steps``); the exact
+        image on a model that has none."""
+        return self.synthesize(latent, space)
+
+    def prepare(self) -> None:
+        """One-off work that the model's first use would otherwise pay mid-run (FFHQ: fitting its coarse image
+        layer, ≈ 10 s the first time, kept afterwards); the editor calls it while loading. Nothing by default."""
+        return None
+
     def drag_features(self, latent: torch.Tensor) -> torch.Tensor:
         """Codes [N, *shape] of ``drag_space`` → the synthesis features drag editing pushes and tracks [N, C, h, w]
         (DragGAN's: a mid-level block whose channels are specific enough to track a point and smooth enough to push

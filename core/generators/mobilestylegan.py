@@ -15,6 +15,7 @@ what this module adds is the StyleGAN vocabulary on top of the two graphs:
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.errors import ModelLoadError
+from core.generators.coarse_head import apply_head, fit_head, load_head, save_head
 from core.generators.ffhq_install import (
     DATA_FILES,
     FFHQ_MODEL,
@@ -40,8 +42,10 @@ from core.generators.style_based import StyleBasedGenerator, check_layer_range
 WORKING_RESOLUTION = 256
 RENDER_RESOLUTION = 1024
 FEATURE_LAYER = "LeakyRelu_542"  # the activations [N, 256, 128, 128] drag editing follows (0.07 s on 2 cores)
+FEATURE_CHANNELS = 256
 BAND_LAYER = "Add_754"  # the last to-image output: the wavelet bands [N, 12, 512, 512] of the pinned graph
 W_DIM = 512
+log = logging.getLogger(__name__)
 CPU_FACES_PER_PASS = 1  # a CPU runs a batch face by face: as fast per face as whole batches, at ~⅔ of the peak
 
 
@@ -49,6 +53,7 @@ class MobileStyleGANNet(nn.Module):
     """Mapping + synthesis graphs and ``w_avg`` (a buffer, so it travels with ``.to`` and deep copies)."""
 
     w_avg: torch.Tensor  # [w_dim]
+    coarse_head: torch.Tensor  # [C + 1, 12], or empty until fitted
 
     def __init__(self, data: Path) -> None:
         super().__init__()
@@ -64,6 +69,8 @@ class MobileStyleGANNet(nn.Module):
                                  "(its style inputs or its last wavelet layer are missing).")
         self.band_id, self.feature_id = bands[0], features[0]
         self.register_buffer("w_avg", torch.zeros(W_DIM))
+        # the fitted to-image layer of the 128-px block (:mod:`.coarse_head`); empty until first needed
+        self.register_buffer("coarse_head", torch.zeros(0), persistent=False)
 
     @property
     def num_ws(self) -> int:
@@ -84,6 +91,14 @@ class MobileStyleGANNet(nn.Module):
         """ws → images [N, 3, 256, 256]: the low-pass wavelet band (the 512-px image × 2), area-averaged."""
         bands = self.synthesis_net(ws[:, 0], feeds=self._feeds(ws), until=self.band_id)  # [N, 12, 512, 512]
         return F.avg_pool2d(bands[:, :3] * 0.5, 512 // WORKING_RESOLUTION)
+
+    def coarse(self, ws: torch.Tensor) -> torch.Tensor:
+        """ws → the coarse images [N, 3, 256, 256]: the 128-px features through the fitted head."""
+        return apply_head(self.features(ws), self.coarse_head)
+
+    def features_and_working(self, ws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Both, from one pass: what fitting the head compares."""
+        return self.features(ws), self.working(ws)
 
 
 def _gemm_number(name: str) -> int:
@@ -119,6 +134,35 @@ class MobileStyleGANGenerator(StyleBasedGenerator):
         if ws.device.type != "cpu" or len(ws) <= CPU_FACES_PER_PASS:
             return self.net.working(ws)
         return torch.cat([self.net.working(part) for part in ws.split(CPU_FACES_PER_PASS)])
+
+    has_coarse_image = True
+
+    def synthesize_coarse_ws(self, ws: torch.Tensor) -> torch.Tensor:
+        """The coarse working image (:mod:`.coarse_head`): ≈ 0.13 s a step here instead of ≈ 0.47."""
+        self._ensure_coarse_head()
+        if ws.device.type != "cpu" or len(ws) <= CPU_FACES_PER_PASS:
+            return self.net.coarse(ws)
+        return torch.cat([self.net.coarse(part) for part in ws.split(CPU_FACES_PER_PASS)])
+
+    def prepare(self) -> None:
+        self._ensure_coarse_head()
+
+    def _ensure_coarse_head(self) -> None:
+        if self.net.coarse_head.numel():
+            return
+        head = load_head(self.base_model_id, FEATURE_CHANNELS)
+        if head is None:
+            log.info("fitting FFHQ's coarse image layer (once; kept in the user data folder)")
+            fidelity = self.fit_coarse_head()
+            save_head(self.base_model_id, self.net.coarse_head, fidelity)
+        else:
+            self.net.coarse_head = head.to(self.device)
+
+    def fit_coarse_head(self) -> float:
+        """Fit the coarse image layer now and use it; returns its PSNR (dB) against the exact image."""
+        head, fidelity = fit_head(self.net.features_and_working, self.w_avg, self.mapping, self.num_ws)
+        self.net.coarse_head = head.to(self.device)
+        return fidelity
 
     def drag_features(self, ws: torch.Tensor) -> torch.Tensor:
         return self.net.features(ws)

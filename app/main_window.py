@@ -219,9 +219,8 @@ class MainWindow(QMainWindow):
             c.status_changed.emit("The run starts once the face is aligned…")
             return
         config = self.inversion_panel.config()
-        info = self.models.models.info
-        coarse = min(config.coarse_steps, config.steps) if info is not None and info.coarse_image else 0
-        self._prepare_run(config.steps, config.tune_steps if config.method == "pivotal" else 0, coarse)
+        self._prepare_run(config.steps, config.tune_steps if config.method == "pivotal" else 0,
+                          self.inversion_panel.coarse_steps_in_use())
         self.inversion.run(config, self.inversion_panel.device_name())
 
     def _run_after_alignment(self) -> None:

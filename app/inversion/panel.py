@@ -124,6 +124,7 @@ class InversionPanel(QWidget):
         self.warmup_step = _spin(0.01, 1000.0, d.warmup_step, 2, 1.0)
         self.coarse_steps = _int_spin(0, 100_000, d.coarse_steps)
         self.coarse_steps.setToolTip(COARSE_HELP)
+        self._coarse_available = False
         self.pixel = _spin(0.0, 100.0, d.loss.pixel)
         self.lpips = _spin(0.0, 100.0, d.loss.lpips)
         self.lpips_net = QComboBox()
@@ -305,7 +306,12 @@ class InversionPanel(QWidget):
 
     def set_coarse_available(self, available: bool) -> None:
         """Show "Coarse steps first" only for a model that has a coarse image (elsewhere the setting does nothing)."""
+        self._coarse_available = available
         self.form.setRowVisible(self.coarse_steps, available)
+
+    def coarse_steps_in_use(self) -> int:
+        """The steps a run of these settings takes on the coarse image: none on a model that has none."""
+        return min(self.coarse_steps.value(), self.steps.value()) if self._coarse_available else 0
 
     def set_faces(self, labels: list[str]) -> None:
         """List the photo's faces (largest first); the picker shows only when there is a choice."""

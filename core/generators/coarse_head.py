@@ -1,17 +1,18 @@
 """A cheap image for FFHQ's first inversion steps: the 128-px features through a to-image layer fitted here.
 
 Why: MobileStyleGAN's exact 256-px working image needs the whole network — its last block runs at 512 px, and a
-step through it takes ≈ 0.49 s on a 2-core CPU, where the blocks up to the 128-px features take ≈ 0.14 s. The
+step through it takes ≈ 0.47 s on a 2-core CPU, where the blocks up to the 128-px features take ≈ 0.13 s. The
 model had a to-image layer after every block (a 1×1 convolution from a block's features to the image's wavelet
 bands); the export kept only the last. This refits one for the 128-px block: a linear map from the 256 feature
 channels at each 128-px position to the 2×2 pixels of the 256-px image it covers (12 numbers), least squares over
 the model's own samples (the Haar bands are an orthogonal transform of those pixels, so fitting pixels is fitting
-bands). Its image is soft — ≈ 24–26 dB from the exact one — but it moves with w as the exact one does, so the first
+bands). Its image is soft — ≈ 24 dB from the exact one — but it moves with w as the exact one does, so the first
 steps of a descent (finding the face's basin) run on it and the last ones on the exact image (``coarse_steps`` of
 :class:`~core.inversion.config.InversionConfig`).
 
 The head is derived from the user's FFHQ install, so like a θ trained on it, it is made on the user's machine
-(≈ 10 s on first use) and kept in the user data folder, never shipped; a damaged or foreign file is refitted.
+(≈ 11 s, when the editor first loads the model or a descent first needs it) and kept in the user data folder,
+never shipped; a damaged or foreign file is refitted.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from typing import Any
 from core.distributed import SINGLE, World
 from core.evaluation import HELD_OUT_SEED, TRAIN_SEED_LIMIT
 from core.generators import Generator
+from core.generators.coarse_view import CoarseImage
 from core.jobs import CancelToken
 from core.landscape.gate import gate
 from core.landscape.learning import (
@@ -107,11 +108,14 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
     others return an outcome that is not ready, with no gate).
     """
     checkpoint = out / "checkpoint"
-    if resume and (checkpoint / "checkpoint.json").is_file():
-        state, stored = load_checkpoint(checkpoint, G.device)
+    exact = G
+    resuming = resume and (checkpoint / "checkpoint.json").is_file()
+    if resuming:
+        state, stored = load_checkpoint(checkpoint, exact.device)
         config = LandscapeTrainConfig.from_dict(
             {**stored.to_dict(), "minutes": config.minutes, "max_iterations": config.max_iterations})
-    else:
+    G = CoarseImage(exact) if config.coarse_image else exact  # what θ trains on; the gate scores ``exact``
+    if not resuming:
         config = fit_to_model(G, config)  # θ's Z sized to the model's space, a step that does not diverge
         state = new_state(config, G.device, G)
     world.broadcast(state.theta)
@@ -131,8 +135,8 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
         refinement = ScheduleRefinement(config.schedule_refine, max(2, config.start_faces // 2), config.start_faces,
                                         config.seed)
         schedule = refine_schedule(G, theta, refinement)
-    verdict = gate(G, theta, n=gate_faces, budgets=gate_budgets)
-    meta = {"generator_id": G.model_id, "generator": G.name, "space": G.default_space,
+    verdict = gate(exact, theta, n=gate_faces, budgets=gate_budgets)  # on what the editor shows
+    meta = {"generator_id": exact.model_id, "generator": exact.name, "space": G.default_space,
             "optimizer": optimizer_summary(theta),
             "train": config.to_dict(), "train_seeds": f"[0, {TRAIN_SEED_LIMIT})", "eval_seed": HELD_OUT_SEED,
             "iterations": state.iteration, "training_seconds": round(state.seconds, 1),

@@ -103,6 +103,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("train-landscape-gate-budgets-zero", ["train-landscape", "--iterations", "1", "--gate-budgets", "10,0"],
      "gate budget"),
     ("train-landscape-gate-budgets-text", ["train-landscape", "--iterations", "1", "--gate-budgets", "ten"], "ten"),
+    ("train-landscape-coarse-image-without-one", ["train-landscape", "--iterations", "1", "--coarse-image"],
+     "no coarse image"),
     ("train-landscape-draws-zero", ["train-landscape", "--iterations", "1", "--precondition-draws", "0"],
      "precondition_draws"),
     ("train-encoder-iterations-zero", ["train-encoder", "--iterations", "0"], "iterations"),

@@ -83,3 +83,13 @@ def test_a_batch_that_does_not_split_over_the_processes_is_refused(tmp_path):
     run = torchrun([*ENCODER, "--batch", "3", "--out", str(tmp_path / "odd")])
     assert run.returncode != 0 and "does not split evenly over 2 processes" in run.stderr
     assert not (tmp_path / "odd" / "encoder.safetensors").exists()
+
+
+@pytest.mark.parametrize(("world_size", "printed"), [("2", "result"), ("1", "result\nteardown\n")])
+def test_a_torchrun_worker_leaves_with_its_code_and_output_but_skips_the_teardown(world_size, printed):
+    script = ("import atexit; from core.cli.__main__ import leave; atexit.register(lambda: print('\\nteardown')); "
+              "print('result', end=''); leave(3)")
+    env = {**os.environ, "WORLD_SIZE": world_size}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120,
+                         check=False)
+    assert (run.returncode, run.stdout) == (3, printed), run.stderr

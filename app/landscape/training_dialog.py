@@ -147,7 +147,7 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
             "0.7) starts as damped Gauss-Newton; ‖x‖ is kept at the start's, then Adam goes on in Z (lr 0.1, "
             "β₂ 0.9, a 10-step ramp). The shipped θ's recipe, well ahead of the direct method at 10 and 100 steps "
             "(docs/landscape.md). Computing A costs seconds on the embedded model before training begins; on a "
-            "1024-px model it takes one draw (about 20 minutes on a 2-core CPU).")
+            "1024-px model it takes one draw (a few minutes on a 2-core CPU, about one on FFHQ's coarse image).")
         self.precondition.setChecked(True)  # the shipped θ's recipe
         self.schedule = QCheckBox("Learn each descent step's size and momentum")
         self.schedule.setToolTip("Each of the T steps in Z learns its own step size and momentum (from the recipe's "

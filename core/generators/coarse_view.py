@@ -28,7 +28,7 @@ class CoarseImage(Generator):
         check_coarse_image(exact)
         exact.prepare()  # fits the coarse image layer once, before any timing or memory plan sees it
         self.exact = exact
-        self.name = f"{exact.name} (coarse image)"
+        self.name = exact.name  # shipped encoders and θ are found by name: the view's are the model's
         self.model_id = exact.model_id
         self.resolution = exact.resolution
         self.latent_spaces = exact.latent_spaces

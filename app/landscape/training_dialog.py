@@ -147,7 +147,7 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
             "0.7) starts as damped Gauss-Newton; ‖x‖ is kept at the start's, then Adam goes on in Z (lr 0.1, "
             "β₂ 0.9, a 10-step ramp). The shipped θ's recipe, well ahead of the direct method at 10 and 100 steps "
             "(docs/landscape.md). Computing A costs seconds on the embedded model before training begins; on a "
-            "1024-px model it takes one draw (a few minutes on a 2-core CPU, about one on FFHQ's coarse image).")
+            "1024-px model it takes one draw (a few minutes on a 2-core CPU).")
         self.precondition.setChecked(True)  # the shipped θ's recipe
         self.schedule = QCheckBox("Learn each descent step's size and momentum")
         self.schedule.setToolTip("Each of the T steps in Z learns its own step size and momentum (from the recipe's "
@@ -171,12 +171,6 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
             "go on from there; random draws keep the several starts different. Needs the model's encoder "
             "(Run → Train Encoder… first for a model that ships none).")
         self.encoder_start.setChecked(True)
-        self.coarse_image = QCheckBox("Train on the model's coarse image (about 4× faster)")
-        self.coarse_image.setToolTip(
-            "The descents that θ learns from run on the cheaper image the first steps of an FFHQ inversion use (a "
-            "to-image layer after its 128-px block); the gate then scores θ on the exact image the editor shows. "
-            "Shown for a model that has such an image.")
-        self.coarse_image.setVisible(False)
         self.objective = QComboBox()
         self.objective.addItem("Weighted: Σ t·MSE over the T steps", "weighted")
         self.objective.addItem("Log MSE after the last step (the gate's PSNR)", "log_last")
@@ -190,7 +184,7 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
                               ("Batch", self.batch), ("θ learning rate", self.theta_lr),
                               ("MLP width", self.width_box), ("MLP depth", self.depth_box), ("", self.unroll),
                               ("", self.precondition), ("", self.schedule), ("", self.adaptive),
-                              ("", self.learn_start), ("", self.encoder_start), ("", self.coarse_image),
+                              ("", self.learn_start), ("", self.encoder_start),
                               ("Objective", self.objective),
                               ("Save to", self.output)]:
             form.addRow(label, widget)
@@ -215,7 +209,6 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
         return LandscapeTrainConfig(mapping=mapping, objective=self.objective.currentData(), schedule_lr=schedule_lr,
                                     inner_steps=self.inner_steps.value(), batch=self.batch.value(),
                                     theta_lr=self.theta_lr.value(), unroll=self.unroll.isChecked(),
-                                    coarse_image=self.coarse_image.isVisibleTo(self) and self.coarse_image.isChecked(),
                                     minutes=self.minutes.value())
 
     def start(self, resume: bool) -> None:
@@ -269,9 +262,6 @@ class LandscapeTrainDialog(AsksBeforeClosing, QDialog):
         if large != self._large_model:  # the batch follows the model's size class, never a typed value otherwise
             self._large_model = large
             self.batch.setValue(LARGE_MODEL_BATCH if large else SHIPPED_BATCH)
-        coarse = info is not None and info.coarse_image
-        self.coarse_image.setVisible(coarse)
-        self.coarse_image.setChecked(coarse)
         encoder = info is None or has_encoder(info.name, info.model_id)
         self.encoder_start.setEnabled(encoder)
         self.encoder_start.setChecked(encoder)

@@ -54,7 +54,8 @@ def add_train_landscape_parser(sub: argparse._SubParsersAction) -> None:
     _add_recipe_flags(p, d)
     p.add_argument("--seed", type=seed_arg, default=d.seed)
     p.add_argument("--coarse-image", action="store_true",
-                   help="train on the model's coarse image (FFHQ: ≈ 3× cheaper steps); the gate scores the exact one")
+                   help="experiment: train on the model's coarse image (FFHQ: ≈ 4× cheaper iterations), gated on the "
+                        "exact one; on FFHQ what it learned did not carry over (docs/landscape.md)")
     p.add_argument("--gate-faces", type=int, default=None,
                    help="held-out faces for the validation gate at every budget (default: 128 at 10 steps, 256 at "
                         "100: enough for a paired standard error near 0.1 dB)")

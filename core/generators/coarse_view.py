@@ -1,9 +1,10 @@
 """A model seen through its coarse image: the same latent spaces and weights, ``synthesize`` = its coarse image.
 
 Training θ unrolls many descents, each step a forward and two backward passes through the model; on FFHQ the coarse
-image (:mod:`.coarse_head`) makes a step ≈ 3× cheaper and its unrolled graph several times smaller, while its
-landscape in W is the exact image's up to the last two blocks. θ trained on this view is then gated on the exact
-model (``train-landscape --coarse-image``), so what ships is judged on what the editor shows.
+image (:mod:`.coarse_head`) makes an iteration ≈ 4× cheaper and its unrolled graph 6× smaller. θ trained on this
+view is gated on the exact model (``train-landscape --coarse-image``), so what ships is judged on what the editor
+shows; measured on FFHQ, what θ learned there did not carry over to the exact image (docs/landscape.md), so it
+stays an experiment the editor does not offer.
 """
 
 from __future__ import annotations

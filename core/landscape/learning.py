@@ -93,8 +93,8 @@ class LandscapeTrainConfig:
     # it gained 0.1 dB at 10 steps on generated faces and lost 0.56 at 100 on real photos; docs/landscape.md)
     objective: str = "weighted"  # "weighted": Σ_t w_t·MSE_t, w_t ∝ t (batch mean); "log_last": the batch's mean
     # log MSE after the last step, the gate's metric up to a constant (hard faces no longer dominate)
-    coarse_image: bool = False  # train (and validate) on the model's coarse image, ≈ 3× cheaper steps on FFHQ;
-    # the gate still scores the exact image (core.generators.coarse_view)
+    coarse_image: bool = False  # an experiment: train on the model's coarse image (FFHQ: ≈ 4× cheaper iterations),
+    # gated on the exact image (core.generators.coarse_view); on FFHQ it did not carry over (docs/landscape.md)
 
     def validate(self) -> None:
         checks = [("inner_steps", 1 <= self.inner_steps <= 100), ("batch", 1 <= self.batch <= 1024),

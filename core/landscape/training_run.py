@@ -118,7 +118,7 @@ def run_training(G: Generator, config: LandscapeTrainConfig, out: Path, resume: 
     if not resuming:
         config = fit_to_model(G, config)  # θ's Z sized to the model's space, a step that does not diverge
         state = new_state(config, exact.device, exact)  # the curvature preconditioner always from the exact image:
-        # one fitted on FFHQ's coarse image reached ≈ 1.6 dB less at 10 steps on the exact one (docs/landscape.md)
+        # one fitted on FFHQ's coarse image reached ≈ 1.4 dB less at 10 steps on the exact one (docs/landscape.md)
     world.broadcast(state.theta)
     save = (lambda: save_checkpoint(state, config, checkpoint)) if world.is_main else (lambda: None)
     yield from checkpointed(train_landscape(G, config, state, cancel, world=world), save, CHECKPOINT_EVERY_S)

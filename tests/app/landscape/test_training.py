@@ -267,23 +267,6 @@ def test_a_large_model_starts_the_dialog_at_a_batch_that_fits_and_a_typed_batch_
     controller.shutdown()
 
 
-def test_a_model_with_a_coarse_image_offers_training_on_it_and_others_never_do(qtbot, tmp_path):
-    controller, dialog = _small_training_dialog(qtbot, tmp_path, 1.0)
-    qtbot.waitUntil(lambda: dialog.training.model is not None, timeout=60_000)
-    small = dialog.training.model
-    assert not dialog.coarse_image.isVisibleTo(dialog) and not dialog.config().coarse_image
-    dialog.coarse_image.setChecked(True)  # even checked, a hidden box asks for nothing
-    assert not dialog.config().coarse_image
-    dialog.set_model(replace(small, resolution=256, builtin=False, coarse_image=True))  # FFHQ
-    assert dialog.coarse_image.isVisibleTo(dialog) and dialog.coarse_image.isChecked()
-    assert dialog.config().coarse_image
-    dialog.coarse_image.setChecked(False)
-    assert not dialog.config().coarse_image
-    dialog.set_model(small)
-    assert not dialog.coarse_image.isVisibleTo(dialog) and not dialog.config().coarse_image
-    controller.shutdown()
-
-
 def test_the_training_rate_reads_as_seconds_a_trajectory_on_a_slow_model():
     from app.landscape.training_dialog import _rate
 
